@@ -1,0 +1,153 @@
+import path from "node:path";
+import { isIP } from "node:net";
+import { z } from "zod";
+
+/** Thrown when an environment variable holds a value edgebot cannot run with. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .optional();
+
+const resolverAddress = z.string().refine((entry) => {
+  const match = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(entry);
+  if (!match) return false;
+  const host = match[1] ?? match[2] ?? "";
+  const port = match[3] === undefined ? 53 : Number(match[3]);
+  return isIP(host) !== 0 && port >= 1 && port <= 65535;
+}, "each entry must be ip or ip:port");
+
+const environmentSchema = z.object({
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+  ),
+  DATA_DIR: optionalText,
+  GIT_ROOT: optionalText,
+  EDGE_CNAME_SUFFIX: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+        "must be a lowercase DNS name such as edge.example.net",
+      )
+      .optional(),
+  ),
+  EDGE_IPV4: optionalText.pipe(
+    z
+      .string()
+      .refine(
+        (list) => list.split(",").every((ip) => isIP(ip.trim()) === 4),
+        "must be a comma-separated list of IPv4 addresses",
+      )
+      .optional(),
+  ),
+  DNS_SERVERS: optionalText.pipe(
+    z
+      .string()
+      .refine(
+        (list) => list.split(",").every((entry) => resolverAddress.safeParse(entry.trim()).success),
+        "must be a comma-separated list of ip[:port]",
+      )
+      .optional(),
+  ),
+  DNS_TIMEOUT_MS: optionalText.pipe(wholeNumber(50, 60_000)),
+  DNS_CONCURRENCY: optionalText.pipe(wholeNumber(1, 10_000)),
+  PORT: optionalText.pipe(wholeNumber(0, 65_535)),
+  SLASH_COMMAND: optionalText.pipe(
+    z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "must look like /edge").optional(),
+  ),
+  LOG_LEVEL: optionalText.pipe(
+    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+  ),
+  EDGEBOT_USER: optionalText.pipe(
+    z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, . _ or -").optional(),
+  ),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_CLIENT_ID: optionalText,
+  SLACK_CLIENT_SECRET: optionalText,
+  SLACK_STATE_SECRET: optionalText,
+  SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+});
+
+export interface Config {
+  /** Postgres connection string; undefined means the embedded PGlite database. */
+  databaseUrl: string | undefined;
+  /** Where the embedded database and, by default, the repositories live. */
+  dataDir: string;
+  /** Directory holding one bare repository per application. */
+  gitRoot: string;
+  edgeCnameSuffix: string;
+  edgeIpv4: string[];
+  dnsServers: string[];
+  dnsTimeoutMs: number;
+  dnsConcurrency: number;
+  port: number;
+  slashCommand: string;
+  logLevel: string;
+  /** The local shell's user id (team `local`). */
+  localUser: string;
+  slack: {
+    signingSecret: string | undefined;
+    botToken: string | undefined;
+    appToken: string | undefined;
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    stateSecret: string | undefined;
+    apiUrl: string | undefined;
+  };
+}
+
+const splitList = (list: string | undefined): string[] =>
+  list === undefined ? [] : list.split(",").map((item) => item.trim()).filter(Boolean);
+
+/** Reads and validates the environment; a bad value throws one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "environment");
+    throw new ConfigError(`${variable}: ${issue.message} (got ${JSON.stringify(env[variable] ?? "")})`);
+  }
+  const values = parsed.data;
+  const dataDir = path.resolve(values.DATA_DIR ?? ".edgebot");
+  return {
+    databaseUrl: values.DATABASE_URL,
+    dataDir,
+    gitRoot: path.resolve(values.GIT_ROOT ?? path.join(dataDir, "repos")),
+    edgeCnameSuffix: values.EDGE_CNAME_SUFFIX ?? "edge.example.net",
+    edgeIpv4: splitList(values.EDGE_IPV4),
+    dnsServers: splitList(values.DNS_SERVERS),
+    dnsTimeoutMs: values.DNS_TIMEOUT_MS ?? 2000,
+    dnsConcurrency: values.DNS_CONCURRENCY ?? 200,
+    port: values.PORT ?? 3000,
+    slashCommand: values.SLASH_COMMAND ?? "/edge",
+    logLevel: values.LOG_LEVEL ?? "info",
+    localUser: values.EDGEBOT_USER ?? "local",
+    slack: {
+      signingSecret: values.SLACK_SIGNING_SECRET,
+      botToken: values.SLACK_BOT_TOKEN,
+      appToken: values.SLACK_APP_TOKEN,
+      clientId: values.SLACK_CLIENT_ID,
+      clientSecret: values.SLACK_CLIENT_SECRET,
+      stateSecret: values.SLACK_STATE_SECRET,
+      apiUrl: values.SLACK_API_URL,
+    },
+  };
+}

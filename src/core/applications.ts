@@ -1,0 +1,286 @@
+import type { Kysely } from "kysely";
+import type { Database, Role } from "../db/schema.ts";
+import { recordAudit } from "./audit.ts";
+import { initialConfigurationFiles } from "./configuration.ts";
+import { isUniqueViolation } from "./database-errors.ts";
+import { hostnameTaken } from "./domains.ts";
+import { Conflict, Invalid, NotFound } from "./errors.ts";
+import { normalizeHostname, slugFromHostname } from "./hostnames.ts";
+import { applicationSlug, orgSlug, parseField, parseOrigin } from "./names.ts";
+import { findOrgAsMember, insertOrg, parseChannelId } from "./orgs.ts";
+import { authorize, may } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform } from "./platform.ts";
+import { userById } from "./users.ts";
+
+/** An application as its member sees it, with the org around it and the member's role. */
+export interface ApplicationAccess {
+  id: number;
+  slug: string;
+  origin: string;
+  channelId: string | null;
+  org: { id: number; slug: string; name: string; channelId: string | null };
+  role: Role;
+}
+
+export interface ApplicationSummary {
+  /** `org/app`. */
+  ref: string;
+  org: string;
+  slug: string;
+  origin: string;
+  environments: number;
+  domains: number;
+}
+
+export interface ApplicationDetails {
+  ref: string;
+  org: string;
+  slug: string;
+  origin: string;
+  channelId: string | null;
+  role: Role;
+  createdAt: Date;
+  environments: Array<{ name: string; basedOn: string | null; liveAt: Date | null; domains: Array<{ hostname: string; dnsStatus: string }> }>;
+}
+
+/** Splits `org/app` or `app`. */
+export function parseApplicationRef(ref: string): { org: string | undefined; app: string } {
+  const parts = ref.trim().split("/");
+  if (parts.length > 2 || parts.some((part) => part === "")) {
+    throw new Invalid(`${ref.slice(0, 80)} is not an application: write org/app, like acme/www`, "app");
+  }
+  return parts.length === 2 ? { org: parts[0]!, app: parts[1]! } : { org: undefined, app: parts[0]! };
+}
+
+/**
+ * Resolves `org/app` (or `app` alone when only one of the actor's orgs has it) to an
+ * application the actor can see, in one query. Anything else reads as not found.
+ */
+export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor, ref: string): Promise<ApplicationAccess> {
+  const { org, app } = parseApplicationRef(ref);
+  const missing = new NotFound(`application ${ref.slice(0, 80)} not found`);
+  if (!applicationSlug.safeParse(app).success || (org !== undefined && !orgSlug.safeParse(org).success)) throw missing;
+  let query = db
+    .selectFrom("applications as a")
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
+    .select(["a.id", "a.slug", "a.origin", "a.channel_id", "o.id as org_id", "o.slug as org_slug", "o.name as org_name", "o.channel_id as org_channel_id", "m.role"])
+    .where("a.slug", "=", app)
+    .limit(20);
+  if (org !== undefined) query = query.where("o.slug", "=", org);
+  const rows = await query.execute();
+  if (rows.length === 0) throw missing;
+  if (rows.length > 1) {
+    throw new Invalid(`${app} is in several of your orgs: write ${rows.map((row) => `${row.org_slug}/${app}`).join(" or ")}`, "app");
+  }
+  const row = rows[0]!;
+  return {
+    id: row.id,
+    slug: row.slug,
+    origin: row.origin,
+    channelId: row.channel_id,
+    org: { id: row.org_id, slug: row.org_slug, name: row.org_name, channelId: row.org_channel_id },
+    role: row.role,
+  };
+}
+
+/**
+ * Creates an application in an existing org or a new one. Its first hostname becomes the
+ * production environment, and its repository starts with one commit on `production`.
+ */
+export async function createApplication(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    /** The production hostname (a pasted URL is reduced to its host). */
+    hostname: string;
+    /** An existing org to create it in. */
+    org?: string | undefined;
+    /** Slug of a new org to create, with the actor as owner. */
+    newOrg?: string | undefined;
+    /** The application's slug; defaults to one made from the hostname. */
+    name?: string | undefined;
+    /** Where the edge fetches content from; defaults to the hostname. */
+    origin?: string | undefined;
+  },
+): Promise<{ ref: string; org: string; slug: string; hostname: string; reducedFrom?: string; origin: string; newOrg: boolean }> {
+  const { hostname, reducedFrom } = normalizeHostname(input.hostname);
+  const slug = input.name === undefined ? slugFromHostname(hostname) : parseField(applicationSlug, input.name, "name", "application name");
+  const origin = input.origin === undefined ? hostname : parseOrigin(input.origin);
+  if (input.org !== undefined && input.newOrg !== undefined) throw new Invalid("give either --org or --new-org, not both", "org");
+  const newOrgSlug = input.newOrg === undefined ? undefined : parseField(orgSlug, input.newOrg, "newOrg", "new org slug");
+  const existingOrg = newOrgSlug === undefined ? await chooseOrg(platform, input.actor, input.org) : undefined;
+  const author = await userById(platform.db, input.actor);
+
+  try {
+    return await inTransaction(platform, async (tx, undo) => {
+      const org = existingOrg ?? (await insertOrg(tx, input.actor, { slug: newOrgSlug!, name: newOrgSlug!, billingEmail: null }));
+      if (!existingOrg) await recordAudit(tx, { org, actor: input.actor, action: "org.create", target: org.slug, details: { name: org.slug } });
+      const app = await tx
+        .insertInto("applications")
+        .values({ org_id: org.id, slug, origin, created_by: input.actor.userId })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error, "applications_org_slug_key")) {
+            throw new Conflict(`${org.slug} already has an application named ${slug}: choose another with --name`);
+          }
+          throw error;
+        });
+      const environment = await tx
+        .insertInto("environments")
+        .values({ application_id: app.id, name: "production", created_by: input.actor.userId })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await tx.insertInto("domains").values({ environment_id: environment.id, hostname, created_by: input.actor.userId }).execute();
+      await recordAudit(tx, { org, actor: input.actor, action: "app.create", target: `${org.slug}/${slug}`, details: { hostname, origin } });
+
+      undo.onRollback(() => platform.repositories.remove(app.id));
+      await platform.repositories.create(app.id, {
+        branch: "production",
+        files: initialConfigurationFiles(origin),
+        message: `Create ${slug} for ${hostname}`,
+        author: { name: author.displayName, email: author.email },
+      });
+      return {
+        ref: `${org.slug}/${slug}`,
+        org: org.slug,
+        slug,
+        hostname,
+        ...(reducedFrom === undefined ? {} : { reducedFrom }),
+        origin,
+        newOrg: !existingOrg,
+      };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
+    throw error;
+  }
+}
+
+// Without --org, the actor's only org where they may build is meant.
+async function chooseOrg(platform: Platform, actor: Actor, org: string | undefined): Promise<{ id: number; slug: string }> {
+  if (org !== undefined) {
+    const found = await findOrgAsMember(platform.db, actor, org);
+    authorize(found.role, "build", `org ${org} not found`);
+    return found;
+  }
+  const orgs = await platform.db
+    .selectFrom("memberships as m")
+    .innerJoin("orgs as o", "o.id", "m.org_id")
+    .select(["o.id", "o.slug", "m.role"])
+    .where("m.user_id", "=", actor.userId)
+    .orderBy("o.slug")
+    .execute();
+  const buildable = orgs.filter((row) => may(row.role, "build"));
+  if (buildable.length === 1) return buildable[0]!;
+  if (buildable.length === 0) {
+    throw new Invalid("you are in no org where you can create applications: add --new-org <slug> to create one", "org");
+  }
+  throw new Invalid(`you are in several orgs: add --org with one of ${buildable.map((row) => row.slug).join(", ")}`, "org");
+}
+
+/** The applications the actor can see, in one org or all of theirs. */
+export async function listApplications(platform: Platform, input: { actor: Actor; org?: string | undefined }): Promise<ApplicationSummary[]> {
+  let query = platform.db
+    .selectFrom("applications as a")
+    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", input.actor.userId))
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .select((eb) => [
+      "o.slug as org",
+      "a.slug",
+      "a.origin",
+      eb.selectFrom("environments as e").select(eb.fn.countAll<number>().as("n")).whereRef("e.application_id", "=", "a.id").as("environments"),
+      eb
+        .selectFrom("environments as e")
+        .innerJoin("domains as d", "d.environment_id", "e.id")
+        .select(eb.fn.countAll<number>().as("n"))
+        .whereRef("e.application_id", "=", "a.id")
+        .as("domains"),
+    ])
+    .orderBy("o.slug")
+    .orderBy("a.slug");
+  if (input.org !== undefined) {
+    const org = await findOrgAsMember(platform.db, input.actor, input.org);
+    query = query.where("a.org_id", "=", org.id);
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    ref: `${row.org}/${row.slug}`,
+    org: row.org,
+    slug: row.slug,
+    origin: row.origin,
+    environments: Number(row.environments ?? 0),
+    domains: Number(row.domains ?? 0),
+  }));
+}
+
+/** One application with its environments and their domains. */
+export async function showApplication(platform: Platform, input: { actor: Actor; app: string }): Promise<ApplicationDetails> {
+  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
+  const rows = await platform.db
+    .selectFrom("environments as e")
+    .innerJoin("applications as a", "a.id", "e.application_id")
+    .leftJoin("domains as d", "d.environment_id", "e.id")
+    .select(["a.created_at", "e.name", "e.based_on", "e.live_at", "d.hostname", "d.dns_status"])
+    .where("e.application_id", "=", app.id)
+    .orderBy("e.id")
+    .orderBy("d.hostname")
+    .execute();
+  const environments = new Map<string, ApplicationDetails["environments"][number]>();
+  for (const row of rows) {
+    const environment = environments.get(row.name) ?? { name: row.name, basedOn: row.based_on, liveAt: row.live_at, domains: [] };
+    environments.set(row.name, environment);
+    if (row.hostname !== null) environment.domains.push({ hostname: row.hostname, dnsStatus: row.dns_status ?? "pending" });
+  }
+  return {
+    ref: `${app.org.slug}/${app.slug}`,
+    org: app.org.slug,
+    slug: app.slug,
+    origin: app.origin,
+    channelId: app.channelId,
+    role: app.role,
+    createdAt: rows[0]?.created_at ?? new Date(0),
+    environments: [...environments.values()],
+  };
+}
+
+/** Sets the channel for one application's notifications (owners and admins). */
+export async function setApplicationChannel(platform: Platform, input: { actor: Actor; app: string; channelId: string }): Promise<{ ref: string; channelId: string }> {
+  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
+  authorize(app.role, "administer", `application ${input.app} not found`);
+  const channelId = parseChannelId(input.channelId);
+  const ref = `${app.org.slug}/${app.slug}`;
+  await inTransaction(platform, async (tx) => {
+    await tx.updateTable("applications").set({ channel_id: channelId }).where("id", "=", app.id).execute();
+    await recordAudit(tx, { org: app.org, actor: input.actor, action: "app.channel", target: ref, details: { channel: channelId } });
+  });
+  return { ref, channelId };
+}
+
+/** Deletes an application, its environments, domains and repository (confirm with its name). */
+export async function deleteApplication(platform: Platform, input: { actor: Actor; app: string; confirm: string | undefined }): Promise<{ ref: string; environments: number; domains: number }> {
+  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
+  authorize(app.role, "build", `application ${input.app} not found`);
+  const ref = `${app.org.slug}/${app.slug}`;
+  if (input.confirm !== app.slug && input.confirm !== ref) {
+    throw new Invalid(`to delete ${ref}, its environments, domains and repository, add --confirm ${ref}`, "confirm");
+  }
+  return inTransaction(platform, async (tx, undo) => {
+    const counts = await tx
+      .selectFrom("environments as e")
+      .leftJoin("domains as d", "d.environment_id", "e.id")
+      .select((eb) => [eb.fn.count<number>("e.id").distinct().as("environments"), eb.fn.count<number>("d.id").as("domains")])
+      .where("e.application_id", "=", app.id)
+      .executeTakeFirstOrThrow();
+    const deleted = await tx.deleteFrom("applications").where("id", "=", app.id).returning("id").executeTakeFirst();
+    if (!deleted) throw new NotFound(`application ${ref} not found`);
+    await recordAudit(tx, { org: app.org, actor: input.actor, action: "app.delete", target: ref, details: {} });
+    if (await platform.repositories.exists(app.id)) {
+      const aside = await platform.repositories.setAside(app.id);
+      undo.onRollback(aside.restore);
+      undo.afterCommit(aside.discard);
+    }
+    return { ref, environments: Number(counts.environments), domains: Number(counts.domains) };
+  });
+}

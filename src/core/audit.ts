@@ -1,0 +1,79 @@
+import type { Kysely, Transaction } from "kysely";
+import type { Database } from "../db/schema.ts";
+import { z } from "zod";
+import { parseField } from "./names.ts";
+import { authorize } from "./permissions.ts";
+import { findOrgAsMember } from "./orgs.ts";
+import type { Actor, Platform } from "./platform.ts";
+
+export interface AuditEntry {
+  /** What was done, like `app.create`. */
+  action: string;
+  /** The object it was done to, like `acme/www`. */
+  target: string;
+  details: Record<string, unknown>;
+  /** Display name and email of who did it; null when that user is gone. */
+  actor: { name: string; email: string } | null;
+  at: Date;
+}
+
+/** Writes one audit event; call it with the transaction that makes the change. */
+export async function recordAudit(
+  tx: Transaction<Database> | Kysely<Database>,
+  event: {
+    /** The org the change belongs to. */
+    org: { id: number; slug: string };
+    actor: Actor;
+    action: string;
+    target: string;
+    details?: Record<string, unknown>;
+  },
+): Promise<void> {
+  await tx
+    .insertInto("audit_events")
+    .values({
+      org_id: event.org.id,
+      org_slug: event.org.slug,
+      actor_id: event.actor.userId,
+      action: event.action,
+      target: event.target,
+      details: JSON.stringify(event.details ?? {}),
+    })
+    .execute();
+}
+
+const auditLimit = z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(200, "must be 200 at most");
+
+/** The newest audit events of an org, for its owners and admins. */
+export async function listAuditEvents(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    /** The org's slug. */
+    org: string;
+    /** How many events, newest first (default 20, at most 200). */
+    limit?: number | string | undefined;
+  },
+): Promise<{ org: { slug: string; name: string }; events: AuditEntry[] }> {
+  const limit = input.limit === undefined ? 20 : parseField(auditLimit, input.limit, "limit", "--limit");
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "administer", `org ${input.org} not found`);
+  const rows = await platform.db
+    .selectFrom("audit_events as e")
+    .leftJoin("users as u", "u.id", "e.actor_id")
+    .select(["e.action", "e.target", "e.details", "e.created_at", "u.display_name", "u.email"])
+    .where("e.org_id", "=", org.id)
+    .orderBy("e.id", "desc")
+    .limit(limit)
+    .execute();
+  return {
+    org: { slug: org.slug, name: org.name },
+    events: rows.map((row) => ({
+      action: row.action,
+      target: row.target,
+      details: row.details,
+      actor: row.display_name === null ? null : { name: row.display_name, email: row.email ?? "" },
+      at: row.created_at,
+    })),
+  };
+}

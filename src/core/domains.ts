@@ -1,0 +1,132 @@
+import type { Kysely } from "kysely";
+import type { Database, DnsStatus } from "../db/schema.ts";
+import { findApplicationAsMember } from "./applications.ts";
+import { recordAudit } from "./audit.ts";
+import { isUniqueViolation } from "./database-errors.ts";
+import { findEnvironmentAsMember } from "./environments.ts";
+import { Conflict, NotFound } from "./errors.ts";
+import { normalizeHostname } from "./hostnames.ts";
+import { environmentName, parseField } from "./names.ts";
+import { authorize } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+
+export interface DomainEntry {
+  hostname: string;
+  environment: string;
+  dnsStatus: DnsStatus;
+  dnsCheckedAt: Date | null;
+}
+
+/**
+ * The conflict for a hostname already in use: it names where, when the actor may see
+ * that org, and says nothing more otherwise.
+ */
+export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string): Promise<Conflict> {
+  const visible = await db
+    .selectFrom("domains as d")
+    .innerJoin("environments as e", "e.id", "d.environment_id")
+    .innerJoin("applications as a", "a.id", "e.application_id")
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "o.id").on("m.user_id", "=", actor.userId))
+    .select(["o.slug as org", "a.slug as app", "e.name as env"])
+    .where("d.hostname", "=", hostname)
+    .executeTakeFirst();
+  return new Conflict(
+    visible
+      ? `${hostname} is already served by ${visible.org}/${visible.app} ${visible.env}`
+      : `${hostname} is already served by another application on the platform`,
+  );
+}
+
+/** Inserts a domain inside a change, turning a taken hostname into a clear conflict. */
+export async function insertDomain(tx: Tx, environmentId: number, hostname: string, actor: Actor): Promise<void> {
+  await tx
+    .insertInto("domains")
+    .values({ environment_id: environmentId, hostname, created_by: actor.userId })
+    .execute();
+}
+
+/** Adds a hostname to an environment (developers and above). */
+export async function addDomain(
+  platform: Platform,
+  input: { actor: Actor; app: string; env: string; hostname: string },
+): Promise<{ ref: string; env: string; hostname: string; reducedFrom?: string }> {
+  const { hostname, reducedFrom } = normalizeHostname(input.hostname);
+  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  authorize(environment.role, "build", `application ${input.app} not found`);
+  try {
+    await inTransaction(platform, async (tx) => {
+      await insertDomain(tx, environment.id, hostname, input.actor);
+      await recordAudit(tx, {
+        org: environment.org,
+        actor: input.actor,
+        action: "domain.add",
+        target: hostname,
+        details: { app: environment.ref, env: environment.name },
+      });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
+    throw error;
+  }
+  return { ref: environment.ref, env: environment.name, hostname, ...(reducedFrom === undefined ? {} : { reducedFrom }) };
+}
+
+/** Removes a hostname from an environment (developers and above). */
+export async function removeDomain(
+  platform: Platform,
+  input: { actor: Actor; app: string; env: string; hostname: string },
+): Promise<{ ref: string; env: string; hostname: string }> {
+  const { hostname } = normalizeHostname(input.hostname);
+  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  authorize(environment.role, "build", `application ${input.app} not found`);
+  await inTransaction(platform, async (tx) => {
+    const removed = await tx
+      .deleteFrom("domains")
+      .where("environment_id", "=", environment.id)
+      .where("hostname", "=", hostname)
+      .returning("id")
+      .executeTakeFirst();
+    if (!removed) throw new NotFound(`${hostname} is not a domain of ${environment.ref} ${environment.name}`);
+    await recordAudit(tx, {
+      org: environment.org,
+      actor: input.actor,
+      action: "domain.remove",
+      target: hostname,
+      details: { app: environment.ref, env: environment.name },
+    });
+  });
+  return { ref: environment.ref, env: environment.name, hostname };
+}
+
+/** The domains of an application, or of one of its environments. */
+export async function listDomains(
+  platform: Platform,
+  input: { actor: Actor; app: string; env?: string | undefined },
+): Promise<{ ref: string; env: string | undefined; domains: DomainEntry[] }> {
+  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
+  const envName = input.env === undefined ? undefined : parseField(environmentName, input.env, "env", "environment name");
+  let query = platform.db
+    .selectFrom("environments as e")
+    .leftJoin("domains as d", "d.environment_id", "e.id")
+    .select(["e.name", "d.hostname", "d.dns_status", "d.dns_checked_at"])
+    .where("e.application_id", "=", app.id)
+    .orderBy("e.id")
+    .orderBy("d.hostname");
+  if (envName !== undefined) query = query.where("e.name", "=", envName);
+  const rows = await query.execute();
+  const ref = `${app.org.slug}/${app.slug}`;
+  if (envName !== undefined && rows.length === 0) throw new NotFound(`${ref} has no environment ${envName}`);
+  return {
+    ref,
+    env: envName,
+    domains: rows
+      .filter((row) => row.hostname !== null)
+      .map((row) => ({
+        hostname: row.hostname!,
+        environment: row.name,
+        dnsStatus: row.dns_status ?? "pending",
+        dnsCheckedAt: row.dns_checked_at,
+      })),
+  };
+}

@@ -1,0 +1,201 @@
+import type { Kysely } from "kysely";
+import type { Database, DnsStatus, Role } from "../db/schema.ts";
+import { findApplicationAsMember, parseApplicationRef } from "./applications.ts";
+import { recordAudit } from "./audit.ts";
+import { isUniqueViolation } from "./database-errors.ts";
+import { hostnameTaken, insertDomain } from "./domains.ts";
+import { Conflict, Invalid, NotFound } from "./errors.ts";
+import { normalizeHostname } from "./hostnames.ts";
+import { applicationSlug, environmentName, orgSlug, parseField } from "./names.ts";
+import { authorize } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform } from "./platform.ts";
+
+/** An environment as its member sees it. */
+export interface EnvironmentAccess {
+  id: number;
+  name: string;
+  applicationId: number;
+  /** `org/app`. */
+  ref: string;
+  org: { id: number; slug: string };
+  role: Role;
+}
+
+export interface EnvironmentSummary {
+  name: string;
+  basedOn: string | null;
+  liveAt: Date | null;
+  domains: number;
+  createdAt: Date;
+}
+
+export interface EnvironmentDetails {
+  ref: string;
+  name: string;
+  basedOn: string | null;
+  liveAt: Date | null;
+  createdAt: Date;
+  domains: Array<{ hostname: string; dnsStatus: DnsStatus; dnsCheckedAt: Date | null }>;
+}
+
+/** Resolves `org/app` and an environment name to an environment the actor can see, in one query. */
+export async function findEnvironmentAsMember(db: Kysely<Database>, actor: Actor, appRef: string, env: string): Promise<EnvironmentAccess> {
+  const { org, app } = parseApplicationRef(appRef);
+  const name = parseField(environmentName, env, "env", "environment name");
+  if (!applicationSlug.safeParse(app).success || (org !== undefined && !orgSlug.safeParse(org).success)) {
+    throw new NotFound(`application ${appRef.slice(0, 80)} not found`);
+  }
+  let query = db
+    .selectFrom("applications as a")
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
+    .leftJoin("environments as e", (join) => join.onRef("e.application_id", "=", "a.id").on("e.name", "=", name))
+    .select(["a.id as application_id", "a.slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.id"])
+    .where("a.slug", "=", app)
+    .limit(20);
+  if (org !== undefined) query = query.where("o.slug", "=", org);
+  const rows = await query.execute();
+  if (rows.length === 0) throw new NotFound(`application ${appRef.slice(0, 80)} not found`);
+  if (rows.length > 1) {
+    throw new Invalid(`${app} is in several of your orgs: write ${rows.map((row) => `${row.org_slug}/${app}`).join(" or ")}`, "app");
+  }
+  const row = rows[0]!;
+  const ref = `${row.org_slug}/${row.slug}`;
+  if (row.id === null) throw new NotFound(`${ref} has no environment ${name}`);
+  return { id: row.id, name, applicationId: row.application_id, ref, org: { id: row.org_id, slug: row.org_slug }, role: row.role };
+}
+
+/** Creates an environment as a branch from another (default production), optionally with a domain. */
+export async function createEnvironment(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    app: string;
+    /** The new environment's name, which is also its branch. */
+    env: string;
+    /** The environment to branch from. */
+    from?: string | undefined;
+    /** A first hostname for it. */
+    domain?: string | undefined;
+  },
+): Promise<{ ref: string; env: string; from: string; hostname?: string }> {
+  const name = parseField(environmentName, input.env, "env", "environment name");
+  const from = input.from === undefined ? "production" : parseField(environmentName, input.from, "from", "--from");
+  const hostname = input.domain === undefined ? undefined : normalizeHostname(input.domain, "domain").hostname;
+  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
+  authorize(app.role, "build", `application ${input.app} not found`);
+  const ref = `${app.org.slug}/${app.slug}`;
+  try {
+    return await inTransaction(platform, async (tx, undo) => {
+      const base = await tx
+        .selectFrom("environments")
+        .select("id")
+        .where("application_id", "=", app.id)
+        .where("name", "=", from)
+        .forShare()
+        .executeTakeFirst();
+      if (!base) throw new NotFound(`${ref} has no environment ${from} to branch from`);
+      const environment = await tx
+        .insertInto("environments")
+        .values({ application_id: app.id, name, based_on: from, created_by: input.actor.userId })
+        .returning("id")
+        .executeTakeFirstOrThrow()
+        .catch((error: unknown) => {
+          if (isUniqueViolation(error, "environments_application_name_key")) throw new Conflict(`${ref} already has an environment ${name}`);
+          throw error;
+        });
+      if (hostname !== undefined) await insertDomain(tx, environment.id, hostname, input.actor);
+      await recordAudit(tx, {
+        org: app.org,
+        actor: input.actor,
+        action: "env.create",
+        target: `${ref} ${name}`,
+        details: { from, ...(hostname === undefined ? {} : { hostname }) },
+      });
+      undo.onRollback(() => platform.repositories.deleteBranch(app.id, name).then(() => undefined));
+      await platform.repositories.createBranch(app.id, name, from);
+      return { ref, env: name, from, ...(hostname === undefined ? {} : { hostname }) };
+    });
+  } catch (error) {
+    if (hostname !== undefined && isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
+    throw error;
+  }
+}
+
+/** The environments of an application with their number of domains. */
+export async function listEnvironments(platform: Platform, input: { actor: Actor; app: string }): Promise<{ ref: string; environments: EnvironmentSummary[] }> {
+  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
+  const rows = await platform.db
+    .selectFrom("environments as e")
+    .select((eb) => [
+      "e.name",
+      "e.based_on",
+      "e.live_at",
+      "e.created_at",
+      eb.selectFrom("domains as d").select(eb.fn.countAll<number>().as("n")).whereRef("d.environment_id", "=", "e.id").as("domains"),
+    ])
+    .where("e.application_id", "=", app.id)
+    .orderBy("e.id")
+    .execute();
+  return {
+    ref: `${app.org.slug}/${app.slug}`,
+    environments: rows.map((row) => ({
+      name: row.name,
+      basedOn: row.based_on,
+      liveAt: row.live_at,
+      createdAt: row.created_at,
+      domains: Number(row.domains ?? 0),
+    })),
+  };
+}
+
+/** One environment with its domains and their last known DNS status. */
+export async function showEnvironment(platform: Platform, input: { actor: Actor; app: string; env: string }): Promise<EnvironmentDetails> {
+  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  const rows = await platform.db
+    .selectFrom("environments as e")
+    .leftJoin("domains as d", "d.environment_id", "e.id")
+    .select(["e.based_on", "e.live_at", "e.created_at", "d.hostname", "d.dns_status", "d.dns_checked_at"])
+    .where("e.id", "=", environment.id)
+    .orderBy("d.hostname")
+    .execute();
+  const first = rows[0];
+  return {
+    ref: environment.ref,
+    name: environment.name,
+    basedOn: first?.based_on ?? null,
+    liveAt: first?.live_at ?? null,
+    createdAt: first?.created_at ?? new Date(0),
+    domains: rows
+      .filter((row) => row.hostname !== null)
+      .map((row) => ({ hostname: row.hostname!, dnsStatus: row.dns_status ?? "pending", dnsCheckedAt: row.dns_checked_at })),
+  };
+}
+
+/** Deletes an environment, its domains and its branch; production is never deleted. */
+export async function deleteEnvironment(
+  platform: Platform,
+  input: { actor: Actor; app: string; env: string; confirm: string | undefined },
+): Promise<{ ref: string; env: string; domains: number }> {
+  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  authorize(environment.role, "build", `application ${input.app} not found`);
+  if (environment.name === "production") throw new Invalid("production cannot be deleted: delete the application instead", "env");
+  if (input.confirm !== environment.name) {
+    throw new Invalid(`to delete ${environment.ref} ${environment.name} and its domains, add --confirm ${environment.name}`, "confirm");
+  }
+  return inTransaction(platform, async (tx, undo) => {
+    const domains = await tx.deleteFrom("domains").where("environment_id", "=", environment.id).returning("hostname").execute();
+    const deleted = await tx.deleteFrom("environments").where("id", "=", environment.id).returning("id").executeTakeFirst();
+    if (!deleted) throw new NotFound(`${environment.ref} has no environment ${environment.name}`);
+    await recordAudit(tx, {
+      org: environment.org,
+      actor: input.actor,
+      action: "env.delete",
+      target: `${environment.ref} ${environment.name}`,
+      details: { domains: domains.map((domain) => domain.hostname) },
+    });
+    const sha = await platform.repositories.deleteBranch(environment.applicationId, environment.name);
+    undo.onRollback(() => platform.repositories.setBranch(environment.applicationId, environment.name, sha));
+    return { ref: environment.ref, env: environment.name, domains: domains.length };
+  });
+}

@@ -1,0 +1,34 @@
+/** Base of the errors core throws; surfaces turn them into short answers. */
+export abstract class CoreError extends Error {
+  abstract readonly kind: "not_found" | "forbidden" | "invalid" | "conflict";
+}
+
+/** The thing does not exist, or the actor may not know that it does. */
+export class NotFound extends CoreError {
+  readonly kind = "not_found";
+  override name = "NotFound";
+}
+
+/** The actor is a member but their role does not allow the action. */
+export class Forbidden extends CoreError {
+  readonly kind = "forbidden";
+  override name = "Forbidden";
+}
+
+/** The input is malformed; `field` names the argument or modal field at fault. */
+export class Invalid extends CoreError {
+  readonly kind = "invalid";
+  override name = "Invalid";
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The input is well formed but clashes with what exists. */
+export class Conflict extends CoreError {
+  readonly kind = "conflict";
+  override name = "Conflict";
+}

@@ -1,0 +1,117 @@
+import type { Role } from "../db/schema.ts";
+import { recordAudit } from "./audit.ts";
+import { Conflict, Forbidden, NotFound } from "./errors.ts";
+import { parseField, role as roleSchema } from "./names.ts";
+import { findOrgAsMember } from "./orgs.ts";
+import { authorize } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+import { describePerson, findUser, type PersonRef } from "./users.ts";
+
+export interface Member {
+  userId: number;
+  displayName: string;
+  email: string;
+  role: Role;
+  since: Date;
+}
+
+const roleOrder: Record<Role, number> = { owner: 0, admin: 1, developer: 2, viewer: 3 };
+
+/** Everyone in an org, owners first. */
+export async function listMembers(platform: Platform, input: { actor: Actor; org: string }): Promise<{ org: { slug: string; name: string }; members: Member[] }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  const rows = await platform.db
+    .selectFrom("memberships as m")
+    .innerJoin("users as u", "u.id", "m.user_id")
+    .select(["u.id", "u.display_name", "u.email", "m.role", "m.created_at"])
+    .where("m.org_id", "=", org.id)
+    .orderBy("u.display_name")
+    .execute();
+  const members = rows
+    .map((row) => ({ userId: row.id, displayName: row.display_name, email: row.email, role: row.role, since: row.created_at }))
+    .sort((a, b) => roleOrder[a.role] - roleOrder[b.role]);
+  return { org: { slug: org.slug, name: org.name }, members };
+}
+
+/**
+ * Changes a member's role (owners and admins). Only an owner grants or takes away the
+ * owner role, and the last owner can never be demoted.
+ */
+export async function changeRole(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    org: string;
+    /** The member whose role changes. */
+    member: PersonRef;
+    /** The new role. */
+    role: string;
+  },
+): Promise<{ org: string; member: Member; from: Role }> {
+  const newRole = parseField(roleSchema, input.role, "role");
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "administer", `org ${input.org} not found`);
+  return inTransaction(platform, async (tx) => {
+    const target = await lockedMembership(tx, org, input.member);
+    if (target.role === newRole) throw new Conflict(`${target.displayName} is already ${article(newRole)} ${newRole} of ${org.slug}`);
+    if ((target.role === "owner" || newRole === "owner") && org.role !== "owner") {
+      throw new Forbidden("only an owner can make someone an owner or change an owner's role");
+    }
+    if (target.role === "owner") await assertAnotherOwner(tx, org, target.displayName, "demote");
+    await tx.updateTable("memberships").set({ role: newRole }).where("org_id", "=", org.id).where("user_id", "=", target.userId).execute();
+    await recordAudit(tx, {
+      org,
+      actor: input.actor,
+      action: "member.role",
+      target: target.email,
+      details: { from: target.role, to: newRole },
+    });
+    return { org: org.slug, member: { ...target, role: newRole }, from: target.role };
+  });
+}
+
+/** Removes a member (owners and admins; only an owner removes an owner; never the last owner). */
+export async function removeMember(platform: Platform, input: { actor: Actor; org: string; member: PersonRef }): Promise<{ org: string; member: Member }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "administer", `org ${input.org} not found`);
+  return inTransaction(platform, async (tx) => {
+    const target = await lockedMembership(tx, org, input.member);
+    if (target.role === "owner" && org.role !== "owner") throw new Forbidden("only an owner can remove an owner");
+    if (target.role === "owner") await assertAnotherOwner(tx, org, target.displayName, "remove");
+    await tx.deleteFrom("memberships").where("org_id", "=", org.id).where("user_id", "=", target.userId).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "member.remove", target: target.email, details: { role: target.role } });
+    return { org: org.slug, member: target };
+  });
+}
+
+// Locks the org's memberships so two owners demoting each other at once cannot leave none.
+async function lockedMembership(tx: Tx, org: { id: number; slug: string }, person: PersonRef): Promise<Member> {
+  await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().execute();
+  const user = await findUser(tx, person);
+  const row =
+    user &&
+    (await tx
+      .selectFrom("memberships")
+      .select(["role", "created_at"])
+      .where("org_id", "=", org.id)
+      .where("user_id", "=", user.id)
+      .executeTakeFirst());
+  if (!user || !row) throw new NotFound(`${describePerson(person)} is not a member of ${org.slug}`);
+  return { userId: user.id, displayName: user.displayName, email: user.email, role: row.role, since: row.created_at };
+}
+
+async function assertAnotherOwner(tx: Tx, org: { id: number; slug: string }, name: string, verb: string): Promise<void> {
+  const owners = await tx
+    .selectFrom("memberships")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("org_id", "=", org.id)
+    .where("role", "=", "owner")
+    .executeTakeFirstOrThrow();
+  if (Number(owners.n) <= 1) {
+    throw new Conflict(`${name} is the last owner of ${org.slug}: make someone else an owner before you ${verb} them`);
+  }
+}
+
+function article(role: Role): string {
+  return role === "owner" || role === "admin" ? "an" : "a";
+}

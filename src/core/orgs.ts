@@ -1,0 +1,227 @@
+import { sql, type Kysely } from "kysely";
+import type { Database, Role } from "../db/schema.ts";
+import { recordAudit } from "./audit.ts";
+import { isUniqueViolation } from "./database-errors.ts";
+import { Conflict, Invalid, NotFound } from "./errors.ts";
+import { displayName, email, orgSlug, parseField } from "./names.ts";
+import { authorize } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform } from "./platform.ts";
+
+export interface OrgMembership {
+  id: number;
+  slug: string;
+  name: string;
+  billingEmail: string | null;
+  channelId: string | null;
+  /** The actor's role, or null when the actor is not a member. */
+  role: Role | null;
+}
+
+export interface OrgSummary {
+  slug: string;
+  name: string;
+  role: Role;
+  applications: number;
+}
+
+export interface OrgDetails extends OrgSummary {
+  billingEmail: string | null;
+  channelId: string | null;
+  members: number;
+  owners: string[];
+  createdAt: Date;
+}
+
+const notFound = (slug: string) => new NotFound(`org ${slug} not found`);
+
+/**
+ * Loads an org with the actor's role in one query. An org the actor is not in reads as not found.
+ */
+export async function findOrgAsMember(db: Kysely<Database>, actor: Actor, slug: string): Promise<OrgMembership & { role: Role }> {
+  const parsed = orgSlug.safeParse(slug);
+  if (!parsed.success) throw notFound(String(slug).slice(0, 60));
+  const row = await db
+    .selectFrom("orgs as o")
+    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "o.id").on("m.user_id", "=", actor.userId))
+    .select(["o.id", "o.slug", "o.name", "o.billing_email", "o.channel_id", "m.role"])
+    .where("o.slug", "=", parsed.data)
+    .executeTakeFirst();
+  if (!row) throw notFound(parsed.data);
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    billingEmail: row.billing_email,
+    channelId: row.channel_id,
+    role: row.role,
+  };
+}
+
+/** Creates an org with the actor as its owner. */
+export async function createOrg(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    /** URL-safe identifier, unique in the system. */
+    slug: string;
+    /** Display name; defaults to the slug. */
+    name?: string | undefined;
+    /** Who receives invoices. */
+    billingEmail?: string | undefined;
+  },
+): Promise<OrgSummary> {
+  const slug = parseField(orgSlug, input.slug, "slug", "org slug");
+  const name = input.name === undefined ? slug : parseField(displayName, input.name, "name", "display name");
+  const billingEmail = input.billingEmail === undefined ? null : parseField(email, input.billingEmail, "billingEmail", "billing email");
+  return inTransaction(platform, async (tx) => {
+    const org = await insertOrg(tx, input.actor, { slug, name, billingEmail });
+    await recordAudit(tx, { org, actor: input.actor, action: "org.create", target: slug, details: { name, billingEmail } });
+    return { slug, name, role: "owner", applications: 0 };
+  });
+}
+
+/** Inserts an org and its first owner; shared by `org create` and `app create --new-org`. */
+export async function insertOrg(
+  tx: Kysely<Database>,
+  actor: Actor,
+  org: { slug: string; name: string; billingEmail: string | null },
+): Promise<{ id: number; slug: string }> {
+  let created: { id: number; slug: string };
+  try {
+    created = await tx
+      .insertInto("orgs")
+      .values({ slug: org.slug, name: org.name, billing_email: org.billingEmail, created_by: actor.userId })
+      .returning(["id", "slug"])
+      .executeTakeFirstOrThrow();
+  } catch (error) {
+    if (isUniqueViolation(error, "orgs_slug_key")) throw new Conflict(`the org slug ${org.slug} is taken: choose another`);
+    throw error;
+  }
+  await tx.insertInto("memberships").values({ org_id: created.id, user_id: actor.userId, role: "owner" }).execute();
+  return created;
+}
+
+/** The orgs the actor belongs to, with their role and number of applications. */
+export async function listOrgs(platform: Platform, input: { actor: Actor }): Promise<OrgSummary[]> {
+  const rows = await platform.db
+    .selectFrom("memberships as m")
+    .innerJoin("orgs as o", "o.id", "m.org_id")
+    .select((eb) => [
+      "o.slug",
+      "o.name",
+      "m.role",
+      eb
+        .selectFrom("applications as a")
+        .select(eb.fn.countAll<number>().as("n"))
+        .whereRef("a.org_id", "=", "o.id")
+        .as("applications"),
+    ])
+    .where("m.user_id", "=", input.actor.userId)
+    .orderBy("o.slug")
+    .execute();
+  return rows.map((row) => ({ slug: row.slug, name: row.name, role: row.role, applications: Number(row.applications ?? 0) }));
+}
+
+/** One org with its counts and owners. */
+export async function showOrg(platform: Platform, input: { actor: Actor; org: string }): Promise<OrgDetails> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  const row = await platform.db
+    .selectFrom("orgs as o")
+    .select((eb) => [
+      "o.created_at",
+      eb.selectFrom("applications as a").select(eb.fn.countAll<number>().as("n")).whereRef("a.org_id", "=", "o.id").as("applications"),
+      eb.selectFrom("memberships as m").select(eb.fn.countAll<number>().as("n")).whereRef("m.org_id", "=", "o.id").as("members"),
+      eb
+        .selectFrom("memberships as m")
+        .innerJoin("users as u", "u.id", "m.user_id")
+        .select(sql<string[]>`coalesce(array_agg(u.display_name order by u.display_name), '{}')`.as("owners"))
+        .whereRef("m.org_id", "=", "o.id")
+        .where("m.role", "=", "owner")
+        .as("owners"),
+    ])
+    .where("o.id", "=", org.id)
+    .executeTakeFirstOrThrow();
+  return {
+    slug: org.slug,
+    name: org.name,
+    role: org.role,
+    billingEmail: org.billingEmail,
+    channelId: org.channelId,
+    applications: Number(row.applications ?? 0),
+    members: Number(row.members ?? 0),
+    owners: row.owners ?? [],
+    createdAt: row.created_at,
+  };
+}
+
+/** Changes an org's display name (owners only). */
+export async function renameOrg(platform: Platform, input: { actor: Actor; org: string; name: string }): Promise<OrgSummary> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "own", `org ${input.org} not found`);
+  const name = parseField(displayName, input.name, "name", "display name");
+  return inTransaction(platform, async (tx) => {
+    await tx.updateTable("orgs").set({ name }).where("id", "=", org.id).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "org.rename", target: org.slug, details: { from: org.name, to: name } });
+    return { slug: org.slug, name, role: org.role, applications: 0 };
+  });
+}
+
+/** Sets the billing contact (owners only). */
+export async function setBillingContact(platform: Platform, input: { actor: Actor; org: string; email: string }): Promise<{ slug: string; billingEmail: string }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "own", `org ${input.org} not found`);
+  const billingEmail = parseField(email, input.email, "email", "billing email");
+  await inTransaction(platform, async (tx) => {
+    await tx.updateTable("orgs").set({ billing_email: billingEmail }).where("id", "=", org.id).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "org.billing", target: org.slug, details: { from: org.billingEmail, to: billingEmail } });
+  });
+  return { slug: org.slug, billingEmail };
+}
+
+/** Sets the Slack channel that receives the org's notifications (owners and admins). */
+export async function setOrgChannel(platform: Platform, input: { actor: Actor; org: string; channelId: string }): Promise<{ slug: string; channelId: string }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "administer", `org ${input.org} not found`);
+  const channelId = parseChannelId(input.channelId);
+  await inTransaction(platform, async (tx) => {
+    await tx.updateTable("orgs").set({ channel_id: channelId }).where("id", "=", org.id).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "org.channel", target: org.slug, details: { channel: channelId } });
+  });
+  return { slug: org.slug, channelId };
+}
+
+/** A Slack channel id such as C0123ABCD. */
+export function parseChannelId(value: string): string {
+  if (!/^[CGD][A-Z0-9]{2,20}$/.test(value)) {
+    throw new Invalid("name a channel with #, like #client-alerts", "channel");
+  }
+  return value;
+}
+
+/** Deletes an org, its applications and their repositories (owners only; confirm with the slug). */
+export async function deleteOrg(platform: Platform, input: { actor: Actor; org: string; confirm: string | undefined }): Promise<{ slug: string; applications: number }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "own", `org ${input.org} not found`);
+  if (input.confirm !== org.slug) {
+    throw new Invalid(`to delete org ${org.slug} and everything in it, add --confirm ${org.slug}`, "confirm");
+  }
+  return inTransaction(platform, async (tx, undo) => {
+    await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().execute();
+    const applications = await tx.selectFrom("applications").select(["id", "slug"]).where("org_id", "=", org.id).execute();
+    await recordAudit(tx, {
+      org,
+      actor: input.actor,
+      action: "org.delete",
+      target: org.slug,
+      details: { applications: applications.map((app) => app.slug) },
+    });
+    await tx.deleteFrom("orgs").where("id", "=", org.id).execute();
+    for (const app of applications) {
+      if (!(await platform.repositories.exists(app.id))) continue;
+      const aside = await platform.repositories.setAside(app.id);
+      undo.onRollback(aside.restore);
+      undo.afterCommit(aside.discard);
+    }
+    return { slug: org.slug, applications: applications.length };
+  });
+}

@@ -1,0 +1,43 @@
+import type { Role } from "../db/schema.ts";
+import { Forbidden, NotFound } from "./errors.ts";
+
+/** The actions of SPEC §1's permission table. */
+export type Action =
+  | "view" // see the org, its apps, environments, domains, members
+  | "build" // create/delete apps, environments, domains; edit/promote config; run go-live checks
+  | "request_invitation"
+  | "administer" // approve/deny invitations, change roles, remove members, set channels, see audit
+  | "own"; // rename org, set billing contact, delete org
+
+const allowedRoles: Record<Action, readonly Role[]> = {
+  view: ["owner", "admin", "developer", "viewer"],
+  build: ["owner", "admin", "developer"],
+  request_invitation: ["owner", "admin", "developer"],
+  administer: ["owner", "admin"],
+  own: ["owner"],
+};
+
+const describe: Record<Action, string> = {
+  view: "see this org",
+  build: "change applications, environments or domains",
+  request_invitation: "invite people",
+  administer: "manage members, channels or the audit log",
+  own: "rename, bill or delete the org",
+};
+
+export function may(role: Role, action: Action): boolean {
+  return allowedRoles[action].includes(role);
+}
+
+/**
+ * Checks the actor's role in an org. No membership reads as "not found", so an org
+ * you are not in looks the same as one that does not exist.
+ */
+export function authorize(role: Role | null | undefined, action: Action, notFound: string): Role {
+  if (!role) throw new NotFound(notFound);
+  if (!may(role, action)) {
+    const who = allowedRoles[action].join(" or ");
+    throw new Forbidden(`you are a ${role} here: only an ${who} can ${describe[action]}`);
+  }
+  return role;
+}

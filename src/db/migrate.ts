@@ -1,0 +1,19 @@
+import { Migrator, type Kysely, type Migration } from "kysely";
+import * as platformCore from "../../migrations/0001_platform_core.ts";
+import type { Database } from "./schema.ts";
+
+/** Every migration in `migrations/`, by file name; a test checks none is missing. */
+export const migrations: Record<string, Migration> = {
+  "0001_platform_core": platformCore,
+};
+
+/** Brings the schema up to the newest migration; throws on the first failure. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === "Error")?.migrationName;
+    throw new Error(`migration ${failed ?? "(unknown)"} failed: ${String((error as Error).message ?? error)}`);
+  }
+  return (results ?? []).map((result) => result.migrationName);
+}

@@ -1,0 +1,97 @@
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+
+export type Role = "owner" | "admin" | "developer" | "viewer";
+export type DnsStatus = "pending" | "passing" | "failing" | "unknown";
+
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  display_name: string;
+  created_at: CreatedAt;
+}
+
+export interface UserIdentitiesTable {
+  team_id: string;
+  chat_user_id: string;
+  user_id: number;
+  created_at: CreatedAt;
+}
+
+export interface OrgsTable {
+  id: Generated<number>;
+  slug: string;
+  name: string;
+  billing_email: string | null;
+  channel_id: string | null;
+  created_by: number | null;
+  created_at: CreatedAt;
+}
+
+export interface MembershipsTable {
+  org_id: number;
+  user_id: number;
+  role: Role;
+  created_at: CreatedAt;
+}
+
+export interface ApplicationsTable {
+  id: Generated<number>;
+  org_id: number;
+  slug: string;
+  origin: string;
+  channel_id: string | null;
+  created_by: number | null;
+  created_at: CreatedAt;
+}
+
+export interface EnvironmentsTable {
+  id: Generated<number>;
+  application_id: number;
+  name: string;
+  based_on: string | null;
+  live_at: Date | null;
+  created_by: number | null;
+  created_at: CreatedAt;
+}
+
+export interface DomainsTable {
+  id: Generated<number>;
+  environment_id: number;
+  hostname: string;
+  dns_status: ColumnType<DnsStatus, DnsStatus | undefined, DnsStatus>;
+  dns_checked_at: Date | null;
+  created_by: number | null;
+  created_at: CreatedAt;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  org_id: number;
+  org_slug: string;
+  actor_id: number | null;
+  action: string;
+  target: string;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+}
+
+/** Every table edgebot keeps, as Kysely sees them. */
+export interface Database {
+  users: UsersTable;
+  user_identities: UserIdentitiesTable;
+  orgs: OrgsTable;
+  memberships: MembershipsTable;
+  applications: ApplicationsTable;
+  environments: EnvironmentsTable;
+  domains: DomainsTable;
+  audit_events: AuditEventsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type OrgRow = Selectable<OrgsTable>;
+export type ApplicationRow = Selectable<ApplicationsTable>;
+export type EnvironmentRow = Selectable<EnvironmentsTable>;
+export type DomainRow = Selectable<DomainsTable>;
+export type NewAuditEvent = Insertable<AuditEventsTable>;

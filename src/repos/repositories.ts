@@ -1,0 +1,177 @@
+import { mkdtemp, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+
+/** Who a commit is by: the acting user. */
+export interface CommitAuthor {
+  name: string;
+  email: string;
+}
+
+/** A repository moved aside by `setAside`: put it back, or delete it for good. */
+export interface SetAsideRepository {
+  restore(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+const branchName = /^[a-z][a-z0-9-]{0,30}$/;
+const filePath = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]{1,200}$/;
+
+/**
+ * The bare git repositories of applications, one per application under one root.
+ * Branch names and paths are checked here too, so no user text reaches git as an option.
+ */
+export class Repositories {
+  constructor(readonly root: string) {}
+
+  pathOf(applicationId: number): string {
+    if (!Number.isSafeInteger(applicationId) || applicationId <= 0) {
+      throw new Error(`invalid application id ${applicationId}`);
+    }
+    return path.join(this.root, `${applicationId}.git`);
+  }
+
+  async exists(applicationId: number): Promise<boolean> {
+    return stat(this.pathOf(applicationId)).then(
+      (info) => info.isDirectory(),
+      () => false,
+    );
+  }
+
+  /**
+   * Creates the application's bare repository with one commit on `branch`. A leftover
+   * directory of the same id (from a crash) is replaced: the id is new in the database.
+   */
+  async create(
+    applicationId: number,
+    initial: { branch: string; files: Record<string, string>; message: string; author: CommitAuthor },
+  ): Promise<void> {
+    assertBranch(initial.branch);
+    for (const name of Object.keys(initial.files)) assertPath(name);
+    const repository = this.pathOf(applicationId);
+    await mkdir(this.root, { recursive: true });
+    await rm(repository, { recursive: true, force: true });
+    await mkdir(repository);
+    const workTree = await mkdtemp(path.join(tmpdir(), "edgebot-init-"));
+    try {
+      await this.git(repository).raw(["init", "--quiet", "--bare", `--initial-branch=${initial.branch}`]);
+      for (const [name, content] of Object.entries(initial.files)) {
+        await mkdir(path.dirname(path.join(workTree, name)), { recursive: true });
+        await writeFile(path.join(workTree, name), content);
+      }
+      const git = this.git(workTree, {
+        GIT_DIR: repository,
+        GIT_WORK_TREE: workTree,
+        GIT_INDEX_FILE: path.join(workTree, ".edgebot-index"),
+        ...authorEnvironment(initial.author),
+      });
+      await git.raw(["add", "--all", "--", "."]);
+      await git.raw(["commit", "--quiet", "--no-verify", "-m", initial.message]);
+    } catch (error) {
+      await rm(repository, { recursive: true, force: true });
+      throw error;
+    } finally {
+      await rm(workTree, { recursive: true, force: true });
+    }
+  }
+
+  /** Deletes the repository and everything in it. */
+  async remove(applicationId: number): Promise<void> {
+    await rm(this.pathOf(applicationId), { recursive: true, force: true });
+  }
+
+  /** Moves the repository out of the way so a transaction can still change its mind. */
+  async setAside(applicationId: number): Promise<SetAsideRepository> {
+    const repository = this.pathOf(applicationId);
+    const aside = path.join(this.root, `.deleting-${applicationId}-${process.pid}-${Date.now()}`);
+    await rename(repository, aside);
+    return {
+      restore: () => rename(aside, repository),
+      discard: () => rm(aside, { recursive: true, force: true }),
+    };
+  }
+
+  /** The commit a branch points at. */
+  async head(applicationId: number, branch: string): Promise<string> {
+    assertBranch(branch);
+    const sha = await this.git(this.pathOf(applicationId)).raw(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
+    return sha.trim();
+  }
+
+  /**
+   * Points a new branch at the head of `from`. An existing branch of that name is
+   * overwritten: callers hold the database row that makes the name theirs.
+   */
+  async createBranch(applicationId: number, branch: string, from: string): Promise<void> {
+    assertBranch(branch);
+    assertBranch(from);
+    await this.git(this.pathOf(applicationId)).raw(["update-ref", `refs/heads/${branch}`, `refs/heads/${from}`]);
+  }
+
+  /** Points a branch at a given commit (used to undo a deletion). */
+  async setBranch(applicationId: number, branch: string, sha: string): Promise<void> {
+    assertBranch(branch);
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new Error("invalid commit id");
+    await this.git(this.pathOf(applicationId)).raw(["update-ref", `refs/heads/${branch}`, sha]);
+  }
+
+  /** Deletes a branch and returns the commit it pointed at. */
+  async deleteBranch(applicationId: number, branch: string): Promise<string> {
+    const sha = await this.head(applicationId, branch);
+    await this.git(this.pathOf(applicationId)).raw(["update-ref", "-d", `refs/heads/${branch}`, sha]);
+    return sha;
+  }
+
+  async branches(applicationId: number): Promise<string[]> {
+    const output = await this.git(this.pathOf(applicationId)).raw(["for-each-ref", "--format=%(refname:short)", "refs/heads/"]);
+    return output.split("\n").filter(Boolean).sort();
+  }
+
+  /** Reads one file at the head of a branch. */
+  async readFile(applicationId: number, branch: string, file: string): Promise<string> {
+    assertBranch(branch);
+    assertPath(file);
+    return this.git(this.pathOf(applicationId)).raw(["show", `refs/heads/${branch}:${file}`]);
+  }
+
+  private git(baseDir: string, env: Record<string, string> = {}): SimpleGit {
+    const environment = { ...isolatedEnvironment(), ...env };
+    // Every GIT_* value here is set by edgebot itself, never taken from user input.
+    return simpleGit({
+      baseDir,
+      maxConcurrentProcesses: 8,
+      allowEnvironment: Object.keys(environment).filter((key) => key.startsWith("GIT_")),
+      unsafe: { allowUnsafeConfigPaths: true },
+    }).env(environment);
+  }
+}
+
+function assertBranch(branch: string): void {
+  if (!branchName.test(branch)) throw new Error(`refusing branch name ${JSON.stringify(branch)}`);
+}
+
+function assertPath(file: string): void {
+  if (!filePath.test(file)) throw new Error(`refusing path ${JSON.stringify(file)}`);
+}
+
+// Git run by edgebot ignores the machine's and the user's git configuration and never prompts.
+function isolatedEnvironment(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: tmpdir(),
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    LC_ALL: "C",
+  };
+}
+
+function authorEnvironment(author: CommitAuthor): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
+  };
+}

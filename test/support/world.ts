@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import type { DatabaseHandle } from "../../src/db/connect.ts";
+import type { Role } from "../../src/db/schema.ts";
+import { createApplication } from "../../src/core/applications.ts";
+import { createOrg } from "../../src/core/orgs.ts";
+import type { Actor, Platform } from "../../src/core/platform.ts";
+import { registerUser, type User } from "../../src/core/users.ts";
+import { Repositories } from "../../src/repos/repositories.ts";
+import { openTestDatabase } from "./database.ts";
+
+export interface World {
+  platform: Platform;
+  database: DatabaseHandle;
+  gitRoot: string;
+}
+
+/** A fresh database and repository root for the test file, closed after it. */
+export function useWorld(): World {
+  const world = {} as World;
+  beforeAll(async () => {
+    world.database = await openTestDatabase();
+    world.gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-repos-"));
+    world.platform = { db: world.database.db, repositories: new Repositories(world.gitRoot) };
+  });
+  afterAll(async () => {
+    await world.database?.close();
+    if (world.gitRoot) await rm(world.gitRoot, { recursive: true, force: true });
+  });
+  return world;
+}
+
+let sequence = 0;
+/** A short name no other test in the run uses. */
+export function unique(prefix: string): string {
+  sequence += 1;
+  return `${prefix}${process.pid.toString(36)}${sequence}`;
+}
+
+export type TestUser = User & Actor;
+
+export async function buildUser(platform: Platform, name = unique("user")): Promise<TestUser> {
+  const user = await registerUser(platform, { teamId: "T0TEST", chatUserId: `U${name.toUpperCase()}`, email: `${name}@example.com`, displayName: name });
+  return { ...user, userId: user.id };
+}
+
+/** An org owned by `owner`, with more members in the given roles. */
+export async function buildOrg(platform: Platform, owner: TestUser, slug = unique("org")): Promise<string> {
+  await createOrg(platform, { actor: owner, slug });
+  return slug;
+}
+
+/** Adds a user to an org with a role, as an invitation would. */
+export async function addMember(platform: Platform, org: string, user: TestUser, role: Role): Promise<void> {
+  const { id } = await platform.db.selectFrom("orgs").select("id").where("slug", "=", org).executeTakeFirstOrThrow();
+  await platform.db.insertInto("memberships").values({ org_id: id, user_id: user.id, role }).execute();
+}
+
+/** An application with a real repository; returns `org/app` and its production hostname. */
+export async function buildApplication(platform: Platform, owner: TestUser, org: string, hostname = `${unique("www")}.example.com`): Promise<{ ref: string; hostname: string }> {
+  const created = await createApplication(platform, { actor: owner, hostname, org });
+  return { ref: created.ref, hostname };
+}
+
+/** What the database holds, to compare before and after a refused command. */
+export async function snapshot(platform: Platform): Promise<Record<string, number>> {
+  const tables = ["users", "orgs", "memberships", "applications", "environments", "domains", "audit_events"] as const;
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const row = await platform.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    counts[table] = Number(row.n);
+  }
+  return counts;
+}
