@@ -72,7 +72,11 @@ const environmentSchema = z.object({
     z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "must look like /edge").optional(),
   ),
   LOG_LEVEL: optionalText.pipe(
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
+    z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        error: "must be one of fatal, error, warn, info, debug, trace, silent",
+      })
+      .optional(),
   ),
   EDGEBOT_USER: optionalText.pipe(
     z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, . _ or -").optional(),
@@ -83,7 +87,7 @@ const environmentSchema = z.object({
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: optionalText,
-  SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
 });
 
 export interface Config {
@@ -100,7 +104,8 @@ export interface Config {
   dnsConcurrency: number;
   port: number;
   slashCommand: string;
-  logLevel: string;
+  /** LOG_LEVEL as set; each mode picks its own default when unset. */
+  logLevel: string | undefined;
   /** The local shell's user id (team `local`). */
   localUser: string;
   slack: {
@@ -117,13 +122,16 @@ export interface Config {
 const splitList = (list: string | undefined): string[] =>
   list === undefined ? [] : list.split(",").map((item) => item.trim()).filter(Boolean);
 
+// A URL's user and password never reach the log, even in a value that was refused.
+const withoutCredentials = (value: string): string => value.replace(/\/\/[^/@\s]*@/g, "//***@");
+
 /** Reads and validates the environment; a bad value throws one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
-    throw new ConfigError(`${variable}: ${issue.message} (got ${JSON.stringify(env[variable] ?? "")})`);
+    throw new ConfigError(`${variable}: ${issue.message} (got ${JSON.stringify(withoutCredentials(env[variable] ?? ""))})`);
   }
   const values = parsed.data;
   const dataDir = path.resolve(values.DATA_DIR ?? ".edgebot");
@@ -138,7 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dnsConcurrency: values.DNS_CONCURRENCY ?? 200,
     port: values.PORT ?? 3000,
     slashCommand: values.SLASH_COMMAND ?? "/edge",
-    logLevel: values.LOG_LEVEL ?? "info",
+    logLevel: values.LOG_LEVEL,
     localUser: values.EDGEBOT_USER ?? "local",
     slack: {
       signingSecret: values.SLACK_SIGNING_SECRET,

@@ -22,7 +22,8 @@ export const email = z
   .string()
   .trim()
   .max(254, "is too long")
-  .regex(/^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+$/, "must be an email address like ana@example.com")
+  // A dotted domain, or the shell's local user at localhost.
+  .regex(/^[^\s@<>()[\]\\,;:"]+@([^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+|localhost)$/i, "must be an email address like ana@example.com")
   .transform((value) => value.toLowerCase());
 
 export const displayName = z

@@ -1,0 +1,41 @@
+import { Invalid } from "../../core/errors.ts";
+import type { Actor, Platform } from "../../core/platform.ts";
+import type { PersonRef } from "../../core/users.ts";
+import type { Arguments, CommandSyntax } from "../grammar.ts";
+import type { Message } from "../message.ts";
+
+/** Who runs a command, from where. */
+export interface CommandContext {
+  platform: Platform;
+  actor: Actor;
+  /** The chat workspace the command came from; mentions are read in it. */
+  teamId: string;
+}
+
+/** One command of the grammar: its words, how it reads its arguments, and what it does. */
+export interface Command {
+  /** The command's words, like `app create`. */
+  name: string;
+  usage: string;
+  summary: string;
+  syntax: CommandSyntax;
+  run(context: CommandContext, args: Arguments): Promise<Message>;
+}
+
+/** A person named by `@mention` or email. */
+export function personArgument(context: CommandContext, args: Arguments, name: string): PersonRef {
+  const token = args.token(name);
+  if (token?.kind === "user") return { kind: "chat", teamId: context.teamId, chatUserId: token.userId, label: token.text };
+  const text = args.text(name);
+  if (text.includes("@")) return { kind: "email", email: text };
+  throw new Invalid(`name a person with an @mention or an email address, not ${text.slice(0, 60)}`, name);
+}
+
+/** A channel named by `#channel` (Slack sends its id) or by its id. */
+export function channelArgument(args: Arguments, name: string): string {
+  const token = args.token(name);
+  if (token?.kind === "channel") return token.channelId;
+  const text = args.text(name);
+  if (/^[CG][A-Z0-9]{2,20}$/.test(text)) return text;
+  throw new Invalid("name a channel with #, like #client-alerts (in the shell, give its id, like C0123ABCD)", name);
+}

@@ -1,0 +1,65 @@
+import type { Logger } from "pino";
+import { CoreError, Invalid } from "../core/errors.ts";
+import { commandsInGroup, findCommand } from "./commands/index.ts";
+import type { Command, CommandContext } from "./commands/command.ts";
+import { GrammarError, readArguments, tokenize } from "./grammar.ts";
+import { sayError, type Message } from "./message.ts";
+
+/** What running a command line produced. */
+export type CommandOutcome =
+  | { kind: "answered"; message: Message }
+  /** Required arguments are missing: Slack opens the command's modal, the shell prints usage. */
+  | { kind: "incomplete"; command: Command; missing: string; message: Message };
+
+/**
+ * Runs one command line, as typed after the slash command, for every surface. Every
+ * failure becomes a short answer; nothing is thrown.
+ */
+export async function runCommandLine(context: CommandContext, line: string, options: { slashCommand: string; logger: Logger }): Promise<CommandOutcome> {
+  let command: Command | undefined;
+  try {
+    const tokens = tokenize(stripSlashCommand(line, options.slashCommand));
+    const words = tokens.map((token) => token.text);
+    if (words.length === 0) return answered(await runHelp(context));
+    const found = findCommand(words);
+    if (!found) return answered(unknownCommand(words));
+    command = found.command;
+    const read = readArguments(tokens.slice(found.consumed), command.syntax);
+    if (!read.ok) {
+      return { kind: "incomplete", command, missing: read.missing, message: sayError(`<${read.missing}> is missing`, command.usage) };
+    }
+    return answered(await command.run(context, read.args));
+  } catch (error) {
+    if (error instanceof GrammarError) return answered(sayError(error.message, command?.usage));
+    if (error instanceof Invalid) return answered(sayError(error.message, command?.usage));
+    if (error instanceof CoreError) return answered(sayError(error.message));
+    options.logger.error({ err: error, command: command?.name }, "command failed");
+    return answered(sayError("something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening."));
+  }
+}
+
+function answered(message: Message): CommandOutcome {
+  return { kind: "answered", message };
+}
+
+async function runHelp(context: CommandContext): Promise<Message> {
+  const help = findCommand(["help"])!.command;
+  const read = readArguments([], help.syntax);
+  if (!read.ok) throw new Error("help takes no required argument");
+  return help.run(context, read.args);
+}
+
+function stripSlashCommand(line: string, slashCommand: string): string {
+  const trimmed = line.trim();
+  if (trimmed === slashCommand || trimmed.startsWith(`${slashCommand} `)) return trimmed.slice(slashCommand.length);
+  return trimmed;
+}
+
+function unknownCommand(words: string[]): Message {
+  const group = commandsInGroup(words[0]!);
+  const said = words.slice(0, 2).join(" ").slice(0, 60);
+  if (group.length > 0) {
+    return sayError(`${said} is not a command. ${words[0]} commands: ${group.map((command) => command.name).join(", ")}`, `help ${words[0]}`);
+  }
+  return sayError(`${said} is not a command`, "help");
+}

@@ -1,0 +1,60 @@
+import { createInterface } from "node:readline";
+import type { Logger } from "pino";
+import type { Platform } from "../core/platform.ts";
+import { registerUser } from "../core/users.ts";
+import { runCommandLine } from "./dispatch.ts";
+import type { Message } from "./message.ts";
+
+/** The shell's workspace: local users are chat identities in team `local`. */
+export const localTeam = "local";
+
+/**
+ * The local shell: reads commands from `input` one per line, acts as the local user,
+ * writes each reply as text, and resolves at end of input.
+ */
+export async function runShell(options: {
+  platform: Platform;
+  user: string;
+  slashCommand: string;
+  logger: Logger;
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  interactive: boolean;
+}): Promise<void> {
+  const user = await registerUser(options.platform, { teamId: localTeam, chatUserId: options.user, email: `${options.user}@localhost`, displayName: options.user });
+  const context = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam };
+  const lines = createInterface({ input: options.input, terminal: false });
+  const prompt = () => options.interactive && options.output.write("edge> ");
+  if (options.interactive) options.output.write(`edgebot shell, acting as ${user.displayName} <${user.email}>. Type help, or end input (Ctrl-D) to quit.\n`);
+  prompt();
+  for await (const line of lines) {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) {
+      prompt();
+      continue;
+    }
+    const outcome = await runCommandLine(context, trimmed, { slashCommand: options.slashCommand, logger: options.logger });
+    options.output.write(`${plainText(outcome.message)}\n\n`);
+    prompt();
+  }
+}
+
+/** A message as a terminal shows it: Slack's markup turned into plain text. */
+export function plainText(message: Message): string {
+  return message.text
+    .replace(/<!date\^\d+\^[^|>]*\|([^>]*)>/g, "$1")
+    .replace(/<#([A-Z0-9]+)(?:\|([^>]*))?>/g, (_match, id: string, name?: string) => `#${name ?? id}`)
+    .replace(/<@([A-Z0-9]+)(?:\|([^>]*))?>/g, (_match, id: string, name?: string) => `@${name ?? id}`)
+    .replace(/:warning: /g, "! ")
+    .replace(/:white_check_mark: /g, "✓ ")
+    .replace(/:wastebasket: /g, "✓ ")
+    .replace(/:hourglass_flowing_sand: /g, "")
+    .replace(/:large_green_circle: /g, "")
+    .replace(/:red_circle: /g, "")
+    .replace(/:grey_question: /g, "")
+    .replace(/\*([^*\n]+)\*/g, "$1")
+    .replace(/(^|\s)_([^_\n]+)_(?=\s|$)/g, "$1$2")
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&amp;/g, "&");
+}

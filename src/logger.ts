@@ -1,0 +1,17 @@
+import pino, { type Logger } from "pino";
+
+/** The process's logger: JSON lines on stderr, so the shell's stdout holds only replies. */
+export function createLogger(level: string): Logger {
+  return pino(
+    {
+      level,
+      base: { service: "edgebot" },
+      // Secrets never reach the logs, whatever object is logged.
+      redact: {
+        paths: ["token", "*.token", "botToken", "*.botToken", "signingSecret", "*.signingSecret", "clientSecret", "*.clientSecret", "headers.authorization"],
+        censor: "[redacted]",
+      },
+    },
+    pino.destination(2),
+  );
+}
