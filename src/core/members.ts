@@ -52,7 +52,7 @@ export async function changeRole(
   const org = await findOrgAsMember(platform.db, input.actor, input.org);
   authorize(org.role, "administer", `org ${input.org} not found`);
   return inTransaction(platform, async (tx) => {
-    const target = await lockedMembership(tx, org, input.member);
+    const target = await lockedMembership(tx, org, input.actor, input.member);
     if (target.role === newRole) throw new Conflict(`${target.displayName} is already ${article(newRole)} ${newRole} of ${org.slug}`);
     if ((target.role === "owner" || newRole === "owner") && org.role !== "owner") {
       throw new Forbidden("only an owner can make someone an owner or change an owner's role");
@@ -75,7 +75,7 @@ export async function removeMember(platform: Platform, input: { actor: Actor; or
   const org = await findOrgAsMember(platform.db, input.actor, input.org);
   authorize(org.role, "administer", `org ${input.org} not found`);
   return inTransaction(platform, async (tx) => {
-    const target = await lockedMembership(tx, org, input.member);
+    const target = await lockedMembership(tx, org, input.actor, input.member);
     if (target.role === "owner" && org.role !== "owner") throw new Forbidden("only an owner can remove an owner");
     if (target.role === "owner") await assertAnotherOwner(tx, org, target.displayName, "remove");
     await tx.deleteFrom("memberships").where("org_id", "=", org.id).where("user_id", "=", target.userId).execute();
@@ -85,8 +85,16 @@ export async function removeMember(platform: Platform, input: { actor: Actor; or
 }
 
 // Locks the org's memberships so two owners demoting each other at once cannot leave none.
-async function lockedMembership(tx: Tx, org: { id: number; slug: string }, person: PersonRef): Promise<Member> {
+// The actor's role is read again under the lock: it may have changed since it was checked.
+async function lockedMembership(tx: Tx, org: { id: number; slug: string; role: Role }, actor: Actor, person: PersonRef): Promise<Member> {
   await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().execute();
+  const current = await tx
+    .selectFrom("memberships")
+    .select("role")
+    .where("org_id", "=", org.id)
+    .where("user_id", "=", actor.userId)
+    .executeTakeFirst();
+  org.role = authorize(current?.role, "administer", `org ${org.slug} not found`);
   const user = await findUser(tx, person);
   const row =
     user &&

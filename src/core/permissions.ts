@@ -37,7 +37,11 @@ export function authorize(role: Role | null | undefined, action: Action, notFoun
   if (!role) throw new NotFound(notFound);
   if (!may(role, action)) {
     const who = allowedRoles[action].join(" or ");
-    throw new Forbidden(`you are a ${role} here: only an ${who} can ${describe[action]}`);
+    throw new Forbidden(`you are ${article(role)} ${role} here: only ${article(allowedRoles[action][0]!)} ${who} can ${describe[action]}`);
   }
   return role;
+}
+
+function article(role: Role): string {
+  return role === "owner" || role === "admin" ? "an" : "a";
 }

@@ -95,8 +95,10 @@ export class Repositories {
   /** The commit a branch points at. */
   async head(applicationId: number, branch: string): Promise<string> {
     assertBranch(branch);
-    const sha = await this.git(this.pathOf(applicationId)).raw(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
-    return sha.trim();
+    const sha = (await this.git(this.pathOf(applicationId)).raw(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`])).trim();
+    // With --quiet git reports a missing branch only by its exit code, which simple-git does not raise.
+    if (sha === "") throw new Error(`branch ${branch} does not exist`);
+    return sha;
   }
 
   /**

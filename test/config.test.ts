@@ -1,0 +1,113 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.ts";
+
+describe("configuration", () => {
+  it("runs with the defaults of SPEC §6 when nothing is set", () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      databaseUrl: undefined,
+      dataDir: path.resolve(".edgebot"),
+      gitRoot: path.resolve(".edgebot", "repos"),
+      edgeCnameSuffix: "edge.example.net",
+      edgeIpv4: [],
+      dnsServers: [],
+      dnsTimeoutMs: 2000,
+      dnsConcurrency: 200,
+      port: 3000,
+      slashCommand: "/edge",
+      // Unset: the shell and the Slack app each choose their own default level.
+      logLevel: undefined,
+      localUser: "local",
+      slack: {
+        signingSecret: undefined,
+        botToken: undefined,
+        appToken: undefined,
+        clientId: undefined,
+        clientSecret: undefined,
+        stateSecret: undefined,
+        apiUrl: undefined,
+      },
+    });
+  });
+
+  it("treats a variable set to blanks as unset", () => {
+    expect(loadConfig({ DATABASE_URL: "  ", PORT: "" })).toMatchObject({ databaseUrl: undefined, port: 3000 });
+  });
+
+  it("puts the repositories under DATA_DIR unless GIT_ROOT says otherwise", () => {
+    expect(loadConfig({ DATA_DIR: "/srv/edgebot" }).gitRoot).toBe("/srv/edgebot/repos");
+    expect(loadConfig({ DATA_DIR: "/srv/edgebot", GIT_ROOT: "/var/git" }).gitRoot).toBe("/var/git");
+  });
+
+  it("reads good values and lists", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://edgebot@db:5432/edgebot",
+      EDGE_CNAME_SUFFIX: "c.section.io",
+      EDGE_IPV4: "192.0.2.1, 192.0.2.2",
+      DNS_SERVERS: "1.1.1.1,9.9.9.9:5353,[2001:db8::1]:53",
+      DNS_TIMEOUT_MS: "500",
+      DNS_CONCURRENCY: "10",
+      PORT: "8080",
+      SLASH_COMMAND: "/cdn",
+      LOG_LEVEL: "debug",
+      EDGEBOT_USER: "ana",
+      SLACK_API_URL: "http://127.0.0.1:9999/api/",
+    });
+    expect(config).toMatchObject({
+      databaseUrl: "postgres://edgebot@db:5432/edgebot",
+      edgeCnameSuffix: "c.section.io",
+      edgeIpv4: ["192.0.2.1", "192.0.2.2"],
+      dnsServers: ["1.1.1.1", "9.9.9.9:5353", "[2001:db8::1]:53"],
+      dnsTimeoutMs: 500,
+      dnsConcurrency: 10,
+      port: 8080,
+      slashCommand: "/cdn",
+      logLevel: "debug",
+      localUser: "ana",
+      slack: { apiUrl: "http://127.0.0.1:9999/api/" },
+    });
+  });
+
+  it.each([
+    ["DATABASE_URL", "mysql://x"],
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["DNS_TIMEOUT_MS", "-1"],
+    ["DNS_CONCURRENCY", "0"],
+    ["DNS_SERVERS", "nope"],
+    ["DNS_SERVERS", "1.1.1.1:99999"],
+    ["EDGE_IPV4", "1.2.3"],
+    ["EDGE_CNAME_SUFFIX", "Edge Example"],
+    ["SLASH_COMMAND", "edge"],
+    ["LOG_LEVEL", "loud"],
+    ["SLACK_API_URL", "ftp://x"],
+    ["EDGEBOT_USER", "a b"],
+  ])("refuses %s=%s with one line naming the variable", (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message.startsWith(`${variable}: `)).toBe(true);
+    expect(message).not.toContain("\n");
+    expect(message).toContain(JSON.stringify(value));
+  });
+
+  it("keeps a value with a newline on one line", () => {
+    expect(() => loadConfig({ PORT: "80\n81" })).toThrow(/^PORT: [^\n]*$/);
+  });
+
+  it("never repeats a password from a refused connection string", () => {
+    expect(() => loadConfig({ DATABASE_URL: "mysql://root:hunter2@db/app" })).toThrow(ConfigError);
+    try {
+      loadConfig({ DATABASE_URL: "mysql://root:hunter2@db/app" });
+    } catch (error) {
+      expect((error as Error).message).toMatch(/^DATABASE_URL: /);
+      expect((error as Error).message).not.toContain("hunter2");
+    }
+  });
+});
