@@ -123,8 +123,14 @@ export type ReadResult = { ok: true; args: Arguments } | { ok: false; missing: s
 export function readArguments(tokens: Token[], syntax: CommandSyntax): ReadResult {
   const options = new Map<string, string | true>();
   const words: Token[] = [];
+  // A command that ends in free text and takes no options reads every word as text.
+  const freeText = syntax.options === undefined && syntax.positionals.some((argument) => argument.rest);
   for (let index = 0; index < tokens.length; index += 1) {
     const token = tokens[index]!;
+    if (freeText) {
+      words.push(token);
+      continue;
+    }
     const option = token.kind === "word" ? /^(?:--|\u2014)([a-z][a-z-]*)(?:=(.*))?$/s.exec(token.text) : null;
     if (!option) {
       if (token.kind === "word" && token.text.startsWith("-") && token.text.length > 1 && !/^-\d/.test(token.text)) {

@@ -1,0 +1,114 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
+import { openTestDatabase } from "../support/database.ts";
+
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+interface ShellRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm start`'s entry point as a subprocess with a script on stdin. */
+function runShell(script: string, env: Record<string, string>): Promise<ShellRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(script);
+  });
+}
+
+describe("the local shell", () => {
+  let dataDir: string;
+  let serverDatabase: DatabaseHandle | undefined;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-"));
+    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana" };
+    // Against the Postgres server when the suite runs there; else the shell's own embedded database.
+    if (process.env.TEST_DATABASE_URL) {
+      serverDatabase = await openTestDatabase();
+      env.DATABASE_URL = serverDatabase.url!;
+    }
+  });
+
+  afterAll(async () => {
+    await serverDatabase?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs a script of commands as the local user, prints the replies and exits at end of input", async () => {
+    const script = [
+      "# set up a client",
+      "org create acme --name \"Acme Corp\"",
+      "/edge app create https://www.acme.example/shop --origin origin.acme.example",
+      "env create www-acme-example staging --domain staging.acme.example",
+      "app show acme/www-acme-example",
+      "env delete www-acme-example staging",
+      "frobnicate",
+      "",
+    ].join("\n");
+    const run = await runShell(script, env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const replies = run.stdout.trim().split("\n\n");
+    expect(replies).toEqual([
+      "✓ Created org acme (Acme Corp). You are its owner. Next: `app create <hostname> --org acme`",
+      [
+        "✓ Created acme/www-acme-example: production serves www.acme.example, fetching from `origin.acme.example`.",
+        "You gave a URL; its hostname www.acme.example is what was added.",
+        "Next: `env create acme/www-acme-example staging` · `app show acme/www-acme-example`",
+      ].join("\n"),
+      "✓ Created acme/www-acme-example staging, branched from production.\nIt serves staging.acme.example.",
+      expect.stringMatching(
+        /^acme\/www-acme-example · origin `origin\.acme\.example` · your role: owner\nCreated .* UTC\nproduction · not live\n• www\.acme\.example — pending\nstaging \(from production\) · not live\n• staging\.acme\.example — pending$/,
+      ),
+      "! to delete acme/www-acme-example staging and its domains, add --confirm staging\nUsage: `env delete <app> <env> --confirm <env>`",
+      "! frobnicate is not a command\nUsage: `help`",
+    ]);
+
+    // What the shell did is in the database and on disk.
+    const database = await openDatabase(serverDatabase ? { databaseUrl: serverDatabase.url } : { pgliteDir: path.join(dataDir, "pglite") });
+    try {
+      const rows = await database.db
+        .selectFrom("domains as d")
+        .innerJoin("environments as e", "e.id", "d.environment_id")
+        .innerJoin("applications as a", "a.id", "e.application_id")
+        .select(["a.id", "e.name", "d.hostname"])
+        .orderBy("d.hostname")
+        .execute();
+      expect(rows.map((row) => [row.name, row.hostname])).toEqual([
+        ["staging", "staging.acme.example"],
+        ["production", "www.acme.example"],
+      ]);
+      expect(await readdir(path.join(dataDir, "repos"))).toEqual([`${rows[0]!.id}.git`]);
+      const owner = await database.db.selectFrom("users").select(["email", "display_name"]).executeTakeFirstOrThrow();
+      expect(owner).toEqual({ email: "ana@localhost", display_name: "ana" });
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("stops at start with one line naming a bad variable", async () => {
+    const run = await runShell("org list\n", { ...env, PORT: "not-a-port" });
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe('edgebot: PORT: must be a whole number (got "not-a-port")\n');
+  });
+});
