@@ -29,8 +29,11 @@ async function main(): Promise<number> {
   try {
     const applied = await migrateToLatest(database.db);
     logger.info({ database: database.kind, migrations: applied }, "database ready");
+    const repositories = new Repositories(config.gitRoot);
+    const leftovers = await repositories.removeLeftovers();
+    if (leftovers.length > 0) logger.warn({ leftovers }, "removed repositories left over from interrupted deletions");
     await runShell({
-      platform: { db: database.db, repositories: new Repositories(config.gitRoot) },
+      platform: { db: database.db, repositories },
       user: config.localUser,
       slashCommand: config.slashCommand,
       logger,

@@ -48,10 +48,12 @@ export async function registerUser(
 
   return platform.db.transaction().execute(async (tx) => {
     if (known) {
-      // The profile changed in the chat: keep the same user, follow the profile.
+      // The profile changed in the chat: keep the same user and follow the profile, unless
+      // the new email is another user's; then only the name follows.
+      const emailTaken = await tx.selectFrom("users").select("id").where("email", "=", address).where("id", "!=", known.id).executeTakeFirst();
       const updated = await tx
         .updateTable("users")
-        .set({ email: address, display_name: name })
+        .set(emailTaken ? { display_name: name } : { email: address, display_name: name })
         .where("id", "=", known.id)
         .returning(["id", "email", "display_name"])
         .executeTakeFirstOrThrow();

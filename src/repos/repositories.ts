@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
@@ -90,6 +90,14 @@ export class Repositories {
       restore: () => rename(aside, repository),
       discard: () => rm(aside, { recursive: true, force: true }),
     };
+  }
+
+  /** Removes repositories a crash left set aside between a deletion's commit and its cleanup. */
+  async removeLeftovers(): Promise<string[]> {
+    const entries = await readdir(this.root).catch(() => [] as string[]);
+    const leftovers = entries.filter((name) => name.startsWith(".deleting-"));
+    for (const name of leftovers) await rm(path.join(this.root, name), { recursive: true, force: true });
+    return leftovers;
   }
 
   /** The commit a branch points at. */
