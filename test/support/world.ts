@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll } from "vitest";
@@ -73,4 +73,41 @@ export async function snapshot(platform: Platform): Promise<Record<string, numbe
     counts[table] = Number(row.n);
   }
   return counts;
+}
+
+/** The database id of an application, to reach its repository. */
+export async function applicationId(platform: Platform, ref: string): Promise<number> {
+  const [org, app] = ref.split("/");
+  const row = await platform.db
+    .selectFrom("applications as a")
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .select("a.id")
+    .where("o.slug", "=", org!)
+    .where("a.slug", "=", app!)
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * What the repository root holds: every entry, and the branches of the given applications'
+ * repositories (of all of them when none are given; that costs one git run per repository).
+ */
+export async function diskState(world: World, applicationIds?: number[]): Promise<{ entries: string[]; branches: Record<string, string[] | "missing"> }> {
+  const entries = (await readdir(world.gitRoot)).sort();
+  const ids = applicationIds ?? entries.flatMap((entry) => /^(\d+)\.git$/.exec(entry)?.[1] ?? []).map(Number);
+  const branches: Record<string, string[] | "missing"> = {};
+  for (const id of ids) {
+    branches[id] = (await world.platform.repositories.exists(id)) ? await world.platform.repositories.branches(id) : "missing";
+  }
+  return { entries, branches };
+}
+
+/** Runs a call that must fail and returns its error. */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected the call to fail, but it succeeded");
 }
