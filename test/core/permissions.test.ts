@@ -124,7 +124,7 @@ describe("the permission table, cell by cell", () => {
     if (expected === "allowed") {
       await expect(run(scene, { org: scene.org, app: scene.app })).resolves.toBeDefined();
       const after = await snapshot(world.platform);
-      expect(after.audit_events).toBe(before.audit_events + (writes ? 1 : 0));
+      expect(after.audit_events).toBe(before.audit_events! + (writes ? 1 : 0));
       if (!writes) expect(after).toEqual(before);
       return;
     }
