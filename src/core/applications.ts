@@ -66,6 +66,7 @@ export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor
     .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
     .select(["a.id", "a.slug", "a.origin", "a.channel_id", "o.id as org_id", "o.slug as org_slug", "o.name as org_name", "o.channel_id as org_channel_id", "m.role"])
     .where("a.slug", "=", app)
+    .orderBy("o.slug")
     .limit(20);
   if (org !== undefined) query = query.where("o.slug", "=", org);
   const rows = await query.execute();

@@ -52,6 +52,7 @@ export async function findEnvironmentAsMember(db: Kysely<Database>, actor: Actor
     .leftJoin("environments as e", (join) => join.onRef("e.application_id", "=", "a.id").on("e.name", "=", name))
     .select(["a.id as application_id", "a.slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.id"])
     .where("a.slug", "=", app)
+    .orderBy("o.slug")
     .limit(20);
   if (org !== undefined) query = query.where("o.slug", "=", org);
   const rows = await query.execute();

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll } from "vitest";
 import type { DatabaseHandle } from "../../src/db/connect.ts";
 import type { Role } from "../../src/db/schema.ts";
@@ -10,6 +12,8 @@ import type { Actor, Platform } from "../../src/core/platform.ts";
 import { registerUser, type User } from "../../src/core/users.ts";
 import { Repositories } from "../../src/repos/repositories.ts";
 import { openTestDatabase } from "./database.ts";
+
+const run = promisify(execFile);
 
 export interface World {
   platform: Platform;
@@ -110,4 +114,35 @@ export async function failure(promise: Promise<unknown>): Promise<Error> {
     return error as Error;
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** Runs git on an application's bare repository, as an operator would at a shell. */
+export async function gitIn(world: World, id: number, args: string[]): Promise<string> {
+  const { stdout } = await run("git", args, {
+    cwd: world.platform.repositories.pathOf(id),
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" },
+  });
+  return stdout.trim();
+}
+
+/** Adds an empty commit on top of a branch, so it no longer points where it was made from. */
+export async function commitOn(world: World, id: number, branch: string, message = "a change"): Promise<string> {
+  const tree = await gitIn(world, id, ["rev-parse", `refs/heads/${branch}^{tree}`]);
+  const parent = await gitIn(world, id, ["rev-parse", `refs/heads/${branch}`]);
+  const { stdout } = await run("git", ["commit-tree", tree, "-p", parent, "-m", message], {
+    cwd: world.platform.repositories.pathOf(id),
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: tmpdir(),
+      GIT_CONFIG_NOSYSTEM: "1",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_AUTHOR_NAME: "Test",
+      GIT_AUTHOR_EMAIL: "test@example.com",
+      GIT_COMMITTER_NAME: "Test",
+      GIT_COMMITTER_EMAIL: "test@example.com",
+    },
+  });
+  const sha = stdout.trim();
+  await gitIn(world, id, ["update-ref", `refs/heads/${branch}`, sha, parent]);
+  return sha;
 }
