@@ -55,7 +55,7 @@ export class Repositories {
     await mkdir(repository);
     const workTree = await mkdtemp(path.join(tmpdir(), "edgebot-init-"));
     try {
-      await this.git(repository).raw(["init", "--quiet", "--bare", `--initial-branch=${initial.branch}`]);
+      await this.git(repository).raw(["init", "--bare", `--initial-branch=${initial.branch}`]);
       for (const [name, content] of Object.entries(initial.files)) {
         await mkdir(path.dirname(path.join(workTree, name)), { recursive: true });
         await writeFile(path.join(workTree, name), content);
@@ -66,8 +66,8 @@ export class Repositories {
         GIT_INDEX_FILE: path.join(workTree, ".edgebot-index"),
         ...authorEnvironment(initial.author),
       });
-      await git.raw(["add", "--all", "--", "."]);
-      await git.raw(["commit", "--quiet", "--no-verify", "-m", initial.message]);
+      await git.raw(["add", "--verbose", "--all", "--", "."]);
+      await git.raw(["commit", "--no-verify", "-m", initial.message]);
     } catch (error) {
       await rm(repository, { recursive: true, force: true });
       throw error;
@@ -116,20 +116,20 @@ export class Repositories {
   async createBranch(applicationId: number, branch: string, from: string): Promise<void> {
     assertBranch(branch);
     assertBranch(from);
-    await this.git(this.pathOf(applicationId)).raw(["update-ref", `refs/heads/${branch}`, `refs/heads/${from}`]);
+    await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, `refs/heads/${from}`]);
   }
 
   /** Points a branch at a given commit (used to undo a deletion). */
   async setBranch(applicationId: number, branch: string, sha: string): Promise<void> {
     assertBranch(branch);
     if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new Error("invalid commit id");
-    await this.git(this.pathOf(applicationId)).raw(["update-ref", `refs/heads/${branch}`, sha]);
+    await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, sha]);
   }
 
   /** Deletes a branch and returns the commit it pointed at. */
   async deleteBranch(applicationId: number, branch: string): Promise<string> {
     const sha = await this.head(applicationId, branch);
-    await this.git(this.pathOf(applicationId)).raw(["update-ref", "-d", `refs/heads/${branch}`, sha]);
+    await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", "-d", `refs/heads/${branch}`, sha]);
     return sha;
   }
 
@@ -156,6 +156,11 @@ export class Repositories {
     }).env(environment);
   }
 }
+
+// simple-git waits 50 ms after any git process that writes nothing, to be sure its output
+// is complete. Commands here are run so that they report: init, add and commit say what
+// they did, and update-ref, silent by nature, writes its trace line to stderr.
+const tracedSoNotSilent = { GIT_TRACE: "1" };
 
 function assertBranch(branch: string): void {
   if (!branchName.test(branch)) throw new Error(`refusing branch name ${JSON.stringify(branch)}`);
