@@ -1,6 +1,11 @@
 /** Base of the errors core throws; surfaces turn them into short answers. */
 export abstract class CoreError extends Error {
   abstract readonly kind: "not_found" | "forbidden" | "invalid" | "conflict";
+
+  // Messages often repeat what the user typed; control characters in it are made visible.
+  constructor(message: string) {
+    super(message.replace(/\p{Cc}/gu, "\uFFFD"));
+  }
 }
 
 /** The thing does not exist, or the actor may not know that it does. */

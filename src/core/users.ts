@@ -80,11 +80,15 @@ export type PersonRef =
   | { kind: "email"; email: string };
 
 export function describePerson(person: PersonRef): string {
-  return person.kind === "email" ? person.email : person.label;
+  const text = person.kind === "email" ? person.email : person.label;
+  // The label is whatever the chat sent; an answer repeats a short one.
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }
 
 /** Finds the user a mention or email names, or undefined when nobody is registered so. */
 export async function findUser(db: Kysely<Database>, person: PersonRef): Promise<User | undefined> {
+  // An id no chat could send names nobody (and a NUL byte would make the database throw).
+  if (person.kind === "chat" && !(chatId.safeParse(person.teamId).success && chatId.safeParse(person.chatUserId).success)) return undefined;
   const query =
     person.kind === "chat"
       ? db
