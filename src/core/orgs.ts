@@ -162,7 +162,12 @@ export async function renameOrg(platform: Platform, input: { actor: Actor; org: 
   return inTransaction(platform, async (tx) => {
     await tx.updateTable("orgs").set({ name }).where("id", "=", org.id).execute();
     await recordAudit(tx, { org, actor: input.actor, action: "org.rename", target: org.slug, details: { from: org.name, to: name } });
-    return { slug: org.slug, name, role: org.role, applications: 0 };
+    const { n } = await tx
+      .selectFrom("applications")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("org_id", "=", org.id)
+      .executeTakeFirstOrThrow();
+    return { slug: org.slug, name, role: org.role, applications: Number(n) };
   });
 }
 
