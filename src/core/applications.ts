@@ -253,7 +253,9 @@ export async function setApplicationChannel(platform: Platform, input: { actor: 
   const channelId = parseChannelId(input.channelId);
   const ref = `${app.org.slug}/${app.slug}`;
   await inTransaction(platform, async (tx) => {
-    await tx.updateTable("applications").set({ channel_id: channelId }).where("id", "=", app.id).execute();
+    const updated = await tx.updateTable("applications").set({ channel_id: channelId }).where("id", "=", app.id).returning("id").executeTakeFirst();
+    // Deleted since it was looked up: nothing to change, nothing to audit.
+    if (!updated) throw new NotFound(`application ${ref} not found`);
     await recordAudit(tx, { org: app.org, actor: input.actor, action: "app.channel", target: ref, details: { channel: channelId } });
   });
   return { ref, channelId };

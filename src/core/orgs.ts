@@ -160,7 +160,8 @@ export async function renameOrg(platform: Platform, input: { actor: Actor; org: 
   authorize(org.role, "own", `org ${input.org} not found`);
   const name = parseField(displayName, input.name, "name", "display name");
   return inTransaction(platform, async (tx) => {
-    await tx.updateTable("orgs").set({ name }).where("id", "=", org.id).execute();
+    const updated = await tx.updateTable("orgs").set({ name }).where("id", "=", org.id).returning("id").executeTakeFirst();
+    if (!updated) throw notFound(org.slug);
     await recordAudit(tx, { org, actor: input.actor, action: "org.rename", target: org.slug, details: { from: org.name, to: name } });
     const { n } = await tx
       .selectFrom("applications")
@@ -177,7 +178,8 @@ export async function setBillingContact(platform: Platform, input: { actor: Acto
   authorize(org.role, "own", `org ${input.org} not found`);
   const billingEmail = parseField(email, input.email, "email", "billing email");
   await inTransaction(platform, async (tx) => {
-    await tx.updateTable("orgs").set({ billing_email: billingEmail }).where("id", "=", org.id).execute();
+    const updated = await tx.updateTable("orgs").set({ billing_email: billingEmail }).where("id", "=", org.id).returning("id").executeTakeFirst();
+    if (!updated) throw notFound(org.slug);
     await recordAudit(tx, { org, actor: input.actor, action: "org.billing", target: org.slug, details: { from: org.billingEmail, to: billingEmail } });
   });
   return { slug: org.slug, billingEmail };
@@ -189,7 +191,8 @@ export async function setOrgChannel(platform: Platform, input: { actor: Actor; o
   authorize(org.role, "administer", `org ${input.org} not found`);
   const channelId = parseChannelId(input.channelId);
   await inTransaction(platform, async (tx) => {
-    await tx.updateTable("orgs").set({ channel_id: channelId }).where("id", "=", org.id).execute();
+    const updated = await tx.updateTable("orgs").set({ channel_id: channelId }).where("id", "=", org.id).returning("id").executeTakeFirst();
+    if (!updated) throw notFound(org.slug);
     await recordAudit(tx, { org, actor: input.actor, action: "org.channel", target: org.slug, details: { channel: channelId } });
   });
   return { slug: org.slug, channelId };
@@ -211,7 +214,9 @@ export async function deleteOrg(platform: Platform, input: { actor: Actor; org: 
     throw new Invalid(`to delete org ${org.slug} and everything in it, add --confirm ${org.slug}`, "confirm");
   }
   return inTransaction(platform, async (tx, undo) => {
-    await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().execute();
+    // A second delete (a double click) waits here for the first and then finds nothing.
+    const locked = await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().executeTakeFirst();
+    if (!locked) throw notFound(org.slug);
     const applications = await tx.selectFrom("applications").select(["id", "slug"]).where("org_id", "=", org.id).execute();
     await recordAudit(tx, {
       org,
