@@ -53,36 +53,78 @@ export function parseApplicationRef(ref: string): { org: string | undefined; app
 }
 
 /**
- * Resolves `org/app` (or `app` alone when only one of the actor's orgs has it) to an
- * application the actor can see, in one query. Anything else reads as not found.
+ * The applications `org/app` (or `app` alone) names among the actor's orgs, joined to their
+ * org (`o`) and the actor's membership (`m`). Reads build on it so that access and data come
+ * back in one statement; `oneApplication` then picks the application from the rows.
  */
-export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor, ref: string): Promise<ApplicationAccess> {
+export function applicationsInScope(db: Kysely<Database>, actor: Actor, ref: string) {
   const { org, app } = parseApplicationRef(ref);
-  const missing = new NotFound(`application ${ref.slice(0, 80)} not found`);
-  if (!applicationSlug.safeParse(app).success || (org !== undefined && !orgSlug.safeParse(org).success)) throw missing;
-  let query = db
+  if (!applicationSlug.safeParse(app).success || (org !== undefined && !orgSlug.safeParse(org).success)) throw applicationNotFound(ref);
+  const query = db
     .selectFrom("applications as a")
     .innerJoin("orgs as o", "o.id", "a.org_id")
     .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
-    .select(["a.id", "a.slug", "a.origin", "a.channel_id", "o.id as org_id", "o.slug as org_slug", "o.name as org_name", "o.channel_id as org_channel_id", "m.role"])
-    .where("a.slug", "=", app)
-    .orderBy("o.slug")
-    .limit(20);
-  if (org !== undefined) query = query.where("o.slug", "=", org);
-  const rows = await query.execute();
-  if (rows.length === 0) throw missing;
-  if (rows.length > 1) {
-    throw new Invalid(`${app} is in several of your orgs: write ${rows.map((row) => `${row.org_slug}/${app}`).join(" or ")}`, "app");
+    .where("a.slug", "=", app);
+  return org === undefined ? query : query.where("o.slug", "=", org);
+}
+
+/** The columns `oneApplication` needs, to select alongside a read's own. */
+export const accessColumns = [
+  "a.id as application_id",
+  "a.slug as application_slug",
+  "a.origin as application_origin",
+  "a.channel_id as application_channel_id",
+  "o.id as org_id",
+  "o.slug as org_slug",
+  "o.name as org_name",
+  "o.channel_id as org_channel_id",
+  "m.role",
+] as const;
+
+interface AccessRow {
+  application_id: number;
+  application_slug: string;
+  application_origin: string;
+  application_channel_id: string | null;
+  org_id: number;
+  org_slug: string;
+  org_name: string;
+  org_channel_id: string | null;
+  role: Role;
+}
+
+/**
+ * The one application a read's rows belong to: not found when there are none, and a choice
+ * for the actor when the name is in several of their orgs.
+ */
+export function oneApplication<R extends AccessRow>(rows: R[], ref: string): { access: ApplicationAccess; rows: R[] } {
+  const first = rows[0];
+  if (first === undefined) throw applicationNotFound(ref);
+  const orgs = [...new Set(rows.map((row) => row.org_slug))];
+  if (orgs.length > 1) {
+    throw new Invalid(`${first.application_slug} is in several of your orgs: write ${orgs.sort().map((org) => `${org}/${first.application_slug}`).join(" or ")}`, "app");
   }
-  const row = rows[0]!;
   return {
-    id: row.id,
-    slug: row.slug,
-    origin: row.origin,
-    channelId: row.channel_id,
-    org: { id: row.org_id, slug: row.org_slug, name: row.org_name, channelId: row.org_channel_id },
-    role: row.role,
+    access: {
+      id: first.application_id,
+      slug: first.application_slug,
+      origin: first.application_origin,
+      channelId: first.application_channel_id,
+      org: { id: first.org_id, slug: first.org_slug, name: first.org_name, channelId: first.org_channel_id },
+      role: first.role,
+    },
+    rows,
   };
+}
+
+function applicationNotFound(ref: string): NotFound {
+  return new NotFound(`application ${ref.slice(0, 80)} not found`);
+}
+
+/** Resolves `org/app` (or `app` alone when only one of the actor's orgs has it) to an application the actor can see. */
+export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor, ref: string): Promise<ApplicationAccess> {
+  const rows = await applicationsInScope(db, actor, ref).select(accessColumns).limit(20).execute();
+  return oneApplication(rows, ref).access;
 }
 
 /**
@@ -218,18 +260,17 @@ export async function listApplications(platform: Platform, input: { actor: Actor
 
 /** One application with its environments and their domains. */
 export async function showApplication(platform: Platform, input: { actor: Actor; app: string }): Promise<ApplicationDetails> {
-  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
-  const rows = await platform.db
-    .selectFrom("environments as e")
-    .innerJoin("applications as a", "a.id", "e.application_id")
+  const found = await applicationsInScope(platform.db, input.actor, input.app)
+    .leftJoin("environments as e", "e.application_id", "a.id")
     .leftJoin("domains as d", "d.environment_id", "e.id")
-    .select(["a.created_at", "e.name", "e.based_on", "e.live_at", "d.hostname", "d.dns_status"])
-    .where("e.application_id", "=", app.id)
+    .select([...accessColumns, "a.created_at", "e.name", "e.based_on", "e.live_at", "d.hostname", "d.dns_status"])
     .orderBy("e.id")
     .orderBy("d.hostname")
     .execute();
+  const { access: app, rows } = oneApplication(found, input.app);
   const environments = new Map<string, ApplicationDetails["environments"][number]>();
   for (const row of rows) {
+    if (row.name === null) continue;
     const environment = environments.get(row.name) ?? { name: row.name, basedOn: row.based_on, liveAt: row.live_at, domains: [] };
     environments.set(row.name, environment);
     if (row.hostname !== null) environment.domains.push({ hostname: row.hostname, dnsStatus: row.dns_status ?? "pending" });
@@ -241,7 +282,7 @@ export async function showApplication(platform: Platform, input: { actor: Actor;
     origin: app.origin,
     channelId: app.channelId,
     role: app.role,
-    createdAt: rows[0]?.created_at ?? new Date(0),
+    createdAt: rows[0]!.created_at,
     environments: [...environments.values()],
   };
 }

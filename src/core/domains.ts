@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
-import { findApplicationAsMember } from "./applications.ts";
+import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { findEnvironmentAsMember } from "./environments.ts";
@@ -104,19 +104,20 @@ export async function listDomains(
   platform: Platform,
   input: { actor: Actor; app: string; env?: string | undefined },
 ): Promise<{ ref: string; env: string | undefined; domains: DomainEntry[] }> {
-  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
   const envName = input.env === undefined ? undefined : parseField(environmentName, input.env, "env", "environment name");
-  let query = platform.db
-    .selectFrom("environments as e")
+  const found = await applicationsInScope(platform.db, input.actor, input.app)
+    .leftJoin("environments as e", (join) => {
+      const onApplication = join.onRef("e.application_id", "=", "a.id");
+      return envName === undefined ? onApplication : onApplication.on("e.name", "=", envName);
+    })
     .leftJoin("domains as d", "d.environment_id", "e.id")
-    .select(["e.name", "d.hostname", "d.dns_status", "d.dns_checked_at"])
-    .where("e.application_id", "=", app.id)
+    .select([...accessColumns, "e.name", "d.hostname", "d.dns_status", "d.dns_checked_at"])
     .orderBy("e.id")
-    .orderBy("d.hostname");
-  if (envName !== undefined) query = query.where("e.name", "=", envName);
-  const rows = await query.execute();
+    .orderBy("d.hostname")
+    .execute();
+  const { access: app, rows } = oneApplication(found, input.app);
   const ref = `${app.org.slug}/${app.slug}`;
-  if (envName !== undefined && rows.length === 0) throw new NotFound(`${ref} has no environment ${envName}`);
+  if (envName !== undefined && rows[0]!.name === null) throw new NotFound(`${ref} has no environment ${envName}`);
   return {
     ref,
     env: envName,
@@ -124,7 +125,7 @@ export async function listDomains(
       .filter((row) => row.hostname !== null)
       .map((row) => ({
         hostname: row.hostname!,
-        environment: row.name,
+        environment: row.name!,
         dnsStatus: row.dns_status ?? "pending",
         dnsCheckedAt: row.dns_checked_at,
       })),

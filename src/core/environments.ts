@@ -1,12 +1,12 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus, Role } from "../db/schema.ts";
-import { findApplicationAsMember, parseApplicationRef } from "./applications.ts";
+import { accessColumns, applicationsInScope, findApplicationAsMember, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
-import { applicationSlug, environmentName, orgSlug, parseField } from "./names.ts";
+import { environmentName, parseField } from "./names.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 
@@ -38,32 +38,28 @@ export interface EnvironmentDetails {
   domains: Array<{ hostname: string; dnsStatus: DnsStatus; dnsCheckedAt: Date | null }>;
 }
 
+/**
+ * The environment `env` of the applications `org/app` names in the actor's orgs, joined as
+ * `e` (null when the application has no such environment); see `applicationsInScope`.
+ */
+function environmentInScope(db: Kysely<Database>, actor: Actor, appRef: string, env: string) {
+  const name = parseField(environmentName, env, "env", "environment name");
+  return applicationsInScope(db, actor, appRef).leftJoin("environments as e", (join) => join.onRef("e.application_id", "=", "a.id").on("e.name", "=", name));
+}
+
+/** The environment a read's rows belong to, or not found. */
+function oneEnvironment<R extends Parameters<typeof oneApplication>[0][number] & { environment_id: number | null }>(rows: R[], appRef: string, env: string): { access: EnvironmentAccess; rows: R[] } {
+  const { access: app } = oneApplication(rows, appRef);
+  const ref = `${app.org.slug}/${app.slug}`;
+  const environmentId = rows[0]!.environment_id;
+  if (environmentId === null) throw new NotFound(`${ref} has no environment ${env}`);
+  return { access: { id: environmentId, name: env, applicationId: app.id, ref, org: { id: app.org.id, slug: app.org.slug }, role: app.role }, rows };
+}
+
 /** Resolves `org/app` and an environment name to an environment the actor can see, in one query. */
 export async function findEnvironmentAsMember(db: Kysely<Database>, actor: Actor, appRef: string, env: string): Promise<EnvironmentAccess> {
-  const { org, app } = parseApplicationRef(appRef);
-  const name = parseField(environmentName, env, "env", "environment name");
-  if (!applicationSlug.safeParse(app).success || (org !== undefined && !orgSlug.safeParse(org).success)) {
-    throw new NotFound(`application ${appRef.slice(0, 80)} not found`);
-  }
-  let query = db
-    .selectFrom("applications as a")
-    .innerJoin("orgs as o", "o.id", "a.org_id")
-    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
-    .leftJoin("environments as e", (join) => join.onRef("e.application_id", "=", "a.id").on("e.name", "=", name))
-    .select(["a.id as application_id", "a.slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.id"])
-    .where("a.slug", "=", app)
-    .orderBy("o.slug")
-    .limit(20);
-  if (org !== undefined) query = query.where("o.slug", "=", org);
-  const rows = await query.execute();
-  if (rows.length === 0) throw new NotFound(`application ${appRef.slice(0, 80)} not found`);
-  if (rows.length > 1) {
-    throw new Invalid(`${app} is in several of your orgs: write ${rows.map((row) => `${row.org_slug}/${app}`).join(" or ")}`, "app");
-  }
-  const row = rows[0]!;
-  const ref = `${row.org_slug}/${row.slug}`;
-  if (row.id === null) throw new NotFound(`${ref} has no environment ${name}`);
-  return { id: row.id, name, applicationId: row.application_id, ref, org: { id: row.org_id, slug: row.org_slug }, role: row.role };
+  const rows = await environmentInScope(db, actor, appRef, env).select([...accessColumns, "e.id as environment_id"]).limit(20).execute();
+  return oneEnvironment(rows, appRef, env.trim()).access;
 }
 
 /** Creates an environment as a branch from another (default production), optionally with a domain. */
@@ -125,48 +121,48 @@ export async function createEnvironment(
 
 /** The environments of an application with their number of domains. */
 export async function listEnvironments(platform: Platform, input: { actor: Actor; app: string }): Promise<{ ref: string; environments: EnvironmentSummary[] }> {
-  const app = await findApplicationAsMember(platform.db, input.actor, input.app);
-  const rows = await platform.db
-    .selectFrom("environments as e")
+  const found = await applicationsInScope(platform.db, input.actor, input.app)
+    .leftJoin("environments as e", "e.application_id", "a.id")
     .select((eb) => [
+      ...accessColumns,
       "e.name",
       "e.based_on",
       "e.live_at",
       "e.created_at",
       eb.selectFrom("domains as d").select(eb.fn.countAll<number>().as("n")).whereRef("d.environment_id", "=", "e.id").as("domains"),
     ])
-    .where("e.application_id", "=", app.id)
     .orderBy("e.id")
     .execute();
+  const { access: app, rows } = oneApplication(found, input.app);
   return {
     ref: `${app.org.slug}/${app.slug}`,
-    environments: rows.map((row) => ({
-      name: row.name,
-      basedOn: row.based_on,
-      liveAt: row.live_at,
-      createdAt: row.created_at,
-      domains: Number(row.domains ?? 0),
-    })),
+    environments: rows
+      .filter((row) => row.name !== null)
+      .map((row) => ({
+        name: row.name!,
+        basedOn: row.based_on,
+        liveAt: row.live_at,
+        createdAt: row.created_at!,
+        domains: Number(row.domains ?? 0),
+      })),
   };
 }
 
 /** One environment with its domains and their last known DNS status. */
 export async function showEnvironment(platform: Platform, input: { actor: Actor; app: string; env: string }): Promise<EnvironmentDetails> {
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
-  const rows = await platform.db
-    .selectFrom("environments as e")
+  const found = await environmentInScope(platform.db, input.actor, input.app, input.env)
     .leftJoin("domains as d", "d.environment_id", "e.id")
-    .select(["e.based_on", "e.live_at", "e.created_at", "d.hostname", "d.dns_status", "d.dns_checked_at"])
-    .where("e.id", "=", environment.id)
+    .select([...accessColumns, "e.id as environment_id", "e.based_on", "e.live_at", "e.created_at", "d.hostname", "d.dns_status", "d.dns_checked_at"])
     .orderBy("d.hostname")
     .execute();
-  const first = rows[0];
+  const { access: environment, rows } = oneEnvironment(found, input.app, input.env.trim());
+  const first = rows[0]!;
   return {
     ref: environment.ref,
     name: environment.name,
-    basedOn: first?.based_on ?? null,
-    liveAt: first?.live_at ?? null,
-    createdAt: first?.created_at ?? new Date(0),
+    basedOn: first.based_on,
+    liveAt: first.live_at,
+    createdAt: first.created_at!,
     domains: rows
       .filter((row) => row.hostname !== null)
       .map((row) => ({ hostname: row.hostname!, dnsStatus: row.dns_status ?? "pending", dnsCheckedAt: row.dns_checked_at })),
@@ -195,8 +191,9 @@ export async function deleteEnvironment(
       target: `${environment.ref} ${environment.name}`,
       details: { domains: domains.map((domain) => domain.hostname) },
     });
+    // A branch already gone from disk does not keep its environment alive.
     const sha = await platform.repositories.deleteBranch(environment.applicationId, environment.name);
-    undo.onRollback(() => platform.repositories.setBranch(environment.applicationId, environment.name, sha));
+    if (sha !== undefined) undo.onRollback(() => platform.repositories.setBranch(environment.applicationId, environment.name, sha));
     return { ref: environment.ref, env: environment.name, domains: domains.length };
   });
 }

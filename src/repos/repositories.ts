@@ -102,11 +102,17 @@ export class Repositories {
 
   /** The commit a branch points at. */
   async head(applicationId: number, branch: string): Promise<string> {
+    const sha = await this.findHead(applicationId, branch);
+    if (sha === undefined) throw new Error(`branch ${branch} does not exist`);
+    return sha;
+  }
+
+  /** The commit a branch points at, or undefined when there is no such branch. */
+  async findHead(applicationId: number, branch: string): Promise<string | undefined> {
     assertBranch(branch);
     const sha = (await this.git(this.pathOf(applicationId)).raw(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`])).trim();
     // With --quiet git reports a missing branch only by its exit code, which simple-git does not raise.
-    if (sha === "") throw new Error(`branch ${branch} does not exist`);
-    return sha;
+    return sha === "" ? undefined : sha;
   }
 
   /**
@@ -126,9 +132,10 @@ export class Repositories {
     await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, sha]);
   }
 
-  /** Deletes a branch and returns the commit it pointed at. */
-  async deleteBranch(applicationId: number, branch: string): Promise<string> {
-    const sha = await this.head(applicationId, branch);
+  /** Deletes a branch and returns the commit it pointed at; undefined when it was already gone. */
+  async deleteBranch(applicationId: number, branch: string): Promise<string | undefined> {
+    const sha = await this.findHead(applicationId, branch);
+    if (sha === undefined) return undefined;
     await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", "-d", `refs/heads/${branch}`, sha]);
     return sha;
   }

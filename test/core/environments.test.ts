@@ -159,6 +159,14 @@ describe("env delete", () => {
     expect(await world.platform.repositories.head(id, "staging")).toBe(await world.platform.repositories.head(id, "production"));
   });
 
+  it("deletes an environment whose branch is already gone from the repository", async () => {
+    const { owner, ref, id } = await buildApp();
+    await createEnvironment(world.platform, { actor: owner, app: ref, env: "staging" });
+    await world.platform.repositories.deleteBranch(id, "staging");
+    expect(await deleteEnvironment(world.platform, { actor: owner, app: ref, env: "staging", confirm: "staging" })).toEqual({ ref, env: "staging", domains: 0 });
+    expect((await listEnvironments(world.platform, { actor: owner, app: ref })).environments.map((env) => env.name)).toEqual(["production"]);
+  });
+
   it("answers not found for an environment that does not exist", async () => {
     const { owner, ref } = await buildApp();
     const before = await snapshot(world.platform);
