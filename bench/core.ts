@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import type { CompiledQuery } from "kysely";
+import { sql, type CompiledQuery } from "kysely";
 import pg from "pg";
 import { createApplication, listApplications, showApplication } from "../src/core/applications.ts";
 import { listAuditEvents } from "../src/core/audit.ts";
@@ -31,7 +31,7 @@ interface SeededMember {
 const environmentNames = ["production", "staging", "development"] as const;
 
 /** Iterations at full scale; --quick runs a fifth of them. */
-const iterations = { roundTrip: 2000, read: 1000, domainAdd: 300, environmentCreate: 100, applicationCreate: 50 };
+const iterations = { roundTrip: 2000, read: 1000, domainAdd: 1000, environmentCreate: 100, applicationCreate: 50 };
 
 interface Target {
   text: string;
@@ -125,6 +125,16 @@ async function runCore(context: BenchContext): Promise<SectionResult> {
     });
     measured.push({ measurement: envCreate, target: { text: "p50 ≤ 50 ms", met: (m) => m.p50 <= 50 } });
 
+    // The floor of any audited write: a transaction of two one-row inserts, committed to disk.
+    progress("measuring the committed-write baseline…");
+    await sql`create table bench_write_probe (id integer generated always as identity primary key, note text not null)`.execute(handle.db);
+    const committedWrite = await measure("committed write (BEGIN, 2 inserts, COMMIT)", counter, { iterations: times(iterations.domainAdd), warmup: 20 }, () =>
+      handle.db.transaction().execute(async (tx) => {
+        await sql`insert into bench_write_probe (note) values ('change')`.execute(tx);
+        await sql`insert into bench_write_probe (note) values ('audit')`.execute(tx);
+      }),
+    );
+
     progress("measuring domain add…");
     const domainAdd = await measure("domain add", counter, { iterations: times(iterations.domainAdd), warmup: 20 }, async () => {
       const member = random.pick(builders);
@@ -152,6 +162,15 @@ async function runCore(context: BenchContext): Promise<SectionResult> {
         statements: statementsCell(roundTrip),
         ratio: 1,
         target: "baseline",
+        met: undefined,
+      },
+      {
+        command: committedWrite.name,
+        p50: committedWrite.p50,
+        p99: committedWrite.p99,
+        statements: statementsCell(committedWrite),
+        ratio: committedWrite.p50 / roundTrip.p50,
+        target: "write baseline",
         met: undefined,
       },
       ...measured.map(({ measurement, target }) => ({

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import type { ExpressionBuilder, Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { initialConfigurationFiles } from "./configuration.ts";
@@ -7,7 +7,7 @@ import { hostnameTaken } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname, slugFromHostname } from "./hostnames.ts";
 import { applicationSlug, orgSlug, parseField, parseOrigin } from "./names.ts";
-import { findOrgAsMember, insertOrg, parseChannelId } from "./orgs.ts";
+import { findOrgAsMember, insertOrg, oneOrg, orgAccessColumns, orgInScope, parseChannelId } from "./orgs.ts";
 import { authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
@@ -225,37 +225,50 @@ async function chooseOrg(platform: Platform, actor: Actor, org: string | undefin
 
 /** The applications the actor can see, in one org or all of theirs. */
 export async function listApplications(platform: Platform, input: { actor: Actor; org?: string | undefined }): Promise<ApplicationSummary[]> {
-  let query = platform.db
-    .selectFrom("applications as a")
-    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", input.actor.userId))
-    .innerJoin("orgs as o", "o.id", "a.org_id")
-    .select((eb) => [
-      "o.slug as org",
-      "a.slug",
-      "a.origin",
-      eb.selectFrom("environments as e").select(eb.fn.countAll<number>().as("n")).whereRef("e.application_id", "=", "a.id").as("environments"),
-      eb
-        .selectFrom("environments as e")
-        .innerJoin("domains as d", "d.environment_id", "e.id")
-        .select(eb.fn.countAll<number>().as("n"))
-        .whereRef("e.application_id", "=", "a.id")
-        .as("domains"),
-    ])
-    .orderBy("o.slug")
-    .orderBy("a.slug");
-  if (input.org !== undefined) {
-    const org = await findOrgAsMember(platform.db, input.actor, input.org);
-    query = query.where("a.org_id", "=", org.id);
+  if (input.org === undefined) {
+    const rows = await platform.db
+      .selectFrom("applications as a")
+      .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "a.org_id").on("me.user_id", "=", input.actor.userId))
+      .innerJoin("orgs as o", "o.id", "a.org_id")
+      .select((eb) => ["o.slug as org_slug", "a.slug", "a.origin", ...applicationCounts(eb)])
+      .orderBy("o.slug")
+      .orderBy("a.slug")
+      .execute();
+    return rows.map(toSummary);
   }
-  const rows = await query.execute();
-  return rows.map((row) => ({
-    ref: `${row.org}/${row.slug}`,
-    org: row.org,
+  // One org: an org with no applications still has a row, so not found stays distinct from empty.
+  const found = await orgInScope(platform.db, input.actor, input.org)
+    .leftJoin("applications as a", "a.org_id", "o.id")
+    .select((eb) => [...orgAccessColumns, "a.slug", "a.origin", ...applicationCounts(eb)])
+    .orderBy("a.slug")
+    .execute();
+  return oneOrg(found, input.org)
+    .rows.filter((row) => row.slug !== null)
+    .map((row) => toSummary({ ...row, slug: row.slug!, origin: row.origin! }));
+}
+
+// Environments and domains of the application `a`, counted.
+function applicationCounts(eb: ExpressionBuilder<Database & { a: Database["applications"] }, "a">) {
+  return [
+    eb.selectFrom("environments as e").select(eb.fn.countAll<number>().as("n")).whereRef("e.application_id", "=", "a.id").as("environments"),
+    eb
+      .selectFrom("environments as e")
+      .innerJoin("domains as d", "d.environment_id", "e.id")
+      .select(eb.fn.countAll<number>().as("n"))
+      .whereRef("e.application_id", "=", "a.id")
+      .as("domains"),
+  ] as const;
+}
+
+function toSummary(row: { org_slug: string; slug: string; origin: string; environments: number | string | null; domains: number | string | null }): ApplicationSummary {
+  return {
+    ref: `${row.org_slug}/${row.slug}`,
+    org: row.org_slug,
     slug: row.slug,
     origin: row.origin,
     environments: Number(row.environments ?? 0),
     domains: Number(row.domains ?? 0),
-  }));
+  };
 }
 
 /** One application with its environments and their domains. */

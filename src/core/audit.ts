@@ -3,7 +3,7 @@ import type { Database } from "../db/schema.ts";
 import { z } from "zod";
 import { parseField } from "./names.ts";
 import { authorize } from "./permissions.ts";
-import { findOrgAsMember } from "./orgs.ts";
+import { oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
 import type { Actor, Platform } from "./platform.ts";
 
 export interface AuditEntry {
@@ -56,24 +56,35 @@ export async function listAuditEvents(
   },
 ): Promise<{ org: { slug: string; name: string }; events: AuditEntry[] }> {
   const limit = input.limit === undefined ? 20 : parseField(auditLimit, input.limit, "limit", "--limit");
-  const org = await findOrgAsMember(platform.db, input.actor, input.org);
-  authorize(org.role, "administer", `org ${input.org} not found`);
-  const rows = await platform.db
-    .selectFrom("audit_events as e")
-    .leftJoin("users as u", "u.id", "e.actor_id")
-    .select(["e.action", "e.target", "e.details", "e.created_at", "u.display_name", "u.email"])
-    .where("e.org_id", "=", org.id)
-    .orderBy("e.id", "desc")
-    .limit(limit)
+  // The org, the actor's role and the newest events in one statement; the role is checked before anything is returned.
+  const found = await orgInScope(platform.db, input.actor, input.org)
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("audit_events as e")
+          .leftJoin("users as u", "u.id", "e.actor_id")
+          .select(["e.id", "e.action", "e.target", "e.details", "e.created_at", "u.display_name", "u.email"])
+          .whereRef("e.org_id", "=", "o.id")
+          .orderBy("e.id", "desc")
+          .limit(limit)
+          .as("ev"),
+      (join) => join.onTrue(),
+    )
+    .select([...orgAccessColumns, "ev.action", "ev.target", "ev.details", "ev.created_at", "ev.display_name", "ev.email"])
+    .orderBy("ev.id", "desc")
     .execute();
+  const { org, rows } = oneOrg(found, input.org);
+  authorize(org.role, "administer", `org ${input.org} not found`);
   return {
     org: { slug: org.slug, name: org.name },
-    events: rows.map((row) => ({
-      action: row.action,
-      target: row.target,
-      details: row.details,
-      actor: row.display_name === null ? null : { name: row.display_name, email: row.email ?? "" },
-      at: row.created_at,
-    })),
+    events: rows
+      .filter((row) => row.action !== null)
+      .map((row) => ({
+        action: row.action!,
+        target: row.target!,
+        details: row.details!,
+        actor: row.display_name === null ? null : { name: row.display_name, email: row.email ?? "" },
+        at: row.created_at!,
+      })),
   };
 }

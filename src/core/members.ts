@@ -2,7 +2,7 @@ import type { Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { Conflict, Forbidden, NotFound } from "./errors.ts";
 import { parseField, role as roleSchema } from "./names.ts";
-import { findOrgAsMember } from "./orgs.ts";
+import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, type PersonRef } from "./users.ts";
@@ -19,14 +19,13 @@ const roleOrder: Record<Role, number> = { owner: 0, admin: 1, developer: 2, view
 
 /** Everyone in an org, owners first. */
 export async function listMembers(platform: Platform, input: { actor: Actor; org: string }): Promise<{ org: { slug: string; name: string }; members: Member[] }> {
-  const org = await findOrgAsMember(platform.db, input.actor, input.org);
-  const rows = await platform.db
-    .selectFrom("memberships as m")
+  const found = await orgInScope(platform.db, input.actor, input.org)
+    .innerJoin("memberships as m", "m.org_id", "o.id")
     .innerJoin("users as u", "u.id", "m.user_id")
-    .select(["u.id", "u.display_name", "u.email", "m.role", "m.created_at"])
-    .where("m.org_id", "=", org.id)
+    .select([...orgAccessColumns, "u.id", "u.display_name", "u.email", "m.role", "m.created_at"])
     .orderBy("u.display_name")
     .execute();
+  const { org, rows } = oneOrg(found, input.org);
   const members = rows
     .map((row) => ({ userId: row.id, displayName: row.display_name, email: row.email, role: row.role, since: row.created_at }))
     .sort((a, b) => roleOrder[a.role] - roleOrder[b.role]);

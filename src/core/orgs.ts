@@ -35,26 +35,57 @@ export interface OrgDetails extends OrgSummary {
 const notFound = (slug: string) => new NotFound(`org ${slug} not found`);
 
 /**
- * Loads an org with the actor's role in one query. An org the actor is not in reads as not found.
+ * The org `slug` joined to the actor's membership (`me`): no row when the actor is not in it.
+ * Reads build on it so that access and data come back in one statement; `oneOrg` then checks.
  */
-export async function findOrgAsMember(db: Kysely<Database>, actor: Actor, slug: string): Promise<OrgMembership & { role: Role }> {
+export function orgInScope(db: Kysely<Database>, actor: Actor, slug: string) {
   const parsed = orgSlug.safeParse(slug);
   if (!parsed.success) throw notFound(String(slug).slice(0, 60));
-  const row = await db
+  return db
     .selectFrom("orgs as o")
-    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "o.id").on("m.user_id", "=", actor.userId))
-    .select(["o.id", "o.slug", "o.name", "o.billing_email", "o.channel_id", "m.role"])
-    .where("o.slug", "=", parsed.data)
-    .executeTakeFirst();
-  if (!row) throw notFound(parsed.data);
+    .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "o.id").on("me.user_id", "=", actor.userId))
+    .where("o.slug", "=", parsed.data);
+}
+
+/** The columns `oneOrg` needs, to select alongside a read's own. */
+export const orgAccessColumns = [
+  "o.id as org_id",
+  "o.slug as org_slug",
+  "o.name as org_name",
+  "o.billing_email as org_billing_email",
+  "o.channel_id as org_channel_id",
+  "me.role as actor_role",
+] as const;
+
+interface OrgAccessRow {
+  org_id: number;
+  org_slug: string;
+  org_name: string;
+  org_billing_email: string | null;
+  org_channel_id: string | null;
+  actor_role: Role;
+}
+
+/** The org a read's rows belong to, with the actor's role; not found when there are none. */
+export function oneOrg<R extends OrgAccessRow>(rows: R[], slug: string): { org: OrgMembership & { role: Role }; rows: R[] } {
+  const first = rows[0];
+  if (first === undefined) throw notFound(String(slug).trim());
   return {
-    id: row.id,
-    slug: row.slug,
-    name: row.name,
-    billingEmail: row.billing_email,
-    channelId: row.channel_id,
-    role: row.role,
+    org: {
+      id: first.org_id,
+      slug: first.org_slug,
+      name: first.org_name,
+      billingEmail: first.org_billing_email,
+      channelId: first.org_channel_id,
+      role: first.actor_role,
+    },
+    rows,
   };
+}
+
+/** Loads an org with the actor's role. An org the actor is not in reads as not found. */
+export async function findOrgAsMember(db: Kysely<Database>, actor: Actor, slug: string): Promise<OrgMembership & { role: Role }> {
+  return oneOrg(await orgInScope(db, actor, slug).select(orgAccessColumns).execute(), slug).org;
 }
 
 /** Creates an org with the actor as its owner. */
@@ -124,10 +155,9 @@ export async function listOrgs(platform: Platform, input: { actor: Actor }): Pro
 
 /** One org with its counts and owners. */
 export async function showOrg(platform: Platform, input: { actor: Actor; org: string }): Promise<OrgDetails> {
-  const org = await findOrgAsMember(platform.db, input.actor, input.org);
-  const row = await platform.db
-    .selectFrom("orgs as o")
+  const found = await orgInScope(platform.db, input.actor, input.org)
     .select((eb) => [
+      ...orgAccessColumns,
       "o.created_at",
       eb.selectFrom("applications as a").select(eb.fn.countAll<number>().as("n")).whereRef("a.org_id", "=", "o.id").as("applications"),
       eb.selectFrom("memberships as m").select(eb.fn.countAll<number>().as("n")).whereRef("m.org_id", "=", "o.id").as("members"),
@@ -139,8 +169,9 @@ export async function showOrg(platform: Platform, input: { actor: Actor; org: st
         .where("m.role", "=", "owner")
         .as("owners"),
     ])
-    .where("o.id", "=", org.id)
-    .executeTakeFirstOrThrow();
+    .execute();
+  const { org, rows } = oneOrg(found, input.org);
+  const row = rows[0]!;
   return {
     slug: org.slug,
     name: org.name,
