@@ -155,19 +155,27 @@ export async function listOrgs(platform: Platform, input: { actor: Actor }): Pro
 
 /** One org with its counts and owners. */
 export async function showOrg(platform: Platform, input: { actor: Actor; org: string }): Promise<OrgDetails> {
+  // Members and owners come from one pass over the org's memberships.
   const found = await orgInScope(platform.db, input.actor, input.org)
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("memberships as m")
+          .innerJoin("users as u", "u.id", "m.user_id")
+          .select([
+            eb.fn.countAll<number>().as("members"),
+            sql<string[]>`coalesce(array_agg(u.display_name order by u.display_name) filter (where m.role = 'owner'), '{}')`.as("owners"),
+          ])
+          .whereRef("m.org_id", "=", "o.id")
+          .as("people"),
+      (join) => join.onTrue(),
+    )
     .select((eb) => [
       ...orgAccessColumns,
       "o.created_at",
+      "people.members",
+      "people.owners",
       eb.selectFrom("applications as a").select(eb.fn.countAll<number>().as("n")).whereRef("a.org_id", "=", "o.id").as("applications"),
-      eb.selectFrom("memberships as m").select(eb.fn.countAll<number>().as("n")).whereRef("m.org_id", "=", "o.id").as("members"),
-      eb
-        .selectFrom("memberships as m")
-        .innerJoin("users as u", "u.id", "m.user_id")
-        .select(sql<string[]>`coalesce(array_agg(u.display_name order by u.display_name), '{}')`.as("owners"))
-        .whereRef("m.org_id", "=", "o.id")
-        .where("m.role", "=", "owner")
-        .as("owners"),
     ])
     .execute();
   const { org, rows } = oneOrg(found, input.org);
