@@ -284,7 +284,7 @@ function coreMarkdown(input: {
       ` on ${machine.cores} cores: anything above ${machine.cores} means other work competed for the CPU, which shows first in the p99 column` +
       ` (compare the round trip's own p99).`,
     "",
-    `Seeded (${describeScale(context.scale)}, set-based \`INSERT … SELECT generate_series\`, then \`VACUUM (ANALYZE)\`) in **${seeded.seconds.toFixed(1)} s**:`,
+    `Seeded (${describeScale(context.scale)}, set-based \`INSERT … SELECT generate_series\`, then \`VACUUM (ANALYZE)\` and \`CHECKPOINT\`) in **${seeded.seconds.toFixed(1)} s**:`,
     "",
     "| rows | target | seeded |",
     "|---|---:|---:|",
