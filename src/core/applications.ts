@@ -3,7 +3,7 @@ import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { initialConfigurationFiles } from "./configuration.ts";
 import { isUniqueViolation } from "./database-errors.ts";
-import { hostnameTaken } from "./domains.ts";
+import { hostnameTaken, insertDomain } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname, slugFromHostname } from "./hostnames.ts";
 import { applicationSlug, orgSlug, parseField, parseOrigin } from "./names.ts";
@@ -175,7 +175,7 @@ export async function createApplication(
         .values({ application_id: app.id, name: "production", created_by: input.actor.userId })
         .returning("id")
         .executeTakeFirstOrThrow();
-      await tx.insertInto("domains").values({ environment_id: environment.id, hostname, created_by: input.actor.userId }).execute();
+      await insertDomain(tx, environment.id, hostname, input.actor);
       await recordAudit(tx, { org, actor: input.actor, action: "app.create", target: `${org.slug}/${slug}`, details: { hostname, origin } });
 
       undo.onRollback(() => platform.repositories.remove(app.id));

@@ -38,7 +38,7 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
   );
 }
 
-/** Inserts a domain inside a change, turning a taken hostname into a clear conflict. */
+/** Inserts a domain inside a change; callers turn a taken hostname into `hostnameTaken`'s conflict. */
 export async function insertDomain(tx: Tx, environmentId: number, hostname: string, actor: Actor): Promise<void> {
   await tx
     .insertInto("domains")
