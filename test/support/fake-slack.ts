@@ -1,0 +1,179 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** One Web API call the bot made, as the fake Slack received it. */
+export interface RecordedCall {
+  method: string;
+  /** Form or JSON body, parsed into an object. */
+  args: Record<string, unknown>;
+  /** The bearer token it was made with. */
+  token: string | undefined;
+  at: number;
+}
+
+/** What the fake answers for one call: a JSON body and an HTTP status (200 by default). */
+export interface FakeReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: Record<string, unknown>;
+}
+
+type Responder = (call: RecordedCall) => FakeReply | undefined;
+
+/**
+ * A fake Slack Web API on loopback: records every call and answers `{ ok: true }`, or what a
+ * test scripted for that method. Point the bot at it with SLACK_API_URL = `apiUrl`.
+ * It also receives what the bot posts to response URLs (`responseUrl(id)`).
+ */
+export class FakeSlack {
+  readonly calls: RecordedCall[] = [];
+  /** Bodies posted to response URLs, by the id in the URL. */
+  readonly responses = new Map<string, Array<Record<string, unknown>>>();
+  private readonly responders = new Map<string, Responder[]>();
+  private readonly users = new Map<string, { id: string; team_id: string; name: string; real_name: string; profile: { email: string; display_name: string; real_name: string } }>();
+  private server: Server | undefined;
+  private port = 0;
+  private waiters: Array<() => void> = [];
+
+  /** Base URL for the Web API, with the trailing slash the Slack client expects. */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  /** A response URL the bot can post to, as Slack puts in slash commands and interactions. */
+  responseUrl(id: string): string {
+    return `http://127.0.0.1:${this.port}/response/${id}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer(async (request, response) => {
+      const body = await readBody(request);
+      const url = new URL(request.url ?? "/", "http://127.0.0.1");
+      if (url.pathname.startsWith("/response/")) {
+        const id = url.pathname.slice("/response/".length);
+        this.responses.set(id, [...(this.responses.get(id) ?? []), JSON.parse(body || "{}")]);
+        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+        this.wake();
+        return;
+      }
+      const method = url.pathname.replace(/^\/api\//, "");
+      const args = parseArgs(request.headers["content-type"], body);
+      const authorization = request.headers.authorization;
+      const token = authorization?.startsWith("Bearer ") ? authorization.slice("Bearer ".length) : (args.token as string | undefined);
+      const call: RecordedCall = { method, args, token, at: Date.now() };
+      this.calls.push(call);
+      const reply = this.reply(call);
+      response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...(reply.headers ?? {}) }).end(JSON.stringify(reply.body ?? { ok: true }));
+      this.wake();
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** A Slack user that users.info will describe. */
+  addUser(user: { id: string; teamId: string; email: string; name: string }): void {
+    this.users.set(user.id, {
+      id: user.id,
+      team_id: user.teamId,
+      name: user.name,
+      real_name: user.name,
+      profile: { email: user.email, display_name: user.name, real_name: user.name },
+    });
+  }
+
+  /** Answers the next call of `method` with `reply` (once per call to this, in order). */
+  replyOnce(method: string, reply: FakeReply): void {
+    let used = false;
+    this.on(method, () => {
+      if (used) return undefined;
+      used = true;
+      return reply;
+    });
+  }
+
+  /** Answers calls of `method` with whatever `responder` returns (undefined: the default). */
+  on(method: string, responder: Responder): void {
+    this.responders.set(method, [...(this.responders.get(method) ?? []), responder]);
+  }
+
+  callsOf(method: string): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** Resolves once `condition` holds, checking after every call the fake receives. */
+  async waitFor<T>(condition: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = condition();
+      if (value) return value;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error("timed out waiting for the fake Slack to receive what was expected");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(remaining, 200));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private reply(call: RecordedCall): FakeReply {
+    for (const responder of this.responders.get(call.method) ?? []) {
+      const reply = responder(call);
+      if (reply) return reply;
+    }
+    if (call.method === "users.info") {
+      const user = this.users.get(String(call.args.user));
+      return { body: user ? { ok: true, user } : { ok: false, error: "user_not_found" } };
+    }
+    if (call.method === "auth.test") return { body: { ok: true, team_id: "T0TEST", user_id: "UBOT", bot_id: "BBOT" } };
+    if (call.method === "chat.postMessage" || call.method === "chat.postEphemeral") {
+      return { body: { ok: true, channel: call.args.channel, ts: `${Math.floor(call.at / 1000)}.${String(this.calls.length).padStart(6, "0")}` } };
+    }
+    if (call.method === "views.open" || call.method === "views.publish" || call.method === "views.update") {
+      return { body: { ok: true, view: { id: `V${this.calls.length}` } } };
+    }
+    return { body: { ok: true } };
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => resolve(body));
+    request.on("error", reject);
+  });
+}
+
+function parseArgs(contentType: string | undefined, body: string): Record<string, unknown> {
+  if (body === "") return {};
+  if (contentType?.includes("application/json")) return JSON.parse(body) as Record<string, unknown>;
+  const args: Record<string, unknown> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    // The Web API client sends arrays and objects as JSON strings in form bodies.
+    args[key] = /^[[{]/.test(value) ? safeJson(value) : value;
+  }
+  return args;
+}
+
+function safeJson(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
