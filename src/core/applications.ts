@@ -8,6 +8,7 @@ import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname, slugFromHostname } from "./hostnames.ts";
 import { applicationSlug, orgSlug, parseField, parseOrigin } from "./names.ts";
 import { findOrgAsMember, insertOrg, oneOrg, orgAccessColumns, orgInScope, parseChannelId } from "./orgs.ts";
+import { notify } from "./notifications.ts";
 import { authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
@@ -177,6 +178,7 @@ export async function createApplication(
         .executeTakeFirstOrThrow();
       await insertDomain(tx, environment.id, hostname, input.actor);
       await recordAudit(tx, { org, actor: input.actor, action: "app.create", target: `${org.slug}/${slug}`, details: { hostname, origin } });
+      await notify(tx, { org, app, actor: input.actor, kind: "app.created", payload: { app: `${org.slug}/${slug}`, hostname, origin } });
 
       undo.onRollback(() => platform.repositories.remove(app.id));
       await platform.repositories.create(app.id, {

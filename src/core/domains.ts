@@ -7,6 +7,7 @@ import { findEnvironmentAsMember } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { environmentName, parseField } from "./names.ts";
+import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 
@@ -64,6 +65,13 @@ export async function addDomain(
         target: hostname,
         details: { app: environment.ref, env: environment.name },
       });
+      await notify(tx, {
+        org: environment.org,
+        app: { id: environment.applicationId },
+        actor: input.actor,
+        kind: "domain.added",
+        payload: { app: environment.ref, env: environment.name, hostname },
+      });
     });
   } catch (error) {
     if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
@@ -94,6 +102,13 @@ export async function removeDomain(
       action: "domain.remove",
       target: hostname,
       details: { app: environment.ref, env: environment.name },
+    });
+    await notify(tx, {
+      org: environment.org,
+      app: { id: environment.applicationId },
+      actor: input.actor,
+      kind: "domain.removed",
+      payload: { app: environment.ref, env: environment.name, hostname },
     });
   });
   return { ref: environment.ref, env: environment.name, hostname };

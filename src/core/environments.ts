@@ -7,6 +7,7 @@ import { hostnameTaken, insertDomain } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { environmentName, parseField } from "./names.ts";
+import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 
@@ -109,6 +110,7 @@ export async function createEnvironment(
         target: `${ref} ${name}`,
         details: { from, ...(hostname === undefined ? {} : { hostname }) },
       });
+      await notify(tx, { org: app.org, app, actor: input.actor, kind: "env.created", payload: { app: ref, env: name, from, ...(hostname === undefined ? {} : { hostname }) } });
       undo.onRollback(() => platform.repositories.deleteBranch(app.id, name).then(() => undefined));
       await platform.repositories.createBranch(app.id, name, from);
       return { ref, env: name, from, ...(hostname === undefined ? {} : { hostname }) };
@@ -190,6 +192,13 @@ export async function deleteEnvironment(
       action: "env.delete",
       target: `${environment.ref} ${environment.name}`,
       details: { domains: domains.map((domain) => domain.hostname) },
+    });
+    await notify(tx, {
+      org: environment.org,
+      app: { id: environment.applicationId },
+      actor: input.actor,
+      kind: "env.deleted",
+      payload: { app: environment.ref, env: environment.name, domains: domains.map((domain) => domain.hostname) },
     });
     // A branch already gone from disk does not keep its environment alive.
     const sha = await platform.repositories.deleteBranch(environment.applicationId, environment.name);

@@ -3,6 +3,7 @@ import { recordAudit } from "./audit.ts";
 import { Conflict, Forbidden, NotFound } from "./errors.ts";
 import { parseField, role as roleSchema } from "./names.ts";
 import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
+import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, type PersonRef } from "./users.ts";
@@ -65,6 +66,12 @@ export async function changeRole(
       target: target.email,
       details: { from: target.role, to: newRole },
     });
+    await notify(tx, {
+      org,
+      actor: input.actor,
+      kind: "member.role_changed",
+      payload: { org: org.slug, member: { name: target.displayName, email: target.email }, from: target.role, to: newRole },
+    });
     return { org: org.slug, member: { ...target, role: newRole }, from: target.role };
   });
 }
@@ -79,6 +86,7 @@ export async function removeMember(platform: Platform, input: { actor: Actor; or
     if (target.role === "owner") await assertAnotherOwner(tx, org, target.displayName, "remove");
     await tx.deleteFrom("memberships").where("org_id", "=", org.id).where("user_id", "=", target.userId).execute();
     await recordAudit(tx, { org, actor: input.actor, action: "member.remove", target: target.email, details: { role: target.role } });
+    await notify(tx, { org, actor: input.actor, kind: "member.removed", payload: { org: org.slug, member: { name: target.displayName, email: target.email }, role: target.role } });
     return { org: org.slug, member: target };
   });
 }

@@ -77,6 +77,24 @@ export interface AuditEventsTable {
   created_at: CreatedAt;
 }
 
+export interface OutboxTable {
+  id: Generated<number>;
+  /** No foreign key: a message about a deleted org still goes out. */
+  org_id: number | null;
+  /** What happened, like `app.created`; it picks the renderer. */
+  kind: string;
+  /** The structured event (who, what, names); never Slack blocks. */
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  channel_id: string;
+  created_at: CreatedAt;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_error: string | null;
+  delivered_at: Date | null;
+  message_ts: string | null;
+  given_up_at: Date | null;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -87,6 +105,7 @@ export interface Database {
   environments: EnvironmentsTable;
   domains: DomainsTable;
   audit_events: AuditEventsTable;
+  outbox: OutboxTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -95,3 +114,4 @@ export type ApplicationRow = Selectable<ApplicationsTable>;
 export type EnvironmentRow = Selectable<EnvironmentsTable>;
 export type DomainRow = Selectable<DomainsTable>;
 export type NewAuditEvent = Insertable<AuditEventsTable>;
+export type OutboxRow = Selectable<OutboxTable>;
