@@ -34,6 +34,7 @@ export class FakeSlack {
   private server: Server | undefined;
   private port = 0;
   private waiters: Array<() => void> = [];
+  private readonly delays = new Map<string, number>();
 
   /** Base URL for the Web API, with the trailing slash the Slack client expects. */
   get apiUrl(): string {
@@ -63,6 +64,8 @@ export class FakeSlack {
       const call: RecordedCall = { method, args, token, at: Date.now() };
       this.calls.push(call);
       const reply = this.reply(call);
+      const delay = this.delays.get(method);
+      if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
       response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...(reply.headers ?? {}) }).end(JSON.stringify(reply.body ?? { ok: true }));
       this.wake();
     });
@@ -99,6 +102,11 @@ export class FakeSlack {
   /** Answers calls of `method` with whatever `responder` returns (undefined: the default). */
   on(method: string, responder: Responder): void {
     this.responders.set(method, [...(this.responders.get(method) ?? []), responder]);
+  }
+
+  /** Makes every call of `method` wait `ms` before its answer (a slow Slack). */
+  delay(method: string, ms: number): void {
+    this.delays.set(method, ms);
   }
 
   callsOf(method: string): RecordedCall[] {

@@ -1,0 +1,129 @@
+import type { Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { App, HTTPReceiver, LogLevel, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
+import { sql } from "kysely";
+import type { Logger } from "pino";
+import type { Config } from "../../config.ts";
+import type { Platform } from "../../core/platform.ts";
+import { SlackIdentities } from "./identities.ts";
+import { registerListeners } from "./listeners/index.ts";
+
+/** Where Slack sends slash commands, interactions and events. */
+export const slackEventsPath = "/slack/events";
+
+/** The running Slack surface. */
+export interface SlackApp {
+  app: App;
+  mode: "http" | "socket";
+  /** Starts listening; resolves with the port the HTTP server took. */
+  start(listen?: { port?: number; host?: string }): Promise<{ port: number }>;
+  stop(): Promise<void>;
+}
+
+export interface SlackAppOptions {
+  platform: Platform;
+  config: Pick<Config, "port" | "slashCommand" | "slack">;
+  logger: Logger;
+  /** The Web API client's retry policy (the default retries for about 30 minutes). */
+  clientRetries?: number;
+}
+
+/**
+ * The Bolt App for one workspace: HTTP mode with the signing secret and bot token, Socket Mode
+ * when an app token is also set. `GET /healthz` answers on the HTTP server in both.
+ */
+export function createSlackApp(options: SlackAppOptions): SlackApp {
+  const { platform, config, logger } = options;
+  const { signingSecret, botToken, appToken, apiUrl } = config.slack;
+  if (!signingSecret || !botToken) throw new Error("the Slack app needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN");
+  const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken]);
+  const clientOptions = {
+    ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
+    ...(options.clientRetries !== undefined ? { retryConfig: { retries: options.clientRetries } } : {}),
+  };
+  const healthz = healthRoute(platform, logger);
+
+  let receiver: HTTPReceiver | undefined;
+  let app: App;
+  if (appToken) {
+    // Socket Mode: Slack delivers over a WebSocket; the port serves only /healthz.
+    app = new App({ token: botToken, appToken, socketMode: true, clientOptions, logger: boltLogger, customRoutes: [healthz], port: config.port });
+  } else {
+    receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: [healthz], logger: boltLogger });
+    app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
+  }
+  app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
+  registerListeners(app, { platform, slashCommand: config.slashCommand, identities: new SlackIdentities(platform), logger });
+
+  return {
+    app,
+    mode: receiver ? "http" : "socket",
+    async start(listen = {}) {
+      const port = listen.port ?? config.port;
+      if (!receiver) {
+        await app.start(port);
+        return { port };
+      }
+      const server = (await app.start(listen.host === undefined ? port : { port, host: listen.host })) as Server;
+      return { port: (server.address() as AddressInfo).port };
+    },
+    async stop() {
+      await app.stop();
+    },
+  };
+}
+
+/** `GET /healthz`: 200 when the database answers within a second, 503 otherwise. */
+function healthRoute(platform: Platform, logger: Logger): CustomRoute {
+  return {
+    path: "/healthz",
+    method: ["GET"],
+    handler: (_request, response) => {
+      void databaseAnswers(platform, 1000).then(
+        () => reply(response, 200, { ok: true }),
+        (error: unknown) => {
+          logger.warn({ err: error }, "health check: the database does not answer");
+          reply(response, 503, { ok: false, error: "database unavailable" });
+        },
+      );
+    },
+  };
+}
+
+async function databaseAnswers(platform: Platform, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([sql`select 1`.execute(platform.db), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function reply(response: ServerResponse, status: number, body: Record<string, unknown>): void {
+  response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+}
+
+const pinoLevels: Record<LogLevel, string> = { [LogLevel.DEBUG]: "debug", [LogLevel.INFO]: "info", [LogLevel.WARN]: "warn", [LogLevel.ERROR]: "error" };
+
+/** Bolt's logger interface on pino; Bolt logs strings, so the secrets are cut out of them here. */
+function asBoltLogger(logger: Logger, secrets: Array<string | undefined>): BoltLogger {
+  const known = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 8);
+  const scrub = (parts: unknown[]) => {
+    let text = parts.map((part) => (part instanceof Error ? part.message : typeof part === "string" ? part : JSON.stringify(part))).join(" ");
+    for (const secret of known) text = text.split(secret).join("[redacted]");
+    return text;
+  };
+  return {
+    debug: (...parts: unknown[]) => logger.debug(scrub(parts)),
+    info: (...parts: unknown[]) => logger.info(scrub(parts)),
+    warn: (...parts: unknown[]) => logger.warn(scrub(parts)),
+    error: (...parts: unknown[]) => logger.error(scrub(parts)),
+    // edgebot's LOG_LEVEL decides; Bolt's own level requests are ignored.
+    setLevel: () => undefined,
+    getLevel: () => (Object.entries(pinoLevels).find(([, level]) => level === logger.level)?.[0] as LogLevel | undefined) ?? LogLevel.WARN,
+    setName: () => undefined,
+  };
+}

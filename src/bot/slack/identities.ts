@@ -1,0 +1,76 @@
+import type { webApi } from "@slack/bolt";
+import type { Actor, Platform } from "../../core/platform.ts";
+import { registerUser } from "../../core/users.ts";
+
+/** Who a Slack user is to edgebot, or why they cannot act yet. */
+export type SlackIdentity =
+  | { kind: "registered"; actor: Actor }
+  /** Their profile shows no email (the app lacks users:read.email, or the profile hides it). */
+  | { kind: "no_email" };
+
+/** One remembered identity: the edgebot user a team + user id belongs to, until `expiresAt`. */
+interface Remembered {
+  userId: number;
+  expiresAt: number;
+}
+
+/**
+ * Registers Slack users on their first interaction from their profile (users.info), and
+ * remembers them for a while so a known user costs no Web API call per command.
+ */
+export class SlackIdentities {
+  private readonly known = new Map<string, Remembered>();
+  private readonly pending = new Map<string, Promise<SlackIdentity>>();
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly options: {
+      /** How long a profile is trusted before users.info is asked again. */
+      ttlMs?: number;
+      /** Identities remembered at most; the oldest are forgotten first. */
+      maxEntries?: number;
+      now?: () => number;
+    } = {},
+  ) {}
+
+  /** The edgebot user behind a Slack user, registering them when they are new. */
+  async resolve(client: webApi.WebClient, teamId: string, slackUserId: string): Promise<SlackIdentity> {
+    const key = `${teamId}:${slackUserId}`;
+    const now = this.now();
+    const remembered = this.known.get(key);
+    if (remembered && remembered.expiresAt > now) return { kind: "registered", actor: { userId: remembered.userId } };
+    // Two commands at once from a new user ask Slack once.
+    const inFlight = this.pending.get(key);
+    if (inFlight) return inFlight;
+    const lookup = this.lookUp(client, teamId, slackUserId).finally(() => this.pending.delete(key));
+    this.pending.set(key, lookup);
+    return lookup;
+  }
+
+  private async lookUp(client: webApi.WebClient, teamId: string, slackUserId: string): Promise<SlackIdentity> {
+    const answer = await client.users.info({ user: slackUserId });
+    const profile = answer.user?.profile;
+    const email = profile?.email;
+    if (!email) return { kind: "no_email" };
+    const name = [profile?.display_name, profile?.real_name, answer.user?.real_name, answer.user?.name].map((candidate) => plainName(candidate ?? "")).find(Boolean);
+    const user = await registerUser(this.platform, { teamId, chatUserId: slackUserId, email, displayName: name ?? slackUserId });
+    this.remember(`${teamId}:${slackUserId}`, user.id);
+    return { kind: "registered", actor: { userId: user.id } };
+  }
+
+  private remember(key: string, userId: number): void {
+    this.known.delete(key);
+    this.known.set(key, { userId, expiresAt: this.now() + (this.options.ttlMs ?? 10 * 60_000) });
+    // A Map iterates in insertion order: the first key is the oldest.
+    while (this.known.size > (this.options.maxEntries ?? 10_000)) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
+
+/** A Slack name as edgebot stores it: without control characters or Slack markup, 80 characters at most. */
+function plainName(name: string): string {
+  return name.replace(/[\p{Cc}<>*_~`]/gu, " ").replace(/\s+/g, " ").trim().slice(0, 80).trim();
+}

@@ -1,0 +1,56 @@
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import type { Logger } from "pino";
+import type { Platform } from "../../../../core/platform.ts";
+import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
+import { sayError, type Message } from "../../../message.ts";
+import type { SlackIdentities } from "../../identities.ts";
+
+export interface SlashCommandDependencies {
+  platform: Platform;
+  slashCommand: string;
+  identities: SlackIdentities;
+  logger: Logger;
+}
+
+/** The slash command: acknowledge at once, then run the line and answer through the response URL. */
+export function slashCommandListener(dependencies: SlashCommandDependencies) {
+  const { platform, slashCommand, identities, logger } = dependencies;
+  return async ({ command, ack, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
+    await ack();
+    const log = logger.child({ team: command.team_id, user: command.user_id });
+    // We acknowledge before any work, so a retry means Slack lost our ack, not that the work failed.
+    if (context.retryNum !== undefined && context.retryNum > 0) {
+      log.info({ retryNum: context.retryNum, retryReason: context.retryReason }, "slash command retried by Slack; already handled");
+      return;
+    }
+    try {
+      const identity = await identities.resolve(client, command.team_id, command.user_id);
+      if (identity.kind === "no_email") {
+        await answer(respond, sayError("edgebot needs your email address to know who you are, and your Slack profile shows none. Add one to your profile (or ask your Slack admin to let apps read it), then try again."));
+        return;
+      }
+      const outcome = await runCommandLine({ platform, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
+      await answerOutcome(respond, outcome);
+    } catch (error) {
+      log.error({ err: error }, "slash command failed");
+      await answer(respond, sayError("something went wrong on our side. Try again, and tell your edgebot admins if it keeps happening.")).catch((failure: unknown) =>
+        log.error({ err: failure }, "could not answer through the response URL"),
+      );
+    }
+  };
+}
+
+async function answerOutcome(respond: RespondFn, outcome: CommandOutcome): Promise<void> {
+  if (outcome.kind === "incomplete") return answerIncomplete(respond, outcome);
+  await answer(respond, outcome.message);
+}
+
+/** A command missing required arguments: its usage for now; the slice with modals opens the command's modal here. */
+async function answerIncomplete(respond: RespondFn, outcome: Extract<CommandOutcome, { kind: "incomplete" }>): Promise<void> {
+  await answer(respond, outcome.message);
+}
+
+/** Every answer to a slash command is ephemeral: only the person who typed it sees it. */
+async function answer(respond: RespondFn, message: Message): Promise<void> {
+  await respond({ response_type: "ephemeral", text: message.text, blocks: message.blocks });
+}

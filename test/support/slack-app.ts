@@ -1,0 +1,89 @@
+import { createHmac, randomBytes } from "node:crypto";
+import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
+import { createSlackApp, slackEventsPath, type SlackApp } from "../../src/bot/slack/app.ts";
+import type { Platform } from "../../src/core/platform.ts";
+import { FakeSlack } from "./fake-slack.ts";
+import { useWorld, type World } from "./world.ts";
+
+export const testSigningSecret = "test-signing-secret-0123456789abcdef";
+export const testBotToken = "xoxb-test-bot-token";
+export const testTeam = "T0TEST";
+
+/** The real Bolt App on loopback, talking to a fake Slack, over a fresh test database. */
+export interface SlackTestBed {
+  world: World;
+  fake: FakeSlack;
+  slack: SlackApp;
+  /** The App's base URL, like http://127.0.0.1:54321. */
+  url: string;
+}
+
+/** Boots the real Bolt App on 127.0.0.1, on a free port, against `fake` and `platform`. */
+export async function startSlackApp(platform: Platform, fake: FakeSlack): Promise<{ slack: SlackApp; url: string }> {
+  const slack = createSlackApp({
+    platform,
+    config: {
+      port: 0,
+      slashCommand: "/edge",
+      slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, apiUrl: fake.apiUrl },
+    },
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    clientRetries: 0,
+  });
+  const { port } = await slack.start({ port: 0, host: "127.0.0.1" });
+  return { slack, url: `http://127.0.0.1:${port}` };
+}
+
+/** A test file's Slack test bed: database, fake Slack and Bolt App, stopped after the file. */
+export function useSlackApp(): SlackTestBed {
+  const world = useWorld();
+  const bed = { world, fake: new FakeSlack() } as SlackTestBed;
+  beforeAll(async () => {
+    await bed.fake.start();
+    Object.assign(bed, await startSlackApp(world.platform, bed.fake));
+  });
+  afterAll(async () => {
+    await bed.slack?.stop();
+    await bed.fake.stop();
+  });
+  return bed;
+}
+
+/** Headers Slack signs a request with: `v0:<timestamp>:<body>` under HMAC-SHA256 of the signing secret. */
+export function signedHeaders(body: string, options: { timestamp?: number; secret?: string; contentType?: string; retryNum?: number } = {}): Record<string, string> {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac("sha256", options.secret ?? testSigningSecret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+  return {
+    "content-type": options.contentType ?? "application/x-www-form-urlencoded",
+    "x-slack-request-timestamp": String(timestamp),
+    "x-slack-signature": signature,
+    ...(options.retryNum !== undefined ? { "x-slack-retry-num": String(options.retryNum), "x-slack-retry-reason": "http_timeout" } : {}),
+  };
+}
+
+/** Posts `body` to the App's Slack endpoint, signed as Slack signs it. */
+export function signedRequest(url: string, body: string, options: Parameters<typeof signedHeaders>[1] = {}): Promise<Response> {
+  return fetch(`${url}${slackEventsPath}`, { method: "POST", headers: signedHeaders(body, options), body });
+}
+
+/** A slash command as Slack posts it: form-encoded, with a response URL on the fake Slack. */
+export function slashCommandBody(fake: FakeSlack, input: { text: string; userId: string; teamId?: string; responseId?: string; command?: string }): { body: string; responseId: string } {
+  const responseId = input.responseId ?? randomBytes(6).toString("hex");
+  const body = new URLSearchParams({
+    token: "deprecated-verification-token",
+    team_id: input.teamId ?? testTeam,
+    team_domain: "acme-agency",
+    channel_id: "C0GENERAL",
+    channel_name: "general",
+    user_id: input.userId,
+    user_name: input.userId.toLowerCase(),
+    command: input.command ?? "/edge",
+    text: input.text,
+    api_app_id: "A0EDGEBOT",
+    is_enterprise_install: "false",
+    response_url: fake.responseUrl(responseId),
+    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+  }).toString();
+  return { body, responseId };
+}
