@@ -125,6 +125,22 @@ const splitList = (list: string | undefined): string[] =>
 // A URL's user and password never reach the log, even in a value that was refused.
 const withoutCredentials = (value: string): string => value.replace(/\/\/[^/@\s]*@/g, "//***@");
 
+/**
+ * One workspace over HTTP (or Socket Mode) needs both the signing secret and the bot token;
+ * with only part of them set, names what is missing. Multi-workspace (SLACK_CLIENT_*) is
+ * judged by main, which says it is not built yet.
+ */
+function checkSlackHttpPair(values: z.infer<typeof environmentSchema>): void {
+  if (values.SLACK_CLIENT_ID || values.SLACK_CLIENT_SECRET || values.SLACK_STATE_SECRET) return;
+  const pair = { SLACK_SIGNING_SECRET: values.SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN: values.SLACK_BOT_TOKEN };
+  const missing = Object.keys(pair).filter((name) => pair[name as keyof typeof pair] === undefined);
+  const partly = missing.length === 1 || (missing.length === 2 && values.SLACK_APP_TOKEN !== undefined);
+  if (partly) {
+    const why = values.SLACK_APP_TOKEN ? "Socket Mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN besides SLACK_APP_TOKEN" : "Slack HTTP mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN together";
+    throw new ConfigError(`${missing[0]}: is not set (${why})`);
+  }
+}
+
 /** Reads and validates the environment; a bad value throws one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
@@ -134,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`${variable}: ${issue.message} (got ${JSON.stringify(withoutCredentials(env[variable] ?? ""))})`);
   }
   const values = parsed.data;
+  checkSlackHttpPair(values);
   const dataDir = path.resolve(values.DATA_DIR ?? ".edgebot");
   return {
     databaseUrl: values.DATABASE_URL,

@@ -1,8 +1,11 @@
 import path from "node:path";
+import type { Logger } from "pino";
 import { runShell } from "./bot/shell.ts";
+import { createSlackApp, slackEventsPath } from "./bot/slack/app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import type { Platform } from "./core/platform.ts";
 import { createLogger } from "./logger.ts";
 import { Repositories } from "./repos/repositories.ts";
 
@@ -17,13 +20,13 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  // The shell's terminal shows replies; only warnings and errors are logged there by default.
-  const logger = createLogger(config.logLevel ?? "warn");
-  const slackConfigured = Object.values(config.slack).some((value) => value !== undefined && value !== config.slack.apiUrl);
-  if (slackConfigured) {
-    process.stderr.write("edgebot: the Slack surface is not part of this build yet; unset the SLACK_* variables to use the local shell\n");
+  if (config.slack.clientId || config.slack.clientSecret || config.slack.stateSecret) {
+    process.stderr.write("edgebot: multi-workspace Slack (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET) is not built yet; unset them and run one workspace with SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN\n");
     return 2;
   }
+  const inSlack = config.slack.signingSecret !== undefined && config.slack.botToken !== undefined;
+  // The shell's terminal shows replies, so only warnings and errors are logged there by default.
+  const logger = createLogger(config.logLevel ?? (inSlack ? "info" : "warn"));
 
   const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
   try {
@@ -32,19 +35,37 @@ async function main(): Promise<number> {
     const repositories = new Repositories(config.gitRoot);
     const leftovers = await repositories.removeLeftovers();
     if (leftovers.length > 0) logger.warn({ leftovers }, "removed repositories left over from interrupted deletions");
-    await runShell({
-      platform: { db: database.db, repositories },
-      user: config.localUser,
-      slashCommand: config.slashCommand,
-      logger,
-      input: process.stdin,
-      output: process.stdout,
-      interactive: process.stdin.isTTY === true,
-    });
+    const platform = { db: database.db, repositories };
+    if (inSlack) {
+      await serveSlack(platform, config, logger);
+    } else {
+      await runShell({
+        platform,
+        user: config.localUser,
+        slashCommand: config.slashCommand,
+        logger,
+        input: process.stdin,
+        output: process.stdout,
+        interactive: process.stdin.isTTY === true,
+      });
+    }
   } finally {
     await database.close();
   }
   return 0;
+}
+
+/** Runs the Slack app until SIGINT or SIGTERM, then stops taking requests. */
+async function serveSlack(platform: Platform, config: Config, logger: Logger): Promise<void> {
+  const slack = createSlackApp({ platform, config, logger });
+  const { port } = await slack.start();
+  logger.info({ mode: slack.mode, port, path: slack.mode === "http" ? slackEventsPath : undefined, health: "/healthz", slashCommand: config.slashCommand }, `edgebot listening on port ${port}`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  logger.info({ signal }, "stopping");
+  await slack.stop();
 }
 
 main().then(

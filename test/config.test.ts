@@ -110,4 +110,11 @@ describe("configuration", () => {
       expect((error as Error).message).not.toContain("hunter2");
     }
   });
+  it("takes the Slack HTTP pair together, and names the half that is missing without repeating the other", () => {
+    expect(loadConfig({ SLACK_SIGNING_SECRET: "s3cret-signing", SLACK_BOT_TOKEN: "xoxb-1" }).slack).toMatchObject({ signingSecret: "s3cret-signing", botToken: "xoxb-1" });
+    expect(() => loadConfig({ SLACK_SIGNING_SECRET: "s3cret-signing" })).toThrow(/^SLACK_BOT_TOKEN: is not set \(Slack HTTP mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN together\)$/);
+    expect(() => loadConfig({ SLACK_BOT_TOKEN: "xoxb-1" })).toThrow(/^SLACK_SIGNING_SECRET: is not set/);
+    expect(() => loadConfig({ SLACK_APP_TOKEN: "xapp-1" })).toThrow(/^SLACK_SIGNING_SECRET: is not set \(Socket Mode needs/);
+    expect(() => loadConfig({ SLACK_SIGNING_SECRET: "s3cret-signing" })).not.toThrow(/s3cret/);
+  });
 });

@@ -1,0 +1,92 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "../../../src/db/connect.ts";
+import { openTestDatabase } from "../../support/database.ts";
+import { FakeSlack } from "../../support/fake-slack.ts";
+import { signedRequest, slashCommandBody, testBotToken, testSigningSecret } from "../../support/slack-app.ts";
+
+const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
+
+/** `npm start`'s entry point as a subprocess; its stderr is collected as it comes. */
+function start(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
+  });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end();
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { child, stderr: () => stderr, exited };
+}
+
+async function until<T>(condition: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = condition();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe("npm start with Slack variables", () => {
+  let dataDir: string;
+  let serverDatabase: DatabaseHandle | undefined;
+  let env: Record<string, string>;
+  const fake = new FakeSlack();
+
+  beforeAll(async () => {
+    await fake.start();
+    dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-slack-"));
+    env = { DATA_DIR: dataDir, PORT: "0", LOG_LEVEL: "debug", SLACK_API_URL: fake.apiUrl };
+    if (process.env.TEST_DATABASE_URL) {
+      serverDatabase = await openTestDatabase();
+      env.DATABASE_URL = serverDatabase.url!;
+    }
+  });
+
+  afterAll(async () => {
+    await fake.stop();
+    await serverDatabase?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves Slack over HTTP, answers /edge and /healthz, and stops cleanly on SIGTERM without logging secrets", async () => {
+    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken });
+    try {
+      const port = await until(() => /"port":(\d+)/.exec(run.stderr())?.[1]);
+      const url = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      fake.addUser({ id: "UMAIN", teamId: "T0TEST", email: "main@example.com", name: "main" });
+      const { body, responseId } = slashCommandBody(fake, { text: "org create main-org", userId: "UMAIN" });
+      expect((await signedRequest(url, body)).status).toBe(200);
+      const answer = await fake.waitFor(() => fake.responses.get(responseId)?.[0]);
+      expect(String(answer.text)).toContain("Created org *main-org*");
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toContain('"msg":"stopping"');
+    expect(run.stderr()).not.toContain(testBotToken);
+    expect(run.stderr()).not.toContain(testSigningSecret);
+  });
+
+  it("names the missing half of the HTTP pair, without repeating the other", async () => {
+    const run = start({ ...env, SLACK_BOT_TOKEN: testBotToken });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toBe("edgebot: SLACK_SIGNING_SECRET: is not set (Slack HTTP mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN together)\n");
+  });
+
+  it("says multi-workspace mode is not built yet", async () => {
+    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "client-secret-value", SLACK_STATE_SECRET: "state-secret-value" });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toMatch(/^edgebot: multi-workspace Slack \(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET\) is not built yet; [^\n]*\n$/);
+    expect(run.stderr()).not.toContain("client-secret-value");
+  });
+});
