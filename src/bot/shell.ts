@@ -1,6 +1,10 @@
 import { createInterface } from "node:readline";
+import type { Kysely } from "kysely";
 import type { Logger } from "pino";
+import { deliverDueNotifications } from "../core/notifications.ts";
 import type { Platform } from "../core/platform.ts";
+import type { Database } from "../db/schema.ts";
+import { notificationMessage } from "./blocks/notifications.ts";
 import { registerUser } from "../core/users.ts";
 import { runCommandLine } from "./dispatch.ts";
 import type { Message } from "./message.ts";
@@ -35,8 +39,25 @@ export async function runShell(options: {
     }
     const outcome = await runCommandLine(context, trimmed, { slashCommand: options.slashCommand, logger: options.logger });
     options.output.write(`${plainText(outcome.message)}\n\n`);
+    await printNotifications(options.platform.db, options.output);
     prompt();
   }
+}
+
+/**
+ * The shell's notification sink: the terminal stands in for every channel, so due outbox
+ * messages are printed, prefixed with their channel, and marked delivered like a Slack post.
+ */
+export async function printNotifications(db: Kysely<Database>, output: NodeJS.WritableStream): Promise<number> {
+  return deliverDueNotifications(
+    db,
+    async (notification) => {
+      const message = notificationMessage(notification);
+      output.write(`${plainText({ ...message, text: `[<#${notification.channelId}>] ${message.text}` })}\n\n`);
+      return { delivered: true, messageTs: null };
+    },
+    { maxAttempts: 1 },
+  );
 }
 
 /** A message as a terminal shows it: Slack's markup turned into plain text. */
@@ -52,6 +73,7 @@ export function plainText(message: Message): string {
     .replace(/:large_green_circle: /g, "")
     .replace(/:red_circle: /g, "")
     .replace(/:grey_question: /g, "")
+    .replace(/:(rocket|seedling|globe_with_meridians|bust_in_silhouette): /g, "")
     .replace(/\*([^*\n]+)\*/g, "$1")
     .replace(/(^|\s)_([^_\n]+)_(?=\s|$)/g, "$1$2")
     .replace(/&lt;/g, "<")

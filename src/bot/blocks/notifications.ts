@@ -1,0 +1,59 @@
+import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
+import { escapeText, MessageBuilder, type Message } from "../message.ts";
+import { hostnameLabel } from "./applications.ts";
+import { plural } from "./orgs.ts";
+
+/** The message a channel receives for one notification; one renderer per kind. */
+export function notificationMessage(notification: Notification): Message {
+  const by = byLine(notification.payload.actor);
+  switch (notification.kind) {
+    case "app.created": {
+      const { app, hostname, origin } = notification.payload;
+      return announce(`:rocket: *${app}* was created: production serves *${hostnameLabel(hostname)}*, fetching from \`${escapeText(origin)}\`.`, by);
+    }
+    case "env.created": {
+      const { app, env, from, hostname } = notification.payload;
+      const serves = hostname === undefined ? "" : ` It serves *${hostnameLabel(hostname)}*.`;
+      return announce(`:seedling: *${app}* has a new environment *${env}*, branched from ${from}.${serves}`, by);
+    }
+    case "env.deleted": {
+      const { app, env, domains } = notification.payload;
+      const builder = new MessageBuilder().section(`:wastebasket: *${app}* environment *${env}* was deleted${domains.length > 0 ? ` with ${plural(domains.length, "domain")}` : ""}.`);
+      if (domains.length > 0) builder.list(domains.map(hostnameLabel), { limit: 20, noun: "domains" });
+      return builder.context(by).build();
+    }
+    case "domain.added": {
+      const { app, env, hostname } = notification.payload;
+      return announce(`:globe_with_meridians: *${hostnameLabel(hostname)}* was added to *${app}* ${env}.`, by);
+    }
+    case "domain.removed": {
+      const { app, env, hostname } = notification.payload;
+      return announce(`:wastebasket: *${hostnameLabel(hostname)}* was removed from *${app}* ${env}.`, by);
+    }
+    case "member.role_changed": {
+      const { org, member, from, to } = notification.payload;
+      return announce(`:bust_in_silhouette: ${person(member)} is now ${to} of *${org}* (was ${from}).`, by);
+    }
+    case "member.removed": {
+      const { org, member, role } = notification.payload;
+      return announce(`:bust_in_silhouette: ${person(member)} (${role}) was removed from *${org}*.`, by);
+    }
+    default: {
+      // A kind written by a newer edgebot than the one delivering: say something rather than nothing.
+      const unknown = notification as { kind: string };
+      return announce(`Something changed (${escapeText(unknown.kind)}).`, by);
+    }
+  }
+}
+
+function announce(text: string, by: string): Message {
+  return new MessageBuilder().section(text).context(by).build();
+}
+
+function byLine(actor: NotifiedPerson | null): string {
+  return actor === null ? "by a user who has since left" : `by ${person(actor)}`;
+}
+
+function person(who: NotifiedPerson): string {
+  return `${escapeText(who.name)} (${escapeText(who.email)})`;
+}

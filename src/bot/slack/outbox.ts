@@ -1,0 +1,157 @@
+import type { webApi } from "@slack/bolt";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import { deliverDueNotifications, type DeliveryOutcome, type Notification } from "../../core/notifications.ts";
+import type { Database } from "../../db/schema.ts";
+import { notificationMessage } from "../blocks/notifications.ts";
+
+type WebClient = webApi.WebClient;
+
+export interface OutboxWorkerOptions {
+  db: Kysely<Database>;
+  /**
+   * The client that posts. Build it with `retryConfig: { retries: 0 }` and
+   * `rejectRateLimitedCalls: true` (see `outboxClientOptions`): the worker owns retries, and
+   * a client retrying on its own would hold the row lock through its waits.
+   */
+  client: WebClient;
+  logger: Logger;
+  /** How often to look for due messages (default 1 s). */
+  pollMs?: number;
+  /** Delay after the first failure; it doubles with each attempt (default 2 s). */
+  backoffBaseMs?: number;
+  /** The longest delay between attempts (default 5 min). */
+  backoffMaxMs?: number;
+  /** Attempts before a message is given up, with its last error kept (default 8). */
+  maxAttempts?: number;
+  /** Messages one pass delivers at most before yielding to the next poll (default 100). */
+  batchSize?: number;
+}
+
+export interface OutboxWorker {
+  /** Delivers what is due now; resolves with how many were delivered. */
+  deliverDue(): Promise<number>;
+  /** Stops polling and waits for the pass in progress, so no row is left half-handled. */
+  stop(): Promise<void>;
+}
+
+/**
+ * WebClient options for the outbox: no retries or rate-limit waits inside the client, and a
+ * timeout so a hung request cannot hold its row's lock (and a connection) indefinitely.
+ */
+export const outboxClientOptions = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 } as const;
+
+// Slack answers these when it is struggling, not when the message is wrong: try again later.
+const transientSlackErrors = new Set(["internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"]);
+
+/**
+ * Posts the outbox's messages to Slack, each exactly once as far as Slack lets us: a row is
+ * claimed with `FOR UPDATE SKIP LOCKED`, posted, and marked delivered in the transaction that
+ * claimed it, so no other worker (in this process or another) can take it while it is in
+ * flight. One window is left: a crash or lost database connection after Slack accepted the
+ * post but before the commit leaves the row undelivered, and it is posted again. Each row is
+ * its own transaction and the mark is the very next statement, so that window is one message
+ * wide and one round trip long.
+ */
+export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
+  const pollMs = options.pollMs ?? 1000;
+  const backoffBaseMs = options.backoffBaseMs ?? 2000;
+  const backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
+  const maxAttempts = options.maxAttempts ?? 8;
+  const { client, logger } = options;
+  // Set by a 429: nothing is posted before then, by this worker, to any channel.
+  let pausedUntil = 0;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pass: Promise<unknown> = Promise.resolve();
+
+  const retryLater = (notification: Notification, error: string): DeliveryOutcome => {
+    const delay = Math.min(backoffMaxMs, backoffBaseMs * 2 ** notification.attempts);
+    return { delivered: false, error, retryAt: new Date(Date.now() + delay) };
+  };
+
+  const post = async (notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
+    const message = notificationMessage(notification);
+    try {
+      const result = await client.chat.postMessage({ channel: notification.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
+      return { delivered: true, messageTs: result.ts ?? null };
+    } catch (error) {
+      const failure = error as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string }; message?: string };
+      switch (failure.code) {
+        case "slack_webapi_rate_limited_error": {
+          const waitMs = Math.max(1, failure.retryAfter ?? 1) * 1000;
+          pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
+          logger.warn({ outboxId: notification.id, retryAfterSeconds: waitMs / 1000 }, "Slack rate limited the outbox; pausing");
+          return { delivered: false, error: `rate limited: retry after ${waitMs / 1000}s`, retryAt: new Date(pausedUntil), countsAsAttempt: false };
+        }
+        case "slack_webapi_http_error":
+          if ((failure.statusCode ?? 0) >= 500 || failure.statusCode === 408) return retryLater(notification, `HTTP ${failure.statusCode} from Slack`);
+          return { delivered: false, error: `HTTP ${failure.statusCode} from Slack` };
+        case "slack_webapi_request_error":
+          return retryLater(notification, `could not reach Slack: ${failure.message ?? "network error"}`);
+        case "slack_webapi_platform_error": {
+          const code = failure.data?.error ?? "unknown_error";
+          if (code === "not_in_channel" && !joined) return joinThenPost(notification);
+          if (transientSlackErrors.has(code)) return retryLater(notification, `Slack answered ${code}`);
+          return { delivered: false, error: undeliverable(notification.channelId, code) };
+        }
+        default:
+          return retryLater(notification, failure.message ?? String(error));
+      }
+    }
+  };
+
+  // Public channels can be joined; a private one answers an error and someone must invite the bot.
+  const joinThenPost = async (notification: Notification): Promise<DeliveryOutcome> => {
+    try {
+      await client.conversations.join({ channel: notification.channelId });
+    } catch (error) {
+      const code = (error as { data?: { error?: string } }).data?.error;
+      if (code === undefined) return retryLater(notification, `could not join the channel: ${(error as Error).message}`);
+      return {
+        delivered: false,
+        error: `the bot is not in channel ${notification.channelId} and cannot join it (${code}): invite it to the channel, then set the channel again`,
+      };
+    }
+    return post(notification, true);
+  };
+
+  const deliverDue = async (): Promise<number> => {
+    if (Date.now() < pausedUntil) return 0;
+    return deliverDueNotifications(options.db, (notification) => post(notification, false), {
+      maxAttempts,
+      limit: options.batchSize ?? 100,
+      shouldStop: () => stopped || Date.now() < pausedUntil,
+    });
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      pass = deliverDue()
+        .catch((error: unknown) => logger.error({ err: error }, "outbox delivery pass failed"))
+        .finally(schedule);
+    }, Math.max(pollMs, pausedUntil - Date.now()));
+  };
+  schedule();
+
+  return {
+    deliverDue,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await pass;
+    },
+  };
+}
+
+function undeliverable(channelId: string, code: string): string {
+  switch (code) {
+    case "channel_not_found":
+      return `channel ${channelId} does not exist or the bot cannot see it (channel_not_found): set the channel again`;
+    case "is_archived":
+      return `channel ${channelId} is archived (is_archived): set another channel`;
+    default:
+      return `Slack refused the message (${code})`;
+  }
+}

@@ -1,0 +1,329 @@
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
+import { PassThrough, Readable } from "node:stream";
+import { webApi } from "@slack/bolt";
+import type { Kysely } from "kysely";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { notificationMessage } from "../../src/bot/blocks/notifications.ts";
+import { maxBlocks, maxSectionText } from "../../src/bot/message.ts";
+import { printNotifications, runShell } from "../../src/bot/shell.ts";
+import { outboxClientOptions, startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from "../../src/bot/slack/outbox.ts";
+import { addDomain } from "../../src/core/domains.ts";
+import { notify, type Notification } from "../../src/core/notifications.ts";
+import { setOrgChannel } from "../../src/core/orgs.ts";
+import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
+import type { Database } from "../../src/db/schema.ts";
+import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
+import { buildApplication, buildOrg, buildUser, unique, useWorld, type TestUser } from "../support/world.ts";
+
+const world = useWorld();
+const fake = new FakeSlack();
+const logger = pino({ level: "silent" });
+const workers: OutboxWorker[] = [];
+const extraHandles: DatabaseHandle[] = [];
+
+beforeAll(async () => {
+  await fake.start();
+});
+
+// A polling worker left running would deliver the next test's rows.
+afterEach(async () => {
+  for (const worker of workers.splice(0)) await worker.stop();
+});
+
+afterAll(async () => {
+  for (const handle of extraHandles) await handle.close();
+  await fake.stop();
+});
+
+function slackClient(apiUrl = fake.apiUrl): webApi.WebClient {
+  return new webApi.WebClient("xoxb-test", { slackApiUrl: apiUrl, logLevel: webApi.LogLevel.ERROR, ...outboxClientOptions });
+}
+
+/** A worker that only delivers when the test asks (its poll is far away), unless `pollMs` says otherwise. */
+function worker(options: Partial<OutboxWorkerOptions> = {}): OutboxWorker {
+  const started = startOutboxWorker({ db: world.platform.db, client: slackClient(), logger, pollMs: 60_000, backoffBaseMs: 50, backoffMaxMs: 400, ...options });
+  workers.push(started);
+  return started;
+}
+
+/** A database handle of its own, as another edgebot process would have (the same one on embedded PGlite). */
+async function secondHandle(): Promise<Kysely<Database>> {
+  if (!world.database.url) return world.platform.db;
+  const handle = await openDatabase({ databaseUrl: world.database.url, poolSize: 4 });
+  extraHandles.push(handle);
+  return handle.db;
+}
+
+function freshChannel(): string {
+  return `C${unique("CH").toUpperCase()}`;
+}
+
+/** An owner and an org whose notifications go to `channel`. */
+async function orgWithChannel(channel: string): Promise<{ owner: TestUser; org: string; orgId: number }> {
+  const owner = await buildUser(world.platform);
+  const org = await buildOrg(world.platform, owner);
+  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel });
+  const { id } = await world.platform.db.selectFrom("orgs").select("id").where("slug", "=", org).executeTakeFirstOrThrow();
+  return { owner, org, orgId: id };
+}
+
+/** Writes `count` domain-added notifications for `channel` through notify, committed; returns their hostnames. */
+async function queue(channel: string, count = 1): Promise<string[]> {
+  const { owner, org, orgId } = await orgWithChannel(channel);
+  const hostnames = Array.from({ length: count }, () => `${unique("n")}.example.com`);
+  await world.platform.db.transaction().execute(async (tx) => {
+    for (const hostname of hostnames) {
+      await notify(tx, { org: { id: orgId }, actor: owner, kind: "domain.added", payload: { app: `${org}/www`, env: "production", hostname } });
+    }
+  });
+  return hostnames;
+}
+
+function postsTo(channel: string): RecordedCall[] {
+  return fake.callsOf("chat.postMessage").filter((call) => call.args.channel === channel);
+}
+
+async function rowsFor(channel: string) {
+  return world.platform.db
+    .selectFrom("outbox")
+    .select(["id", "kind", "payload", "attempts", "delivered_at", "message_ts", "last_error", "given_up_at", "next_attempt_at"])
+    .where("channel_id", "=", channel)
+    .orderBy("id")
+    .execute();
+}
+
+async function waitUntil<T>(condition: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("the outbox worker", () => {
+  it("posts a notification once, with its rendered text and blocks, and records the message ts", async () => {
+    const channel = freshChannel();
+    const owner = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    const { ref } = await buildApplication(world.platform, owner, org);
+    await setOrgChannel(world.platform, { actor: owner, org, channelId: channel });
+    const hostname = `${unique("added")}.example.com`;
+    await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname });
+
+    expect(await worker().deliverDue()).toBe(1);
+    expect(await worker().deliverDue()).toBe(0);
+
+    const posts = postsTo(channel);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]!.args.text).toBe(`:globe_with_meridians: *${hostname}* was added to *${ref}* production.\nby ${owner.displayName} (${owner.email})`);
+    expect(posts[0]!.args.blocks).toHaveLength(2);
+    const [row] = await rowsFor(channel);
+    expect(row).toMatchObject({ attempts: 1, last_error: null, given_up_at: null });
+    expect(row!.delivered_at).toBeInstanceOf(Date);
+    expect(row!.message_ts).toMatch(/^\d+\.\d+$/);
+  });
+
+  it("a 429 with Retry-After delays the message and pauses the worker, then delivers once", async () => {
+    const channel = freshChannel();
+    const [first, second] = await queue(channel, 2);
+    fake.replyOnce("chat.postMessage", { status: 429, headers: { "retry-after": "1" }, body: { ok: false, error: "ratelimited" } });
+
+    worker({ pollMs: 20 });
+    const posts = await fake.waitFor(() => postsTo(channel).length >= 3 && postsTo(channel), 5000);
+
+    const limitedAt = posts[0]!.at;
+    // Nothing at all went out during the pause, not even the other channel-mate.
+    expect(posts[1]!.at - limitedAt).toBeGreaterThanOrEqual(1000);
+    const delivered = posts.slice(1).map((call) => String(call.args.text));
+    expect(delivered.filter((text) => text.includes(first!))).toHaveLength(1);
+    expect(delivered.filter((text) => text.includes(second!))).toHaveLength(1);
+    const rows = await waitUntil(async () => {
+      const found = await rowsFor(channel);
+      return found.every((row) => row.delivered_at !== null) && found;
+    });
+    // A rate limit is not the message's fault: it does not use up an attempt.
+    expect(rows.map((row) => row.attempts)).toEqual([1, 1]);
+  });
+
+  it("a 500 is retried with backoff and then delivered once", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    fake.replyOnce("chat.postMessage", { status: 500, body: { ok: false } });
+
+    worker({ pollMs: 10, backoffBaseMs: 200 });
+    const posts = await fake.waitFor(() => postsTo(channel).length >= 2 && postsTo(channel), 5000);
+
+    expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(200);
+    const [row] = await waitUntil(async () => {
+      const found = await rowsFor(channel);
+      return found[0]?.delivered_at ? found : undefined;
+    });
+    expect(row).toMatchObject({ attempts: 2, last_error: null });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(postsTo(channel)).toHaveLength(2);
+  });
+
+  it("gives up after the last attempt and keeps the last error", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    fake.on("chat.postMessage", (call) => (call.args.channel === channel ? { status: 503, body: { ok: false } } : undefined));
+
+    const delivering = worker({ maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 1 });
+    await waitUntil(async () => {
+      await delivering.deliverDue();
+      return (await rowsFor(channel))[0]!.given_up_at !== null;
+    });
+
+    expect(postsTo(channel)).toHaveLength(3);
+    const [row] = await rowsFor(channel);
+    expect(row).toMatchObject({ attempts: 3, delivered_at: null, last_error: "gave up after 3 attempts: HTTP 503 from Slack" });
+    await delivering.deliverDue();
+    expect(postsTo(channel)).toHaveLength(3);
+  });
+
+  it("a network error is retried, and a worker with a reachable Slack delivers it", async () => {
+    const channel = freshChannel();
+    const [hostname] = await queue(channel);
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+
+    expect(await worker({ client: slackClient(`http://127.0.0.1:${port}/api/`) }).deliverDue()).toBe(0);
+    const [failed] = await rowsFor(channel);
+    expect(failed).toMatchObject({ attempts: 1, delivered_at: null, given_up_at: null });
+    expect(failed!.last_error).toMatch(/^could not reach Slack/);
+
+    const delivering = worker();
+    await waitUntil(async () => (await delivering.deliverDue()) === 1);
+    expect(postsTo(channel).map((call) => String(call.args.text).includes(hostname!))).toEqual([true]);
+    expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 2, last_error: null });
+  });
+
+  it("a notification written before the bot was killed is delivered once by the next one to start", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    // The "killed" bot wrote the row and never ran a worker; a new process starts with its own client and database handle.
+    const restarted = startOutboxWorker({ db: await secondHandle(), client: slackClient(), logger, pollMs: 20 });
+    workers.push(restarted);
+
+    await fake.waitFor(() => postsTo(channel).length === 1, 5000);
+    await waitUntil(async () => (await rowsFor(channel))[0]!.delivered_at !== null);
+    await restarted.stop();
+    expect(await worker().deliverDue()).toBe(0);
+    expect(postsTo(channel)).toHaveLength(1);
+  });
+
+  it("two workers delivering at once post each of 50 messages exactly once", async () => {
+    const channel = freshChannel();
+    const hostnames = await queue(channel, 50);
+    const one = worker({ batchSize: 100 });
+    const other = worker({ batchSize: 100, db: await secondHandle() });
+
+    const [a, b] = await Promise.all([one.deliverDue(), other.deliverDue()]);
+
+    expect(a + b).toBe(50);
+    // Both took part: the rows were shared out, not handed to whoever came first.
+    expect(Math.min(a, b)).toBeGreaterThan(0);
+    const texts = postsTo(channel).map((call) => String(call.args.text));
+    expect(texts).toHaveLength(50);
+    for (const hostname of hostnames) expect(texts.filter((text) => text.includes(`*${hostname}*`))).toHaveLength(1);
+    expect((await rowsFor(channel)).every((row) => row.delivered_at !== null && row.attempts === 1)).toBe(true);
+  });
+
+  it("joins a public channel it is not in, then posts", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    let joined = false;
+    fake.on("chat.postMessage", (call) => (call.args.channel === channel && !joined ? { body: { ok: false, error: "not_in_channel" } } : undefined));
+    fake.on("conversations.join", (call) => {
+      if (call.args.channel === channel) joined = true;
+      return undefined;
+    });
+
+    expect(await worker().deliverDue()).toBe(1);
+
+    expect(fake.callsOf("conversations.join").filter((call) => call.args.channel === channel)).toHaveLength(1);
+    expect(postsTo(channel)).toHaveLength(2);
+    expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 1, last_error: null });
+  });
+
+  it("gives up on a private channel it cannot join, saying to invite the bot", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    fake.on("chat.postMessage", (call) => (call.args.channel === channel ? { body: { ok: false, error: "not_in_channel" } } : undefined));
+    fake.on("conversations.join", (call) => (call.args.channel === channel ? { body: { ok: false, error: "method_not_supported_for_channel_type" } } : undefined));
+    const delivering = worker();
+
+    expect(await delivering.deliverDue()).toBe(0);
+    expect(await delivering.deliverDue()).toBe(0);
+
+    expect(postsTo(channel)).toHaveLength(1);
+    const [row] = await rowsFor(channel);
+    expect(row!.given_up_at).toBeInstanceOf(Date);
+    expect(row!.last_error).toMatch(/cannot join it \(method_not_supported_for_channel_type\): invite it/);
+  });
+
+  it("gives up on a channel that does not exist instead of retrying forever", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    fake.on("chat.postMessage", (call) => (call.args.channel === channel ? { body: { ok: false, error: "channel_not_found" } } : undefined));
+    const delivering = worker();
+
+    expect(await delivering.deliverDue()).toBe(0);
+    expect(await delivering.deliverDue()).toBe(0);
+
+    expect(postsTo(channel)).toHaveLength(1);
+    const [row] = await rowsFor(channel);
+    expect(row).toMatchObject({ attempts: 1, delivered_at: null });
+    expect(row!.given_up_at).toBeInstanceOf(Date);
+    expect(row!.last_error).toMatch(/channel_not_found/);
+  });
+});
+
+describe("notification messages", () => {
+  it("stay within Block Kit's limits for an environment deleted with 500 domains", () => {
+    const notification = {
+      id: 1,
+      channelId: "C1",
+      attempts: 0,
+      kind: "env.deleted",
+      payload: { app: "acme/www", env: "staging", domains: Array.from({ length: 500 }, (_, i) => `host-${i}-${"x".repeat(50)}.example.com`), actor: null },
+    } satisfies Notification;
+    const message = notificationMessage(notification);
+    expect(message.blocks.length).toBeLessThanOrEqual(maxBlocks);
+    for (const block of message.blocks) {
+      if (block.type === "section") expect(block.text!.text.length).toBeLessThanOrEqual(maxSectionText);
+    }
+    expect(message.text).toContain("…and 480 more domains");
+    expect(message.text).toContain("by a user who has since left");
+  });
+});
+
+describe("the local shell's notifications", () => {
+  it("are printed after the command that caused them, with their channel, and only once", async () => {
+    // Earlier tests leave nothing due: the shell prints only what its own commands cause.
+    const channelRows = await world.platform.db.selectFrom("outbox").select("id").where("delivered_at", "is", null).where("given_up_at", "is", null).execute();
+    expect(channelRows).toEqual([]);
+    const user = unique("shell");
+    const org = unique("sorg");
+    const channel = freshChannel();
+    const output = new PassThrough();
+    let printed = "";
+    output.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+    const script = [`org create ${org}`, `org channel ${org} ${channel}`, `app create ${unique("shop")}.example.com --org ${org}`, `app list ${org}`].join("\n");
+
+    await runShell({ platform: world.platform, user, slashCommand: "/edge", logger, input: Readable.from([script]), output, interactive: false });
+
+    const notice = new RegExp(`\\[#${channel}\\] ${org}/\\S+ was created: production serves`, "g");
+    expect(printed.match(notice)).toHaveLength(1);
+    // Printed right after `app create`'s reply, before `app list`'s.
+    expect(printed.indexOf("was created: production serves")).toBeLessThan(printed.indexOf(`Applications in ${org}`));
+    expect(printed).toContain(`by ${user} (${user}@localhost)`);
+    expect(await printNotifications(world.platform.db, output)).toBe(0);
+  });
+});
