@@ -235,6 +235,23 @@ describe("the outbox worker", () => {
     expect((await rowsFor(channel)).every((row) => row.delivered_at !== null && row.attempts === 1)).toBe(true);
   });
 
+  it("a message in flight is not taken by another worker", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    fake.delay("chat.postMessage", 300);
+    try {
+      const slow = worker().deliverDue();
+      await fake.waitFor(() => postsTo(channel).length === 1);
+
+      // The first worker holds the row's lock while Slack is answering: the second skips it.
+      expect(await worker({ db: await secondHandle() }).deliverDue()).toBe(0);
+      expect(await slow).toBe(1);
+    } finally {
+      fake.delay("chat.postMessage", 0);
+    }
+    expect(postsTo(channel)).toHaveLength(1);
+  });
+
   it("joins a public channel it is not in, then posts", async () => {
     const channel = freshChannel();
     await queue(channel);
