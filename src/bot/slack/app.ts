@@ -46,8 +46,9 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   let receiver: HTTPReceiver | undefined;
   let app: App;
   if (appToken) {
-    // Socket Mode: Slack delivers over a WebSocket; the port serves only /healthz.
-    app = new App({ token: botToken, appToken, socketMode: true, clientOptions, logger: boltLogger, customRoutes: [healthz], port: config.port });
+    // Socket Mode: Slack delivers over a WebSocket; the receiver serves /healthz on installerOptions.port,
+    // and its socket client (apps.connections.open) takes the Web API URL from installerOptions too.
+    app = new App({ token: botToken, appToken, socketMode: true, clientOptions, logger: boltLogger, customRoutes: [healthz], installerOptions: { port: config.port, clientOptions } });
   } else {
     receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: [healthz], logger: boltLogger });
     app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
