@@ -79,11 +79,16 @@ export type DeliveryOutcome =
       countsAsAttempt?: boolean;
     };
 
+/** How long a claimed notification is held for its deliverer before anyone may claim it again. */
+export const deliveryLeaseSeconds = 60;
+
 /**
- * Delivers due notifications one at a time. Each is claimed with `FOR UPDATE SKIP LOCKED` in
- * its own transaction, handed to `deliver`, and marked in that same transaction, so other
- * processes skip it while it is in flight and the mark commits right after the send.
- * Returns how many were delivered; stops at `limit` claims or when `shouldStop` says so.
+ * Delivers due notifications one at a time. Each is claimed by pushing its next attempt a
+ * lease ahead (one statement, `FOR UPDATE SKIP LOCKED`), handed to `deliver` outside any
+ * transaction, and then marked delivered or rescheduled. Other processes skip it while it is
+ * in flight, and no database connection waits on Slack. A process that dies mid-delivery
+ * leaves the row to be claimed again when the lease ends. Returns how many were delivered;
+ * stops at `limit` claims or when `shouldStop` says so.
  */
 export async function deliverDueNotifications(
   db: Kysely<Database>,
@@ -92,45 +97,47 @@ export async function deliverDueNotifications(
 ): Promise<number> {
   let delivered = 0;
   for (let claims = 0; claims < (options.limit ?? 100) && !options.shouldStop?.(); claims += 1) {
-    const claimed = await db.transaction().execute(async (tx) => {
-      const row = await tx
-        .selectFrom("outbox")
-        .select(["id", "kind", "payload", "channel_id", "attempts"])
-        .where("delivered_at", "is", null)
-        .where("given_up_at", "is", null)
-        .where("next_attempt_at", "<=", sql<Date>`now()`)
-        .orderBy("next_attempt_at")
-        .orderBy("id")
-        .limit(1)
-        .forUpdate()
-        .skipLocked()
-        .executeTakeFirst();
-      if (!row) return "none" as const;
-      const notification = { id: row.id, kind: row.kind, payload: row.payload, channelId: row.channel_id, attempts: row.attempts } as Notification;
-      const outcome = await deliver(notification).catch((error: unknown): DeliveryOutcome => ({ delivered: false, error: `delivery failed: ${describeError(error)}` }));
-      if (outcome.delivered) {
-        await tx
-          .updateTable("outbox")
-          .set({ delivered_at: sql<Date>`now()`, message_ts: outcome.messageTs, attempts: row.attempts + 1, last_error: null })
-          .where("id", "=", row.id)
-          .execute();
-        return "delivered" as const;
-      }
-      const attempts = outcome.countsAsAttempt === false ? row.attempts : row.attempts + 1;
-      const giveUp = outcome.retryAt === undefined || attempts >= options.maxAttempts;
-      await tx
+    const row = await db
+      .updateTable("outbox")
+      .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${deliveryLeaseSeconds})` })
+      .where("id", "=", (eb) =>
+        eb
+          .selectFrom("outbox")
+          .select("id")
+          .where("delivered_at", "is", null)
+          .where("given_up_at", "is", null)
+          .where("next_attempt_at", "<=", sql<Date>`now()`)
+          .orderBy("next_attempt_at")
+          .orderBy("id")
+          .limit(1)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning(["id", "kind", "payload", "channel_id", "attempts"])
+      .executeTakeFirst();
+    if (!row) break;
+    const notification = { id: row.id, kind: row.kind, payload: row.payload, channelId: row.channel_id, attempts: row.attempts } as Notification;
+    const outcome = await deliver(notification).catch((error: unknown): DeliveryOutcome => ({ delivered: false, error: `delivery failed: ${describeError(error)}` }));
+    if (outcome.delivered) {
+      await db
         .updateTable("outbox")
-        .set({
-          attempts,
-          last_error: giveUp && outcome.retryAt !== undefined ? `gave up after ${attempts} attempts: ${outcome.error}` : outcome.error,
-          ...(giveUp ? { given_up_at: sql<Date>`now()` } : { next_attempt_at: outcome.retryAt! }),
-        })
+        .set({ delivered_at: sql<Date>`now()`, message_ts: outcome.messageTs, attempts: row.attempts + 1, last_error: null })
         .where("id", "=", row.id)
         .execute();
-      return "failed" as const;
-    });
-    if (claimed === "none") break;
-    if (claimed === "delivered") delivered += 1;
+      delivered += 1;
+      continue;
+    }
+    const attempts = outcome.countsAsAttempt === false ? row.attempts : row.attempts + 1;
+    const giveUp = outcome.retryAt === undefined || attempts >= options.maxAttempts;
+    await db
+      .updateTable("outbox")
+      .set({
+        attempts,
+        last_error: giveUp && outcome.retryAt !== undefined ? `gave up after ${attempts} attempts: ${outcome.error}` : outcome.error,
+        ...(giveUp ? { given_up_at: sql<Date>`now()` } : { next_attempt_at: outcome.retryAt! }),
+      })
+      .where("id", "=", row.id)
+      .execute();
   }
   return delivered;
 }

@@ -243,13 +243,35 @@ describe("the outbox worker", () => {
       const slow = worker().deliverDue();
       await fake.waitFor(() => postsTo(channel).length === 1);
 
-      // The first worker holds the row's lock while Slack is answering: the second skips it.
+      // The first worker holds the row's lease while Slack is answering: the second skips it.
       expect(await worker({ db: await secondHandle() }).deliverDue()).toBe(0);
       expect(await slow).toBe(1);
     } finally {
       fake.delay("chat.postMessage", 0);
     }
     expect(postsTo(channel)).toHaveLength(1);
+  });
+
+  it("leaves the database free for other work while Slack is answering", async () => {
+    const channel = freshChannel();
+    await queue(channel);
+    fake.delay("chat.postMessage", 1000);
+    try {
+      let delivered = false;
+      const slow = worker()
+        .deliverDue()
+        .then((count) => {
+          delivered = true;
+          return count;
+        });
+      await fake.waitFor(() => postsTo(channel).length === 1);
+      // On the embedded database (one connection) a transaction held across the post would block this.
+      await world.platform.db.selectFrom("outbox").select("id").limit(1).execute();
+      expect(delivered).toBe(false);
+      expect(await slow).toBe(1);
+    } finally {
+      fake.delay("chat.postMessage", 0);
+    }
   });
 
   it("joins a public channel it is not in, then posts", async () => {

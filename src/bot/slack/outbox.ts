@@ -12,7 +12,7 @@ export interface OutboxWorkerOptions {
   /**
    * The client that posts. Build it with `retryConfig: { retries: 0 }` and
    * `rejectRateLimitedCalls: true` (see `outboxClientOptions`): the worker owns retries, and
-   * a client retrying on its own would hold the row lock through its waits.
+   * a client retrying on its own would outlast the delivery lease.
    */
   client: WebClient;
   logger: Logger;
@@ -37,7 +37,7 @@ export interface OutboxWorker {
 
 /**
  * WebClient options for the outbox: no retries or rate-limit waits inside the client, and a
- * timeout so a hung request cannot hold its row's lock (and a connection) indefinitely.
+ * timeout well inside the delivery lease, so a hung request cannot outlive its claim.
  */
 export const outboxClientOptions = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 } as const;
 
@@ -46,12 +46,11 @@ const transientSlackErrors = new Set(["internal_error", "fatal_error", "service_
 
 /**
  * Posts the outbox's messages to Slack, each exactly once as far as Slack lets us: a row is
- * claimed with `FOR UPDATE SKIP LOCKED`, posted, and marked delivered in the transaction that
- * claimed it, so no other worker (in this process or another) can take it while it is in
- * flight. One window is left: a crash or lost database connection after Slack accepted the
- * post but before the commit leaves the row undelivered, and it is posted again. Each row is
- * its own transaction and the mark is the very next statement, so that window is one message
- * wide and one round trip long.
+ * claimed with a lease (`deliverDueNotifications`), posted, and marked delivered, so no other
+ * worker (in this process or another) takes it while it is in flight. One window is left: a
+ * crash or lost database connection after Slack accepted the post but before the mark leaves
+ * the row undelivered, and it is posted again when its lease ends. The mark is the very next
+ * statement, so that window is one message wide and one round trip long.
  */
 export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const pollMs = options.pollMs ?? 1000;
