@@ -1,7 +1,9 @@
 import path from "node:path";
+import { webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { runShell } from "./bot/shell.ts";
 import { createSlackApp, slackEventsPath } from "./bot/slack/app.ts";
+import { outboxClientOptions, startOutboxWorker } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { openDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
@@ -59,6 +61,12 @@ async function main(): Promise<number> {
 async function serveSlack(platform: Platform, config: Config, logger: Logger): Promise<void> {
   const slack = createSlackApp({ platform, config, logger });
   const { port } = await slack.start();
+  // Notifications go out through their own client: the outbox owns its retries and rate-limit waits.
+  const outbox = startOutboxWorker({
+    db: platform.db,
+    client: new webApi.WebClient(config.slack.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), ...outboxClientOptions }),
+    logger: logger.child({ component: "outbox" }),
+  });
   logger.info({ mode: slack.mode, port, path: slack.mode === "http" ? slackEventsPath : undefined, health: "/healthz", slashCommand: config.slashCommand }, `edgebot listening on port ${port}`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", resolve);
@@ -66,6 +74,7 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger): P
   });
   logger.info({ signal }, "stopping");
   await slack.stop();
+  await outbox.stop();
 }
 
 main().then(

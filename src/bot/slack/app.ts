@@ -24,7 +24,7 @@ export interface SlackAppOptions {
   platform: Platform;
   config: Pick<Config, "port" | "slashCommand" | "slack">;
   logger: Logger;
-  /** The Web API client's retry policy (the default retries for about 30 minutes). */
+  /** Retries of a failed Web API call (default 2, within about a second: someone is waiting). */
   clientRetries?: number;
 }
 
@@ -39,7 +39,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken]);
   const clientOptions = {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
-    ...(options.clientRetries !== undefined ? { retryConfig: { retries: options.clientRetries } } : {}),
+    // The client's own default retries for about 30 minutes; a person waits on these calls.
+    retryConfig: { retries: options.clientRetries ?? 2, minTimeout: 250, maxTimeout: 1000 },
   };
   const healthz = healthRoute(platform, logger);
 

@@ -56,7 +56,7 @@ describe("npm start with Slack variables", () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("serves Slack over HTTP, answers /edge and /healthz, and stops cleanly on SIGTERM without logging secrets", async () => {
+  it("serves Slack over HTTP, answers /edge and /healthz, delivers notifications, and stops cleanly on SIGTERM without logging secrets", async () => {
     const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken });
     try {
       const port = await until(() => /"port":(\d+)/.exec(run.stderr())?.[1]);
@@ -68,6 +68,16 @@ describe("npm start with Slack variables", () => {
       expect((await signedRequest(url, body)).status).toBe(200);
       const answer = await fake.waitFor(() => fake.responses.get(responseId)?.[0]);
       expect(String(answer.text)).toContain("Created org *main-org*");
+
+      // The outbox worker runs in the process: a change in an org with a channel is announced there.
+      for (const text of ["org channel main-org <#CMAINOPS|ops>", "app create www.main.example --org main-org"]) {
+        const command = slashCommandBody(fake, { text, userId: "UMAIN" });
+        expect((await signedRequest(url, command.body)).status).toBe(200);
+        await fake.waitFor(() => fake.responses.get(command.responseId)?.[0]);
+      }
+      const announcement = await fake.waitFor(() => fake.callsOf("chat.postMessage").find((call) => call.args.channel === "CMAINOPS"));
+      expect(String(announcement.args.text)).toContain("main-org/www-main-example* was created");
+      expect(fake.callsOf("chat.postMessage").filter((call) => call.args.channel === "CMAINOPS")).toHaveLength(1);
     } finally {
       run.child.kill("SIGTERM");
     }
