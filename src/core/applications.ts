@@ -302,6 +302,70 @@ export async function showApplication(platform: Platform, input: { actor: Actor;
   };
 }
 
+/** One of the actor's orgs with the first of its applications, each with its environments and their domains. */
+export interface OrgApplications {
+  slug: string;
+  name: string;
+  role: Role;
+  /** How many applications the org has in all; `shown` holds the first of them by slug. */
+  applications: number;
+  shown: Array<{ ref: string; slug: string; environments: Array<{ name: string; domains: Array<{ hostname: string; dnsStatus: string }> }> }>;
+}
+
+/**
+ * Every org the actor belongs to with at most `applicationsPerOrg` of its applications (by slug),
+ * their environments and domains, in one statement: an overview whose size does not grow with an org.
+ */
+export async function listOrgApplications(platform: Platform, input: { actor: Actor; applicationsPerOrg: number }): Promise<OrgApplications[]> {
+  const rows = await platform.db
+    .selectFrom("memberships as m")
+    .innerJoin("orgs as o", "o.id", "m.org_id")
+    .leftJoinLateral(
+      (eb) => eb.selectFrom("applications").select(["id", "slug"]).whereRef("applications.org_id", "=", "o.id").orderBy("slug").limit(input.applicationsPerOrg).as("a"),
+      (join) => join.onTrue(),
+    )
+    .leftJoin("environments as e", "e.application_id", "a.id")
+    .leftJoin("domains as d", "d.environment_id", "e.id")
+    .select((eb) => [
+      "o.slug as org_slug",
+      "o.name as org_name",
+      "m.role",
+      eb.selectFrom("applications as counted").select(eb.fn.countAll<number>().as("n")).whereRef("counted.org_id", "=", "o.id").as("application_count"),
+      "a.slug as app_slug",
+      "e.name as env_name",
+      "d.hostname",
+      "d.dns_status",
+    ])
+    .where("m.user_id", "=", input.actor.userId)
+    .orderBy("o.slug")
+    .orderBy("a.slug")
+    .orderBy("e.id")
+    .orderBy("d.hostname")
+    .execute();
+  const orgs = new Map<string, OrgApplications>();
+  for (const row of rows) {
+    let org = orgs.get(row.org_slug);
+    if (!org) {
+      org = { slug: row.org_slug, name: row.org_name, role: row.role, applications: Number(row.application_count ?? 0), shown: [] };
+      orgs.set(row.org_slug, org);
+    }
+    if (row.app_slug === null) continue;
+    let app = org.shown.at(-1);
+    if (app?.slug !== row.app_slug) {
+      app = { ref: `${org.slug}/${row.app_slug}`, slug: row.app_slug, environments: [] };
+      org.shown.push(app);
+    }
+    if (row.env_name === null) continue;
+    let environment = app.environments.at(-1);
+    if (environment?.name !== row.env_name) {
+      environment = { name: row.env_name, domains: [] };
+      app.environments.push(environment);
+    }
+    if (row.hostname !== null) environment.domains.push({ hostname: row.hostname, dnsStatus: row.dns_status ?? "pending" });
+  }
+  return [...orgs.values()];
+}
+
 /** Sets the channel for one application's notifications (owners and admins). */
 export async function setApplicationChannel(platform: Platform, input: { actor: Actor; app: string; channelId: string }): Promise<{ ref: string; channelId: string }> {
   const app = await findApplicationAsMember(platform.db, input.actor, input.app);

@@ -1,8 +1,9 @@
 import { readdir } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { createApplication, deleteApplication, showApplication } from "../../src/core/applications.ts";
+import { createApplication, deleteApplication, listOrgApplications, showApplication } from "../../src/core/applications.ts";
+import { createEnvironment } from "../../src/core/environments.ts";
 import { listAuditEvents } from "../../src/core/audit.ts";
-import { buildOrg, buildUser, snapshot, unique, useWorld } from "../support/world.ts";
+import { addMember, buildApplication, buildOrg, buildUser, snapshot, unique, useWorld } from "../support/world.ts";
 
 const world = useWorld();
 
@@ -55,5 +56,34 @@ describe("application create", () => {
     await deleteApplication(world.platform, { actor: owner, app: created.ref, confirm: created.ref });
     expect((await readdir(world.gitRoot)).length).toBe(reposBefore - 1);
     await expect(showApplication(world.platform, { actor: owner, app: created.ref })).rejects.toThrow(/not found/);
+  });
+});
+
+describe("application overview of a member's orgs", () => {
+  it("gives each of the member's orgs, their role, the first applications with environments and domains, and the full count", async () => {
+    const owner = await buildUser(world.platform);
+    const dev = await buildUser(world.platform);
+    const busy = await buildOrg(world.platform, owner, unique("a-busy"));
+    const empty = await buildOrg(world.platform, owner, unique("b-empty"));
+    const elsewhere = await buildOrg(world.platform, owner);
+    await addMember(world.platform, busy, dev, "developer");
+    await addMember(world.platform, empty, dev, "viewer");
+    const first = await createApplication(world.platform, { actor: owner, hostname: `${unique("www")}.example.com`, org: busy, name: "a-first" });
+    const staging = `${unique("staging")}.example.com`;
+    await createEnvironment(world.platform, { actor: owner, app: first.ref, env: "staging", domain: staging });
+    await createApplication(world.platform, { actor: owner, hostname: `${unique("www")}.example.com`, org: busy, name: "b-second" });
+    await createApplication(world.platform, { actor: owner, hostname: `${unique("www")}.example.com`, org: busy, name: "c-third" });
+    await buildApplication(world.platform, owner, elsewhere);
+
+    const overview = await listOrgApplications(world.platform, { actor: dev, applicationsPerOrg: 2 });
+    expect(overview.map((org) => [org.slug, org.role, org.applications, org.shown.length])).toEqual([
+      [busy, "developer", 3, 2],
+      [empty, "viewer", 0, 0],
+    ]);
+    expect(overview[0]!.shown.map((app) => app.ref)).toEqual([`${busy}/a-first`, `${busy}/b-second`]);
+    expect(overview[0]!.shown[0]!.environments).toEqual([
+      { name: "production", domains: [{ hostname: first.hostname, dnsStatus: "pending" }] },
+      { name: "staging", domains: [{ hostname: staging, dnsStatus: "pending" }] },
+    ]);
   });
 });
