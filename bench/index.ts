@@ -7,12 +7,13 @@ import { coreSection } from "./core.ts";
 import { describeMachine, machineLine } from "./machine.ts";
 import { textTable, writeDocumentSection } from "./report.ts";
 import type { BenchSection } from "./section.ts";
+import { slackSection } from "./slack.ts";
 
 /** Every section `npm run bench` runs, in order; Slack, DNS and git join here. */
-const sections: BenchSection[] = [coreSection];
+const sections: BenchSection[] = [coreSection, slackSection];
 
 const usage = `usage: npm run bench -- [--quick | --scale <0..1>] [--explain] [--section <id>] [--no-docs] [--docs]
-  --quick         1/20 of the data and a fifth of the iterations (same as BENCH_SCALE=0.05)
+  --quick         1/20 of the data and a fifth of the iterations; Slack runs of 5 s (same as BENCH_SCALE=0.05)
   --scale <n>     data scale, 1 = full size (default; also BENCH_SCALE)
   --explain       print EXPLAIN (ANALYZE, BUFFERS) of each read's statements
   --section <id>  run only this section (${sections.map((section) => section.id).join(", ")})
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
       const result = await section.run({ databaseUrl: database.url, scale: options.scale, machine, explain: options.explain, progress });
       console.log(`\n${section.title}${options.scale === 1 ? "" : ` (scale ${options.scale})`}`);
       for (const line of result.summary) console.log(line);
-      console.log(`\n${textTable(result.rows)}\n`);
+      console.log(`\n${result.table ?? textTable(result.rows)}\n`);
       if (result.missed.length > 0) {
         console.log(`MISSED ${result.missed.length} target(s):\n${result.missed.map((line) => `  - ${line}`).join("\n")}\n`);
         missedTargets += result.missed.length;

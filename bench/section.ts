@@ -17,6 +17,8 @@ export interface BenchContext {
 /** What a section hands back: a table for stdout and its part of docs/BENCHMARKS.md. */
 export interface SectionResult {
   rows: ResultRow[];
+  /** The table for stdout when the rows' columns do not fit the section (default: a table of `rows`). */
+  table?: string;
   /** Lines printed above the table (seed sizes, baseline). */
   summary: string[];
   /** Markdown of the section, without its "## Title". */

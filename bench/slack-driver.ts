@@ -1,0 +1,299 @@
+/**
+ * The Slack side of the Slack benchmark, run by bench/slack.ts in a child process so that the
+ * load it generates does not share an event loop (or a thread) with the Bolt apps it measures.
+ *
+ * It holds a small fake Slack on loopback (the Web API methods a slash command needs, and the
+ * response URLs) and sends signed slash commands: an open loop on a fixed schedule, or a closed
+ * loop of concurrent senders. Every loop is bounded by its duration and by per-request timeouts.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+
+/** What bench/slack.ts asks of the driver. */
+export type DriverRequest =
+  | { type: "start"; users: Record<string, { email: string; name: string; teamId: string }> }
+  | { type: "run"; id: number; spec: LoadSpec }
+  | { type: "stop" };
+
+/** What the driver answers. */
+export type DriverReply = { type: "ready"; apiUrl: string } | { type: "result"; id: number; result: LoadResult } | { type: "failed"; message: string };
+
+export interface LoadSpec {
+  /** The App's events URL, like http://127.0.0.1:1234/slack/events. */
+  url: string;
+  signingSecret: string;
+  kind: "open" | "closed";
+  seconds: number;
+  /** Open loop: requests per second. */
+  rate: number;
+  /** Closed loop: concurrent senders. */
+  concurrency: number;
+  /** Wait for (and time) the answer on the response URL; a closed-loop sender only sends again after it. */
+  answers: boolean;
+  /** Command texts, sent in turn. */
+  texts: string[];
+  teamId: string;
+  userId: string;
+  command: string;
+}
+
+export interface LoadResult {
+  sent: number;
+  /** Acknowledgement latencies in ms (request scheduled or sent → HTTP response), ascending. */
+  acks: number[];
+  /** Answer latencies in ms (request → body posted to the response URL), ascending; empty when not awaited. */
+  answers: number[];
+  /** Requests without a 200 acknowledgement (error status, connection error or 10 s timeout). */
+  failedAcks: number;
+  /** Acknowledged requests whose answer did not arrive within the answer timeout. */
+  unanswered: number;
+  /** Answers that told the user something went wrong. */
+  errorAnswers: number;
+  /** Closed loop: commands complete within the window (acknowledged, and answered when awaited). */
+  completed: number;
+  /** The measurement window in seconds. */
+  windowSeconds: number;
+  /** Open loop: the largest delay between a request's scheduled time and its sending. */
+  maxSendLagMs: number;
+  /** One answer text per command text, to show the work was real. */
+  samples: Record<string, string>;
+}
+
+const ackTimeoutMs = 10_000;
+const answerTimeoutMs = 10_000;
+
+let server: Server | undefined;
+let port = 0;
+let users: Record<string, { email: string; name: string; teamId: string }> = {};
+/** Response URL ids still awaited: resolve with the body posted there. */
+const awaited = new Map<string, (body: Record<string, unknown>) => void>();
+
+function send(reply: DriverReply): void {
+  process.send?.(reply);
+}
+
+process.on("message", (message: DriverRequest) => {
+  void handle(message).catch((error: unknown) => send({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+});
+process.on("disconnect", () => {
+  server?.close();
+  server?.closeAllConnections();
+});
+
+async function handle(message: DriverRequest): Promise<void> {
+  if (message.type === "start") {
+    users = message.users;
+    await startFakeSlack();
+    send({ type: "ready", apiUrl: `http://127.0.0.1:${port}/api/` });
+  } else if (message.type === "run") {
+    const result = message.spec.kind === "open" ? await openLoop(message.spec) : await closedLoop(message.spec);
+    send({ type: "result", id: message.id, result });
+  } else {
+    server?.close();
+    server?.closeAllConnections();
+    process.disconnect?.();
+  }
+}
+
+/** A fake Slack: users.info for the seeded users, auth.test, `{ ok: true }` for the rest, and response URLs. */
+async function startFakeSlack(): Promise<void> {
+  server = createServer((request, response) => {
+    void readBody(request).then((body) => {
+      const path = request.url ?? "/";
+      let answer: Record<string, unknown> = { ok: true };
+      if (path.startsWith("/response/")) {
+        const id = path.slice("/response/".length);
+        const resolve = awaited.get(id);
+        awaited.delete(id);
+        resolve?.(JSON.parse(body || "{}") as Record<string, unknown>);
+      } else if (path.startsWith("/api/users.info")) {
+        const userId = new URLSearchParams(body).get("user") ?? "";
+        const user = users[userId];
+        answer = user
+          ? { ok: true, user: { id: userId, team_id: user.teamId, name: user.name, real_name: user.name, profile: { email: user.email, display_name: user.name, real_name: user.name } } }
+          : { ok: false, error: "user_not_found" };
+      } else if (path.startsWith("/api/auth.test")) {
+        answer = { ok: true, team_id: "T0BENCH", user_id: "UBOT", bot_id: "BBOT" };
+      }
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+  port = (server.address() as AddressInfo).port;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => resolve(body));
+    request.on("error", reject);
+  });
+}
+
+let sequence = 0;
+
+/** A slash command as Slack posts it, signed with `v0:<timestamp>:<body>` under HMAC-SHA256. */
+function signedCommand(spec: LoadSpec, text: string): { init: RequestInit; responseId: string } {
+  const responseId = `${process.pid}-${++sequence}-${randomBytes(3).toString("hex")}`;
+  const body = new URLSearchParams({
+    token: "deprecated-verification-token",
+    team_id: spec.teamId,
+    team_domain: "bench-agency",
+    channel_id: "C0GENERAL",
+    channel_name: "general",
+    user_id: spec.userId,
+    user_name: spec.userId.toLowerCase(),
+    command: spec.command,
+    text,
+    api_app_id: "A0EDGEBOT",
+    is_enterprise_install: "false",
+    response_url: `http://127.0.0.1:${port}/response/${responseId}`,
+    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+  }).toString();
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac("sha256", spec.signingSecret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+  return {
+    responseId,
+    init: {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(timestamp), "x-slack-signature": signature },
+      body,
+      signal: AbortSignal.timeout(ackTimeoutMs),
+    },
+  };
+}
+
+/** Sends one command; resolves with the ack latency from `since` (undefined when not acknowledged) and the answer's promise. */
+async function sendCommand(
+  spec: LoadSpec,
+  text: string,
+  since: number,
+): Promise<{ ack: number | undefined; answer: Promise<{ at: number; body: Record<string, unknown> } | undefined> }> {
+  const { init, responseId } = signedCommand(spec, text);
+  let answer: Promise<{ at: number; body: Record<string, unknown> } | undefined> = Promise.resolve(undefined);
+  if (spec.answers) {
+    answer = new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        awaited.delete(responseId);
+        resolve(undefined);
+      }, answerTimeoutMs);
+      awaited.set(responseId, (body) => {
+        clearTimeout(timer);
+        resolve({ at: performance.now(), body });
+      });
+    });
+  }
+  try {
+    const response = await fetch(spec.url, init);
+    const ack = performance.now() - since;
+    await response.arrayBuffer();
+    if (response.status !== 200) {
+      awaited.delete(responseId);
+      return { ack: undefined, answer: Promise.resolve(undefined) };
+    }
+    return { ack, answer };
+  } catch {
+    awaited.delete(responseId);
+    return { ack: undefined, answer: Promise.resolve(undefined) };
+  }
+}
+
+function emptyResult(windowSeconds: number): LoadResult {
+  return { sent: 0, acks: [], answers: [], failedAcks: 0, unanswered: 0, errorAnswers: 0, completed: 0, windowSeconds, maxSendLagMs: 0, samples: {} };
+}
+
+function noteAnswer(result: LoadResult, text: string, body: Record<string, unknown>): void {
+  const said = typeof body.text === "string" ? body.text : "";
+  if (/something went wrong/i.test(said)) result.errorAnswers += 1;
+  if (!(text in result.samples)) result.samples[text] = said;
+}
+
+/**
+ * Open loop: request i is sent at start + i / rate whatever became of the earlier ones, and its
+ * latencies count from that scheduled time (a late send is not forgiven).
+ */
+async function openLoop(spec: LoadSpec): Promise<LoadResult> {
+  const result = emptyResult(spec.seconds);
+  const total = Math.round(spec.seconds * spec.rate);
+  const interval = 1000 / spec.rate;
+  const start = performance.now() + 20;
+  const inFlight: Array<Promise<void>> = [];
+  let next = 0;
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && start + next * interval <= now) {
+        const scheduled = start + next * interval;
+        const text = spec.texts[next % spec.texts.length]!;
+        result.maxSendLagMs = Math.max(result.maxSendLagMs, now - scheduled);
+        result.sent += 1;
+        inFlight.push(
+          sendCommand(spec, text, scheduled).then(async ({ ack, answer }) => {
+            if (ack === undefined) {
+              result.failedAcks += 1;
+              return;
+            }
+            result.acks.push(ack);
+            const answered = await answer;
+            if (!spec.answers) return;
+            if (!answered) {
+              result.unanswered += 1;
+              return;
+            }
+            result.answers.push(answered.at - scheduled);
+            noteAnswer(result, text, answered.body);
+          }),
+        );
+        next += 1;
+      }
+      if (next >= total) done();
+      else setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  });
+  await Promise.all(inFlight);
+  result.acks.sort((a, b) => a - b);
+  result.answers.sort((a, b) => a - b);
+  return result;
+}
+
+/** Closed loop: `concurrency` senders, each sending its next command once the last one completed. */
+async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
+  const result = emptyResult(spec.seconds);
+  const start = performance.now();
+  const end = start + spec.seconds * 1000;
+  let turn = 0;
+  const sender = async () => {
+    while (performance.now() < end) {
+      const text = spec.texts[turn++ % spec.texts.length]!;
+      const sentAt = performance.now();
+      result.sent += 1;
+      const { ack, answer } = await sendCommand(spec, text, sentAt);
+      if (ack === undefined) {
+        result.failedAcks += 1;
+        continue;
+      }
+      result.acks.push(ack);
+      let finishedAt = sentAt + ack;
+      if (spec.answers) {
+        const answered = await answer;
+        if (!answered) {
+          result.unanswered += 1;
+          continue;
+        }
+        result.answers.push(answered.at - sentAt);
+        noteAnswer(result, text, answered.body);
+        finishedAt = answered.at;
+      }
+      if (finishedAt <= end) result.completed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, sender));
+  result.acks.sort((a, b) => a - b);
+  result.answers.sort((a, b) => a - b);
+  return result;
+}

@@ -1,0 +1,310 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { App, HTTPReceiver, LogLevel } from "@slack/bolt";
+import pino from "pino";
+import { createSlackApp, slackEventsPath } from "../src/bot/slack/app.ts";
+import { createApplication } from "../src/core/applications.ts";
+import { createEnvironment } from "../src/core/environments.ts";
+import { createOrg } from "../src/core/orgs.ts";
+import type { Platform } from "../src/core/platform.ts";
+import { registerUser } from "../src/core/users.ts";
+import { openDatabase } from "../src/db/connect.ts";
+import { Repositories } from "../src/repos/repositories.ts";
+import { machineLine } from "./machine.ts";
+import { percentile } from "./measure.ts";
+import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
+import type { DriverReply, DriverRequest, LoadResult, LoadSpec } from "./slack-driver.ts";
+
+const signingSecret = "bench-signing-secret-0123456789abcdef";
+const botToken = "xoxb-bench-bot-token";
+const teamId = "T0BENCH";
+const slashCommand = "/edge";
+const benchUser = { chatUserId: "U0BENCH", email: "dana@bench-agency.example", name: "Dana Bench" };
+
+const rate = 100;
+const concurrency = 50;
+const targets = { openP99Ms: 50, maxAckMs: 3000 };
+
+export const slackSection: BenchSection = {
+  id: "slack",
+  title: "Slack",
+  run: runSlack,
+};
+
+/** Two apps under test: edgebot's own Bolt App, and a bare one that only acknowledges. */
+interface Subject {
+  name: "edgebot" | "bare Bolt app";
+  url: string;
+  answers: boolean;
+}
+
+async function runSlack(context: BenchContext): Promise<SectionResult> {
+  const { progress } = context;
+  const seconds = context.scale < 1 ? 5 : 30;
+  const handle = await openDatabase({ databaseUrl: context.databaseUrl, poolSize: 10 });
+  const gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-bench-slack-repos-"));
+  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot) };
+  const driver = new Driver();
+  let stopEdgebot: (() => Promise<void>) | undefined;
+  let bare: App | undefined;
+  try {
+    progress("seeding a small world…");
+    const world = await seedWorld(platform);
+    progress(`seeded ${world.orgs} orgs, ${world.apps.length} applications, ${world.environments} environments`);
+
+    const apiUrl = await driver.start({ [benchUser.chatUserId]: { email: benchUser.email, name: benchUser.name, teamId } });
+    const edgebot = createSlackApp({
+      platform,
+      config: {
+        port: 0,
+        slashCommand,
+        slack: { signingSecret, botToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, apiUrl },
+      },
+      logger: pino({ level: "silent" }),
+      clientRetries: 0,
+    });
+    const { port: edgebotPort } = await edgebot.start({ port: 0, host: "127.0.0.1" });
+    stopEdgebot = () => edgebot.stop();
+
+    // The baseline: the same Bolt, receiver and signing secret; its handler only acknowledges.
+    bare = new App({
+      token: botToken,
+      receiver: new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: 0 }),
+      clientOptions: { slackApiUrl: apiUrl },
+      logLevel: LogLevel.ERROR,
+    });
+    bare.command(slashCommand, async ({ ack }) => {
+      await ack();
+    });
+    const bareServer = (await bare.start({ port: 0, host: "127.0.0.1" })) as Server;
+    const barePort = (bareServer.address() as AddressInfo).port;
+
+    const subjects: Subject[] = [
+      { name: "bare Bolt app", url: `http://127.0.0.1:${barePort}${slackEventsPath}`, answers: false },
+      { name: "edgebot", url: `http://127.0.0.1:${edgebotPort}${slackEventsPath}`, answers: true },
+    ];
+    const app = world.apps[0]!;
+    const texts = ["app list", `env show ${app} production`];
+    const spec = (subject: Subject, kind: LoadSpec["kind"], duration: number): LoadSpec => ({
+      url: subject.url,
+      signingSecret,
+      kind,
+      seconds: duration,
+      rate,
+      concurrency,
+      answers: subject.answers,
+      texts,
+      teamId,
+      userId: benchUser.chatUserId,
+      command: slashCommand,
+    });
+
+    // Warm-up: registers the user (one users.info), fills the pools, compiles the hot paths.
+    for (const subject of subjects) {
+      progress(`warming up ${subject.name}…`);
+      await driver.run(spec(subject, "open", 2));
+    }
+    const open = new Map<string, LoadResult>();
+    const closed = new Map<string, LoadResult>();
+    for (const subject of subjects) {
+      progress(`open loop, ${rate}/s for ${seconds} s: ${subject.name}…`);
+      open.set(subject.name, await driver.run(spec(subject, "open", seconds)));
+    }
+    for (const subject of subjects) {
+      progress(`closed loop, ${concurrency} senders for ${seconds} s: ${subject.name}…`);
+      closed.set(subject.name, await driver.run(spec(subject, "closed", seconds)));
+    }
+    return report(context, { seconds, world, texts, open, closed });
+  } finally {
+    await driver.stop();
+    await stopEdgebot?.().catch(() => undefined);
+    await bare?.stop().catch(() => undefined);
+    await handle.close();
+    await rm(gitRoot, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A small realistic world: the benchmark's user owns two orgs and is a developer in a third,
+ * 12 applications among them (production and some staging environments); two more orgs
+ * they do not belong to. Real repositories, as app create makes them.
+ */
+async function seedWorld(platform: Platform): Promise<{ orgs: number; apps: string[]; environments: number }> {
+  const dana = await registerUser(platform, { teamId, chatUserId: benchUser.chatUserId, email: benchUser.email, displayName: benchUser.name });
+  const others = await Promise.all(
+    ["ana", "bo", "cy"].map((name) => registerUser(platform, { teamId, chatUserId: `U0${name.toUpperCase()}`, email: `${name}@bench-agency.example`, displayName: name })),
+  );
+  const apps: string[] = [];
+  let environments = 0;
+  const orgs: Array<{ slug: string; owner: number; apps: number; danaRole?: "developer" }> = [
+    { slug: "acme", owner: dana.id, apps: 5 },
+    { slug: "globex", owner: dana.id, apps: 4 },
+    { slug: "initech", owner: others[0]!.id, apps: 3, danaRole: "developer" },
+    { slug: "umbrella", owner: others[1]!.id, apps: 4 },
+    { slug: "hooli", owner: others[2]!.id, apps: 2 },
+  ];
+  for (const org of orgs) {
+    await createOrg(platform, { actor: { userId: org.owner }, slug: org.slug });
+    if (org.danaRole) {
+      const { id } = await platform.db.selectFrom("orgs").select("id").where("slug", "=", org.slug).executeTakeFirstOrThrow();
+      await platform.db.insertInto("memberships").values({ org_id: id, user_id: dana.id, role: org.danaRole }).execute();
+    }
+    for (let i = 1; i <= org.apps; i++) {
+      const created = await createApplication(platform, { actor: { userId: org.owner }, hostname: `www${i}.${org.slug}-client.test`, org: org.slug });
+      environments += 1;
+      if (i % 2 === 1) {
+        await createEnvironment(platform, { actor: { userId: org.owner }, app: created.ref, env: "staging" });
+        environments += 1;
+      }
+      if (org.owner === dana.id || org.danaRole) apps.push(created.ref);
+    }
+  }
+  return { orgs: orgs.length, apps, environments };
+}
+
+/** The child process that plays Slack (bench/slack-driver.ts). */
+class Driver {
+  private child: ChildProcess | undefined;
+  private sequence = 0;
+  private readonly waiting = new Map<number, (result: LoadResult) => void>();
+  private onReady: ((apiUrl: string) => void) | undefined;
+  private onFailure: ((error: Error) => void) | undefined;
+
+  start(users: Extract<DriverRequest, { type: "start" }>["users"]): Promise<string> {
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), "slack-driver.ts");
+    this.child = fork(file, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.child.on("message", (reply: DriverReply) => {
+      if (reply.type === "ready") this.onReady?.(reply.apiUrl);
+      else if (reply.type === "result") {
+        this.waiting.get(reply.id)?.(reply.result);
+        this.waiting.delete(reply.id);
+      } else this.onFailure?.(new Error(`the Slack driver failed: ${reply.message}`));
+    });
+    this.child.on("exit", (code) => this.onFailure?.(new Error(`the Slack driver exited (${code})`)));
+    return new Promise((resolve, reject) => {
+      this.onReady = resolve;
+      this.onFailure = reject;
+      this.send({ type: "start", users });
+    });
+  }
+
+  run(spec: LoadSpec): Promise<LoadResult> {
+    const id = ++this.sequence;
+    return new Promise((resolve, reject) => {
+      this.onFailure = reject;
+      this.waiting.set(id, resolve);
+      this.send({ type: "run", id, spec });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    this.onFailure = undefined;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    if (child.connected) this.send({ type: "stop" });
+    const timer = setTimeout(() => child.kill(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  private send(request: DriverRequest): void {
+    this.child?.send(request);
+  }
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : "—");
+const ratio = (value: number, base: number) => (Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(1)}×` : "—");
+
+function report(
+  context: BenchContext,
+  input: { seconds: number; world: { orgs: number; apps: string[]; environments: number }; texts: string[]; open: Map<string, LoadResult>; closed: Map<string, LoadResult> },
+): SectionResult {
+  const { seconds, open, closed } = input;
+  const edgeOpen = open.get("edgebot")!;
+  const bareOpen = open.get("bare Bolt app")!;
+  const edgeClosed = closed.get("edgebot")!;
+  const bareClosed = closed.get("bare Bolt app")!;
+  const stats = (samples: readonly number[]) => ({ p50: percentile(samples, 0.5), p99: percentile(samples, 0.99), max: samples.length ? samples[samples.length - 1]! : Number.NaN });
+  const eo = stats(edgeOpen.acks);
+  const bo = stats(bareOpen.acks);
+  const ea = stats(edgeOpen.answers);
+  const ec = stats(edgeClosed.acks);
+  const bc = stats(bareClosed.acks);
+  const eca = stats(edgeClosed.answers);
+  const edgeRate = edgeClosed.completed / edgeClosed.windowSeconds;
+  const bareRate = bareClosed.completed / bareClosed.windowSeconds;
+
+  const missed: string[] = [];
+  if (!(eo.p99 < targets.openP99Ms)) missed.push(`open-loop acknowledgement p99 under ${targets.openP99Ms} ms: measured ${ms(eo.p99)} ms (bare Bolt app ${ms(bo.p99)} ms)`);
+  const worst = Math.max(eo.max, ec.max);
+  if (!(worst <= targets.maxAckMs)) missed.push(`no acknowledgement past ${targets.maxAckMs / 1000} s: the slowest took ${ms(worst)} ms`);
+  const failed = edgeOpen.failedAcks + edgeClosed.failedAcks;
+  if (failed > 0) missed.push(`every command acknowledged: ${failed} got no 200 acknowledgement within 10 s`);
+  const lost = edgeOpen.unanswered + edgeClosed.unanswered + edgeOpen.errorAnswers + edgeClosed.errorAnswers;
+  if (lost > 0) missed.push(`every command answered: ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered within 10 s, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} answered "something went wrong"`);
+
+  const openRows = [
+    ["bare Bolt app (ack only)", bareOpen, bo, undefined] as const,
+    ["edgebot", edgeOpen, eo, ea] as const,
+  ];
+  const openTable = [
+    "| open loop | sent | acks | ack p50 ms | ack p99 ms | ack max ms | answer p50 ms | answer p99 ms | answer max ms |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...openRows.map(([name, r, s, a]) => `| ${name} | ${r.sent} | ${r.acks.length} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} | ${a ? ms(a.p50) : "—"} | ${a ? ms(a.p99) : "—"} | ${a ? ms(a.max) : "—"} |`),
+    `| edgebot / bare | | | ${ratio(eo.p50, bo.p50)} | ${ratio(eo.p99, bo.p99)} | ${ratio(eo.max, bo.max)} | | | |`,
+  ];
+  const closedTable = [
+    "| closed loop | per second | counted as | ack p50 ms | ack p99 ms | ack max ms | answer p50 ms | answer p99 ms |",
+    "|---|---:|---|---:|---:|---:|---:|---:|",
+    `| bare Bolt app (ack only) | ${bareRate.toFixed(0)} | acknowledgements | ${ms(bc.p50)} | ${ms(bc.p99)} | ${ms(bc.max)} | — | — |`,
+    `| edgebot | ${edgeRate.toFixed(0)} | completed (acked and answered) | ${ms(ec.p50)} | ${ms(ec.p99)} | ${ms(ec.max)} | ${ms(eca.p50)} | ${ms(eca.p99)} |`,
+    `| edgebot / bare | ${bareRate > 0 ? `${(edgeRate / bareRate).toFixed(2)}×` : "—"} | | ${ratio(ec.p50, bc.p50)} | ${ratio(ec.p99, bc.p99)} | ${ratio(ec.max, bc.max)} | | |`,
+  ];
+  const targetTable = [
+    "| target | measured | bare Bolt app | met |",
+    "|---|---:|---:|---|",
+    `| open-loop ack p99 < ${targets.openP99Ms} ms | ${ms(eo.p99)} ms (${ratio(eo.p99, bo.p99)}) | ${ms(bo.p99)} ms | ${eo.p99 < targets.openP99Ms ? "yes" : "**NO**"} |`,
+    `| no ack past ${targets.maxAckMs / 1000} s (both loops) | max ${ms(worst)} ms | max ${ms(Math.max(bo.max, bc.max))} ms | ${worst <= targets.maxAckMs && failed === 0 ? "yes" : "**NO**"} |`,
+  ];
+  const loadAtEnd = loadavg()[0] ?? 0;
+  const machine = context.machine;
+  const sample = (text: string) => (edgeOpen.samples[text] ?? edgeClosed.samples[text] ?? "").split("\n")[0]!.slice(0, 90);
+  const markdown = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${loadAtEnd.toFixed(2)} at the end on ${machine.cores} cores (other engineers' test runs shared the machine).`,
+    "",
+    `edgebot's real Bolt App (\`createSlackApp\`, HTTP mode on 127.0.0.1, pool of 10 connections) over a fresh database seeded with ${input.world.orgs} orgs, ${input.world.environments} environments and real repositories; the user is an owner or developer in 3 orgs holding ${input.world.apps.length} of the applications, already registered (the warm-up's one \`users.info\` puts them in the identity cache). In the same run, a bare Bolt App (same Bolt 5 \`HTTPReceiver\`, same signing secret) whose slash command handler only calls \`ack()\`.`,
+    "",
+    `The Slack side runs in a child process (\`bench/slack-driver.ts\`): a fake Web API and response URLs on loopback, and the load. Each request is a signed slash command (\`v0:<ts>:<body>\`, HMAC-SHA256) alternating \`${input.texts.join("` and `")}\`, sent with \`fetch\` (keep-alive). **Ack** = time to the HTTP response; **answer** = time until edgebot's answer reached the response URL. Both are timed from the request's scheduled time in the open loop and from its sending in the closed loop. Each run is ${seconds} s, after a 2 s warm-up at ${rate}/s.`,
+    "",
+    `**(a) Open loop**: ${rate} requests per second on a fixed schedule, each sent at its time whatever became of the earlier ones (largest send lag: ${ms(Math.max(edgeOpen.maxSendLagMs, bareOpen.maxSendLagMs))} ms).`,
+    "",
+    ...openTable,
+    "",
+    `**(b) Closed loop**: ${concurrency} concurrent senders; an edgebot sender sends its next command once the last one is acknowledged and answered; a bare-app sender once it is acknowledged. Commands finishing after the ${seconds} s window are not counted.`,
+    "",
+    ...closedTable,
+    "",
+    "**Targets**",
+    "",
+    ...targetTable,
+    "",
+    missed.length === 0 ? "**Every target is met.**" : `**Missed ${missed.length} target(s):**\n\n${missed.map((line) => `- ${line}`).join("\n")}`,
+    "",
+    `Failures: edgebot ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged. What edgebot answered: \`app list\` → “${sample(input.texts[0]!)}”; \`env show\` → “${sample(input.texts[1]!)}”.`,
+  ].join("\n");
+
+  const summary = [
+    `1-minute load average: ${machine.loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end (${machine.cores} cores)`,
+    `${seconds} s per run; open loop ${rate}/s, closed loop ${concurrency} senders`,
+    `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged`,
+    ...input.texts.map((text) => `edgebot answered \`${text}\` with: ${sample(text)}`),
+  ];
+  const table = [...openTable, "", ...closedTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
+  return { rows: [], table, summary, markdown, missed };
+}
