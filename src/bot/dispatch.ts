@@ -7,7 +7,8 @@ import { sayError, type Message } from "./message.ts";
 
 /** What running a command line produced. */
 export type CommandOutcome =
-  | { kind: "answered"; message: Message }
+  /** `command` is the command that ran, when one did (not for help on an empty line or an unknown command). */
+  | { kind: "answered"; message: Message; command?: Command }
   /** Required arguments are missing: Slack opens the command's modal, the shell prints usage. */
   | { kind: "incomplete"; command: Command; missing: string; message: Message };
 
@@ -28,18 +29,18 @@ export async function runCommandLine(context: CommandContext, line: string, opti
     if (!read.ok) {
       return { kind: "incomplete", command, missing: read.missing, message: sayError(`<${read.missing}> is missing`, command.usage) };
     }
-    return answered(await command.run(context, read.args));
+    return answered(await command.run(context, read.args), command);
   } catch (error) {
-    if (error instanceof GrammarError) return answered(sayError(error.message, command?.usage));
-    if (error instanceof Invalid) return answered(sayError(error.message, command?.usage));
-    if (error instanceof CoreError) return answered(sayError(error.message));
+    if (error instanceof GrammarError) return answered(sayError(error.message, command?.usage), command);
+    if (error instanceof Invalid) return answered(sayError(error.message, command?.usage), command);
+    if (error instanceof CoreError) return answered(sayError(error.message), command);
     options.logger.error({ err: error, command: command?.name }, "command failed");
     return answered(sayError("something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening."));
   }
 }
 
-function answered(message: Message): CommandOutcome {
-  return { kind: "answered", message };
+function answered(message: Message, command?: Command): CommandOutcome {
+  return command === undefined ? { kind: "answered", message } : { kind: "answered", message, command };
 }
 
 async function runHelp(context: CommandContext): Promise<Message> {

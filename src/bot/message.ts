@@ -12,6 +12,8 @@ export interface Message {
 // Slack's limits: 50 blocks a message, 3000 characters in a section's text.
 export const maxBlocks = 50;
 export const maxSectionText = 3000;
+/** A modal or the Home tab holds at most 100 blocks. */
+export const maxViewBlocks = 100;
 
 /** Builds a message within Block Kit's limits; the text mirrors the blocks line by line. */
 export class MessageBuilder {
@@ -70,7 +72,8 @@ export class MessageBuilder {
   }
 }
 
-function fit(text: string, limit: number): string {
+/** Text cut to `limit` characters with a note saying how much was cut. */
+export function fit(text: string, limit: number): string {
   if (text.length <= limit) return text;
   const note = `\n…(${text.length - limit + 40} more characters cut)`;
   return text.slice(0, limit - note.length) + note;

@@ -87,3 +87,18 @@ export function slashCommandBody(fake: FakeSlack, input: { text: string; userId:
   }).toString();
   return { body, responseId };
 }
+
+/** An `app_home_opened` event as the Events API posts it: JSON, for the Home tab of `userId`. */
+export function appHomeOpenedBody(input: { userId: string; teamId?: string; tab?: "home" | "messages" }): string {
+  const teamId = input.teamId ?? testTeam;
+  return JSON.stringify({
+    token: "deprecated-verification-token",
+    team_id: teamId,
+    api_app_id: "A0EDGEBOT",
+    type: "event_callback",
+    event_id: `Ev${randomBytes(6).toString("hex").toUpperCase()}`,
+    event_time: Math.floor(Date.now() / 1000),
+    event: { type: "app_home_opened", user: input.userId, channel: "D0HOME", tab: input.tab ?? "home", event_ts: `${Date.now() / 1000}` },
+    authorizations: [{ team_id: teamId, user_id: "UBOT", is_bot: true, is_enterprise_install: false }],
+  });
+}

@@ -1,5 +1,6 @@
 import type { App } from "@slack/bolt";
 import { registerCommands } from "./commands/index.ts";
+import { registerEvents } from "./events/index.ts";
 import type { SlashCommandDependencies } from "./commands/slash-command.ts";
 
 /** What every listener works with. */
@@ -8,4 +9,5 @@ export type ListenerDependencies = SlashCommandDependencies;
 /** Registers every listener on the App, grouped as Slack names them. */
 export function registerListeners(app: App, dependencies: ListenerDependencies): void {
   registerCommands(app, dependencies);
+  registerEvents(app, dependencies);
 }

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Platform } from "../../../../core/platform.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { sayError, type Message } from "../../../message.ts";
+import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
 
 export interface SlashCommandDependencies {
@@ -31,6 +32,12 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
       }
       const outcome = await runCommandLine({ platform, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
       await answerOutcome(respond, outcome);
+      if (changedSomething(outcome)) {
+        // The answer is already on its way; a Home tab that fails to refresh must not change it.
+        await publishHome(client, { platform, slashCommand }, { slackUserId: command.user_id, actor: identity.actor }).catch((error: unknown) =>
+          log.error({ err: error }, "could not refresh the Home tab"),
+        );
+      }
     } catch (error) {
       log.error({ err: error }, "slash command failed");
       await answer(respond, sayError("something went wrong on our side. Try again, and tell your edgebot admins if it keeps happening.")).catch((failure: unknown) =>
@@ -38,6 +45,15 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
       );
     }
   };
+}
+
+// Commands named with these words only read; every other command that succeeds changes something.
+const readingWords = new Set(["list", "show", "help", "audit"]);
+
+/** A command that succeeded and may have changed what the person's Home tab shows. */
+function changedSomething(outcome: CommandOutcome): boolean {
+  if (outcome.kind !== "answered" || outcome.message.error || outcome.command === undefined) return false;
+  return !outcome.command.name.split(" ").some((word) => readingWords.has(word));
 }
 
 async function answerOutcome(respond: RespondFn, outcome: CommandOutcome): Promise<void> {

@@ -1,0 +1,75 @@
+import type { HomeView, KnownBlock } from "@slack/types";
+import type { OrgApplications } from "../../core/applications.ts";
+import { code, escapeText, fit, maxSectionText, maxViewBlocks } from "../message.ts";
+import { dnsStatus, hostnameLabel } from "./applications.ts";
+import { plural } from "./orgs.ts";
+
+/** Applications read per org for the Home tab: more than 100 blocks could never show. */
+export const homeApplicationsPerOrg = 30;
+
+// Within one application's section, so a section stays far below Slack's 3000 characters.
+const environmentsShown = 10;
+const domainsShown = 5;
+
+/**
+ * The Home tab: each of the person's orgs with their role, its applications, and each
+ * application's environments with their domains and DNS status. It stays within 100 blocks;
+ * what does not fit is counted, with the command that lists it.
+ */
+export function homeView(orgs: OrgApplications[], options: { slashCommand: string }): HomeView {
+  const slash = options.slashCommand;
+  const blocks: KnownBlock[] = [
+    { type: "header", text: { type: "plain_text", text: "Your edge" } },
+    section(`Your orgs, their applications and each environment's domains with their DNS status. Type ${code(`${slash} help`)} for every command.`),
+  ];
+  if (orgs.length === 0) {
+    blocks.push(
+      section(`You are not in any org yet. Create one with ${code(`${slash} org create <slug>`)}, or ask an admin of your team's org to invite you.`),
+      context(`Then add a website: ${code(`${slash} app create <hostname> --org <slug>`)}`),
+    );
+    return { type: "home", blocks };
+  }
+  // One block stays free for the note on orgs that did not fit.
+  const budget = maxViewBlocks - 1;
+  for (const [index, org] of orgs.entries()) {
+    // An org needs a divider, its heading, one line and a note at least.
+    if (blocks.length + 4 > budget) {
+      const left = orgs.length - index;
+      blocks.push(context(`…and ${plural(left, "more org")}: ${code(`${slash} org list`)}`));
+      break;
+    }
+    blocks.push({ type: "divider" }, section(`*${org.slug}* — ${escapeText(org.name)} · your role: ${org.role} · ${plural(org.applications, "application")}`));
+    if (org.applications === 0) {
+      blocks.push(context(`No applications yet: ${code(`${slash} app create <hostname> --org ${org.slug}`)}`));
+      continue;
+    }
+    // Leave room for this org's note when some of its applications do not fit.
+    const room = budget - blocks.length - 1;
+    const shown = org.shown.slice(0, Math.max(room, 0));
+    for (const app of shown) blocks.push(section(applicationText(app, slash)));
+    const more = org.applications - shown.length;
+    if (more > 0) blocks.push(context(`…and ${plural(more, "more application")} in ${org.slug}: ${code(`${slash} app list ${org.slug}`)}`));
+  }
+  return { type: "home", blocks };
+}
+
+function applicationText(app: OrgApplications["shown"][number], slash: string): string {
+  const lines = [`*${app.ref}*`];
+  for (const environment of app.environments.slice(0, environmentsShown)) {
+    const domains = environment.domains.slice(0, domainsShown).map((domain) => `${hostnameLabel(domain.hostname)} — ${dnsStatus(domain.dnsStatus)}`);
+    if (environment.domains.length > domainsShown) domains.push(`…and ${environment.domains.length - domainsShown} more`);
+    lines.push(`• ${environment.name}: ${domains.length > 0 ? domains.join(" · ") : "_no domains_"}`);
+  }
+  if (app.environments.length > environmentsShown) {
+    lines.push(`…and ${plural(app.environments.length - environmentsShown, "more environment")}: ${code(`${slash} env list ${app.ref}`)}`);
+  }
+  return lines.join("\n");
+}
+
+function section(text: string): KnownBlock {
+  return { type: "section", text: { type: "mrkdwn", text: fit(text, maxSectionText) } };
+}
+
+function context(text: string): KnownBlock {
+  return { type: "context", elements: [{ type: "mrkdwn", text: fit(text, maxSectionText) }] };
+}
