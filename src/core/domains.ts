@@ -3,7 +3,7 @@ import type { Database, DnsStatus } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
-import { findEnvironmentAsMember } from "./environments.ts";
+import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { environmentName, parseField } from "./names.ts";
@@ -47,6 +47,24 @@ export async function insertDomain(tx: Tx, environmentId: number, hostname: stri
     .execute();
 }
 
+// A domain change's audit event and channel notification, in the change's transaction.
+async function recordDomainChange(tx: Tx, environment: EnvironmentAccess, actor: Actor, hostname: string, change: "added" | "removed"): Promise<void> {
+  await recordAudit(tx, {
+    org: environment.org,
+    actor,
+    action: change === "added" ? "domain.add" : "domain.remove",
+    target: hostname,
+    details: { app: environment.ref, env: environment.name },
+  });
+  await notify(tx, {
+    org: environment.org,
+    app: { id: environment.applicationId },
+    actor,
+    kind: change === "added" ? "domain.added" : "domain.removed",
+    payload: { app: environment.ref, env: environment.name, hostname },
+  });
+}
+
 /** Adds a hostname to an environment (developers and above). */
 export async function addDomain(
   platform: Platform,
@@ -58,20 +76,7 @@ export async function addDomain(
   try {
     await inTransaction(platform, async (tx) => {
       await insertDomain(tx, environment.id, hostname, input.actor);
-      await recordAudit(tx, {
-        org: environment.org,
-        actor: input.actor,
-        action: "domain.add",
-        target: hostname,
-        details: { app: environment.ref, env: environment.name },
-      });
-      await notify(tx, {
-        org: environment.org,
-        app: { id: environment.applicationId },
-        actor: input.actor,
-        kind: "domain.added",
-        payload: { app: environment.ref, env: environment.name, hostname },
-      });
+      await recordDomainChange(tx, environment, input.actor, hostname, "added");
     });
   } catch (error) {
     if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
@@ -96,20 +101,7 @@ export async function removeDomain(
       .returning("id")
       .executeTakeFirst();
     if (!removed) throw new NotFound(`${hostname} is not a domain of ${environment.ref} ${environment.name}`);
-    await recordAudit(tx, {
-      org: environment.org,
-      actor: input.actor,
-      action: "domain.remove",
-      target: hostname,
-      details: { app: environment.ref, env: environment.name },
-    });
-    await notify(tx, {
-      org: environment.org,
-      app: { id: environment.applicationId },
-      actor: input.actor,
-      kind: "domain.removed",
-      payload: { app: environment.ref, env: environment.name, hostname },
-    });
+    await recordDomainChange(tx, environment, input.actor, hostname, "removed");
   });
   return { ref: environment.ref, env: environment.name, hostname };
 }
