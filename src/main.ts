@@ -1,11 +1,10 @@
-import path from "node:path";
 import { webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { runShell } from "./bot/shell.ts";
 import { createSlackApp, slackEventsPath } from "./bot/slack/app.ts";
 import { outboxClientOptions, startOutboxWorker } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
-import { openDatabase } from "./db/connect.ts";
+import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Platform } from "./core/platform.ts";
 import { createLogger } from "./logger.ts";
@@ -30,7 +29,7 @@ async function main(): Promise<number> {
   // The shell's terminal shows replies, so only warnings and errors are logged there by default.
   const logger = createLogger(config.logLevel ?? (inSlack ? "info" : "warn"));
 
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+  const database = await openConfiguredDatabase(config);
   try {
     const applied = await migrateToLatest(database.db);
     logger.info({ database: database.kind, migrations: applied }, "database ready");

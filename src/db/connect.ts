@@ -30,6 +30,11 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
+/** The database the configuration names: Postgres at DATABASE_URL, else PGlite in DATA_DIR/pglite. */
+export function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+  return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+}
+
 /** Opens Postgres when a URL is given, else embedded PGlite; both speak the same SQL. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const log = options.onQuery;

@@ -1,12 +1,11 @@
-import path from "node:path";
 import { ConfigError, loadConfig } from "../config.ts";
-import { openDatabase } from "./connect.ts";
+import { openConfiguredDatabase } from "./connect.ts";
 import { migrateToLatest } from "./migrate.ts";
 
 // `npm run migrate`: brings the configured database to the newest schema and says what ran.
 try {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+  const database = await openConfiguredDatabase(config);
   try {
     const applied = await migrateToLatest(database.db);
     process.stdout.write(applied.length === 0 ? "database is up to date\n" : `applied ${applied.join(", ")}\n`);

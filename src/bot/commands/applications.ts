@@ -33,6 +33,7 @@ export const applicationCommands: Command[] = [
   },
   {
     name: "app list",
+    readOnly: true,
     usage: "app list [<org>]",
     summary: "Applications in one org, or in all of yours",
     syntax: { positionals: [{ name: "org", optional: true }] },
@@ -43,6 +44,7 @@ export const applicationCommands: Command[] = [
   },
   {
     name: "app show",
+    readOnly: true,
     usage: "app show <app>",
     summary: "An application's environments and their domains",
     syntax: { positionals: [{ name: "app" }] },
@@ -85,6 +87,7 @@ export const applicationCommands: Command[] = [
   },
   {
     name: "env list",
+    readOnly: true,
     usage: "env list <app>",
     summary: "An application's environments",
     syntax: { positionals: [{ name: "app" }] },
@@ -95,6 +98,7 @@ export const applicationCommands: Command[] = [
   },
   {
     name: "env show",
+    readOnly: true,
     usage: "env show <app> <env>",
     summary: "One environment and its domains' last known DNS status",
     syntax: { positionals: [{ name: "app" }, { name: "env" }] },
@@ -136,6 +140,7 @@ export const applicationCommands: Command[] = [
   },
   {
     name: "domain list",
+    readOnly: true,
     usage: "domain list <app> [<env>]",
     summary: "The domains of an application or one environment, with their DNS status",
     syntax: { positionals: [{ name: "app" }, { name: "env", optional: true }] },

@@ -5,6 +5,7 @@ import type { Command } from "./command.ts";
 export const auditCommands: Command[] = [
   {
     name: "audit",
+    readOnly: true,
     usage: "audit <org> [--limit N]",
     summary: "Who did what in an org, newest first (owners, admins)",
     syntax: { positionals: [{ name: "org" }], options: { limit: "value" } },

@@ -19,6 +19,8 @@ export interface Command {
   usage: string;
   summary: string;
   syntax: CommandSyntax;
+  /** True for a command that only reads: answering it changes nothing anyone sees elsewhere. */
+  readOnly?: boolean;
   run(context: CommandContext, args: Arguments): Promise<Message>;
 }
 

@@ -7,6 +7,7 @@ import { sayError } from "../message.ts";
 
 const helpCommand: Command = {
   name: "help",
+  readOnly: true,
   usage: "help [command]",
   summary: "What edgebot can do, or how to use one command",
   syntax: { positionals: [{ name: "command", optional: true, rest: true }] },

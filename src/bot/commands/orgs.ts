@@ -18,6 +18,7 @@ export const orgCommands: Command[] = [
   },
   {
     name: "org list",
+    readOnly: true,
     usage: "org list",
     summary: "The orgs you belong to",
     syntax: { positionals: [] },
@@ -27,6 +28,7 @@ export const orgCommands: Command[] = [
   },
   {
     name: "org show",
+    readOnly: true,
     usage: "org show <org>",
     summary: "An org's owners, members, applications, billing contact and channel",
     syntax: { positionals: [{ name: "org" }] },
@@ -76,6 +78,7 @@ export const orgCommands: Command[] = [
   },
   {
     name: "member list",
+    readOnly: true,
     usage: "member list <org>",
     summary: "Everyone in an org and their role",
     syntax: { positionals: [{ name: "org" }] },

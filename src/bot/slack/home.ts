@@ -2,6 +2,7 @@ import type { webApi } from "@slack/bolt";
 import { listOrgApplications } from "../../core/applications.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
 import { homeApplicationsPerOrg, homeView } from "../blocks/home.ts";
+import { emailMissing } from "../blocks/identity.ts";
 import { code } from "../message.ts";
 
 /** Publishes a person's Home tab: their orgs, applications, environments and domains as they are now. */
@@ -20,6 +21,6 @@ export async function publishHome(
 
 /** The Home tab for someone whose Slack profile shows no email: edgebot cannot know who they are yet. */
 export async function publishHomeWithoutEmail(client: webApi.WebClient, slackUserId: string, slashCommand: string): Promise<void> {
-  const text = `edgebot needs your email address to know who you are, and your Slack profile shows none. Add one to your profile (or ask your Slack admin to let apps read it), then open this tab again or type ${code(`${slashCommand} help`)}.`;
+  const text = `${emailMissing} Then open this tab again, or type ${code(`${slashCommand} help`)}.`;
   await client.views.publish({ user_id: slackUserId, view: { type: "home", blocks: [{ type: "section", text: { type: "mrkdwn", text: `:warning: ${text}` } }] } });
 }

@@ -4,6 +4,7 @@ import type { Platform } from "../../../../core/platform.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
+import { emailMissing } from "../../../blocks/identity.ts";
 import type { SlackIdentities } from "../../identities.ts";
 
 export interface SlashCommandDependencies {
@@ -27,7 +28,7 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
     try {
       const identity = await identities.resolve(client, command.team_id, command.user_id);
       if (identity.kind === "no_email") {
-        await answer(respond, sayError("edgebot needs your email address to know who you are, and your Slack profile shows none. Add one to your profile (or ask your Slack admin to let apps read it), then try again."));
+        await answer(respond, sayError(`${emailMissing} Then try again.`));
         return;
       }
       const outcome = await runCommandLine({ platform, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
@@ -47,13 +48,9 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
   };
 }
 
-// Commands named with these words only read; every other command that succeeds changes something.
-const readingWords = new Set(["list", "show", "help", "audit"]);
-
 /** A command that succeeded and may have changed what the person's Home tab shows. */
 function changedSomething(outcome: CommandOutcome): boolean {
-  if (outcome.kind !== "answered" || outcome.message.error || outcome.command === undefined) return false;
-  return !outcome.command.name.split(" ").some((word) => readingWords.has(word));
+  return outcome.kind === "answered" && !outcome.message.error && outcome.command !== undefined && !outcome.command.readOnly;
 }
 
 async function answerOutcome(respond: RespondFn, outcome: CommandOutcome): Promise<void> {
