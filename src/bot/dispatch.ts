@@ -9,8 +9,11 @@ import { sayError, type Message } from "./message.ts";
 export type CommandOutcome =
   /** `command` is the command that ran, when one did (not for help on an empty line or an unknown command). */
   | { kind: "answered"; message: Message; command?: Command }
-  /** Required arguments are missing: Slack opens the command's modal, the shell prints usage. */
-  | { kind: "incomplete"; command: Command; missing: string; message: Message };
+  /**
+   * Required arguments are missing: Slack opens the command's form, the shell prints usage.
+   * `given` is what was typed, to fill the form in with.
+   */
+  | { kind: "incomplete"; command: Command; missing: string; given: Record<string, string>; message: Message };
 
 /**
  * Runs one command line, as typed after the slash command, for every surface. Every
@@ -27,7 +30,7 @@ export async function runCommandLine(context: CommandContext, line: string, opti
     command = found.command;
     const read = readArguments(tokens.slice(found.consumed), command.syntax);
     if (!read.ok) {
-      return { kind: "incomplete", command, missing: read.missing, message: sayError(`<${read.missing}> is missing`, command.usage) };
+      return { kind: "incomplete", command, missing: read.missing, given: read.given.values(), message: sayError(`<${read.missing}> is missing`, command.usage) };
     }
     return answered(await command.run(context, read.args), command);
   } catch (error) {

@@ -114,10 +114,32 @@ export class Arguments {
   has(name: string): boolean {
     return this.options.has(name);
   }
+
+  /** The arguments as plain text by name, options keyed `--name`: the inverse of `fromValues`. */
+  values(): Record<string, string> {
+    const given: Record<string, string> = {};
+    for (const [name, token] of this.positional) given[name] = token.text;
+    for (const [name, value] of this.options) if (value !== true) given[`--${name}`] = value;
+    return given;
+  }
+
+  /** Arguments filled in elsewhere than on a command line (a form); options are keyed `--name`. */
+  static fromValues(values: Record<string, string>): Arguments {
+    const positional = new Map<string, Token>();
+    const options = new Map<string, string>();
+    for (const [name, text] of Object.entries(values)) {
+      if (name.startsWith("--")) options.set(name.slice(2), text);
+      else positional.set(name, { kind: "word", text });
+    }
+    return new Arguments(positional, options);
+  }
 }
 
 /** The result of reading arguments: either the arguments, or which required one is missing. */
-export type ReadResult = { ok: true; args: Arguments } | { ok: false; missing: string };
+export type ReadResult =
+  | { ok: true; args: Arguments }
+  /** `given` holds what was read before the first missing argument. */
+  | { ok: false; missing: string; given: Arguments };
 
 /** Reads tokens against a command's syntax; unknown options and extra words are errors. */
 export function readArguments(tokens: Token[], syntax: CommandSyntax): ReadResult {
@@ -167,13 +189,13 @@ export function readArguments(tokens: Token[], syntax: CommandSyntax): ReadResul
       const restWords = words.slice(cursor);
       cursor = words.length;
       if (restWords.length > 0) positional.set(argument.name, { kind: "word", text: restWords.map((word) => word.text).join(" ") });
-      else if (!argument.optional) return { ok: false, missing: argument.name };
+      else if (!argument.optional) return { ok: false, missing: argument.name, given: new Arguments(positional, options) };
       continue;
     }
     const word = words[cursor];
     if (word === undefined) {
       if (argument.optional) continue;
-      return { ok: false, missing: argument.name };
+      return { ok: false, missing: argument.name, given: new Arguments(positional, options) };
     }
     positional.set(argument.name, word);
     cursor += 1;

@@ -1,4 +1,4 @@
-import type { ExpressionBuilder, Kysely } from "kysely";
+import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { initialConfigurationFiles } from "./configuration.ts";
@@ -158,7 +158,7 @@ export async function createApplication(
 
   try {
     return await inTransaction(platform, async (tx, undo) => {
-      const org = existingOrg ?? (await insertOrg(tx, input.actor, { slug: newOrgSlug!, name: newOrgSlug!, billingEmail: null }));
+      const org = existingOrg ?? (await insertOrg(tx, input.actor, { slug: newOrgSlug!, name: newOrgSlug!, billingEmail: null }, "newOrg"));
       if (!existingOrg) await recordAudit(tx, { org, actor: input.actor, action: "org.create", target: org.slug, details: { name: org.slug } });
       const app = await tx
         .insertInto("applications")
@@ -167,7 +167,7 @@ export async function createApplication(
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
           if (isUniqueViolation(error, "applications_org_slug_key")) {
-            throw new Conflict(`${org.slug} already has an application named ${slug}: choose another with --name`);
+            throw new Conflict(`${org.slug} already has an application named ${slug}: choose another with --name`, "name");
           }
           throw error;
         });
@@ -198,7 +198,7 @@ export async function createApplication(
       };
     });
   } catch (error) {
-    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
+    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname");
     throw error;
   }
 }
@@ -223,6 +223,25 @@ async function chooseOrg(platform: Platform, actor: Actor, org: string | undefin
     throw new Invalid("you are in no org where you can create applications: add --new-org <slug> to create one", "org");
   }
   throw new Invalid(`you are in several orgs: add --org with one of ${buildable.map((row) => row.slug).join(", ")}`, "org");
+}
+
+/**
+ * `org/app` of the applications the actor can see whose reference contains `query`, by
+ * reference, at most `limit`: what a picker offers as someone types.
+ */
+export async function findApplicationRefs(platform: Platform, input: { actor: Actor; query: string; limit: number }): Promise<string[]> {
+  const pattern = `%${input.query.trim().toLowerCase().replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+  const ref = sql<string>`o.slug || '/' || a.slug`;
+  const rows = await platform.db
+    .selectFrom("applications as a")
+    .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "a.org_id").on("me.user_id", "=", input.actor.userId))
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .select(ref.as("ref"))
+    .where(ref, "like", pattern)
+    .orderBy("ref")
+    .limit(input.limit)
+    .execute();
+  return rows.map((row) => row.ref);
 }
 
 /** The applications the actor can see, in one org or all of theirs. */

@@ -22,7 +22,7 @@ export interface DomainEntry {
  * The conflict for a hostname already in use: it names where, when the actor may see
  * that org, and says nothing more otherwise.
  */
-export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string): Promise<Conflict> {
+export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string, field: string): Promise<Conflict> {
   const visible = await db
     .selectFrom("domains as d")
     .innerJoin("environments as e", "e.id", "d.environment_id")
@@ -36,6 +36,7 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
     visible
       ? `${hostname} is already served by ${visible.org}/${visible.app} ${visible.env}`
       : `${hostname} is already served by another application on the platform`,
+    field,
   );
 }
 
@@ -79,7 +80,7 @@ export async function addDomain(
       await recordDomainChange(tx, environment, input.actor, hostname, "added");
     });
   } catch (error) {
-    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
+    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname");
     throw error;
   }
   return { ref: environment.ref, env: environment.name, hostname, ...(reducedFrom === undefined ? {} : { reducedFrom }) };

@@ -99,7 +99,7 @@ export async function createEnvironment(
         .returning("id")
         .executeTakeFirstOrThrow()
         .catch((error: unknown) => {
-          if (isUniqueViolation(error, "environments_application_name_key")) throw new Conflict(`${ref} already has an environment ${name}`);
+          if (isUniqueViolation(error, "environments_application_name_key")) throw new Conflict(`${ref} already has an environment ${name}`, "env");
           throw error;
         });
       if (hostname !== undefined) await insertDomain(tx, environment.id, hostname, input.actor);
@@ -116,7 +116,7 @@ export async function createEnvironment(
       return { ref, env: name, from, ...(hostname === undefined ? {} : { hostname }) };
     });
   } catch (error) {
-    if (hostname !== undefined && isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname);
+    if (hostname !== undefined && isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "domain");
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 /** Base of the errors core throws; surfaces turn them into short answers. */
 export abstract class CoreError extends Error {
-  abstract readonly kind: "not_found" | "forbidden" | "invalid" | "conflict";
+  abstract readonly kind: "not_found" | "forbidden" | "invalid" | "conflict" | "already_done";
 
   // Messages often repeat what the user typed; control characters in it are made visible.
   constructor(message: string) {
@@ -32,8 +32,20 @@ export class Invalid extends CoreError {
   }
 }
 
-/** The input is well formed but clashes with what exists. */
+/** The input is well formed but clashes with what exists; `field` names the argument that clashes. */
 export class Conflict extends CoreError {
   readonly kind = "conflict";
   override name = "Conflict";
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The same request was carried out before (a form submitted twice); nothing changed now. */
+export class AlreadyDone extends CoreError {
+  readonly kind = "already_done";
+  override name = "AlreadyDone";
 }

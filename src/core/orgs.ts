@@ -105,7 +105,7 @@ export async function createOrg(
   const name = input.name === undefined ? slug : parseField(displayName, input.name, "name", "display name");
   const billingEmail = input.billingEmail === undefined ? null : parseField(email, input.billingEmail, "billingEmail", "billing email");
   return inTransaction(platform, async (tx) => {
-    const org = await insertOrg(tx, input.actor, { slug, name, billingEmail });
+    const org = await insertOrg(tx, input.actor, { slug, name, billingEmail }, "slug");
     await recordAudit(tx, { org, actor: input.actor, action: "org.create", target: slug, details: { name, billingEmail } });
     return { slug, name, role: "owner", applications: 0 };
   });
@@ -116,6 +116,8 @@ export async function insertOrg(
   tx: Kysely<Database>,
   actor: Actor,
   org: { slug: string; name: string; billingEmail: string | null },
+  /** The argument that named the slug, for the error when it is taken. */
+  slugField: "slug" | "newOrg",
 ): Promise<{ id: number; slug: string }> {
   let created: { id: number; slug: string };
   try {
@@ -125,7 +127,7 @@ export async function insertOrg(
       .returning(["id", "slug"])
       .executeTakeFirstOrThrow();
   } catch (error) {
-    if (isUniqueViolation(error, "orgs_slug_key")) throw new Conflict(`the org slug ${org.slug} is taken: choose another`);
+    if (isUniqueViolation(error, "orgs_slug_key")) throw new Conflict(`the org slug ${org.slug} is taken: choose another`, slugField);
     throw error;
   }
   await tx.insertInto("memberships").values({ org_id: created.id, user_id: actor.userId, role: "owner" }).execute();

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema.ts";
+import { isUniqueViolation } from "./database-errors.ts";
+import { AlreadyDone } from "./errors.ts";
 import type { Repositories } from "../repos/repositories.ts";
 
 /** A transaction of the platform's database. */
@@ -9,6 +11,20 @@ export type Tx = Transaction<Database>;
 export interface Platform {
   db: Kysely<Database>;
   repositories: Repositories;
+  /**
+   * Set for a request that must take effect once however often it arrives (see
+   * `onceForRequest`): the change records it in its own transaction.
+   */
+  requestKey?: string;
+}
+
+/**
+ * The platform for one request identified by `key`, like a submitted form: its change commits
+ * together with the key, and the same key again is refused with `AlreadyDone`. A change that
+ * fails records nothing, so the request can be corrected and sent again. Reads ignore the key.
+ */
+export function onceForRequest(platform: Platform, key: string): Platform {
+  return { ...platform, requestKey: key };
 }
 
 /** The user on whose behalf an operation runs. */
@@ -51,11 +67,25 @@ export async function inTransaction<T>(
   const undo = new UndoLog();
   let result: T;
   try {
-    result = await platform.db.transaction().execute((tx) => change(tx, undo));
+    result = await platform.db.transaction().execute(async (tx) => {
+      if (platform.requestKey !== undefined) await recordRequestKey(tx, platform.requestKey);
+      return change(tx, undo);
+    });
   } catch (error) {
     await undo.rollback();
     throw error;
   }
   await undo.committed();
   return result;
+}
+
+// First in the transaction: the same key in flight elsewhere makes this insert wait for that
+// transaction, then fail if it committed or go on if it rolled back.
+async function recordRequestKey(tx: Tx, key: string): Promise<void> {
+  try {
+    await tx.insertInto("request_keys").values({ key }).execute();
+  } catch (error) {
+    if (isUniqueViolation(error, "request_keys_pkey")) throw new AlreadyDone("this was already done: it was submitted twice");
+    throw error;
+  }
 }

@@ -95,6 +95,12 @@ export interface OutboxTable {
   given_up_at: Date | null;
 }
 
+/** A request already carried out, so that submitting it again changes nothing. */
+export interface RequestKeysTable {
+  key: string;
+  created_at: CreatedAt;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -106,6 +112,7 @@ export interface Database {
   domains: DomainsTable;
   audit_events: AuditEventsTable;
   outbox: OutboxTable;
+  request_keys: RequestKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { GrammarError, readArguments, tokenize } from "../../src/bot/grammar.ts";
+import { Arguments, GrammarError, readArguments, tokenize } from "../../src/bot/grammar.ts";
 
 describe("tokenize", () => {
   it("reads Slack's escaped mentions, channels, emails and links like their plain forms", () => {
@@ -43,8 +43,19 @@ describe("readArguments", () => {
     expect(inline.ok && [inline.args.option("from"), inline.args.has("force")]).toEqual(["staging", true]);
   });
 
-  it("says which required argument is missing", () => {
-    expect(readArguments([], syntax)).toEqual({ ok: false, missing: "app" });
+  it("says which required argument is missing, with what was given before it", () => {
+    const none = readArguments([], syntax);
+    expect(none.ok === false && { missing: none.missing, given: none.given.values() }).toEqual({ missing: "app", given: {} });
+    const some = readArguments(tokenize("--from staging"), { positionals: [{ name: "app" }, { name: "env" }], options: { from: "value" } });
+    expect(some.ok === false && { missing: some.missing, given: some.given.values() }).toEqual({ missing: "app", given: { "--from": "staging" } });
+    const partly = readArguments(tokenize("acme/www"), { positionals: [{ name: "app" }, { name: "env" }] });
+    expect(partly.ok === false && { missing: partly.missing, given: partly.given.values() }).toEqual({ missing: "env", given: { app: "acme/www" } });
+  });
+
+  it("reads back values given elsewhere than on a command line, as a form gives them", () => {
+    const args = Arguments.fromValues({ app: "acme/www", "--from": "staging" });
+    expect([args.text("app"), args.option("from"), args.optionalText("env")]).toEqual(["acme/www", "staging", undefined]);
+    expect(args.values()).toEqual({ app: "acme/www", "--from": "staging" });
   });
 
   it.each([

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { createApplication, deleteApplication } from "../../src/core/applications.ts";
 import { addDomain, removeDomain } from "../../src/core/domains.ts";
 import { createEnvironment, deleteEnvironment } from "../../src/core/environments.ts";
-import { Conflict, NotFound } from "../../src/core/errors.ts";
-import { deleteOrg, renameOrg, setBillingContact, setOrgChannel } from "../../src/core/orgs.ts";
+import { AlreadyDone, Conflict, Invalid, NotFound } from "../../src/core/errors.ts";
+import { onceForRequest } from "../../src/core/platform.ts";
+import { createOrg, deleteOrg, renameOrg, setBillingContact, setOrgChannel } from "../../src/core/orgs.ts";
 import { setApplicationChannel } from "../../src/core/applications.ts";
 import { applicationId, buildApplication, buildOrg, buildUser, diskState, snapshot, unique, useWorld } from "../support/world.ts";
 
@@ -117,5 +118,42 @@ describe("a change to something deleted at the same moment", () => {
     const succeeded = results.slice(1).filter((result) => result.status === "fulfilled").length;
     expect(trail.map((row) => row.action).filter((action) => action !== "org.create" && action !== "app.create" && action !== "org.delete")).toHaveLength(succeeded);
     expect(trail.at(-1)!.action).toBe("org.delete");
+  });
+});
+
+describe("a request carried out once by its key", () => {
+  it("refuses the same key again, with nothing changed the second time", async () => {
+    const owner = await buildUser(world.platform);
+    const key = unique("request");
+    const once = onceForRequest(world.platform, key);
+    const org = unique("keyed");
+    await createOrg(once, { actor: owner, slug: org });
+    const before = await snapshot(world.platform);
+    // The same request again, even asking for something else, is recognised and changes nothing.
+    await expect(createOrg(once, { actor: owner, slug: unique("other") })).rejects.toBeInstanceOf(AlreadyDone);
+    expect(await snapshot(world.platform)).toEqual(before);
+  });
+
+  it("records nothing for a request that failed, so a corrected one goes through", async () => {
+    const owner = await buildUser(world.platform);
+    const once = onceForRequest(world.platform, unique("request"));
+    const before = await snapshot(world.platform);
+    await expect(createOrg(once, { actor: owner, slug: "Not A Slug" })).rejects.toBeInstanceOf(Invalid);
+    await expect(createOrg(once, { actor: owner, slug: (await buildOrg(world.platform, owner)) })).rejects.toBeInstanceOf(Conflict);
+    expect((await snapshot(world.platform)).request_keys).toBe(before.request_keys);
+    const slug = unique("fixed");
+    await createOrg(once, { actor: owner, slug });
+    expect(await world.platform.db.selectFrom("orgs").select("slug").where("slug", "=", slug).execute()).toEqual([{ slug }]);
+  });
+
+  it("has one effect when the same request arrives twice at once", async () => {
+    const { owner, ref, id } = await buildApp();
+    const once = onceForRequest(world.platform, unique("request"));
+    const audits = await auditCount("env.create");
+    const { won, lost } = await twice(() => createEnvironment(once, { actor: owner, app: ref, env: unique("env") }));
+    expect(won).toHaveLength(1);
+    expect(lost[0]!.reason).toBeInstanceOf(AlreadyDone);
+    expect(await world.platform.repositories.branches(id)).toHaveLength(2);
+    expect(await auditCount("env.create")).toBe(audits + 1);
   });
 });

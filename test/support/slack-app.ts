@@ -4,7 +4,8 @@ import { afterAll, beforeAll } from "vitest";
 import { createSlackApp, slackEventsPath, type SlackApp } from "../../src/bot/slack/app.ts";
 import type { Platform } from "../../src/core/platform.ts";
 import { FakeSlack } from "./fake-slack.ts";
-import { useWorld, type World } from "./world.ts";
+import { registerUser, type User } from "../../src/core/users.ts";
+import { unique, useWorld, type TestUser, type World } from "./world.ts";
 
 export const testSigningSecret = "test-signing-secret-0123456789abcdef";
 export const testBotToken = "xoxb-test-bot-token";
@@ -48,6 +49,15 @@ export function useSlackApp(): SlackTestBed {
     await bed.fake.stop();
   });
   return bed;
+}
+
+/** A Slack user the fake knows (users.info answers with their email), registered in edgebot under the same identity. */
+export async function addSlackPerson(bed: SlackTestBed, name = unique("ana")): Promise<{ id: string; email: string; actor: TestUser; user: User }> {
+  const id = `U${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
+  const email = `${name}@example.com`;
+  bed.fake.addUser({ id, teamId: testTeam, email, name });
+  const user = await registerUser(bed.world.platform, { teamId: testTeam, chatUserId: id, email, displayName: name });
+  return { id, email, actor: { ...user, userId: user.id }, user };
 }
 
 /** Headers Slack signs a request with: `v0:<timestamp>:<body>` under HMAC-SHA256 of the signing secret. */
@@ -101,4 +111,105 @@ export function appHomeOpenedBody(input: { userId: string; teamId?: string; tab?
     event: { type: "app_home_opened", user: input.userId, channel: "D0HOME", tab: input.tab ?? "home", event_ts: `${Date.now() / 1000}` },
     authorizations: [{ team_id: teamId, user_id: "UBOT", is_bot: true, is_enterprise_install: false }],
   });
+}
+
+/** An interaction (button, menu, modal submission) as Slack posts it: `payload=<json>`, form-encoded. */
+export function interactionBody(payload: Record<string, unknown>): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** A modal as edgebot opened it (`views.open`'s `view` argument). */
+export interface OpenedView {
+  callback_id?: string;
+  private_metadata?: string;
+  title?: { text: string };
+  blocks: Array<{ type: string; block_id?: string; element?: { type: string; action_id: string; initial_value?: string; initial_option?: { value: string } } }>;
+}
+
+/** The view of a recorded `views.open` or `views.update` call. */
+export function viewOf(call: { args: Record<string, unknown> }): OpenedView {
+  const view = call.args.view;
+  return (typeof view === "string" ? JSON.parse(view) : view) as OpenedView;
+}
+
+/**
+ * A `view_submission` of `view` as Slack sends it when a person submits the modal: each input
+ * keeps its initial value unless `fill` gives one (by block id); pickers send the option chosen.
+ */
+export function viewSubmissionPayload(input: { view: OpenedView; viewId: string; userId: string; teamId?: string; fill?: Record<string, string | null> }): Record<string, unknown> {
+  const teamId = input.teamId ?? testTeam;
+  const values: Record<string, Record<string, unknown>> = {};
+  for (const block of input.view.blocks) {
+    if (block.type !== "input" || block.block_id === undefined || block.element === undefined) continue;
+    const element = block.element;
+    const filled = input.fill && block.block_id in input.fill ? input.fill[block.block_id] : undefined;
+    const given = filled !== undefined ? filled : element.type === "plain_text_input" ? (element.initial_value ?? null) : (element.initial_option?.value ?? null);
+    values[block.block_id] = {
+      [element.action_id]:
+        element.type === "plain_text_input"
+          ? { type: element.type, value: given }
+          : { type: element.type, selected_option: given === null ? null : { text: { type: "plain_text", text: given }, value: given } },
+    };
+  }
+  return {
+    type: "view_submission",
+    team: { id: teamId, domain: "acme-agency" },
+    user: { id: input.userId, username: input.userId.toLowerCase(), name: input.userId.toLowerCase(), team_id: teamId },
+    api_app_id: "A0EDGEBOT",
+    token: "deprecated-verification-token",
+    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+    view: {
+      id: input.viewId,
+      team_id: teamId,
+      type: "modal",
+      callback_id: input.view.callback_id,
+      private_metadata: input.view.private_metadata ?? "",
+      blocks: input.view.blocks,
+      state: { values },
+      hash: randomBytes(6).toString("hex"),
+      title: input.view.title ?? { type: "plain_text", text: "form" },
+      app_id: "A0EDGEBOT",
+      bot_id: "BBOT",
+      root_view_id: input.viewId,
+      previous_view_id: null,
+      clear_on_close: false,
+      notify_on_close: false,
+    },
+    response_urls: [],
+  };
+}
+
+/** A click on a button (or a menu entry, with `overflow`) in the Home tab, or in a message when `responseUrl` is given. */
+export function blockActionPayload(input: { userId: string; actionId: string; value: string; overflow?: boolean; responseUrl?: string; teamId?: string }): Record<string, unknown> {
+  const teamId = input.teamId ?? testTeam;
+  const action = input.overflow
+    ? { type: "overflow", action_id: input.actionId, block_id: "b1", selected_option: { text: { type: "plain_text", text: "entry" }, value: input.value }, action_ts: `${Date.now() / 1000}` }
+    : { type: "button", action_id: input.actionId, block_id: "b1", text: { type: "plain_text", text: "button" }, value: input.value, action_ts: `${Date.now() / 1000}` };
+  return {
+    type: "block_actions",
+    team: { id: teamId, domain: "acme-agency" },
+    user: { id: input.userId, username: input.userId.toLowerCase(), name: input.userId.toLowerCase(), team_id: teamId },
+    api_app_id: "A0EDGEBOT",
+    token: "deprecated-verification-token",
+    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+    container: input.responseUrl ? { type: "message", message_ts: "1.000001", channel_id: "C0GENERAL", is_ephemeral: true } : { type: "view", view_id: "VHOME" },
+    ...(input.responseUrl ? { response_url: input.responseUrl, channel: { id: "C0GENERAL", name: "general" } } : { view: { id: "VHOME", type: "home", team_id: teamId } }),
+    actions: [action],
+  };
+}
+
+/** What Slack asks when a person types into an external select: the options matching `value`. */
+export function blockSuggestionPayload(input: { userId: string; actionId: string; value: string; teamId?: string }): Record<string, unknown> {
+  const teamId = input.teamId ?? testTeam;
+  return {
+    type: "block_suggestion",
+    user: { id: input.userId, username: input.userId.toLowerCase(), name: input.userId.toLowerCase(), team_id: teamId },
+    team: { id: teamId, domain: "acme-agency" },
+    api_app_id: "A0EDGEBOT",
+    token: "deprecated-verification-token",
+    action_id: input.actionId,
+    block_id: input.actionId === "pick_org" ? "--org" : "app",
+    value: input.value,
+    container: { type: "view", view_id: "VFORM" },
+  };
 }

@@ -1,7 +1,9 @@
-import type { HomeView, KnownBlock } from "@slack/types";
+import type { HomeView, KnownBlock, SectionBlock } from "@slack/types";
+import { may } from "../../core/permissions.ts";
 import type { OrgApplications } from "../../core/applications.ts";
 import { code, escapeText, fit, maxSectionText, maxViewBlocks } from "../message.ts";
 import { dnsStatus, hostnameLabel } from "./applications.ts";
+import { formButtonValue, openFormAction } from "./forms.ts";
 import { plural } from "./orgs.ts";
 
 /** Applications read per org for the Home tab: more than 100 blocks could never show. */
@@ -21,6 +23,14 @@ export function homeView(orgs: OrgApplications[], options: { slashCommand: strin
   const blocks: KnownBlock[] = [
     { type: "header", text: { type: "plain_text", text: "Your edge" } },
     section(`Your orgs, their applications and each environment's domains with their DNS status. Type ${code(`${slash} help`)} for every command.`),
+    {
+      type: "actions",
+      elements: [
+        // Action ids are unique within a block; the listener takes every id that starts with openFormAction.
+        { type: "button", action_id: `${openFormAction}:app`, text: { type: "plain_text", text: "New application" }, value: formButtonValue("app create"), style: "primary" },
+        { type: "button", action_id: `${openFormAction}:org`, text: { type: "plain_text", text: "New org" }, value: formButtonValue("org create") },
+      ],
+    },
   ];
   if (orgs.length === 0) {
     blocks.push(
@@ -38,7 +48,9 @@ export function homeView(orgs: OrgApplications[], options: { slashCommand: strin
       blocks.push(context(`…and ${plural(left, "more org")}: ${code(`${slash} org list`)}`));
       break;
     }
-    blocks.push({ type: "divider" }, section(`*${org.slug}* — ${escapeText(org.name)} · your role: ${org.role} · ${plural(org.applications, "application")}`));
+    const heading = section(`*${org.slug}* — ${escapeText(org.name)} · your role: ${org.role} · ${plural(org.applications, "application")}`);
+    if (may(org.role, "build")) heading.accessory = { type: "button", action_id: openFormAction, text: { type: "plain_text", text: "New application" }, value: formButtonValue("app create", org.slug) };
+    blocks.push({ type: "divider" }, heading);
     if (org.applications === 0) {
       blocks.push(context(`No applications yet: ${code(`${slash} app create <hostname> --org ${org.slug}`)}`));
       continue;
@@ -46,11 +58,27 @@ export function homeView(orgs: OrgApplications[], options: { slashCommand: strin
     // Leave room for this org's note when some of its applications do not fit.
     const room = budget - blocks.length - 1;
     const shown = org.shown.slice(0, Math.max(room, 0));
-    for (const app of shown) blocks.push(section(applicationText(app, slash)));
+    for (const app of shown) blocks.push(applicationSection(app, slash, may(org.role, "build")));
     const more = org.applications - shown.length;
     if (more > 0) blocks.push(context(`…and ${plural(more, "more application")} in ${org.slug}: ${code(`${slash} app list ${org.slug}`)}`));
   }
   return { type: "home", blocks };
+}
+
+/** An application's environments and domains, with a menu of the forms that add to it for those who may build. */
+function applicationSection(app: OrgApplications["shown"][number], slash: string, canBuild: boolean): SectionBlock {
+  const block = section(applicationText(app, slash));
+  if (canBuild) {
+    block.accessory = {
+      type: "overflow",
+      action_id: openFormAction,
+      options: [
+        { text: { type: "plain_text", text: "New environment" }, value: formButtonValue("env create", app.ref) },
+        { text: { type: "plain_text", text: "Add a domain" }, value: formButtonValue("domain add", app.ref) },
+      ],
+    };
+  }
+  return block;
 }
 
 function applicationText(app: OrgApplications["shown"][number], slash: string): string {
@@ -66,7 +94,7 @@ function applicationText(app: OrgApplications["shown"][number], slash: string): 
   return lines.join("\n");
 }
 
-function section(text: string): KnownBlock {
+function section(text: string): SectionBlock {
   return { type: "section", text: { type: "mrkdwn", text: fit(text, maxSectionText) } };
 }
 

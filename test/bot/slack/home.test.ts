@@ -1,21 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { RecordedCall } from "../../support/fake-slack.ts";
-import { appHomeOpenedBody, signedRequest, slashCommandBody, useSlackApp } from "../../support/slack-app.ts";
+import { addSlackPerson, appHomeOpenedBody, signedRequest, slashCommandBody, useSlackApp } from "../../support/slack-app.ts";
 import { addMember, buildOrg, buildUser, unique } from "../../support/world.ts";
 import { createApplication } from "../../../src/core/applications.ts";
 import { addDomain } from "../../../src/core/domains.ts";
 import { createEnvironment } from "../../../src/core/environments.ts";
-import { registerUser } from "../../../src/core/users.ts";
 
 const bed = useSlackApp();
 
-/** A Slack user the fake knows, registered in edgebot under the same identity. */
-async function slackPerson(name = unique("ana")) {
-  const id = `U${name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
-  const email = `${name}@example.com`;
-  bed.fake.addUser({ id, teamId: "T0TEST", email, name });
-  const user = await registerUser(bed.world.platform, { teamId: "T0TEST", chatUserId: id, email, displayName: name });
-  return { id, email, actor: { userId: user.id }, user };
+function slackPerson(name?: string) {
+  return addSlackPerson(bed, name);
 }
 
 function publishesFor(slackUserId: string): RecordedCall[] {

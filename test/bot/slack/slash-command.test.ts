@@ -77,10 +77,11 @@ describe("the /edge slash command in Slack", () => {
     expect(answer.text).toMatch(/frobnicate everything is not a command/);
   });
 
-  it("answers a command missing its arguments with its usage", async () => {
-    const { seen: text } = await type(slackUser().id, "org create");
-    expect(text).toMatch(/<slug> is missing/);
-    expect(text).toContain("Usage: `org create <slug>");
+  it("answers a command missing its arguments, when it has no form, with its usage", async () => {
+    const { seen: text } = await type(slackUser().id, "member list");
+    expect(text).toMatch(/<org> is missing/);
+    expect(text).toContain("Usage: `member list <org>");
+    expect(bed.fake.callsOf("views.open")).toHaveLength(0);
   });
 
   it("refuses a hostile value and writes nothing", async () => {

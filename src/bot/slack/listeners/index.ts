@@ -1,6 +1,9 @@
 import type { App } from "@slack/bolt";
 import { registerCommands } from "./commands/index.ts";
 import { registerEvents } from "./events/index.ts";
+import { registerActions } from "./actions/index.ts";
+import { registerOptions } from "./options/index.ts";
+import { registerViews } from "./views/index.ts";
 import type { SlashCommandDependencies } from "./commands/slash-command.ts";
 
 /** What every listener works with. */
@@ -10,4 +13,7 @@ export type ListenerDependencies = SlashCommandDependencies;
 export function registerListeners(app: App, dependencies: ListenerDependencies): void {
   registerCommands(app, dependencies);
   registerEvents(app, dependencies);
+  registerActions(app, dependencies);
+  registerOptions(app, dependencies);
+  registerViews(app, dependencies);
 }

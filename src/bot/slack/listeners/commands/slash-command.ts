@@ -1,7 +1,9 @@
-import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from "@slack/bolt";
+import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Platform } from "../../../../core/platform.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
+import { formFor, formPrefill } from "../../../forms.ts";
+import { openForm } from "../../forms.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
@@ -32,7 +34,11 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
         return;
       }
       const outcome = await runCommandLine({ platform, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
-      await answerOutcome(respond, outcome);
+      if (outcome.kind === "incomplete") {
+        await answerIncomplete(outcome, { respond, client, triggerId: command.trigger_id, responseUrl: command.response_url, log });
+        return;
+      }
+      await answer(respond, outcome.message);
       if (changedSomething(outcome)) {
         // The answer is already on its way; a Home tab that fails to refresh must not change it.
         await publishHome(client, { platform, slashCommand }, { slackUserId: command.user_id, actor: identity.actor }).catch((error: unknown) =>
@@ -53,14 +59,24 @@ function changedSomething(outcome: CommandOutcome): boolean {
   return outcome.kind === "answered" && !outcome.message.error && outcome.command !== undefined && !outcome.command.readOnly;
 }
 
-async function answerOutcome(respond: RespondFn, outcome: CommandOutcome): Promise<void> {
-  if (outcome.kind === "incomplete") return answerIncomplete(respond, outcome);
-  await answer(respond, outcome.message);
-}
-
-/** A command missing required arguments: its usage for now; the slice with modals opens the command's modal here. */
-async function answerIncomplete(respond: RespondFn, outcome: Extract<CommandOutcome, { kind: "incomplete" }>): Promise<void> {
-  await answer(respond, outcome.message);
+/**
+ * A command missing required arguments opens its form, filled in with what was typed; a
+ * command without a form, or a form Slack would not open, answers with the usage.
+ */
+async function answerIncomplete(
+  outcome: Extract<CommandOutcome, { kind: "incomplete" }>,
+  slack: { respond: RespondFn; client: webApi.WebClient; triggerId: string; responseUrl: string; log: Logger },
+): Promise<void> {
+  const form = formFor(outcome.command.name);
+  if (form !== undefined) {
+    try {
+      await openForm(slack.client, { triggerId: slack.triggerId, form, prefill: formPrefill(form, outcome.given), origin: { from: "command", responseUrl: slack.responseUrl } });
+      return;
+    } catch (error) {
+      slack.log.warn({ err: error }, "could not open the form; answering with the usage");
+    }
+  }
+  await answer(slack.respond, outcome.message);
 }
 
 /** Every answer to a slash command is ephemeral: only the person who typed it sees it. */
