@@ -1,6 +1,6 @@
-import type { Server, ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver, LogLevel, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
 import { sql } from "kysely";
 import type { Logger } from "pino";
 import type { Config } from "../../config.ts";
@@ -45,11 +45,14 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const healthz = healthRoute(platform, logger);
 
   let receiver: HTTPReceiver | undefined;
+  let socketReceiver: SocketModeReceiver | undefined;
+  let healthServer: Server | undefined;
   let app: App;
   if (appToken) {
-    // Socket Mode: Slack delivers over a WebSocket; the receiver serves /healthz on installerOptions.port,
-    // and its socket client (apps.connections.open) takes the Web API URL from installerOptions too.
-    app = new App({ token: botToken, appToken, socketMode: true, clientOptions, logger: boltLogger, customRoutes: [healthz], installerOptions: { port: config.port, clientOptions } });
+    // Socket Mode: Slack delivers over a WebSocket. Its client opens it with apps.connections.open, made with the
+    // options in installerOptions (SLACK_API_URL, short retries). /healthz gets a server of its own (see start()).
+    socketReceiver = new SocketModeReceiver({ appToken, logger: boltLogger, installerOptions: { clientOptions } });
+    app = new App({ token: botToken, receiver: socketReceiver, clientOptions, logger: boltLogger });
   } else {
     receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: [healthz], logger: boltLogger });
     app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
@@ -63,14 +66,27 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     async start(listen = {}) {
       const port = listen.port ?? config.port;
       if (!receiver) {
-        await app.start(port);
-        return { port };
+        // Bolt's socket receiver would serve /healthz on a port it neither reports nor binds to a host, nor closes before stop() returns.
+        healthServer = await listenForHealth(healthz, port, listen.host);
+        await app.start().catch(async (error: unknown) => {
+          await closeServer(healthServer);
+          throw error;
+        });
+        return { port: (healthServer.address() as AddressInfo).port };
       }
       const server = (await app.start(listen.host === undefined ? port : { port, host: listen.host })) as Server;
       return { port: (server.address() as AddressInfo).port };
     },
     async stop() {
+      if (!socketReceiver) {
+        await app.stop();
+        return;
+      }
+      // Bolt's stop() only asks the socket to close; waiting for the close handshake leaves nothing running.
+      const disconnected = new Promise((resolve) => socketReceiver.client.once("disconnected", resolve));
       await app.stop();
+      await disconnected;
+      await closeServer(healthServer);
     },
   };
 }
@@ -90,6 +106,27 @@ function healthRoute(platform: Platform, logger: Logger): CustomRoute {
       );
     },
   };
+}
+
+/** Socket Mode's HTTP server: `GET /healthz`, nothing else. */
+async function listenForHealth(healthz: CustomRoute, port: number, host: string | undefined): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? "/", "http://localhost").pathname;
+    if (path === healthz.path && request.method === "GET") healthz.handler(request, response);
+    else reply(response, 404, { ok: false, error: "not found" });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+function closeServer(server: Server | undefined): Promise<void> {
+  return new Promise((resolve, reject) => (server?.listening ? server.close((error) => (error ? reject(error) : resolve())) : resolve()));
 }
 
 async function databaseAnswers(platform: Platform, timeoutMs: number): Promise<void> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../../src/db/connect.ts";
 import { openTestDatabase } from "../../support/database.ts";
 import { FakeSlack } from "../../support/fake-slack.ts";
+import { FakeSocketMode, testAppToken } from "../../support/fake-socket-mode.ts";
 import { signedRequest, slashCommandBody, testBotToken, testSigningSecret } from "../../support/slack-app.ts";
 
 const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -83,6 +84,31 @@ describe("npm start with Slack variables", () => {
     }
     expect(await run.exited).toBe(0);
     expect(run.stderr()).toContain('"msg":"stopping"');
+    expect(run.stderr()).not.toContain(testBotToken);
+    expect(run.stderr()).not.toContain(testSigningSecret);
+  });
+
+  it("serves Slack over Socket Mode with SLACK_APP_TOKEN, answers /healthz on PORT, and closes the socket on SIGTERM", async () => {
+    const socketMode = await new FakeSocketMode(fake).start();
+    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken, SLACK_APP_TOKEN: testAppToken });
+    try {
+      const port = await until(() => /"mode":"socket","port":(\d+)/.exec(run.stderr())?.[1]);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+
+      fake.addUser({ id: "USOCKET", teamId: "T0TEST", email: "socket@example.com", name: "socket" });
+      const { body, responseId } = slashCommandBody(fake, { text: "org create socket-org", userId: "USOCKET" });
+      const envelopeId = socketMode.pushSlashCommand(body);
+      await socketMode.waitFor(() => socketMode.acksOf(envelopeId)[0]);
+      const answer = await fake.waitFor(() => fake.responses.get(responseId)?.[0]);
+      expect(String(answer.text)).toContain("Created org *socket-org*");
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect(await run.exited).toBe(0);
+    // A normal closure (1000), not a socket dropped when the process exited (1006).
+    expect(await socketMode.waitFor(() => socketMode.closeCodes.length > 0 && socketMode.closeCodes)).toEqual([1000]);
+    await socketMode.stop();
+    expect(run.stderr()).not.toContain(testAppToken);
     expect(run.stderr()).not.toContain(testBotToken);
     expect(run.stderr()).not.toContain(testSigningSecret);
   });
