@@ -7,7 +7,7 @@ import { createSlackApp, type SlackApp } from "../../../src/bot/slack/app.ts";
 import type { Platform } from "../../../src/core/platform.ts";
 import { FakeSlack } from "../../support/fake-slack.ts";
 import { FakeSocketMode, testAppToken } from "../../support/fake-socket-mode.ts";
-import { appHomeOpenedBody, slashCommandBody, testBotToken, testSigningSecret, testTeam } from "../../support/slack-app.ts";
+import { appHomeOpenedBody, slashCommandBody, testBotToken, testSigningSecret, testTeam, viewOf, viewSubmissionPayload } from "../../support/slack-app.ts";
 import { unique, useWorld } from "../../support/world.ts";
 
 /** The real Bolt App in Socket Mode, with its health server on loopback (on a free port unless one is given). */
@@ -109,6 +109,21 @@ describe("edgebot in Socket Mode", () => {
     } finally {
       fake.delay("users.info", 0);
     }
+  });
+
+  it("opens a form and takes its submission over the socket, the modal's answer riding in the ack", async () => {
+    const ola = slackUser();
+    const opened = fake.callsOf("views.open").length;
+    typeOverSocket(ola.id, "org create");
+    const view = viewOf(await fake.waitFor(() => fake.callsOf("views.open")[opened]));
+    expect(view.callback_id).toBe("form:org create");
+
+    const org = unique("socketform");
+    const bad = socketMode.push("interactive", viewSubmissionPayload({ view, viewId: "VSOCKET1", userId: ola.id, fill: { slug: "Not A Slug" } }));
+    expect((await socketMode.waitFor(() => socketMode.acksOf(bad)[0])).payload).toMatchObject({ response_action: "errors", errors: { slug: expect.stringMatching(/org slug/) } });
+    const good = socketMode.push("interactive", viewSubmissionPayload({ view, viewId: "VSOCKET1", userId: ola.id, fill: { slug: org } }));
+    expect((await socketMode.waitFor(() => socketMode.acksOf(good)[0])).payload).toEqual({ response_action: "clear" });
+    expect(await world.platform.db.selectFrom("orgs").select("slug").where("slug", "=", org).execute()).toEqual([{ slug: org }]);
   });
 
   it("creates an org from /edge org create, owned by the Slack user who typed it", async () => {
