@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { botScopes } from "../src/bot/slack/app.ts";
 import { loadConfig } from "../src/config.ts";
 
 const manifestPath = fileURLToPath(new URL("../manifest.yml", import.meta.url));
@@ -18,6 +19,11 @@ describe("manifest.yml", () => {
   it("asks for the scopes edgebot uses and no more", async () => {
     const manifest = parse(await readFile(manifestPath, "utf8"));
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(["channels:join", "chat:write", "commands", "im:write", "users:read", "users:read.email"]);
+  });
+
+  it("asks for the same scopes as a multi-workspace install does", async () => {
+    const manifest = parse(await readFile(manifestPath, "utf8"));
+    expect([...botScopes].sort()).toEqual([...manifest.oauth_config.scopes.bot].sort());
   });
 
   it("turns on Socket Mode, interactivity, the bot user and the App Home event", async () => {

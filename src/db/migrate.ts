@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration } from "kysely";
 import * as platformCore from "../../migrations/0001_platform_core.ts";
 import * as outbox from "../../migrations/0002_outbox.ts";
+import * as slackInstallations from "../../migrations/0003_slack_installations.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
 export const migrations: Record<string, Migration> = {
   "0001_platform_core": platformCore,
   "0002_outbox": outbox,
+  "0003_slack_installations": slackInstallations,
 };
 
 /** Brings the schema up to the newest migration; throws on the first failure. */

@@ -26,7 +26,7 @@ async function outboxOf(org: string) {
 async function orgWithChannel(channel = `C${unique("ORG").toUpperCase()}`): Promise<{ owner: TestUser; org: string; channel: string }> {
   const owner = await buildUser(world.platform);
   const org = await buildOrg(world.platform, owner);
-  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel });
+  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId: "T0TEST" });
   return { owner, org, channel };
 }
 
@@ -59,7 +59,7 @@ describe("notifications are written with the change that causes them", () => {
     const { owner, org } = await orgWithChannel();
     const { ref } = await buildApplication(world.platform, owner, org);
     const appChannel = `C${unique("APP").toUpperCase()}`;
-    await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: appChannel });
+    await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: appChannel, teamId: "T0TEST" });
     const hostname = `${unique("extra")}.example.com`;
     await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname });
 

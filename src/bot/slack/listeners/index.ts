@@ -2,9 +2,10 @@ import type { App } from "@slack/bolt";
 import { registerCommands } from "./commands/index.ts";
 import { registerEvents } from "./events/index.ts";
 import type { SlashCommandDependencies } from "./commands/slash-command.ts";
+import type { EventDependencies } from "./events/index.ts";
 
 /** What every listener works with. */
-export type ListenerDependencies = SlashCommandDependencies;
+export type ListenerDependencies = SlashCommandDependencies & EventDependencies;
 
 /** Registers every listener on the App, grouped as Slack names them. */
 export function registerListeners(app: App, dependencies: ListenerDependencies): void {
