@@ -30,7 +30,7 @@ describe("manifest.yml", () => {
     const manifest = parse(await readFile(manifestPath, "utf8"));
     expect(manifest.settings.socket_mode_enabled).toBe(true);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
-    expect(manifest.settings.event_subscriptions.bot_events).toEqual(["app_home_opened"]);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(["app_home_opened", "app_uninstalled", "tokens_revoked"]);
     expect(manifest.features.bot_user.display_name).toBe("edgebot");
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
   });

@@ -152,13 +152,14 @@ function reply(response: ServerResponse, status: number, body: Record<string, un
 
 const pinoLevels: Record<LogLevel, string> = { [LogLevel.DEBUG]: "debug", [LogLevel.INFO]: "info", [LogLevel.WARN]: "warn", [LogLevel.ERROR]: "error" };
 
-/** Bolt's logger interface on pino; Bolt logs strings, so the secrets are cut out of them here. */
+/** Bolt's logger interface on pino; Bolt logs strings, so the secrets and tokens are cut out of them here. */
 function asBoltLogger(logger: Logger, secrets: Array<string | undefined>): BoltLogger {
   const known = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 8);
   const scrub = (parts: unknown[]) => {
     let text = parts.map((part) => (part instanceof Error ? part.message : typeof part === "string" ? part : JSON.stringify(part))).join(" ");
     for (const secret of known) text = text.split(secret).join("[redacted]");
-    return text;
+    // Each workspace's bot token is not known here in advance: anything shaped like a Slack token goes too.
+    return text.replace(/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted]");
   };
   return {
     debug: (...parts: unknown[]) => logger.debug(scrub(parts)),
