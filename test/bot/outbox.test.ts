@@ -432,6 +432,25 @@ describe("the outbox worker in several workspaces", () => {
     expect(row!.given_up_at).toBeInstanceOf(Date);
     expect(row!.last_error).toBe(`edgebot is not installed in workspace ${nowhere} (or was uninstalled): install it again, then set the channel again`);
   });
+
+  it("retries a notification whose workspace's token cannot be read, then gives up saying why", async () => {
+    const teamId = unique("TKEY").toUpperCase();
+    await install(installations(), teamId, "xoxb-under-the-old-key");
+    const channel = freshChannel();
+    await queueIn(teamId, channel);
+    // Another key than the one the token was stored under, as after SLACK_TOKEN_KEY changed.
+    const otherKey = installations();
+    const delivering = worker({ botTokenFor: (team) => otherKey.botTokenFor(team), maxAttempts: 2, backoffBaseMs: 1, backoffMaxMs: 1 });
+
+    await waitUntil(async () => {
+      await delivering.deliverDue();
+      return (await rowsFor(channel))[0]!.given_up_at !== null;
+    });
+
+    expect(postsTo(channel)).toEqual([]);
+    expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 2, delivered_at: null });
+    expect((await rowsFor(channel))[0]!.last_error).toMatch(/^gave up after 2 attempts: could not read the workspace's bot token: /);
+  });
 });
 
 describe("notification messages", () => {

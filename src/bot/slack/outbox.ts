@@ -90,7 +90,13 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   };
 
   const deliver = async (notification: Notification): Promise<DeliveryOutcome> => {
-    const token = await options.botTokenFor(notification.teamId);
+    let token: string | undefined;
+    try {
+      token = await options.botTokenFor(notification.teamId);
+    } catch (error) {
+      // The installation could not be read (database, or a token the key does not open): not the message's fault.
+      return retryLater(notification, `could not read the workspace's bot token: ${(error as Error).message}`);
+    }
     if (token === undefined) return { delivered: false, error: notInstalled(notification) };
     return post(clientFor(token), notification, false);
   };
