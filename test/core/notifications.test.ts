@@ -71,6 +71,21 @@ describe("notifications are written with the change that causes them", () => {
     expect(rows[0]!.channel_id).not.toBe(appChannel);
   });
 
+  it("a message goes with the workspace its channel was set in, and names who caused it", async () => {
+    const owner = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    await setOrgChannel(world.platform, { actor: owner, org, channelId: `C${unique("ORG").toUpperCase()}`, teamId: "TORGSPACE" });
+    const { ref } = await buildApplication(world.platform, owner, org);
+    await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: `C${unique("APP").toUpperCase()}`, teamId: "TAPPSPACE" });
+    await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname: `${unique("ws")}.example.com` });
+
+    const rows = await world.platform.db.selectFrom("outbox").select(["kind", "team_id", "actor_id"]).where("org_id", "=", await orgId(org)).orderBy("id").execute();
+    expect(rows).toEqual([
+      { kind: "app.created", team_id: "TORGSPACE", actor_id: owner.id },
+      { kind: "domain.added", team_id: "TAPPSPACE", actor_id: owner.id },
+    ]);
+  });
+
   it("each change the issue lists writes its own kind, with the names a reader needs", async () => {
     const { owner, org, channel } = await orgWithChannel();
     const { ref } = await buildApplication(world.platform, owner, org);
