@@ -87,6 +87,16 @@ const environmentSchema = z.object({
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: optionalText,
+  SLACK_TOKEN_KEY: optionalText.pipe(
+    z
+      .string()
+      .transform((text, context) => {
+        const key = tokenKeyBytes(text);
+        if (key === undefined) context.addIssue({ code: "custom", message: "must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)" });
+        return key ?? z.NEVER;
+      })
+      .optional(),
+  ),
   SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
 });
 
@@ -115,9 +125,31 @@ export interface Config {
     clientId: string | undefined;
     clientSecret: string | undefined;
     stateSecret: string | undefined;
+    /** The AES-256 key that encrypts each workspace's bot token at rest (multi-workspace mode). */
+    tokenKey: Buffer | undefined;
     apiUrl: string | undefined;
   };
 }
+
+/** Which way edgebot talks to Slack, decided by which SLACK_* variables are set. */
+export type SlackMode = "shell" | "http" | "socket" | "oauth";
+
+export function slackMode(slack: Config["slack"]): SlackMode {
+  if (slack.clientId !== undefined) return "oauth";
+  if (slack.signingSecret === undefined || slack.botToken === undefined) return "shell";
+  return slack.appToken === undefined ? "http" : "socket";
+}
+
+/** A 32-byte key written as 64 hex characters or as base64; undefined for anything else. */
+function tokenKeyBytes(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, "hex");
+  if (!/^[A-Za-z0-9+/]{43}=?$/.test(text)) return undefined;
+  const key = Buffer.from(text, "base64");
+  return key.length === 32 ? key : undefined;
+}
+
+// Refused values are quoted back in the error, except these: a secret never reaches a log.
+const secretVariables = new Set(["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_TOKEN_KEY"]);
 
 const splitList = (list: string | undefined): string[] =>
   list === undefined ? [] : list.split(",").map((item) => item.trim()).filter(Boolean);
@@ -127,11 +159,9 @@ const withoutCredentials = (value: string): string => value.replace(/\/\/[^/@\s]
 
 /**
  * One workspace over HTTP (or Socket Mode) needs both the signing secret and the bot token;
- * with only part of them set, names what is missing. Multi-workspace (SLACK_CLIENT_*) is
- * judged by main, which says it is not built yet.
+ * with only part of them set, names what is missing.
  */
 function checkSlackHttpPair(values: z.infer<typeof environmentSchema>): void {
-  if (values.SLACK_CLIENT_ID || values.SLACK_CLIENT_SECRET || values.SLACK_STATE_SECRET) return;
   const pair = { SLACK_SIGNING_SECRET: values.SLACK_SIGNING_SECRET, SLACK_BOT_TOKEN: values.SLACK_BOT_TOKEN };
   const missing = Object.keys(pair).filter((name) => pair[name as keyof typeof pair] === undefined);
   const partly = missing.length === 1 || (missing.length === 2 && values.SLACK_APP_TOKEN !== undefined);
@@ -141,16 +171,33 @@ function checkSlackHttpPair(values: z.infer<typeof environmentSchema>): void {
   }
 }
 
+const multiWorkspaceVariables = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SLACK_TOKEN_KEY"] as const;
+
+/**
+ * Multi-workspace OAuth needs the three SLACK_CLIENT_ID/SECRET/STATE_SECRET variables, the signing
+ * secret and the token key together; each workspace's bot token comes from its installation, so
+ * a single SLACK_BOT_TOKEN (or Socket Mode's app token) would be ambiguous and is refused.
+ */
+function checkSlackMultiWorkspace(values: z.infer<typeof environmentSchema>): void {
+  const missing = multiWorkspaceVariables.find((name) => values[name] === undefined);
+  if (missing) throw new ConfigError(`${missing}: is not set (multi-workspace Slack needs ${multiWorkspaceVariables.slice(0, -1).join(", ")} and ${multiWorkspaceVariables.at(-1)} together)`);
+  for (const name of ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"] as const) {
+    if (values[name] !== undefined) throw new ConfigError(`${name}: must not be set with SLACK_CLIENT_ID (in multi-workspace mode each workspace's token comes from its installation)`);
+  }
+}
+
 /** Reads and validates the environment; a bad value throws one line naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
-    throw new ConfigError(`${variable}: ${issue.message} (got ${JSON.stringify(withoutCredentials(env[variable] ?? ""))})`);
+    const got = secretVariables.has(variable) ? "" : ` (got ${JSON.stringify(withoutCredentials(env[variable] ?? ""))})`;
+    throw new ConfigError(`${variable}: ${issue.message}${got}`);
   }
   const values = parsed.data;
-  checkSlackHttpPair(values);
+  if (values.SLACK_CLIENT_ID || values.SLACK_CLIENT_SECRET || values.SLACK_STATE_SECRET) checkSlackMultiWorkspace(values);
+  else checkSlackHttpPair(values);
   const dataDir = path.resolve(values.DATA_DIR ?? ".edgebot");
   return {
     databaseUrl: values.DATABASE_URL,
@@ -172,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: values.SLACK_CLIENT_ID,
       clientSecret: values.SLACK_CLIENT_SECRET,
       stateSecret: values.SLACK_STATE_SECRET,
+      tokenKey: values.SLACK_TOKEN_KEY,
       apiUrl: values.SLACK_API_URL,
     },
   };

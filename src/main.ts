@@ -1,9 +1,8 @@
-import { webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { runShell } from "./bot/shell.ts";
-import { createSlackApp, slackEventsPath } from "./bot/slack/app.ts";
-import { outboxClientOptions, startOutboxWorker } from "./bot/slack/outbox.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { createSlackApp, slackEventsPath, slackInstallPath, type SlackApp } from "./bot/slack/app.ts";
+import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
+import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Platform } from "./core/platform.ts";
@@ -21,11 +20,7 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  if (config.slack.clientId || config.slack.clientSecret || config.slack.stateSecret) {
-    process.stderr.write("edgebot: multi-workspace Slack (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET) is not built yet; unset them and run one workspace with SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN\n");
-    return 2;
-  }
-  const inSlack = config.slack.signingSecret !== undefined && config.slack.botToken !== undefined;
+  const inSlack = slackMode(config.slack) !== "shell";
   // The shell's terminal shows replies, so only warnings and errors are logged there by default.
   const logger = createLogger(config.logLevel ?? (inSlack ? "info" : "warn"));
 
@@ -60,13 +55,17 @@ async function main(): Promise<number> {
 async function serveSlack(platform: Platform, config: Config, logger: Logger): Promise<void> {
   const slack = createSlackApp({ platform, config, logger });
   const { port } = await slack.start();
-  // Notifications go out through their own client: the outbox owns its retries and rate-limit waits.
+  // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
   const outbox = startOutboxWorker({
     db: platform.db,
-    client: new webApi.WebClient(config.slack.botToken, { ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}), ...outboxClientOptions }),
+    botTokenFor: outboxTokens(slack, config),
+    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
     logger: logger.child({ component: "outbox" }),
   });
-  logger.info({ mode: slack.mode, port, path: slack.mode === "http" ? slackEventsPath : undefined, health: "/healthz", slashCommand: config.slashCommand }, `edgebot listening on port ${port}`);
+  logger.info(
+    { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", slashCommand: config.slashCommand },
+    `edgebot listening on port ${port}`,
+  );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
@@ -74,6 +73,13 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger): P
   logger.info({ signal }, "stopping");
   await slack.stop();
   await outbox.stop();
+}
+
+/** One workspace posts with its bot token; many post with each channel's workspace's installation. */
+function outboxTokens(slack: SlackApp, config: Config): BotTokenLookup {
+  const { installations } = slack;
+  if (installations) return (teamId) => installations.botTokenFor(teamId);
+  return singleWorkspaceToken(config.slack.botToken!);
 }
 
 main().then(

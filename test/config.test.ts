@@ -26,6 +26,7 @@ describe("configuration", () => {
         clientId: undefined,
         clientSecret: undefined,
         stateSecret: undefined,
+        tokenKey: undefined,
         apiUrl: undefined,
       },
     });
@@ -116,5 +117,52 @@ describe("configuration", () => {
     expect(() => loadConfig({ SLACK_BOT_TOKEN: "xoxb-1" })).toThrow(/^SLACK_SIGNING_SECRET: is not set/);
     expect(() => loadConfig({ SLACK_APP_TOKEN: "xapp-1" })).toThrow(/^SLACK_SIGNING_SECRET: is not set \(Socket Mode needs/);
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: "s3cret-signing" })).not.toThrow(/s3cret/);
+  });
+
+  describe("multi-workspace Slack", () => {
+    const hexKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    const multiWorkspace = {
+      SLACK_CLIENT_ID: "1111.2222",
+      SLACK_CLIENT_SECRET: "client-s3cret-value",
+      SLACK_STATE_SECRET: "state-s3cret-value",
+      SLACK_SIGNING_SECRET: "s3cret-signing",
+      SLACK_TOKEN_KEY: hexKey,
+    };
+
+    it("reads the client id, secrets and the token key, as hex or base64", () => {
+      const { slack } = loadConfig(multiWorkspace);
+      expect(slack).toMatchObject({ clientId: "1111.2222", clientSecret: "client-s3cret-value", stateSecret: "state-s3cret-value", signingSecret: "s3cret-signing", botToken: undefined });
+      expect(slack.tokenKey).toEqual(Buffer.from(hexKey, "hex"));
+      const base64Key = Buffer.from(hexKey, "hex").toString("base64");
+      expect(loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEY: base64Key }).slack.tokenKey).toEqual(Buffer.from(hexKey, "hex"));
+    });
+
+    it.each(["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SLACK_TOKEN_KEY"])("names %s when it is the one missing", (variable) => {
+      const partial: Record<string, string> = { ...multiWorkspace };
+      delete partial[variable];
+      expect(() => loadConfig(partial)).toThrow(new RegExp(`^${variable}: is not set \\(multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_SIGNING_SECRET and SLACK_TOKEN_KEY together\\)$`));
+    });
+
+    it.each([
+      ["too short", "00112233"],
+      ["not hex nor base64", "zz".repeat(32)],
+      ["base64 of 31 bytes", Buffer.alloc(31, 1).toString("base64")],
+      ["hex of 33 bytes", "ab".repeat(33)],
+    ])("refuses a token key that is %s, without repeating it", (_why, key) => {
+      let message = "";
+      try {
+        loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEY: key });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toBe("SLACK_TOKEN_KEY: must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)");
+      expect(message).not.toContain(key);
+    });
+
+    it("refuses a single bot token or app token alongside it", () => {
+      expect(() => loadConfig({ ...multiWorkspace, SLACK_BOT_TOKEN: "xoxb-1" })).toThrow(/^SLACK_BOT_TOKEN: must not be set with SLACK_CLIENT_ID /);
+      expect(() => loadConfig({ ...multiWorkspace, SLACK_APP_TOKEN: "xapp-1" })).toThrow(/^SLACK_APP_TOKEN: must not be set with SLACK_CLIENT_ID /);
+    });
   });
 });

@@ -385,14 +385,14 @@ export async function listOrgApplications(platform: Platform, input: { actor: Ac
   return [...orgs.values()];
 }
 
-/** Sets the channel for one application's notifications (owners and admins). */
-export async function setApplicationChannel(platform: Platform, input: { actor: Actor; app: string; channelId: string }): Promise<{ ref: string; channelId: string }> {
+/** Sets the channel for one application's notifications (owners and admins), in the chat workspace `teamId`. */
+export async function setApplicationChannel(platform: Platform, input: { actor: Actor; app: string; channelId: string; teamId: string }): Promise<{ ref: string; channelId: string }> {
   const app = await findApplicationAsMember(platform.db, input.actor, input.app);
   authorize(app.role, "administer", `application ${input.app} not found`);
   const channelId = parseChannelId(input.channelId);
   const ref = `${app.org.slug}/${app.slug}`;
   await inTransaction(platform, async (tx) => {
-    const updated = await tx.updateTable("applications").set({ channel_id: channelId }).where("id", "=", app.id).returning("id").executeTakeFirst();
+    const updated = await tx.updateTable("applications").set({ channel_id: channelId, channel_team_id: input.teamId }).where("id", "=", app.id).returning("id").executeTakeFirst();
     // Deleted since it was looked up: nothing to change, nothing to audit.
     if (!updated) throw new NotFound(`application ${ref} not found`);
     await recordAudit(tx, { org: app.org, actor: input.actor, action: "app.channel", target: ref, details: { channel: channelId } });

@@ -17,23 +17,29 @@ export interface NotificationPayloads {
   "domain.removed": { app: string; env: string; hostname: string };
   "member.role_changed": { org: string; member: NotifiedPerson; from: Role; to: Role };
   "member.removed": { org: string; member: NotifiedPerson; role: Role };
+  /** Told directly to the person whose notification could not reach `channel`: the bot is not in it and cannot join. */
+  "channel.unreachable": { channel: string };
 }
 
 export type NotificationKind = keyof NotificationPayloads;
 
-/** One kind with its payload, as `notify` takes it. */
-export type NotificationEvent = { [K in NotificationKind]: { kind: K; payload: NotificationPayloads[K] } }[NotificationKind];
+/** One kind with its payload, as `notify` takes it (`channel.unreachable` is written only by delivery). */
+export type NotificationEvent = { [K in Exclude<NotificationKind, "channel.unreachable">]: { kind: K; payload: NotificationPayloads[K] } }[Exclude<NotificationKind, "channel.unreachable">];
 
 /** A notification as stored: the event, who caused it, and where it goes. */
 export type Notification = { [K in NotificationKind]: { kind: K; payload: NotificationPayloads[K] & { actor: NotifiedPerson | null } } }[NotificationKind] & {
   id: number;
+  /** A channel, or for `channel.unreachable` the chat user id of the person it is for. */
   channelId: string;
+  /** The chat workspace of `channelId`; null for a channel set before workspaces were recorded. */
+  teamId: string | null;
   attempts: number;
 };
 
 /**
  * Writes a notification in the transaction of the change that causes it, addressed to the
- * application's channel, else the org's. With neither set, nothing is written.
+ * application's channel, else the org's, in the workspace that channel was set in. With
+ * neither set, nothing is written.
  */
 export async function notify(
   tx: Tx,
@@ -49,7 +55,7 @@ export async function notify(
   // channel set a moment ago is used and a message never goes to a channel already replaced.
   await tx
     .insertInto("outbox")
-    .columns(["org_id", "kind", "channel_id", "payload"])
+    .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
     .expression((eb) =>
       eb
         .selectFrom("orgs as o")
@@ -61,6 +67,9 @@ export async function notify(
           "o.id",
           sql.lit(input.kind).as("kind"),
           sql<string>`coalesce(a.channel_id, o.channel_id)`.as("channel_id"),
+          // The workspace goes with whichever channel was chosen, never one from the other.
+          sql<string | null>`case when a.channel_id is not null then a.channel_team_id else o.channel_team_id end`.as("team_id"),
+          sql<number>`${input.actor.userId}::integer`.as("actor_id"),
           sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when u.id is null then null else jsonb_build_object('name', u.display_name, 'email', u.email) end)`.as("payload"),
         ]),
     )
@@ -77,6 +86,11 @@ export type DeliveryOutcome =
       retryAt?: Date;
       /** False for a wait that is not the message's fault (a rate limit): it does not use up an attempt. */
       countsAsAttempt?: boolean;
+      /**
+       * Giving up, tell the person who caused the notification: a `channel.unreachable` message
+       * to them directly, written in the same transaction as the give-up so it is written once.
+       */
+      tellActor?: boolean;
     };
 
 /** How long a claimed notification is held for its deliverer before anyone may claim it again. */
@@ -113,10 +127,10 @@ export async function deliverDueNotifications(
           .forUpdate()
           .skipLocked(),
       )
-      .returning(["id", "kind", "payload", "channel_id", "attempts"])
+      .returning(["id", "org_id", "kind", "payload", "channel_id", "team_id", "actor_id", "attempts"])
       .executeTakeFirst();
     if (!row) break;
-    const notification = { id: row.id, kind: row.kind, payload: row.payload, channelId: row.channel_id, attempts: row.attempts } as Notification;
+    const notification = { id: row.id, kind: row.kind, payload: row.payload, channelId: row.channel_id, teamId: row.team_id, attempts: row.attempts } as Notification;
     const outcome = await deliver(notification).catch((error: unknown): DeliveryOutcome => ({ delivered: false, error: `delivery failed: ${describeError(error)}` }));
     if (outcome.delivered) {
       await db
@@ -129,17 +143,63 @@ export async function deliverDueNotifications(
     }
     const attempts = outcome.countsAsAttempt === false ? row.attempts : row.attempts + 1;
     const giveUp = outcome.retryAt === undefined || attempts >= options.maxAttempts;
-    await db
-      .updateTable("outbox")
-      .set({
-        attempts,
-        last_error: giveUp && outcome.retryAt !== undefined ? `gave up after ${attempts} attempts: ${outcome.error}` : outcome.error,
-        ...(giveUp ? { given_up_at: sql<Date>`now()` } : { next_attempt_at: outcome.retryAt! }),
-      })
-      .where("id", "=", row.id)
-      .execute();
+    await db.transaction().execute(async (tx) => {
+      await tx
+        .updateTable("outbox")
+        .set({
+          attempts,
+          last_error: giveUp && outcome.retryAt !== undefined ? `gave up after ${attempts} attempts: ${outcome.error}` : outcome.error,
+          ...(giveUp ? { given_up_at: sql<Date>`now()` } : { next_attempt_at: outcome.retryAt! }),
+        })
+        .where("id", "=", row.id)
+        .execute();
+      if (giveUp && outcome.tellActor) await tellActorChannelUnreachable(tx, row);
+    });
   }
   return delivered;
+}
+
+/**
+ * Writes the `channel.unreachable` message for the person who caused an undeliverable
+ * notification, to their chat identity in the channel's workspace. Nothing is written when
+ * they have none there, or when a message about the same channel is still waiting for them:
+ * several notifications failing together make one message.
+ */
+async function tellActorChannelUnreachable(tx: Tx, row: { org_id: number | null; channel_id: string; team_id: string | null; actor_id: number | null }): Promise<void> {
+  if (row.team_id === null || row.actor_id === null) return;
+  await tx
+    .insertInto("outbox")
+    .columns(["org_id", "kind", "channel_id", "team_id", "payload"])
+    .expression((eb) =>
+      eb
+        .selectFrom("user_identities as i")
+        .where("i.team_id", "=", row.team_id)
+        .where("i.user_id", "=", row.actor_id)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("outbox as waiting")
+                .select("waiting.id")
+                .where("waiting.kind", "=", "channel.unreachable")
+                .where("waiting.team_id", "=", row.team_id)
+                .whereRef("waiting.channel_id", "=", "i.chat_user_id")
+                .where(sql<string>`waiting.payload->>'channel'`, "=", row.channel_id)
+                .where("waiting.delivered_at", "is", null)
+                .where("waiting.given_up_at", "is", null),
+            ),
+          ),
+        )
+        .select([
+          sql<number | null>`${row.org_id}::integer`.as("org_id"),
+          sql.lit("channel.unreachable").as("kind"),
+          "i.chat_user_id",
+          "i.team_id",
+          sql<string>`${JSON.stringify({ channel: row.channel_id, actor: null })}::jsonb`.as("payload"),
+        ])
+        .orderBy("i.created_at")
+        .limit(1),
+    )
+    .execute();
 }
 
 function describeError(error: unknown): string {

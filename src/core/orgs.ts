@@ -226,13 +226,16 @@ export async function setBillingContact(platform: Platform, input: { actor: Acto
   return { slug: org.slug, billingEmail };
 }
 
-/** Sets the Slack channel that receives the org's notifications (owners and admins). */
-export async function setOrgChannel(platform: Platform, input: { actor: Actor; org: string; channelId: string }): Promise<{ slug: string; channelId: string }> {
+/**
+ * Sets the Slack channel that receives the org's notifications (owners and admins). `teamId` is
+ * the chat workspace the channel belongs to: its notifications are posted as that workspace's bot.
+ */
+export async function setOrgChannel(platform: Platform, input: { actor: Actor; org: string; channelId: string; teamId: string }): Promise<{ slug: string; channelId: string }> {
   const org = await findOrgAsMember(platform.db, input.actor, input.org);
   authorize(org.role, "administer", `org ${input.org} not found`);
   const channelId = parseChannelId(input.channelId);
   await inTransaction(platform, async (tx) => {
-    const updated = await tx.updateTable("orgs").set({ channel_id: channelId }).where("id", "=", org.id).returning("id").executeTakeFirst();
+    const updated = await tx.updateTable("orgs").set({ channel_id: channelId, channel_team_id: input.teamId }).where("id", "=", org.id).returning("id").executeTakeFirst();
     if (!updated) throw notFound(org.slug);
     await recordAudit(tx, { org, actor: input.actor, action: "org.channel", target: org.slug, details: { channel: channelId } });
   });

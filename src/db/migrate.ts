@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration } from "kysely";
 import * as platformCore from "../../migrations/0001_platform_core.ts";
 import * as outbox from "../../migrations/0002_outbox.ts";
+import * as slackInstallations from "../../migrations/0003_slack_installations.ts";
 import * as requestKeys from "../../migrations/0004_request_keys.ts";
 import type { Database } from "./schema.ts";
 
@@ -8,6 +9,7 @@ import type { Database } from "./schema.ts";
 export const migrations: Record<string, Migration> = {
   "0001_platform_core": platformCore,
   "0002_outbox": outbox,
+  "0003_slack_installations": slackInstallations,
   "0004_request_keys": requestKeys,
 };
 

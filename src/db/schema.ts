@@ -25,6 +25,8 @@ export interface OrgsTable {
   name: string;
   billing_email: string | null;
   channel_id: string | null;
+  /** The chat workspace `channel_id` belongs to. */
+  channel_team_id: string | null;
   created_by: number | null;
   created_at: CreatedAt;
 }
@@ -42,6 +44,8 @@ export interface ApplicationsTable {
   slug: string;
   origin: string;
   channel_id: string | null;
+  /** The chat workspace `channel_id` belongs to. */
+  channel_team_id: string | null;
   created_by: number | null;
   created_at: CreatedAt;
 }
@@ -86,6 +90,10 @@ export interface OutboxTable {
   /** The structured event (who, what, names); never Slack blocks. */
   payload: ColumnType<Record<string, unknown>, string, string>;
   channel_id: string;
+  /** The chat workspace of `channel_id`, whose bot token posts it; null for rows from before workspaces were recorded. */
+  team_id: string | null;
+  /** The user whose change caused it (no foreign key, like org_id). */
+  actor_id: number | null;
   created_at: CreatedAt;
   attempts: ColumnType<number, number | undefined, number>;
   next_attempt_at: ColumnType<Date, Date | undefined, Date>;
@@ -101,6 +109,24 @@ export interface RequestKeysTable {
   created_at: CreatedAt;
 }
 
+/** One installation of the Slack app: a workspace's, or an enterprise's for an org-wide install. */
+export interface SlackInstallationsTable {
+  id: Generated<number>;
+  /** Null for an org-wide install. */
+  team_id: string | null;
+  enterprise_id: string | null;
+  is_enterprise_install: boolean;
+  /** Encrypted: IV, tag and ciphertext (src/bot/slack/token-cipher.ts). */
+  bot_token: Uint8Array;
+  bot_id: string;
+  bot_user_id: string;
+  /** Comma-separated. */
+  bot_scopes: string;
+  installer_user_id: string | null;
+  installed_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -112,6 +138,7 @@ export interface Database {
   domains: DomainsTable;
   audit_events: AuditEventsTable;
   outbox: OutboxTable;
+  slack_installations: SlackInstallationsTable;
   request_keys: RequestKeysTable;
 }
 

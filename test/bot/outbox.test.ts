@@ -1,14 +1,16 @@
+import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
 import { PassThrough, Readable } from "node:stream";
-import { webApi } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { notificationMessage } from "../../src/bot/blocks/notifications.ts";
 import { maxBlocks, maxSectionText } from "../../src/bot/message.ts";
 import { printNotifications, runShell } from "../../src/bot/shell.ts";
-import { outboxClientOptions, startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from "../../src/bot/slack/outbox.ts";
+import { SlackInstallations } from "../../src/bot/slack/installations.ts";
+import { TokenCipher } from "../../src/bot/slack/token-cipher.ts";
+import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from "../../src/bot/slack/outbox.ts";
 import { addDomain } from "../../src/core/domains.ts";
 import { notify, type Notification } from "../../src/core/notifications.ts";
 import { setOrgChannel } from "../../src/core/orgs.ts";
@@ -37,13 +39,14 @@ afterAll(async () => {
   await fake.stop();
 });
 
-function slackClient(apiUrl = fake.apiUrl): webApi.WebClient {
-  return new webApi.WebClient("xoxb-test", { slackApiUrl: apiUrl, logLevel: webApi.LogLevel.ERROR, ...outboxClientOptions });
+/** Single-workspace mode against the fake Slack: every row is posted with one token. */
+function oneWorkspace(): Pick<OutboxWorkerOptions, "botTokenFor" | "slackApiUrl"> {
+  return { botTokenFor: singleWorkspaceToken("xoxb-test"), slackApiUrl: fake.apiUrl };
 }
 
 /** A worker that only delivers when the test asks (its poll is far away), unless `pollMs` says otherwise. */
 function worker(options: Partial<OutboxWorkerOptions> = {}): OutboxWorker {
-  const started = startOutboxWorker({ db: world.platform.db, client: slackClient(), logger, pollMs: 60_000, backoffBaseMs: 50, backoffMaxMs: 400, ...options });
+  const started = startOutboxWorker({ db: world.platform.db, ...oneWorkspace(), logger, pollMs: 60_000, backoffBaseMs: 50, backoffMaxMs: 400, ...options });
   workers.push(started);
   return started;
 }
@@ -64,13 +67,18 @@ function freshChannel(): string {
 async function orgWithChannel(channel: string): Promise<{ owner: TestUser; org: string; orgId: number }> {
   const owner = await buildUser(world.platform);
   const org = await buildOrg(world.platform, owner);
-  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel });
+  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId: "T0TEST" });
   const { id } = await world.platform.db.selectFrom("orgs").select("id").where("slug", "=", org).executeTakeFirstOrThrow();
   return { owner, org, orgId: id };
 }
 
 /** Writes `count` domain-added notifications for `channel` through notify, committed; returns their hostnames. */
 async function queue(channel: string, count = 1): Promise<string[]> {
+  return (await queueBy(channel, count)).hostnames;
+}
+
+/** Like `queue`, and returns who caused the notifications. */
+async function queueBy(channel: string, count = 1): Promise<{ owner: TestUser; hostnames: string[] }> {
   const { owner, org, orgId } = await orgWithChannel(channel);
   const hostnames = Array.from({ length: count }, () => `${unique("n")}.example.com`);
   await world.platform.db.transaction().execute(async (tx) => {
@@ -78,7 +86,19 @@ async function queue(channel: string, count = 1): Promise<string[]> {
       await notify(tx, { org: { id: orgId }, actor: owner, kind: "domain.added", payload: { app: `${org}/www`, env: "production", hostname } });
     }
   });
-  return hostnames;
+  return { owner, hostnames };
+}
+
+/** A private channel: the bot is not in it, and joining it fails with `error`. */
+function refusesTheBot(channel: string, error: string): void {
+  fake.on("chat.postMessage", (call) => (call.args.channel === channel ? { body: { ok: false, error: "not_in_channel" } } : undefined));
+  fake.on("conversations.join", (call) => (call.args.channel === channel ? { body: { ok: false, error } } : undefined));
+}
+
+/** The Slack user id of a test user in the test workspace. */
+async function chatUserId(user: TestUser): Promise<string> {
+  const row = await world.platform.db.selectFrom("user_identities").select("chat_user_id").where("user_id", "=", user.id).where("team_id", "=", "T0TEST").executeTakeFirstOrThrow();
+  return row.chat_user_id;
 }
 
 function postsTo(channel: string): RecordedCall[] {
@@ -110,7 +130,7 @@ describe("the outbox worker", () => {
     const owner = await buildUser(world.platform);
     const org = await buildOrg(world.platform, owner);
     const { ref } = await buildApplication(world.platform, owner, org);
-    await setOrgChannel(world.platform, { actor: owner, org, channelId: channel });
+    await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId: "T0TEST" });
     const hostname = `${unique("added")}.example.com`;
     await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname });
 
@@ -193,7 +213,7 @@ describe("the outbox worker", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    expect(await worker({ client: slackClient(`http://127.0.0.1:${port}/api/`) }).deliverDue()).toBe(0);
+    expect(await worker({ slackApiUrl: `http://127.0.0.1:${port}/api/` }).deliverDue()).toBe(0);
     const [failed] = await rowsFor(channel);
     expect(failed).toMatchObject({ attempts: 1, delivered_at: null, given_up_at: null });
     expect(failed!.last_error).toMatch(/^could not reach Slack/);
@@ -208,7 +228,7 @@ describe("the outbox worker", () => {
     const channel = freshChannel();
     await queue(channel);
     // The "killed" bot wrote the row and never ran a worker; a new process starts with its own client and database handle.
-    const restarted = startOutboxWorker({ db: await secondHandle(), client: slackClient(), logger, pollMs: 20 });
+    const restarted = startOutboxWorker({ db: await secondHandle(), ...oneWorkspace(), logger, pollMs: 20 });
     workers.push(restarted);
 
     await fake.waitFor(() => postsTo(channel).length === 1, 5000);
@@ -291,20 +311,54 @@ describe("the outbox worker", () => {
     expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 1, last_error: null });
   });
 
-  it("gives up on a private channel it cannot join, saying to invite the bot", async () => {
+  it("gives up on a private channel it cannot join, and tells the person whose change it was, once", async () => {
     const channel = freshChannel();
-    await queue(channel);
-    fake.on("chat.postMessage", (call) => (call.args.channel === channel ? { body: { ok: false, error: "not_in_channel" } } : undefined));
-    fake.on("conversations.join", (call) => (call.args.channel === channel ? { body: { ok: false, error: "method_not_supported_for_channel_type" } } : undefined));
+    const { owner } = await queueBy(channel, 3);
+    const ownerInSlack = await chatUserId(owner);
+    refusesTheBot(channel, "method_not_supported_for_channel_type");
     const delivering = worker();
 
-    expect(await delivering.deliverDue()).toBe(0);
+    // Three notifications fail together: their author gets one message about it.
+    expect(await delivering.deliverDue()).toBe(1);
     expect(await delivering.deliverDue()).toBe(0);
 
+    expect(postsTo(channel)).toHaveLength(3);
+    const rows = await rowsFor(channel);
+    expect(rows.every((row) => row.given_up_at instanceof Date)).toBe(true);
+    expect(rows[0]!.last_error).toMatch(/cannot join it \(method_not_supported_for_channel_type\): invite it/);
+    const told = postsTo(ownerInSlack);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.token).toBe("xoxb-test");
+    expect(String(told[0]!.args.text)).toContain(`<#${channel}>`);
+    expect(String(told[0]!.args.text)).toContain("/invite @edgebot");
+    expect(String(told[0]!.args.text)).toContain("set the channel again");
+  });
+
+  it("tells the person once even when Slack fails the message to them at first", async () => {
+    const channel = freshChannel();
+    const { owner } = await queueBy(channel);
+    const ownerInSlack = await chatUserId(owner);
+    refusesTheBot(channel, "channel_not_found");
+    let failedOnce = false;
+    fake.on("chat.postMessage", (call) => {
+      if (call.args.channel !== ownerInSlack || failedOnce) return undefined;
+      failedOnce = true;
+      return { status: 500, body: { ok: false } };
+    });
+    const delivering = worker({ backoffBaseMs: 1, backoffMaxMs: 1 });
+
+    await waitUntil(async () => (await delivering.deliverDue()) === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await delivering.deliverDue()).toBe(0);
+
+    // The message to them is an outbox row of its own: retried after the 500, posted once, and the
+    // channel's notification (given up at once) never asked for a second one.
     expect(postsTo(channel)).toHaveLength(1);
-    const [row] = await rowsFor(channel);
-    expect(row!.given_up_at).toBeInstanceOf(Date);
-    expect(row!.last_error).toMatch(/cannot join it \(method_not_supported_for_channel_type\): invite it/);
+    expect(postsTo(ownerInSlack)).toHaveLength(2);
+    const toOwner = await rowsFor(ownerInSlack);
+    expect(toOwner).toHaveLength(1);
+    expect(toOwner[0]).toMatchObject({ kind: "channel.unreachable", attempts: 2, last_error: null });
+    expect((await rowsFor(channel))[0]!.last_error).toMatch(/cannot join it \(channel_not_found\)/);
   });
 
   it("gives up on a channel that does not exist instead of retrying forever", async () => {
@@ -324,11 +378,87 @@ describe("the outbox worker", () => {
   });
 });
 
+describe("the outbox worker in several workspaces", () => {
+  const installations = () => new SlackInstallations(world.platform.db, new TokenCipher(randomBytes(32)));
+
+  /** Installs edgebot in a workspace, as the OAuth flow stores it. */
+  async function install(store: SlackInstallations, teamId: string, botToken: string): Promise<void> {
+    await store.storeInstallation({
+      team: { id: teamId },
+      enterprise: undefined,
+      user: { id: "UINSTALLER", token: undefined, scopes: undefined },
+      bot: { token: botToken, id: `B${teamId}`, userId: `U${teamId}BOT`, scopes: ["chat:write"] },
+      isEnterpriseInstall: false,
+    });
+  }
+
+  /** An org whose channel was set in workspace `teamId`, with one notification waiting for it. */
+  async function queueIn(teamId: string, channel: string): Promise<void> {
+    const owner = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId });
+    const { id } = await world.platform.db.selectFrom("orgs").select("id").where("slug", "=", org).executeTakeFirstOrThrow();
+    await world.platform.db.transaction().execute((tx) =>
+      notify(tx, { org: { id }, actor: owner, kind: "domain.added", payload: { app: `${org}/www`, env: "production", hostname: `${unique("w")}.example.com` } }),
+    );
+  }
+
+  it("posts each notification with the bot token of the workspace its channel was set in", async () => {
+    const store = installations();
+    const [alpha, beta] = [unique("TALPHA").toUpperCase(), unique("TBETA").toUpperCase()];
+    await install(store, alpha, "xoxb-alpha-token");
+    await install(store, beta, "xoxb-beta-token");
+    const [alphaChannel, betaChannel] = [freshChannel(), freshChannel()];
+    await queueIn(alpha, alphaChannel);
+    await queueIn(beta, betaChannel);
+
+    expect(await worker({ botTokenFor: (teamId) => store.botTokenFor(teamId) }).deliverDue()).toBe(2);
+
+    expect(postsTo(alphaChannel).map((call) => call.token)).toEqual(["xoxb-alpha-token"]);
+    expect(postsTo(betaChannel).map((call) => call.token)).toEqual(["xoxb-beta-token"]);
+  });
+
+  it("gives up on a notification whose workspace has no installation, saying so", async () => {
+    const store = installations();
+    const nowhere = unique("TGONE").toUpperCase();
+    const channel = freshChannel();
+    await queueIn(nowhere, channel);
+
+    expect(await worker({ botTokenFor: (teamId) => store.botTokenFor(teamId) }).deliverDue()).toBe(0);
+
+    expect(postsTo(channel)).toEqual([]);
+    const [row] = await rowsFor(channel);
+    expect(row).toMatchObject({ attempts: 1, delivered_at: null });
+    expect(row!.given_up_at).toBeInstanceOf(Date);
+    expect(row!.last_error).toBe(`edgebot is not installed in workspace ${nowhere} (or was uninstalled): install it again, then set the channel again`);
+  });
+
+  it("retries a notification whose workspace's token cannot be read, then gives up saying why", async () => {
+    const teamId = unique("TKEY").toUpperCase();
+    await install(installations(), teamId, "xoxb-under-the-old-key");
+    const channel = freshChannel();
+    await queueIn(teamId, channel);
+    // Another key than the one the token was stored under, as after SLACK_TOKEN_KEY changed.
+    const otherKey = installations();
+    const delivering = worker({ botTokenFor: (team) => otherKey.botTokenFor(team), maxAttempts: 2, backoffBaseMs: 1, backoffMaxMs: 1 });
+
+    await waitUntil(async () => {
+      await delivering.deliverDue();
+      return (await rowsFor(channel))[0]!.given_up_at !== null;
+    });
+
+    expect(postsTo(channel)).toEqual([]);
+    expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 2, delivered_at: null });
+    expect((await rowsFor(channel))[0]!.last_error).toMatch(/^gave up after 2 attempts: could not read the workspace's bot token: /);
+  });
+});
+
 describe("notification messages", () => {
   it("stay within Block Kit's limits for an environment deleted with 500 domains", () => {
     const notification = {
       id: 1,
       channelId: "C1",
+      teamId: "T0TEST",
       attempts: 0,
       kind: "env.deleted",
       payload: { app: "acme/www", env: "staging", domains: Array.from({ length: 500 }, (_, i) => `host-${i}-${"x".repeat(50)}.example.com`), actor: null },

@@ -106,8 +106,8 @@ describe("a change to something deleted at the same moment", () => {
       deleteOrg(world.platform, { actor: owner, org, confirm: org }),
       renameOrg(world.platform, { actor: owner, org, name: "Too Late" }),
       setBillingContact(world.platform, { actor: owner, org, email: "late@example.com" }),
-      setOrgChannel(world.platform, { actor: owner, org, channelId: "C0LATE123" }),
-      setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: "C0LATE123" }),
+      setOrgChannel(world.platform, { actor: owner, org, channelId: "C0LATE123", teamId: "T0TEST" }),
+      setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: "C0LATE123", teamId: "T0TEST" }),
     ]);
     expect(results[0]!.status).toBe("fulfilled");
     const trail = await world.platform.db.selectFrom("audit_events").select("action").where("org_slug", "=", org).orderBy("id").execute();

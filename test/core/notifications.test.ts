@@ -26,7 +26,7 @@ async function outboxOf(org: string) {
 async function orgWithChannel(channel = `C${unique("ORG").toUpperCase()}`): Promise<{ owner: TestUser; org: string; channel: string }> {
   const owner = await buildUser(world.platform);
   const org = await buildOrg(world.platform, owner);
-  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel });
+  await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId: "T0TEST" });
   return { owner, org, channel };
 }
 
@@ -59,7 +59,7 @@ describe("notifications are written with the change that causes them", () => {
     const { owner, org } = await orgWithChannel();
     const { ref } = await buildApplication(world.platform, owner, org);
     const appChannel = `C${unique("APP").toUpperCase()}`;
-    await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: appChannel });
+    await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: appChannel, teamId: "T0TEST" });
     const hostname = `${unique("extra")}.example.com`;
     await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname });
 
@@ -69,6 +69,21 @@ describe("notifications are written with the change that causes them", () => {
       ["domain.added", appChannel],
     ]);
     expect(rows[0]!.channel_id).not.toBe(appChannel);
+  });
+
+  it("a message goes with the workspace its channel was set in, and names who caused it", async () => {
+    const owner = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    await setOrgChannel(world.platform, { actor: owner, org, channelId: `C${unique("ORG").toUpperCase()}`, teamId: "TORGSPACE" });
+    const { ref } = await buildApplication(world.platform, owner, org);
+    await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: `C${unique("APP").toUpperCase()}`, teamId: "TAPPSPACE" });
+    await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname: `${unique("ws")}.example.com` });
+
+    const rows = await world.platform.db.selectFrom("outbox").select(["kind", "team_id", "actor_id"]).where("org_id", "=", await orgId(org)).orderBy("id").execute();
+    expect(rows).toEqual([
+      { kind: "app.created", team_id: "TORGSPACE", actor_id: owner.id },
+      { kind: "domain.added", team_id: "TAPPSPACE", actor_id: owner.id },
+    ]);
   });
 
   it("each change the issue lists writes its own kind, with the names a reader needs", async () => {

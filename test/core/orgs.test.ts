@@ -60,7 +60,7 @@ describe("org rename, billing and channel", () => {
     const org = await buildOrg(world.platform, ana);
     await addMember(world.platform, org, admin, "admin");
     expect(await setBillingContact(world.platform, { actor: ana, org, email: "Invoices@Example.com" })).toEqual({ slug: org, billingEmail: "invoices@example.com" });
-    expect(await setOrgChannel(world.platform, { actor: admin, org, channelId: "C0ALERTS1" })).toEqual({ slug: org, channelId: "C0ALERTS1" });
+    expect(await setOrgChannel(world.platform, { actor: admin, org, channelId: "C0ALERTS1", teamId: "T0TEST" })).toEqual({ slug: org, channelId: "C0ALERTS1" });
     expect(await showOrg(world.platform, { actor: admin, org })).toMatchObject({ billingEmail: "invoices@example.com", channelId: "C0ALERTS1" });
     const audit = await listAuditEvents(world.platform, { actor: ana, org, limit: 2 });
     expect(audit.events.map((event) => event.action)).toEqual(["org.channel", "org.billing"]);
@@ -72,7 +72,7 @@ describe("org rename, billing and channel", () => {
     const org = await buildOrg(world.platform, ana);
     const before = await snapshot(world.platform);
     for (const channelId of ["#general", "general", "c0123", "U0123ABCD"]) {
-      const error = await failure(setOrgChannel(world.platform, { actor: ana, org, channelId }));
+      const error = await failure(setOrgChannel(world.platform, { actor: ana, org, channelId, teamId: "T0TEST" }));
       expect(error).toBeInstanceOf(Invalid);
       expect(error.message).toBe("name a channel with #, like #client-alerts");
     }

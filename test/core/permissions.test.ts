@@ -93,8 +93,8 @@ const actions: Array<{ action: string; allowed: Role[]; writes: boolean; run: (s
   { action: "domain add", allowed: ["owner", "admin", "developer"], writes: true, run: (s, t) => addDomain(world.platform, { actor: s.actor, app: t.app, env: "staging", hostname: `${unique("add")}.example.com` }) },
   { action: "domain remove", allowed: ["owner", "admin", "developer"], writes: true, run: (s, t) => removeDomain(world.platform, { actor: s.actor, app: t.app, env: "staging", hostname: s.stagingHostname }) },
 
-  { action: "org channel", allowed: ["owner", "admin"], writes: true, run: (s, t) => setOrgChannel(world.platform, { actor: s.actor, org: t.org, channelId: "C0123ABCD" }) },
-  { action: "app channel", allowed: ["owner", "admin"], writes: true, run: (s, t) => setApplicationChannel(world.platform, { actor: s.actor, app: t.app, channelId: "C0123ABCD" }) },
+  { action: "org channel", allowed: ["owner", "admin"], writes: true, run: (s, t) => setOrgChannel(world.platform, { actor: s.actor, org: t.org, channelId: "C0123ABCD", teamId: "T0TEST" }) },
+  { action: "app channel", allowed: ["owner", "admin"], writes: true, run: (s, t) => setApplicationChannel(world.platform, { actor: s.actor, app: t.app, channelId: "C0123ABCD", teamId: "T0TEST" }) },
   { action: "member role", allowed: ["owner", "admin"], writes: true, run: (s, t) => changeRole(world.platform, { actor: s.actor, org: t.org, member: byEmail(s.bystander), role: "viewer" }) },
   { action: "member remove", allowed: ["owner", "admin"], writes: true, run: (s, t) => removeMember(world.platform, { actor: s.actor, org: t.org, member: byEmail(s.bystander) }) },
   { action: "audit", allowed: ["owner", "admin"], writes: false, run: (s, t) => listAuditEvents(world.platform, { actor: s.actor, org: t.org }) },

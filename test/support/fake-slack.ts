@@ -20,6 +20,18 @@ export interface FakeReply {
 
 type Responder = (call: RecordedCall) => FakeReply | undefined;
 
+/** A workspace that installs the app through OAuth: `oauth.v2.access` with `code` grants `botToken`. */
+export interface FakeWorkspace {
+  teamId: string;
+  /** The code Slack hands the installer's browser on its way back to the redirect URL. */
+  code: string;
+  botToken: string;
+  botUserId: string;
+  botId: string;
+  /** Who clicked Allow. */
+  installerUserId: string;
+}
+
 /**
  * A fake Slack Web API on loopback: records every call and answers `{ ok: true }`, or what a
  * test scripted for that method. Point the bot at it with SLACK_API_URL = `apiUrl`.
@@ -35,6 +47,7 @@ export class FakeSlack {
   private port = 0;
   private waiters: Array<() => void> = [];
   private readonly delays = new Map<string, number>();
+  private readonly workspaces: FakeWorkspace[] = [];
 
   /** Base URL for the Web API, with the trailing slash the Slack client expects. */
   get apiUrl(): string {
@@ -89,6 +102,11 @@ export class FakeSlack {
     });
   }
 
+  /** A workspace whose installation `oauth.v2.access` grants, and whose bot token `auth.test` describes. */
+  addWorkspace(workspace: FakeWorkspace): void {
+    this.workspaces.push(workspace);
+  }
+
   /** Answers the next call of `method` with `reply` (once per call to this, in order). */
   replyOnce(method: string, reply: FakeReply): void {
     let used = false;
@@ -140,7 +158,29 @@ export class FakeSlack {
       const user = this.users.get(String(call.args.user));
       return { body: user ? { ok: true, user } : { ok: false, error: "user_not_found" } };
     }
-    if (call.method === "auth.test") return { body: { ok: true, team_id: "T0TEST", user_id: "UBOT", bot_id: "BBOT" } };
+    if (call.method === "oauth.v2.access") {
+      const workspace = this.workspaces.find((candidate) => candidate.code === call.args.code);
+      if (!workspace) return { body: { ok: false, error: "invalid_code" } };
+      return {
+        body: {
+          ok: true,
+          app_id: "A0EDGEBOT",
+          authed_user: { id: workspace.installerUserId },
+          scope: "commands,chat:write,channels:join,im:write,users:read,users:read.email",
+          token_type: "bot",
+          access_token: workspace.botToken,
+          bot_user_id: workspace.botUserId,
+          team: { id: workspace.teamId, name: `Workspace ${workspace.teamId}` },
+          enterprise: null,
+          is_enterprise_install: false,
+        },
+      };
+    }
+    if (call.method === "auth.test") {
+      const workspace = this.workspaces.find((candidate) => candidate.botToken === call.token);
+      if (workspace) return { body: { ok: true, team_id: workspace.teamId, user_id: workspace.botUserId, bot_id: workspace.botId } };
+      return { body: { ok: true, team_id: "T0TEST", user_id: "UBOT", bot_id: "BBOT" } };
+    }
     if (call.method === "chat.postMessage" || call.method === "chat.postEphemeral") {
       return { body: { ok: true, channel: call.args.channel, ts: `${Math.floor(call.at / 1000)}.${String(this.calls.length).padStart(6, "0")}` } };
     }

@@ -10,6 +10,13 @@ import { unique, useWorld, type TestUser, type World } from "./world.ts";
 export const testSigningSecret = "test-signing-secret-0123456789abcdef";
 export const testBotToken = "xoxb-test-bot-token";
 export const testTeam = "T0TEST";
+/** Multi-workspace mode's app credentials and token key. */
+export const testOAuth = {
+  clientId: "1111.2222",
+  clientSecret: "test-client-secret-0123456789abcdef",
+  stateSecret: "test-state-secret-0123456789abcdef",
+  tokenKey: Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex"),
+};
 
 /** The real Bolt App on loopback, talking to a fake Slack, over a fresh test database. */
 export interface SlackTestBed {
@@ -20,14 +27,20 @@ export interface SlackTestBed {
   url: string;
 }
 
+export interface SlackAppMode {
+  /** Multi-workspace OAuth (SLACK_CLIENT_* and SLACK_TOKEN_KEY) instead of one workspace's bot token. */
+  multiWorkspace?: boolean;
+}
+
 /** Boots the real Bolt App on 127.0.0.1, on a free port, against `fake` and `platform`. */
-export async function startSlackApp(platform: Platform, fake: FakeSlack): Promise<{ slack: SlackApp; url: string }> {
+export async function startSlackApp(platform: Platform, fake: FakeSlack, mode: SlackAppMode = {}): Promise<{ slack: SlackApp; url: string }> {
+  const oneWorkspace = { botToken: testBotToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined };
   const slack = createSlackApp({
     platform,
     config: {
       port: 0,
       slashCommand: "/edge",
-      slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, apiUrl: fake.apiUrl },
+      slack: { signingSecret: testSigningSecret, appToken: undefined, apiUrl: fake.apiUrl, ...(mode.multiWorkspace ? { botToken: undefined, ...testOAuth } : oneWorkspace) },
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     clientRetries: 0,
@@ -37,12 +50,12 @@ export async function startSlackApp(platform: Platform, fake: FakeSlack): Promis
 }
 
 /** A test file's Slack test bed: database, fake Slack and Bolt App, stopped after the file. */
-export function useSlackApp(): SlackTestBed {
+export function useSlackApp(mode: SlackAppMode = {}): SlackTestBed {
   const world = useWorld();
   const bed = { world, fake: new FakeSlack() } as SlackTestBed;
   beforeAll(async () => {
     await bed.fake.start();
-    Object.assign(bed, await startSlackApp(world.platform, bed.fake));
+    Object.assign(bed, await startSlackApp(world.platform, bed.fake, mode));
   });
   afterAll(async () => {
     await bed.slack?.stop();
@@ -98,8 +111,8 @@ export function slashCommandBody(fake: FakeSlack, input: { text: string; userId:
   return { body, responseId };
 }
 
-/** An `app_home_opened` event as the Events API posts it: JSON, for the Home tab of `userId`. */
-export function appHomeOpenedBody(input: { userId: string; teamId?: string; tab?: "home" | "messages" }): string {
+/** An event as the Events API posts it: JSON, an `event_callback` from `teamId`. */
+export function eventBody(input: { teamId?: string; event: Record<string, unknown> }): string {
   const teamId = input.teamId ?? testTeam;
   return JSON.stringify({
     token: "deprecated-verification-token",
@@ -108,7 +121,7 @@ export function appHomeOpenedBody(input: { userId: string; teamId?: string; tab?
     type: "event_callback",
     event_id: `Ev${randomBytes(6).toString("hex").toUpperCase()}`,
     event_time: Math.floor(Date.now() / 1000),
-    event: { type: "app_home_opened", user: input.userId, channel: "D0HOME", tab: input.tab ?? "home", event_ts: `${Date.now() / 1000}` },
+    event: { event_ts: `${Date.now() / 1000}`, ...input.event },
     authorizations: [{ team_id: teamId, user_id: "UBOT", is_bot: true, is_enterprise_install: false }],
   });
 }
@@ -212,4 +225,9 @@ export function blockSuggestionPayload(input: { userId: string; actionId: string
     value: input.value,
     container: { type: "view", view_id: "VFORM" },
   };
+}
+
+/** An `app_home_opened` event as the Events API posts it: JSON, for the Home tab of `userId`. */
+export function appHomeOpenedBody(input: { userId: string; teamId?: string; tab?: "home" | "messages" }): string {
+  return eventBody({ teamId: input.teamId, event: { type: "app_home_opened", user: input.userId, channel: "D0HOME", tab: input.tab ?? "home" } });
 }

@@ -38,6 +38,15 @@ export function notificationMessage(notification: Notification): Message {
       const { org, member, role } = notification.payload;
       return announce(`:bust_in_silhouette: ${person(member)} (${role}) was removed from *${org}*.`, by);
     }
+    case "channel.unreachable": {
+      const { channel } = notification.payload;
+      return new MessageBuilder()
+        .section(
+          `:warning: Your change was not announced in <#${channel}>: edgebot is not in that channel and cannot join it (it is private, or gone). ` +
+            `Invite it there with \`/invite @edgebot\`, then set the channel again (\`org channel\` or \`app channel\`).`,
+        )
+        .build();
+    }
     default: {
       // A kind written by a newer edgebot than the one delivering: say something rather than nothing.
       const unknown = notification as { kind: string };

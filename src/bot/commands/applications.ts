@@ -57,8 +57,8 @@ export const applicationCommands: Command[] = [
     usage: "app channel <app> <#channel>",
     summary: "Post one application's notifications to a channel (owners, admins)",
     syntax: { positionals: [{ name: "app" }, { name: "channel" }] },
-    async run({ platform, actor }, args) {
-      const app = await setApplicationChannel(platform, { actor, app: args.text("app"), channelId: channelArgument(args, "channel") });
+    async run({ platform, actor, teamId }, args) {
+      const app = await setApplicationChannel(platform, { actor, app: args.text("app"), channelId: channelArgument(args, "channel"), teamId });
       return say(`:white_check_mark: Notifications for *${app.ref}* go to <#${app.channelId}>.`);
     },
   },

@@ -61,8 +61,8 @@ export const orgCommands: Command[] = [
     usage: "org channel <org> <#channel>",
     summary: "Post the org's notifications to a channel (owners, admins)",
     syntax: { positionals: [{ name: "org" }, { name: "channel" }] },
-    async run({ platform, actor }, args) {
-      const org = await setOrgChannel(platform, { actor, org: args.text("org"), channelId: channelArgument(args, "channel") });
+    async run({ platform, actor, teamId }, args) {
+      const org = await setOrgChannel(platform, { actor, org: args.text("org"), channelId: channelArgument(args, "channel"), teamId });
       return say(`:white_check_mark: Notifications for *${org.slug}* go to <#${org.channelId}>.`);
     },
   },

@@ -3,18 +3,29 @@ import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
 import { sql } from "kysely";
 import type { Logger } from "pino";
-import type { Config } from "../../config.ts";
+import { slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import { SlackIdentities } from "./identities.ts";
+import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { TokenCipher } from "./token-cipher.ts";
 
 /** Where Slack sends slash commands, interactions and events. */
 export const slackEventsPath = "/slack/events";
+/** Multi-workspace mode: where an admin starts installing edgebot in their workspace. */
+export const slackInstallPath = "/slack/install";
+/** Multi-workspace mode: where Slack sends the admin back with the code to exchange (the app's Redirect URL). */
+export const slackOAuthRedirectPath = "/slack/oauth_redirect";
+
+/** The bot scopes an install asks for: the same as manifest.yml's (a test holds them together). */
+export const botScopes = ["commands", "chat:write", "channels:join", "im:write", "users:read", "users:read.email"];
 
 /** The running Slack surface. */
 export interface SlackApp {
   app: App;
-  mode: "http" | "socket";
+  mode: "http" | "socket" | "oauth";
+  /** Multi-workspace mode: the installations, whose bot tokens the outbox posts with. */
+  installations: SlackInstallations | undefined;
   /** Starts listening; resolves with the port the HTTP server took. */
   start(listen?: { port?: number; host?: string }): Promise<{ port: number }>;
   stop(): Promise<void>;
@@ -29,14 +40,18 @@ export interface SlackAppOptions {
 }
 
 /**
- * The Bolt App for one workspace: HTTP mode with the signing secret and bot token, Socket Mode
- * when an app token is also set. `GET /healthz` answers on the HTTP server in both.
+ * The Bolt App. One workspace: HTTP mode with the signing secret and bot token, Socket Mode
+ * when an app token is also set. Many workspaces ("oauth"): HTTP mode where each workspace
+ * installs edgebot through `/slack/install` and each request is answered with its own
+ * workspace's bot token, from the installations kept in Postgres. `GET /healthz` answers on
+ * the HTTP server in every mode.
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { platform, config, logger } = options;
-  const { signingSecret, botToken, appToken, apiUrl } = config.slack;
-  if (!signingSecret || !botToken) throw new Error("the Slack app needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN");
-  const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken]);
+  const { signingSecret, botToken, appToken, clientId, clientSecret, stateSecret, tokenKey, apiUrl } = config.slack;
+  const mode = slackMode(config.slack);
+  if (mode === "shell" || !signingSecret) throw new Error("the Slack app needs SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN, or with SLACK_CLIENT_ID");
+  const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken, clientSecret, stateSecret]);
   const clientOptions = {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     // The client's own default retries for about 30 minutes; a person waits on these calls.
@@ -47,22 +62,49 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   let receiver: HTTPReceiver | undefined;
   let socketReceiver: SocketModeReceiver | undefined;
   let healthServer: Server | undefined;
+  let installations: SlackInstallations | undefined;
   let app: App;
-  if (appToken) {
+  if (mode === "oauth") {
+    if (!clientId || !clientSecret || !stateSecret || !tokenKey) throw new Error("multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_TOKEN_KEY");
+    installations = new SlackInstallations(platform.db, new TokenCipher(tokenKey));
+    receiver = new HTTPReceiver({
+      signingSecret,
+      endpoints: slackEventsPath,
+      port: config.port,
+      customRoutes: [healthz],
+      logger: boltLogger,
+      clientId,
+      clientSecret,
+      stateSecret,
+      installationStore: installations,
+      scopes: botScopes,
+      installerOptions: {
+        installPath: slackInstallPath,
+        redirectUriPath: slackOAuthRedirectPath,
+        // Straight to Slack's consent page: edgebot has no landing page of its own.
+        directInstall: true,
+        // The code exchange (oauth.v2.access) and its auth.test go to SLACK_API_URL like every other call.
+        clientOptions,
+      },
+    });
+    // No token: Bolt authorizes each request from the installation store.
+    app = new App({ receiver, clientOptions, logger: boltLogger });
+  } else if (mode === "socket") {
     // Socket Mode: Slack delivers over a WebSocket. Its client opens it with apps.connections.open, made with the
     // options in installerOptions (SLACK_API_URL, short retries). /healthz gets a server of its own (see start()).
-    socketReceiver = new SocketModeReceiver({ appToken, logger: boltLogger, installerOptions: { clientOptions } });
+    socketReceiver = new SocketModeReceiver({ appToken: appToken!, logger: boltLogger, installerOptions: { clientOptions } });
     app = new App({ token: botToken, receiver: socketReceiver, clientOptions, logger: boltLogger });
   } else {
     receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: [healthz], logger: boltLogger });
     app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
   }
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
-  registerListeners(app, { platform, slashCommand: config.slashCommand, identities: new SlackIdentities(platform), logger });
+  registerListeners(app, { platform, slashCommand: config.slashCommand, identities: new SlackIdentities(platform), installations, logger });
 
   return {
     app,
-    mode: receiver ? "http" : "socket",
+    mode,
+    installations,
     async start(listen = {}) {
       const port = listen.port ?? config.port;
       if (!receiver) {
@@ -147,13 +189,14 @@ function reply(response: ServerResponse, status: number, body: Record<string, un
 
 const pinoLevels: Record<LogLevel, string> = { [LogLevel.DEBUG]: "debug", [LogLevel.INFO]: "info", [LogLevel.WARN]: "warn", [LogLevel.ERROR]: "error" };
 
-/** Bolt's logger interface on pino; Bolt logs strings, so the secrets are cut out of them here. */
+/** Bolt's logger interface on pino; Bolt logs strings, so the secrets and tokens are cut out of them here. */
 function asBoltLogger(logger: Logger, secrets: Array<string | undefined>): BoltLogger {
   const known = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 8);
   const scrub = (parts: unknown[]) => {
     let text = parts.map((part) => (part instanceof Error ? part.message : typeof part === "string" ? part : JSON.stringify(part))).join(" ");
     for (const secret of known) text = text.split(secret).join("[redacted]");
-    return text;
+    // Each workspace's bot token is not known here in advance: anything shaped like a Slack token goes too.
+    return text.replace(/\bxox[a-z]-[A-Za-z0-9-]+/g, "[redacted]");
   };
   return {
     debug: (...parts: unknown[]) => logger.debug(scrub(parts)),

@@ -1,4 +1,4 @@
-import type { webApi } from "@slack/bolt";
+import { webApi } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { deliverDueNotifications, type DeliveryOutcome, type Notification } from "../../core/notifications.ts";
@@ -7,14 +7,20 @@ import { notificationMessage } from "../blocks/notifications.ts";
 
 type WebClient = webApi.WebClient;
 
+/**
+ * The bot token that posts in a workspace (`teamId`, null for a channel set before workspaces
+ * were recorded); undefined when edgebot is not installed there.
+ */
+export type BotTokenLookup = (teamId: string | null) => Promise<string | undefined>;
+
+/** One workspace: its one bot token posts every notification. */
+export const singleWorkspaceToken = (botToken: string): BotTokenLookup => async () => botToken;
+
 export interface OutboxWorkerOptions {
   db: Kysely<Database>;
-  /**
-   * The client that posts. Build it with `retryConfig: { retries: 0 }` and
-   * `rejectRateLimitedCalls: true` (see `outboxClientOptions`): the worker owns retries, and
-   * a client retrying on its own would outlast the delivery lease.
-   */
-  client: WebClient;
+  botTokenFor: BotTokenLookup;
+  /** The Web API's base URL (SLACK_API_URL); Slack's own when unset. */
+  slackApiUrl?: string;
   logger: Logger;
   /** How often to look for due messages (default 1 s). */
   pollMs?: number;
@@ -36,10 +42,14 @@ export interface OutboxWorker {
 }
 
 /**
- * WebClient options for the outbox: no retries or rate-limit waits inside the client, and a
- * timeout well inside the delivery lease, so a hung request cannot outlive its claim.
+ * WebClient options for the outbox: no retries or rate-limit waits inside the client (the
+ * worker owns retries, and a client retrying on its own would outlast the delivery lease), and
+ * a timeout well inside the lease, so a hung request cannot outlive its claim.
  */
-export const outboxClientOptions = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 } as const;
+const outboxClientOptions = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 } as const;
+
+// Clients kept at most, one per bot token; past that the cache starts again (tokens of uninstalled workspaces go).
+const maxClients = 1000;
 
 // Slack answers these when it is struggling, not when the message is wrong: try again later.
 const transientSlackErrors = new Set(["internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"]);
@@ -57,7 +67,17 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const backoffBaseMs = options.backoffBaseMs ?? 2000;
   const backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
   const maxAttempts = options.maxAttempts ?? 8;
-  const { client, logger } = options;
+  const { logger } = options;
+  const clients = new Map<string, WebClient>();
+  const clientFor = (token: string): WebClient => {
+    let client = clients.get(token);
+    if (!client) {
+      if (clients.size >= maxClients) clients.clear();
+      client = new webApi.WebClient(token, { ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), logLevel: webApi.LogLevel.ERROR, ...outboxClientOptions });
+      clients.set(token, client);
+    }
+    return client;
+  };
   // Set by a 429: nothing is posted before then, by this worker, to any channel.
   let pausedUntil = 0;
   let stopped = false;
@@ -69,7 +89,19 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return { delivered: false, error, retryAt: new Date(Date.now() + delay) };
   };
 
-  const post = async (notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
+  const deliver = async (notification: Notification): Promise<DeliveryOutcome> => {
+    let token: string | undefined;
+    try {
+      token = await options.botTokenFor(notification.teamId);
+    } catch (error) {
+      // The installation could not be read (database, or a token the key does not open): not the message's fault.
+      return retryLater(notification, `could not read the workspace's bot token: ${(error as Error).message}`);
+    }
+    if (token === undefined) return { delivered: false, error: notInstalled(notification) };
+    return post(clientFor(token), notification, false);
+  };
+
+  const post = async (client: WebClient, notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
     const message = notificationMessage(notification);
     try {
       const result = await client.chat.postMessage({ channel: notification.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
@@ -90,7 +122,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
           return retryLater(notification, `could not reach Slack: ${failure.message ?? "network error"}`);
         case "slack_webapi_platform_error": {
           const code = failure.data?.error ?? "unknown_error";
-          if (code === "not_in_channel" && !joined) return joinThenPost(notification);
+          if (code === "not_in_channel" && !joined) return joinThenPost(client, notification);
           if (transientSlackErrors.has(code)) return retryLater(notification, `Slack answered ${code}`);
           return { delivered: false, error: undeliverable(notification.channelId, code) };
         }
@@ -100,8 +132,9 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
   };
 
-  // Public channels can be joined; a private one answers an error and someone must invite the bot.
-  const joinThenPost = async (notification: Notification): Promise<DeliveryOutcome> => {
+  // Public channels can be joined; a private one answers an error and someone must invite the bot:
+  // the person whose change it was is told so, since nobody reads last_error.
+  const joinThenPost = async (client: WebClient, notification: Notification): Promise<DeliveryOutcome> => {
     try {
       await client.conversations.join({ channel: notification.channelId });
     } catch (error) {
@@ -110,14 +143,15 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       return {
         delivered: false,
         error: `the bot is not in channel ${notification.channelId} and cannot join it (${code}): invite it to the channel, then set the channel again`,
+        tellActor: notification.kind !== "channel.unreachable",
       };
     }
-    return post(notification, true);
+    return post(client, notification, true);
   };
 
   const deliverDue = async (): Promise<number> => {
     if (Date.now() < pausedUntil) return 0;
-    return deliverDueNotifications(options.db, (notification) => post(notification, false), {
+    return deliverDueNotifications(options.db, deliver, {
       maxAttempts,
       limit: options.batchSize ?? 100,
       shouldStop: () => stopped || Date.now() < pausedUntil,
@@ -142,6 +176,11 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       await pass;
     },
   };
+}
+
+function notInstalled(notification: Notification): string {
+  if (notification.teamId === null) return `channel ${notification.channelId} was set before edgebot recorded workspaces: set the channel again`;
+  return `edgebot is not installed in workspace ${notification.teamId} (or was uninstalled): install it again, then set the channel again`;
 }
 
 function undeliverable(channelId: string, code: string): string {

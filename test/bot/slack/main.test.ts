@@ -119,10 +119,28 @@ describe("npm start with Slack variables", () => {
     expect(run.stderr()).toBe("edgebot: SLACK_SIGNING_SECRET: is not set (Slack HTTP mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN together)\n");
   });
 
-  it("says multi-workspace mode is not built yet", async () => {
+  it("serves multi-workspace Slack: /slack/install sends the admin to Slack, /healthz answers, and no secret is logged", async () => {
+    const secrets = { SLACK_CLIENT_SECRET: "client-secret-value-0123", SLACK_STATE_SECRET: "state-secret-value-0123", SLACK_TOKEN_KEY: "ab".repeat(32) };
+    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "1111.2222", ...secrets });
+    try {
+      const port = await until(() => /"port":(\d+)/.exec(run.stderr())?.[1]);
+      const url = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const install = await fetch(`${url}/slack/install`, { redirect: "manual" });
+      expect(install.status).toBe(302);
+      expect(new URL(install.headers.get("location")!).searchParams.get("client_id")).toBe("1111.2222");
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.stderr()).toContain('"mode":"oauth"');
+    for (const secret of [testSigningSecret, ...Object.values(secrets)]) expect(run.stderr()).not.toContain(secret);
+  });
+
+  it("names the missing part of the multi-workspace set, without repeating the others", async () => {
     const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "client-secret-value", SLACK_STATE_SECRET: "state-secret-value" });
     expect(await run.exited).toBe(2);
-    expect(run.stderr()).toMatch(/^edgebot: multi-workspace Slack \(SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET\) is not built yet; [^\n]*\n$/);
+    expect(run.stderr()).toMatch(/^edgebot: SLACK_TOKEN_KEY: is not set \(multi-workspace Slack needs [^\n]*\)\n$/);
     expect(run.stderr()).not.toContain("client-secret-value");
   });
 });

@@ -5,9 +5,10 @@ import { registerActions } from "./actions/index.ts";
 import { registerOptions } from "./options/index.ts";
 import { registerViews } from "./views/index.ts";
 import type { SlashCommandDependencies } from "./commands/slash-command.ts";
+import type { EventDependencies } from "./events/index.ts";
 
 /** What every listener works with. */
-export type ListenerDependencies = SlashCommandDependencies;
+export type ListenerDependencies = SlashCommandDependencies & EventDependencies;
 
 /** Registers every listener on the App, grouped as Slack names them. */
 export function registerListeners(app: App, dependencies: ListenerDependencies): void {

@@ -1,0 +1,88 @@
+import type { Installation, InstallationQuery, InstallationStore } from "@slack/bolt";
+import { sql, type Kysely } from "kysely";
+import type { Database } from "../../db/schema.ts";
+import type { TokenCipher } from "./token-cipher.ts";
+
+/** No installation answers the query: edgebot is not (or no longer) installed there. */
+export class InstallationNotFound extends Error {
+  override name = "InstallationNotFound";
+}
+
+/**
+ * Bolt's InstallationStore on Postgres: one row per workspace (per enterprise for an org-wide
+ * install), with the bot token encrypted by `cipher`. A reinstall replaces the row.
+ */
+export class SlackInstallations implements InstallationStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cipher: TokenCipher,
+  ) {}
+
+  async storeInstallation(installation: Installation): Promise<void> {
+    const { bot } = installation;
+    // edgebot asks only for bot scopes; an installation without a bot cannot post anything.
+    if (!bot) throw new Error("the installation has no bot token");
+    const isEnterpriseInstall = installation.isEnterpriseInstall === true;
+    const row = {
+      team_id: isEnterpriseInstall ? null : (installation.team?.id ?? null),
+      enterprise_id: installation.enterprise?.id ?? null,
+      is_enterprise_install: isEnterpriseInstall,
+      bot_token: this.cipher.encrypt(bot.token),
+      bot_id: bot.id,
+      bot_user_id: bot.userId,
+      bot_scopes: bot.scopes.join(","),
+      installer_user_id: installation.user.id ?? null,
+    };
+    await this.db
+      .insertInto("slack_installations")
+      .values(row)
+      .onConflict((conflict) =>
+        // The first installed_at stays; updated_at tells when it was last reinstalled.
+        (isEnterpriseInstall ? conflict.column("enterprise_id").where("is_enterprise_install", "=", true) : conflict.column("team_id").where("is_enterprise_install", "=", false)).doUpdateSet({
+          ...row,
+          updated_at: sql<Date>`now()`,
+        }),
+      )
+      .execute();
+  }
+
+  async fetchInstallation(query: InstallationQuery<boolean>): Promise<Installation> {
+    const row = await this.find(query).selectAll().executeTakeFirst();
+    if (!row) throw new InstallationNotFound(`edgebot is not installed in ${describe(query)}`);
+    return {
+      team: row.team_id === null ? undefined : { id: row.team_id },
+      enterprise: row.enterprise_id === null ? undefined : { id: row.enterprise_id },
+      user: { id: row.installer_user_id ?? "", token: undefined, scopes: undefined },
+      bot: { token: this.cipher.decrypt(row.bot_token), id: row.bot_id, userId: row.bot_user_id, scopes: row.bot_scopes.split(",") },
+      tokenType: "bot",
+      isEnterpriseInstall: row.is_enterprise_install,
+      authVersion: "v2",
+    };
+  }
+
+  async deleteInstallation(query: InstallationQuery<boolean>): Promise<void> {
+    await this.db
+      .deleteFrom("slack_installations")
+      .where("id", "in", this.find(query).select("id"))
+      .execute();
+  }
+
+  /** The bot token of a workspace, decrypted; undefined when edgebot is not installed there (or no workspace is known). */
+  async botTokenFor(teamId: string | null): Promise<string | undefined> {
+    if (teamId === null) return undefined;
+    const row = await this.find({ teamId, enterpriseId: undefined, isEnterpriseInstall: false }).select("bot_token").executeTakeFirst();
+    return row === undefined ? undefined : this.cipher.decrypt(row.bot_token);
+  }
+
+  // Team ids are unique across Slack, so a workspace's own install is found by team alone;
+  // an org-wide install by its enterprise.
+  private find(query: InstallationQuery<boolean>) {
+    const table = this.db.selectFrom("slack_installations");
+    if (query.isEnterpriseInstall) return table.where("is_enterprise_install", "=", true).where("enterprise_id", "=", query.enterpriseId ?? "");
+    return table.where("is_enterprise_install", "=", false).where("team_id", "=", query.teamId ?? "");
+  }
+}
+
+function describe(query: InstallationQuery<boolean>): string {
+  return query.isEnterpriseInstall ? `enterprise ${query.enterpriseId}` : `workspace ${query.teamId}`;
+}

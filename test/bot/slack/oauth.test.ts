@@ -1,0 +1,190 @@
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { botScopes, slackInstallPath, slackOAuthRedirectPath } from "../../../src/bot/slack/app.ts";
+import { startOutboxWorker, type OutboxWorker } from "../../../src/bot/slack/outbox.ts";
+import { TokenCipher } from "../../../src/bot/slack/token-cipher.ts";
+import type { FakeWorkspace } from "../../support/fake-slack.ts";
+import { eventBody, signedRequest, slashCommandBody, testOAuth, useSlackApp } from "../../support/slack-app.ts";
+import { unique } from "../../support/world.ts";
+
+const bed = useSlackApp({ multiWorkspace: true });
+const stateCookie = "slack-app-oauth-state";
+const workers: OutboxWorker[] = [];
+
+afterEach(async () => {
+  for (const worker of workers.splice(0)) await worker.stop();
+});
+
+/** A workspace the fake Slack will let install edgebot, with its own bot token. */
+function workspace(): FakeWorkspace {
+  const teamId = unique("T").toUpperCase();
+  const made = { teamId, code: unique("code-"), botToken: `xoxb-${unique("tok")}`, botUserId: `${teamId}BOT`, botId: `B${teamId}`, installerUserId: `U${teamId}ADMIN` };
+  bed.fake.addWorkspace(made);
+  return made;
+}
+
+/** An admin's browser visiting /slack/install: the redirect to Slack, and the state cookie it was given. */
+async function startInstall(): Promise<{ response: Response; authorize: URL; cookie: string }> {
+  const response = await fetch(`${bed.url}${slackInstallPath}`, { redirect: "manual" });
+  const authorize = new URL(response.headers.get("location") ?? "about:blank");
+  const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+  return { response, authorize, cookie };
+}
+
+/** Slack sending the admin's browser back with `code` and `state`, carrying `cookie`. */
+function returnFromSlack(query: { code: string; state?: string }, cookie?: string): Promise<Response> {
+  const params = new URLSearchParams({ code: query.code, ...(query.state === undefined ? {} : { state: query.state }) });
+  return fetch(`${bed.url}${slackOAuthRedirectPath}?${params}`, { redirect: "manual", headers: cookie ? { cookie } : {} });
+}
+
+/** The whole install, as an admin of `installed` clicks through it. */
+async function install(installed: FakeWorkspace): Promise<Response> {
+  const { authorize, cookie } = await startInstall();
+  return returnFromSlack({ code: installed.code, state: authorize.searchParams.get("state")! }, cookie);
+}
+
+async function installationRows(teamId: string) {
+  return bed.world.platform.db.selectFrom("slack_installations").selectAll().where("team_id", "=", teamId).execute();
+}
+
+/** Types `/edge <text>` as a new user of `teamId`; resolves with the answer the response URL received. */
+async function typeIn(teamId: string, text: string, userId = unique("U").toUpperCase()): Promise<{ answer: Record<string, unknown>; userId: string }> {
+  bed.fake.addUser({ id: userId, teamId, email: `${userId.toLowerCase()}@example.com`, name: userId.toLowerCase() });
+  const { body, responseId } = slashCommandBody(bed.fake, { text, userId, teamId });
+  expect((await signedRequest(bed.url, body)).status).toBe(200);
+  return { answer: await bed.fake.waitFor(() => bed.fake.responses.get(responseId)?.[0]), userId };
+}
+
+async function waitUntil<T>(condition: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
+  it("sends the admin from /slack/install to Slack's consent page with the client id and scopes, and a state cookie", async () => {
+    const { response, authorize, cookie } = await startInstall();
+
+    expect(response.status).toBe(302);
+    expect(`${authorize.origin}${authorize.pathname}`).toBe("https://slack.com/oauth/v2/authorize");
+    expect(authorize.searchParams.get("client_id")).toBe(testOAuth.clientId);
+    expect(authorize.searchParams.get("scope")?.split(",")).toEqual(botScopes);
+    const state = authorize.searchParams.get("state");
+    expect(state).toBeTruthy();
+    expect(cookie).toBe(`${stateCookie}=${state}`);
+    expect(response.headers.get("set-cookie")).toMatch(/HttpOnly/i);
+  });
+
+  it("exchanges the code through SLACK_API_URL and stores the installation with its bot token encrypted", async () => {
+    const alpha = workspace();
+
+    const response = await install(alpha);
+
+    expect(response.status).toBe(200);
+    const exchange = bed.fake.callsOf("oauth.v2.access").find((call) => call.args.code === alpha.code);
+    expect(exchange?.args).toMatchObject({ client_id: testOAuth.clientId, client_secret: testOAuth.clientSecret });
+    const rows = await installationRows(alpha.teamId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ enterprise_id: null, is_enterprise_install: false, bot_id: alpha.botId, bot_user_id: alpha.botUserId, installer_user_id: alpha.installerUserId });
+    expect(rows[0]!.bot_scopes.split(",")).toEqual(botScopes);
+    // At rest the token is IV, tag and ciphertext: not the token, and not readable without the key.
+    const stored = Buffer.from(rows[0]!.bot_token);
+    expect(stored.toString("latin1")).not.toContain(alpha.botToken);
+    expect(stored.toString("latin1")).not.toContain(alpha.botToken.slice(5));
+    expect(stored.length).toBe(12 + 16 + Buffer.byteLength(alpha.botToken));
+    expect(new TokenCipher(testOAuth.tokenKey).decrypt(stored)).toBe(alpha.botToken);
+  });
+
+  it("answers a workspace's slash command with that workspace's bot token, and another's with its own", async () => {
+    const [alpha, beta] = [workspace(), workspace()];
+    await install(alpha);
+    await install(beta);
+
+    const fromAlpha = await typeIn(alpha.teamId, "help");
+    const fromBeta = await typeIn(beta.teamId, "help");
+
+    expect(String(fromAlpha.answer.text)).toContain("org create");
+    expect(bed.fake.callsOf("users.info").filter((call) => call.args.user === fromAlpha.userId).map((call) => call.token)).toEqual([alpha.botToken]);
+    expect(bed.fake.callsOf("users.info").filter((call) => call.args.user === fromBeta.userId).map((call) => call.token)).toEqual([beta.botToken]);
+    expect(new Set([...(await installationRows(alpha.teamId)), ...(await installationRows(beta.teamId))].map((row) => Buffer.from(row.bot_token).toString("hex"))).size).toBe(2);
+  });
+
+  it("replaces the installation when a workspace installs again", async () => {
+    const alpha = workspace();
+    await install(alpha);
+    const reinstalled = { ...alpha, code: unique("code-"), botToken: `xoxb-${unique("new")}` };
+    bed.fake.addWorkspace(reinstalled);
+
+    expect((await install(reinstalled)).status).toBe(200);
+
+    const rows = await installationRows(alpha.teamId);
+    expect(rows).toHaveLength(1);
+    expect(new TokenCipher(testOAuth.tokenKey).decrypt(rows[0]!.bot_token)).toBe(reinstalled.botToken);
+    const { userId } = await typeIn(alpha.teamId, "help");
+    expect(bed.fake.callsOf("users.info").filter((call) => call.args.user === userId).map((call) => call.token)).toEqual([reinstalled.botToken]);
+  });
+
+  it("refuses a return from Slack with a forged, missing or cookie-less state, and stores nothing", async () => {
+    const gamma = workspace();
+    const { authorize, cookie } = await startInstall();
+    const state = authorize.searchParams.get("state")!;
+
+    const forged = await returnFromSlack({ code: gamma.code, state: "forged-state" }, `${stateCookie}=forged-state`);
+    const missing = await returnFromSlack({ code: gamma.code }, cookie);
+    const withoutCookie = await returnFromSlack({ code: gamma.code, state });
+    const otherBrowser = await returnFromSlack({ code: gamma.code, state }, `${stateCookie}=someone-elses-state`);
+
+    expect([forged.status, missing.status, withoutCookie.status, otherBrowser.status]).toEqual([400, 400, 400, 400]);
+    expect(bed.fake.callsOf("oauth.v2.access").filter((call) => call.args.code === gamma.code)).toEqual([]);
+    expect(await installationRows(gamma.teamId)).toEqual([]);
+  });
+
+  it("forgets a workspace's installation when edgebot is uninstalled there, and then answers nothing from it", async () => {
+    const alpha = workspace();
+    await install(alpha);
+
+    const uninstalled = eventBody({ teamId: alpha.teamId, event: { type: "app_uninstalled" } });
+    expect((await signedRequest(bed.url, uninstalled, { contentType: "application/json" })).status).toBe(200);
+
+    await waitUntil(async () => (await installationRows(alpha.teamId)).length === 0);
+    const userId = unique("U").toUpperCase();
+    const { body, responseId } = slashCommandBody(bed.fake, { text: "help", userId, teamId: alpha.teamId });
+    await signedRequest(bed.url, body);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bed.fake.responses.get(responseId)).toBeUndefined();
+  });
+
+  it("forgets the installation when its bot token is revoked", async () => {
+    const alpha = workspace();
+    await install(alpha);
+
+    const revoked = eventBody({ teamId: alpha.teamId, event: { type: "tokens_revoked", tokens: { bot: [alpha.botUserId] } } });
+    expect((await signedRequest(bed.url, revoked, { contentType: "application/json" })).status).toBe(200);
+
+    await waitUntil(async () => (await installationRows(alpha.teamId)).length === 0);
+  });
+
+  it("posts a notification for a channel set in a workspace with that workspace's token", async () => {
+    const [alpha, beta] = [workspace(), workspace()];
+    await install(alpha);
+    await install(beta);
+    const org = unique("org");
+    const channel = `C${unique("OPS").toUpperCase()}`;
+    const owner = unique("U").toUpperCase();
+    await typeIn(alpha.teamId, `org create ${org}`, owner);
+    const { answer } = await typeIn(alpha.teamId, `org channel ${org} <#${channel}|ops>`, owner);
+    expect(String(answer.text)).toContain(`<#${channel}>`);
+    await typeIn(alpha.teamId, `app create www.${org}.example --org ${org}`, owner);
+
+    const worker = startOutboxWorker({ db: bed.world.platform.db, botTokenFor: (teamId) => bed.slack.installations!.botTokenFor(teamId), slackApiUrl: bed.fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 60_000 });
+    workers.push(worker);
+    expect(await worker.deliverDue()).toBe(1);
+
+    const posts = bed.fake.callsOf("chat.postMessage").filter((call) => call.args.channel === channel);
+    expect(posts.map((call) => call.token)).toEqual([alpha.botToken]);
+  });
+});
