@@ -262,6 +262,9 @@ export async function deleteOrg(platform: Platform, input: { actor: Actor; org: 
     const locked = await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().executeTakeFirst();
     if (!locked) throw notFound(org.slug);
     const applications = await tx.selectFrom("applications").select(["id", "slug"]).where("org_id", "=", org.id).execute();
+    // The cascade first: it waits for changes in flight to the org's rows (an application's
+    // channel, say), so the delete's audit event comes after theirs in the trail.
+    await tx.deleteFrom("orgs").where("id", "=", org.id).execute();
     await recordAudit(tx, {
       org,
       actor: input.actor,
@@ -269,7 +272,6 @@ export async function deleteOrg(platform: Platform, input: { actor: Actor; org: 
       target: org.slug,
       details: { applications: applications.map((app) => app.slug) },
     });
-    await tx.deleteFrom("orgs").where("id", "=", org.id).execute();
     for (const app of applications) {
       if (!(await platform.repositories.exists(app.id))) continue;
       const aside = await platform.repositories.setAside(app.id);
