@@ -24,6 +24,8 @@ export const email = z
   .max(254, "is too long")
   // A dotted domain, or the shell's local user at localhost.
   .regex(/^[^\s@<>()[\]\\,;:"]+@([^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+|localhost)$/i, "must be an email address like ana@example.com")
+  // Control characters are not whitespace to the pattern above, and a NUL byte would make the database throw.
+  .refine((value) => !/\p{Cc}/u.test(value), "must be an email address like ana@example.com")
   .transform((value) => value.toLowerCase());
 
 export const displayName = z

@@ -19,6 +19,12 @@ export interface NotificationPayloads {
   "member.removed": { org: string; member: NotifiedPerson; role: Role };
   /** Told directly to the person whose notification could not reach `channel`: the bot is not in it and cannot join. */
   "channel.unreachable": { channel: string };
+  /** A developer asks for someone to be invited: to the org's channel, else to each owner and admin. */
+  "invitation.requested": { org: string; invitation: number; email: string; role: Role };
+  /** To the requester: how their request was decided. */
+  "invitation.decided": { org: string; invitation: number; email: string; role: Role; status: string; reason: string | null };
+  /** To the person invited: they are now a member. */
+  "member.joined": { org: string; role: Role };
 }
 
 export type NotificationKind = keyof NotificationPayloads;
@@ -73,6 +79,48 @@ export async function notify(
           sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when u.id is null then null else jsonb_build_object('name', u.display_name, 'email', u.email) end)`.as("payload"),
         ]),
     )
+    .execute();
+}
+
+/**
+ * Writes a notification to people directly, in the transaction of the change that causes it:
+ * one direct message each, to their most recent chat identity. `to` names the people, or asks
+ * for the org's channel when it has one and else each of its owners and admins.
+ */
+export async function notifyPeople(
+  tx: Tx,
+  input: NotificationEvent & { actor: Actor; org: { id: number }; to: { users: number[] } | { channelElse: "administrators" } },
+): Promise<void> {
+  if ("channelElse" in input.to) {
+    const org = await tx.selectFrom("orgs").select("channel_id").where("id", "=", input.org.id).executeTakeFirstOrThrow();
+    if (org.channel_id !== null) return notify(tx, input);
+  }
+  const recipients = "users" in input.to ? input.to.users : undefined;
+  if (recipients !== undefined && recipients.length === 0) return;
+  await tx
+    .insertInto("outbox")
+    .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
+    .expression((eb) => {
+      let people = eb
+        .selectFrom("user_identities as i")
+        .leftJoin("users as author", (join) => join.on("author.id", "=", input.actor.userId))
+        .distinctOn("i.user_id")
+        .select([
+          sql<number>`${input.org.id}::integer`.as("org_id"),
+          sql.lit(input.kind).as("kind"),
+          "i.chat_user_id",
+          "i.team_id",
+          sql<number>`${input.actor.userId}::integer`.as("actor_id"),
+          sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when author.id is null then null else jsonb_build_object('name', author.display_name, 'email', author.email) end)`.as("payload"),
+        ])
+        .orderBy("i.user_id")
+        .orderBy("i.created_at", "desc");
+      people =
+        recipients !== undefined
+          ? people.where("i.user_id", "in", recipients)
+          : people.where("i.user_id", "in", eb.selectFrom("memberships as m").select("m.user_id").where("m.org_id", "=", input.org.id).where("m.role", "in", ["owner", "admin"]));
+      return people;
+    })
     .execute();
 }
 

@@ -3,6 +3,7 @@ import * as platformCore from "../../migrations/0001_platform_core.ts";
 import * as outbox from "../../migrations/0002_outbox.ts";
 import * as slackInstallations from "../../migrations/0003_slack_installations.ts";
 import * as requestKeys from "../../migrations/0004_request_keys.ts";
+import * as invitations from "../../migrations/0005_invitations.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -11,6 +12,7 @@ export const migrations: Record<string, Migration> = {
   "0002_outbox": outbox,
   "0003_slack_installations": slackInstallations,
   "0004_request_keys": requestKeys,
+  "0005_invitations": invitations,
 };
 
 /** Brings the schema up to the newest migration; throws on the first failure. */

@@ -127,6 +127,26 @@ export interface SlackInstallationsTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export type InvitationStatus = "pending" | "approved" | "denied" | "expired" | "accepted";
+
+/** An invitation to an org (migrations/0005_invitations.ts). */
+export interface InvitationsTable {
+  id: Generated<number>;
+  org_id: number;
+  role: Exclude<Role, "owner">;
+  invitee_email: string;
+  requested_by: number | null;
+  status: InvitationStatus;
+  decided_by: number | null;
+  decided_at: Date | null;
+  deny_reason: string | null;
+  code_hash: string | null;
+  accepted_by: number | null;
+  accepted_at: Date | null;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -140,6 +160,7 @@ export interface Database {
   outbox: OutboxTable;
   slack_installations: SlackInstallationsTable;
   request_keys: RequestKeysTable;
+  invitations: InvitationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

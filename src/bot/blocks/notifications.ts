@@ -47,6 +47,27 @@ export function notificationMessage(notification: Notification): Message {
         )
         .build();
     }
+    case "invitation.requested": {
+      const { org, invitation, email, role } = notification.payload;
+      return announce(
+        `:envelope: A request to invite *${escapeText(email)}* to *${org}* as ${role} waits for an owner or admin: \`invite approve ${invitation}\` or \`invite deny ${invitation} [reason]\`.`,
+        by,
+      );
+    }
+    case "invitation.decided": {
+      const { org, invitation, email, role, status, reason } = notification.payload;
+      const outcome =
+        status === "denied"
+          ? `was denied${reason ? `: ${escapeText(reason)}` : ""}`
+          : status === "accepted"
+            ? `was approved: they are now ${role} of *${org}*`
+            : `was approved: pass on the code the approver was given, so they can type \`join <code>\``;
+      return announce(`:envelope: Your request ${invitation} to invite *${escapeText(email)}* to *${org}* as ${role} ${outcome}.`, by);
+    }
+    case "member.joined": {
+      const { org, role } = notification.payload;
+      return announce(`:wave: You are now ${role} of *${org}*. Try \`app list ${org}\`.`, by);
+    }
     default: {
       // A kind written by a newer edgebot than the one delivering: say something rather than nothing.
       const unknown = notification as { kind: string };

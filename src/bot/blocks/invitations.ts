@@ -1,0 +1,53 @@
+import type { Invitation, InvitationOutcome } from "../../core/invitations.ts";
+import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
+
+/** The answer to `member invite`, `invite approve` and `invite deny`. */
+export function invitationOutcomeMessage(outcome: InvitationOutcome): Message {
+  const { invitation } = outcome;
+  const who = `*${escapeText(invitation.email)}*`;
+  switch (outcome.kind) {
+    case "requested":
+      return new MessageBuilder()
+        .section(`:envelope: Asked to invite ${who} to *${invitation.org}* as ${invitation.role} (invitation ${invitation.id}). An owner or admin of ${invitation.org} decides; you will hear the outcome.`)
+        .context(`It expires ${when(invitation.expiresAt)} if nobody decides.`)
+        .build();
+    case "denied":
+      return new MessageBuilder().section(`:no_entry: Denied invitation ${invitation.id}: ${who} will not join *${invitation.org}*${invitation.denyReason ? ` (${escapeText(invitation.denyReason)})` : ""}.`).build();
+    case "joined":
+      return new MessageBuilder()
+        .section(`:white_check_mark: ${escapeText(outcome.member.displayName)} (${who}) is now ${invitation.role} of *${invitation.org}*. They have been told.`)
+        .build();
+    case "code":
+      return new MessageBuilder()
+        .section(`:white_check_mark: Invitation ${invitation.id} for ${who} to *${invitation.org}* as ${invitation.role} is approved. edgebot does not know them yet: pass on this one-time code, shown only now.`)
+        .section(code(`join ${outcome.code}`))
+        .context(`They type it after the slash command once they are in Slack, with the email ${escapeText(invitation.email)}. It works until ${when(invitation.expiresAt)}.`)
+        .build();
+  }
+}
+
+/** `invite list`: live invitations first, then recent decisions. */
+export function invitationListMessage(org: string, invitations: Invitation[]): Message {
+  const builder = new MessageBuilder().section(`*Invitations to ${org}*`);
+  if (invitations.length === 0) return builder.section(`No invitations in the last 30 days. Invite someone with ${code(`member invite ${org} <@user|email>`)}.`).build();
+  builder.list(invitations.map(invitationLine), { limit: 40, noun: "invitations" });
+  if (invitations.some((invitation) => invitation.status === "pending")) builder.context(`Decide with ${code("invite approve <id>")} or ${code("invite deny <id> [reason]")}.`);
+  return builder.build();
+}
+
+function invitationLine(invitation: Invitation): string {
+  const head = `${invitation.id} · ${escapeText(invitation.email)} as ${invitation.role}`;
+  const asked = invitation.requestedBy ? ` by ${escapeText(invitation.requestedBy)}` : "";
+  switch (invitation.status) {
+    case "pending":
+      return `${head} · :hourglass_flowing_sand: waiting for approval (asked${asked}), expires ${when(invitation.expiresAt)}`;
+    case "approved":
+      return `${head} · approved by ${escapeText(invitation.decidedBy ?? "?")}, waiting for them to join until ${when(invitation.expiresAt)}`;
+    case "accepted":
+      return `${head} · :white_check_mark: joined${invitation.acceptedBy ? ` as ${escapeText(invitation.acceptedBy)}` : ""}`;
+    case "denied":
+      return `${head} · :no_entry: denied by ${escapeText(invitation.decidedBy ?? "?")}${invitation.denyReason ? `: ${escapeText(invitation.denyReason)}` : ""}`;
+    case "expired":
+      return `${head} · expired ${when(invitation.expiresAt)}`;
+  }
+}

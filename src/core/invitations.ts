@@ -1,0 +1,353 @@
+import { createHash, randomBytes } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+import type { Database, InvitationStatus, Role } from "../db/schema.ts";
+import { recordAudit } from "./audit.ts";
+import { isUniqueViolation } from "./database-errors.ts";
+import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
+import { email as emailSchema, parseField, role as roleSchema } from "./names.ts";
+import { notifyPeople } from "./notifications.ts";
+import { findOrgAsMember } from "./orgs.ts";
+import { authorize, may } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+import { describePerson, findUser, userById, type PersonRef } from "./users.ts";
+
+/** How long an invitation lives, from its creation. */
+export const invitationLifetimeHours = 48;
+
+/** An invitation as people see it. */
+export interface Invitation {
+  id: number;
+  org: string;
+  email: string;
+  role: InvitedRole;
+  /** Its status now: a live invitation past its time reads `expired` before the sweep marks it. */
+  status: InvitationStatus;
+  requestedBy: string | null;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  denyReason: string | null;
+  acceptedBy: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export type InvitedRole = Exclude<Role, "owner">;
+
+/**
+ * What an invitation or a decision came to: waiting for an owner's or admin's approval;
+ * denied; the person added at once (edgebot knows them by email); or approved with a one-time
+ * code for someone edgebot does not know yet. The code exists only in this answer.
+ */
+export type InvitationOutcome =
+  | { kind: "requested"; invitation: Invitation }
+  | { kind: "denied"; invitation: Invitation }
+  | { kind: "joined"; invitation: Invitation; member: { displayName: string; email: string } }
+  | { kind: "code"; invitation: Invitation; code: string };
+
+const invitedRole = roleSchema.refine((value): value is InvitedRole => value !== "owner", "cannot be owner: invite as admin, then an owner can make them an owner");
+
+/**
+ * `member invite`: owners and admins invite, approved as made; a developer's invitation is a
+ * request that waits for an owner or admin; a viewer may not invite. Someone already a member,
+ * or already invited, is answered with what exists.
+ */
+export async function inviteMember(platform: Platform, input: { actor: Actor; org: string; invitee: PersonRef; role?: string | undefined }): Promise<InvitationOutcome> {
+  const role = parseField(invitedRole, input.role ?? "viewer", "role", "role") as InvitedRole;
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "request_invitation", `org ${input.org} not found`);
+  const email = await inviteeEmail(platform.db, input.invitee);
+  const approvedAsMade = may(org.role, "administer");
+
+  try {
+    return await inTransaction(platform, async (tx) => {
+      const member = await tx
+        .selectFrom("memberships as m")
+        .innerJoin("users as u", "u.id", "m.user_id")
+        .select(["u.display_name", "m.role"])
+        .where("m.org_id", "=", org.id)
+        .where("u.email", "=", email)
+        .executeTakeFirst();
+      if (member) throw new Conflict(`${member.display_name} (${email}) is already ${article(member.role)} ${member.role} of ${org.slug}`, "invitee");
+      // A live invitation past its time no longer counts; the sweep would mark it soon anyway.
+      await tx
+        .updateTable("invitations")
+        .set({ status: "expired" })
+        .where("org_id", "=", org.id)
+        .where("invitee_email", "=", email)
+        .where("status", "in", ["pending", "approved"])
+        .where("expires_at", "<=", sql<Date>`now()`)
+        .execute();
+      const created = await tx
+        .insertInto("invitations")
+        .values({
+          org_id: org.id,
+          role,
+          invitee_email: email,
+          requested_by: input.actor.userId,
+          status: approvedAsMade ? "approved" : "pending",
+          ...(approvedAsMade ? { decided_by: input.actor.userId, decided_at: sql<Date>`now()` } : {}),
+        })
+        .returning("id")
+        .executeTakeFirstOrThrow();
+      await recordAudit(tx, { org, actor: input.actor, action: "invitation.create", target: email, details: { invitation: created.id, role, approved: approvedAsMade } });
+      if (approvedAsMade) return admit(tx, created.id, input.actor);
+      const invitation = await readInvitation(tx, created.id);
+      await notifyPeople(tx, {
+        kind: "invitation.requested",
+        payload: { org: org.slug, invitation: invitation.id, email, role },
+        actor: input.actor,
+        org,
+        to: { channelElse: "administrators" },
+      });
+      return { kind: "requested", invitation };
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "invitations_live_key")) throw await alreadyInvited(platform.db, org.id, email);
+    throw error;
+  }
+}
+
+/**
+ * `invite approve` / `invite deny`: an owner or admin other than the requester decides, once.
+ * The invitation is locked first, so a double click, a retry or two admins at the same moment
+ * see the first decision and are told who made it.
+ */
+export async function decideInvitation(
+  platform: Platform,
+  input: { actor: Actor; id: string | number; decision: "approve" | "deny"; reason?: string | undefined },
+): Promise<InvitationOutcome> {
+  const id = invitationId(input.id);
+  const reason = input.reason === undefined ? undefined : parseReason(input.reason);
+  return inTransaction(platform, async (tx) => {
+    const row = await tx
+      .selectFrom("invitations as i")
+      .innerJoin("orgs as o", "o.id", "i.org_id")
+      .leftJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "i.org_id").on("me.user_id", "=", input.actor.userId))
+      .select(["i.id", "i.org_id", "o.slug", "i.requested_by", "me.role as actor_role"])
+      .where("i.id", "=", id)
+      .forUpdate(["i"])
+      .executeTakeFirst();
+    // Someone outside the org learns nothing about its invitations.
+    if (!row || row.actor_role === null) throw new NotFound(`invitation ${id} not found`);
+    authorize(row.actor_role, "administer", `invitation ${id} not found`);
+    if (row.requested_by === input.actor.userId) throw new Forbidden("you asked for this invitation: another owner or admin must decide it");
+    const invitation = await readInvitation(tx, id);
+    if (invitation.status !== "pending") throw new Conflict(alreadyDecided(invitation));
+    const org = { id: row.org_id, slug: row.slug };
+    if (input.decision === "deny") {
+      await tx
+        .updateTable("invitations")
+        .set({ status: "denied", decided_by: input.actor.userId, decided_at: sql<Date>`now()`, deny_reason: reason ?? null })
+        .where("id", "=", id)
+        .execute();
+      await recordAudit(tx, { org, actor: input.actor, action: "invitation.deny", target: invitation.email, details: { invitation: id, ...(reason ? { reason } : {}) } });
+      const denied = await readInvitation(tx, id);
+      await tellRequester(tx, denied, row.requested_by, input.actor, org);
+      return { kind: "denied", invitation: denied };
+    }
+    await tx.updateTable("invitations").set({ status: "approved", decided_by: input.actor.userId, decided_at: sql<Date>`now()` }).where("id", "=", id).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "invitation.approve", target: invitation.email, details: { invitation: id } });
+    const outcome = await admit(tx, id, input.actor);
+    await tellRequester(tx, outcome.invitation, row.requested_by, input.actor, org);
+    return outcome;
+  });
+}
+
+/**
+ * `join <code>`: redeems an approved invitation's code. Only the person invited may: their
+ * email must be the invitation's. A refused code stays redeemable by the right person.
+ */
+export async function redeemInvitation(platform: Platform, input: { actor: Actor; code: string }): Promise<{ org: string; role: InvitedRole }> {
+  const code = input.code.trim();
+  if (!/^[A-Za-z0-9_-]{8,64}$/.test(code)) throw new Invalid("that is not an invitation code: paste the code you were given, like join Ab3dE5gH7jK9", "code");
+  const user = await userById(platform.db, input.actor);
+  return inTransaction(platform, async (tx) => {
+    const row = await tx
+      .selectFrom("invitations as i")
+      .innerJoin("orgs as o", "o.id", "i.org_id")
+      .select(["i.id", "i.org_id", "o.slug", "i.role", "i.invitee_email", "i.status", "i.expires_at", sql<boolean>`i.expires_at <= now()`.as("expired")])
+      .where("i.code_hash", "=", hashCode(code))
+      .forUpdate(["i"])
+      .executeTakeFirst();
+    if (!row || row.status !== "approved") throw new NotFound("that code is not valid: it may have been used already");
+    if (row.expired) throw new Conflict(`that code expired at ${row.expires_at.toISOString()}: ask for a new invitation`);
+    if (row.invitee_email !== user.email) throw new Forbidden(`that code is for someone else: your email is ${user.email}`);
+    const org = { id: row.org_id, slug: row.slug };
+    await addMember(tx, org, user.id, row.role);
+    await tx.updateTable("invitations").set({ status: "accepted", accepted_by: user.id, accepted_at: sql<Date>`now()`, code_hash: null }).where("id", "=", row.id).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "invitation.accept", target: user.email, details: { invitation: row.id, role: row.role } });
+    return { org: row.slug, role: row.role };
+  });
+}
+
+/** `invite list`: an org's live invitations and recent decisions (owners and admins). */
+export async function listInvitations(platform: Platform, input: { actor: Actor; org: string; limit?: number }): Promise<{ org: string; invitations: Invitation[] }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "administer", `org ${input.org} not found`);
+  const rows = await invitationRows(platform.db)
+    .where("i.org_id", "=", org.id)
+    .where((eb) => eb.or([eb("i.status", "in", ["pending", "approved"]), eb("i.created_at", ">", sql<Date>`now() - interval '30 days'`)]))
+    .orderBy("i.id", "desc")
+    .limit(input.limit ?? 50)
+    .execute();
+  return { org: org.slug, invitations: rows.map(toInvitation) };
+}
+
+/**
+ * Marks live invitations past their time as expired, and returns them, so that the messages
+ * showing them can say so. Safe to run from several processes at once.
+ */
+export async function expireInvitations(db: Kysely<Database>): Promise<Invitation[]> {
+  const expired = await db
+    .updateTable("invitations")
+    .set({ status: "expired", code_hash: null })
+    .where("status", "in", ["pending", "approved"])
+    .where("expires_at", "<=", sql<Date>`now()`)
+    .returning("id")
+    .execute();
+  if (expired.length === 0) return [];
+  const rows = await invitationRows(db).where("i.id", "in", expired.map((row) => row.id)).orderBy("i.id").execute();
+  return rows.map(toInvitation);
+}
+
+/**
+ * After approval: someone edgebot knows by email becomes a member at once and is told;
+ * anyone else gets a one-time code, stored only as its hash.
+ */
+async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcome> {
+  const invitation = await readInvitation(tx, id);
+  const row = await tx.selectFrom("invitations as i").innerJoin("orgs as o", "o.id", "i.org_id").select(["o.id", "o.slug"]).where("i.id", "=", id).executeTakeFirstOrThrow();
+  const org = { id: row.id, slug: row.slug };
+  const known = await tx.selectFrom("users").select(["id", "display_name", "email"]).where("email", "=", invitation.email).executeTakeFirst();
+  if (!known) {
+    const code = randomBytes(12).toString("base64url");
+    await tx.updateTable("invitations").set({ code_hash: hashCode(code) }).where("id", "=", id).execute();
+    return { kind: "code", invitation: await readInvitation(tx, id), code };
+  }
+  await addMember(tx, org, known.id, invitation.role);
+  await tx.updateTable("invitations").set({ status: "accepted", accepted_by: known.id, accepted_at: sql<Date>`now()` }).where("id", "=", id).execute();
+  await recordAudit(tx, { org, actor, action: "invitation.accept", target: known.email, details: { invitation: id, role: invitation.role } });
+  await notifyPeople(tx, { kind: "member.joined", payload: { org: org.slug, role: invitation.role }, actor, org, to: { users: [known.id] } });
+  return { kind: "joined", invitation: await readInvitation(tx, id), member: { displayName: known.display_name, email: known.email } };
+}
+
+async function addMember(tx: Tx, org: { id: number; slug: string }, userId: number, role: InvitedRole): Promise<void> {
+  // Someone who joined meanwhile by another way keeps the membership they have.
+  await tx.insertInto("memberships").values({ org_id: org.id, user_id: userId, role }).onConflict((conflict) => conflict.columns(["org_id", "user_id"]).doNothing()).execute();
+}
+
+/** The requester hears how their request was decided, unless they decided it themselves. */
+async function tellRequester(tx: Tx, invitation: Invitation, requestedBy: number | null, actor: Actor, org: { id: number; slug: string }): Promise<void> {
+  if (requestedBy === null || requestedBy === actor.userId) return;
+  await notifyPeople(tx, {
+    kind: "invitation.decided",
+    payload: { org: org.slug, invitation: invitation.id, email: invitation.email, role: invitation.role, status: invitation.status, reason: invitation.denyReason },
+    actor,
+    org,
+    to: { users: [requestedBy] },
+  });
+}
+
+async function inviteeEmail(db: Kysely<Database>, invitee: PersonRef): Promise<string> {
+  if (invitee.kind === "email") return parseField(emailSchema, invitee.email, "invitee", "email");
+  const user = await findUser(db, invitee);
+  if (!user) throw new Invalid(`${describePerson(invitee)} has not used edgebot yet, so their email is unknown: invite them by email instead`, "invitee");
+  return user.email;
+}
+
+async function alreadyInvited(db: Kysely<Database>, orgId: number, email: string): Promise<Conflict> {
+  const row = await invitationRows(db).where("i.org_id", "=", orgId).where("i.invitee_email", "=", email).where("i.status", "in", ["pending", "approved"]).executeTakeFirst();
+  if (!row) return new Conflict(`${email} was invited at the same moment: see invite list`, "invitee");
+  const invitation = toInvitation(row);
+  const state = invitation.status === "pending" ? "waiting for approval" : "approved, waiting for them to join";
+  return new Conflict(`${email} is already invited as ${invitation.role} (invitation ${invitation.id}, ${state}, until ${invitation.expiresAt.toISOString()})`, "invitee");
+}
+
+function alreadyDecided(invitation: Invitation): string {
+  const when = invitation.decidedAt?.toISOString();
+  switch (invitation.status) {
+    case "expired":
+      return `invitation ${invitation.id} expired at ${invitation.expiresAt.toISOString()}`;
+    case "denied":
+      return `invitation ${invitation.id} was already denied by ${invitation.decidedBy ?? "someone no longer here"} at ${when}`;
+    default:
+      return `invitation ${invitation.id} was already approved by ${invitation.decidedBy ?? "someone no longer here"} at ${when}`;
+  }
+}
+
+function invitationRows(db: Kysely<Database>) {
+  return db
+    .selectFrom("invitations as i")
+    .innerJoin("orgs as o", "o.id", "i.org_id")
+    .leftJoin("users as requester", "requester.id", "i.requested_by")
+    .leftJoin("users as decider", "decider.id", "i.decided_by")
+    .leftJoin("users as joiner", "joiner.id", "i.accepted_by")
+    .select([
+      "i.id",
+      "o.slug",
+      "i.invitee_email",
+      "i.role",
+      sql<InvitationStatus>`case when i.status in ('pending', 'approved') and i.expires_at <= now() then 'expired' else i.status end`.as("status"),
+      "requester.display_name as requested_by",
+      "decider.display_name as decided_by",
+      "i.decided_at",
+      "i.deny_reason",
+      "joiner.display_name as accepted_by",
+      "i.created_at",
+      "i.expires_at",
+    ]);
+}
+
+async function readInvitation(tx: Tx, id: number): Promise<Invitation> {
+  return toInvitation(await invitationRows(tx).where("i.id", "=", id).executeTakeFirstOrThrow());
+}
+
+function toInvitation(row: {
+  id: number;
+  slug: string;
+  invitee_email: string;
+  role: InvitedRole;
+  status: InvitationStatus;
+  requested_by: string | null;
+  decided_by: string | null;
+  decided_at: Date | null;
+  deny_reason: string | null;
+  accepted_by: string | null;
+  created_at: Date;
+  expires_at: Date;
+}): Invitation {
+  return {
+    id: row.id,
+    org: row.slug,
+    email: row.invitee_email,
+    role: row.role,
+    status: row.status,
+    requestedBy: row.requested_by,
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at,
+    denyReason: row.deny_reason,
+    acceptedBy: row.accepted_by,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
+}
+
+function invitationId(raw: string | number): number {
+  const text = String(raw).trim().replace(/^#/, "");
+  if (!/^\d{1,9}$/.test(text)) throw new Invalid(`${text.slice(0, 40)} is not an invitation id: use the number invite list shows`, "id");
+  return Number(text);
+}
+
+function parseReason(raw: string): string | undefined {
+  const reason = raw.replace(/\p{Cc}/gu, " ").trim();
+  if (reason.length > 500) throw new Invalid("the reason is too long (500 characters at most)", "reason");
+  return reason === "" ? undefined : reason;
+}
+
+function hashCode(code: string): string {
+  return createHash("sha256").update(code).digest("hex");
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? "an" : "a";
+}
