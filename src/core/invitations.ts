@@ -5,7 +5,7 @@ import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { email as emailSchema, parseField, role as roleSchema } from "./names.ts";
-import { notifyPeople } from "./notifications.ts";
+import { notifyPeople, settleInvitationMessages } from "./notifications.ts";
 import { findOrgAsMember } from "./orgs.ts";
 import { authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
@@ -119,20 +119,7 @@ export async function decideInvitation(
   const id = invitationId(input.id);
   const reason = input.reason === undefined ? undefined : parseReason(input.reason);
   return inTransaction(platform, async (tx) => {
-    const row = await tx
-      .selectFrom("invitations as i")
-      .innerJoin("orgs as o", "o.id", "i.org_id")
-      .leftJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "i.org_id").on("me.user_id", "=", input.actor.userId))
-      .select(["i.id", "i.org_id", "o.slug", "i.requested_by", "me.role as actor_role"])
-      .where("i.id", "=", id)
-      .forUpdate(["i"])
-      .executeTakeFirst();
-    // Someone outside the org learns nothing about its invitations.
-    if (!row || row.actor_role === null) throw new NotFound(`invitation ${id} not found`);
-    authorize(row.actor_role, "administer", `invitation ${id} not found`);
-    if (row.requested_by === input.actor.userId) throw new Forbidden("you asked for this invitation: another owner or admin must decide it");
-    const invitation = await readInvitation(tx, id);
-    if (invitation.status !== "pending") throw new Conflict(alreadyDecided(invitation));
+    const { row, invitation } = await undecidedInvitation(tx, input.actor, id, { lock: true });
     const org = { id: row.org_id, slug: row.slug };
     if (input.decision === "deny") {
       await tx
@@ -142,15 +129,43 @@ export async function decideInvitation(
         .execute();
       await recordAudit(tx, { org, actor: input.actor, action: "invitation.deny", target: invitation.email, details: { invitation: id, ...(reason ? { reason } : {}) } });
       const denied = await readInvitation(tx, id);
+      await settleInvitationMessages(tx, denied, input.actor);
       await tellRequester(tx, denied, row.requested_by, input.actor, org);
       return { kind: "denied", invitation: denied };
     }
     await tx.updateTable("invitations").set({ status: "approved", decided_by: input.actor.userId, decided_at: sql<Date>`now()` }).where("id", "=", id).execute();
     await recordAudit(tx, { org, actor: input.actor, action: "invitation.approve", target: invitation.email, details: { invitation: id } });
     const outcome = await admit(tx, id, input.actor);
+    await settleInvitationMessages(tx, outcome.invitation, input.actor);
     await tellRequester(tx, outcome.invitation, row.requested_by, input.actor, org);
     return outcome;
   });
+}
+
+/**
+ * Throws what deciding invitation `id` would be refused with, writing nothing: for a surface
+ * that asks more (a reason to deny) before deciding, so a refusal comes before the question.
+ */
+export async function checkMayDecide(platform: Platform, input: { actor: Actor; id: string | number }): Promise<Invitation> {
+  return (await undecidedInvitation(platform.db, input.actor, invitationId(input.id), { lock: false })).invitation;
+}
+
+/** A pending invitation the actor may decide, locked for the decision when `lock` is set; else what refuses it. */
+async function undecidedInvitation(db: Kysely<Database>, actor: Actor, id: number, options: { lock: boolean }) {
+  const query = db
+    .selectFrom("invitations as i")
+    .innerJoin("orgs as o", "o.id", "i.org_id")
+    .leftJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "i.org_id").on("me.user_id", "=", actor.userId))
+    .select(["i.id", "i.org_id", "o.slug", "i.requested_by", "me.role as actor_role"])
+    .where("i.id", "=", id);
+  const row = await (options.lock ? query.forUpdate(["i"]) : query).executeTakeFirst();
+  // Someone outside the org learns nothing about its invitations.
+  if (!row || row.actor_role === null) throw new NotFound(`invitation ${id} not found`);
+  authorize(row.actor_role, "administer", `invitation ${id} not found`);
+  if (row.requested_by === actor.userId) throw new Forbidden("you asked for this invitation: another owner or admin must decide it");
+  const invitation = toInvitation(await invitationRows(db).where("i.id", "=", id).executeTakeFirstOrThrow());
+  if (invitation.status !== "pending") throw new Conflict(alreadyDecided(invitation));
+  return { row, invitation };
 }
 
 /**
@@ -198,16 +213,20 @@ export async function listInvitations(platform: Platform, input: { actor: Actor;
  * showing them can say so. Safe to run from several processes at once.
  */
 export async function expireInvitations(db: Kysely<Database>): Promise<Invitation[]> {
-  const expired = await db
-    .updateTable("invitations")
-    .set({ status: "expired", code_hash: null })
-    .where("status", "in", ["pending", "approved"])
-    .where("expires_at", "<=", sql<Date>`now()`)
-    .returning("id")
-    .execute();
-  if (expired.length === 0) return [];
-  const rows = await invitationRows(db).where("i.id", "in", expired.map((row) => row.id)).orderBy("i.id").execute();
-  return rows.map(toInvitation);
+  return db.transaction().execute(async (tx) => {
+    const expired = await tx
+      .updateTable("invitations")
+      .set({ status: "expired", code_hash: null })
+      .where("status", "in", ["pending", "approved"])
+      .where("expires_at", "<=", sql<Date>`now()`)
+      .returning("id")
+      .execute();
+    if (expired.length === 0) return [];
+    const rows = await invitationRows(tx).where("i.id", "in", expired.map((row) => row.id)).orderBy("i.id").execute();
+    const invitations = rows.map(toInvitation);
+    for (const invitation of invitations) await settleInvitationMessages(tx, invitation, null);
+    return invitations;
+  });
 }
 
 /**

@@ -25,12 +25,20 @@ export interface NotificationPayloads {
   "invitation.decided": { org: string; invitation: number; email: string; role: Role; status: string; reason: string | null };
   /** To the person invited: they are now a member. */
   "member.joined": { org: string; role: Role };
+  /**
+   * Not a new message: `copy` (the outbox id of an `invitation.requested` message) is edited to
+   * show how the request ended, and loses its buttons.
+   */
+  "invitation.settled": { org: string; invitation: number; email: string; role: Role; status: string; decidedBy: string | null; copy: number };
 }
 
 export type NotificationKind = keyof NotificationPayloads;
 
-/** One kind with its payload, as `notify` takes it (`channel.unreachable` is written only by delivery). */
-export type NotificationEvent = { [K in Exclude<NotificationKind, "channel.unreachable">]: { kind: K; payload: NotificationPayloads[K] } }[Exclude<NotificationKind, "channel.unreachable">];
+// Written by their own functions: `channel.unreachable` by delivery, `invitation.settled` by `settleInvitationMessages`.
+type WrittenElsewhere = "channel.unreachable" | "invitation.settled";
+
+/** One kind with its payload, as `notify` takes it. */
+export type NotificationEvent = { [K in Exclude<NotificationKind, WrittenElsewhere>]: { kind: K; payload: NotificationPayloads[K] } }[Exclude<NotificationKind, WrittenElsewhere>];
 
 /** A notification as stored: the event, who caused it, and where it goes. */
 export type Notification = { [K in NotificationKind]: { kind: K; payload: NotificationPayloads[K] & { actor: NotifiedPerson | null } } }[NotificationKind] & {
@@ -124,9 +132,51 @@ export async function notifyPeople(
     .execute();
 }
 
+/**
+ * Writes, for every copy of an invitation's request message, the edit that shows how it ended
+ * (`invitation.settled`), in the transaction of the decision or expiry.
+ */
+export async function settleInvitationMessages(
+  tx: Tx,
+  invitation: { id: number; org: string; email: string; role: Role; status: string; decidedBy: string | null },
+  actor: Actor | null,
+): Promise<void> {
+  const { id, ...rest } = invitation;
+  await tx
+    .insertInto("outbox")
+    .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
+    .expression((eb) =>
+      eb
+        .selectFrom("outbox as copy")
+        .select([
+          "copy.org_id",
+          sql.lit("invitation.settled").as("kind"),
+          "copy.channel_id",
+          "copy.team_id",
+          sql<number | null>`${actor?.userId ?? null}::integer`.as("actor_id"),
+          sql<string>`${JSON.stringify({ ...rest, invitation: id, actor: null })}::jsonb || jsonb_build_object('copy', copy.id)`.as("payload"),
+        ])
+        .where("copy.kind", "=", "invitation.requested")
+        .where(sql<string>`copy.payload->>'invitation'`, "=", String(id))
+        .where("copy.given_up_at", "is", null),
+    )
+    .execute();
+}
+
+/** Where an outbox message was posted, if it was: its conversation and timestamp, which an edit needs. */
+export async function findPostedMessage(
+  db: Kysely<Database>,
+  id: number,
+): Promise<{ state: "posted"; channelId: string; ts: string } | { state: "pending" } | { state: "never" }> {
+  const row = await db.selectFrom("outbox").select(["channel_id", "message_channel_id", "message_ts", "delivered_at", "given_up_at"]).where("id", "=", id).executeTakeFirst();
+  if (!row || row.given_up_at !== null || (row.delivered_at !== null && row.message_ts === null)) return { state: "never" };
+  if (row.delivered_at === null || row.message_ts === null) return { state: "pending" };
+  return { state: "posted", channelId: row.message_channel_id ?? row.channel_id, ts: row.message_ts };
+}
+
 /** What became of one delivery attempt; the claim loop records it on the row. */
 export type DeliveryOutcome =
-  | { delivered: true; messageTs: string | null }
+  | { delivered: true; messageTs: string | null; messageChannelId?: string | null }
   | {
       delivered: false;
       error: string;
@@ -183,7 +233,7 @@ export async function deliverDueNotifications(
     if (outcome.delivered) {
       await db
         .updateTable("outbox")
-        .set({ delivered_at: sql<Date>`now()`, message_ts: outcome.messageTs, attempts: row.attempts + 1, last_error: null })
+        .set({ delivered_at: sql<Date>`now()`, message_ts: outcome.messageTs, message_channel_id: outcome.messageChannelId ?? null, attempts: row.attempts + 1, last_error: null })
         .where("id", "=", row.id)
         .execute();
       delivered += 1;

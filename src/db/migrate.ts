@@ -4,6 +4,7 @@ import * as outbox from "../../migrations/0002_outbox.ts";
 import * as slackInstallations from "../../migrations/0003_slack_installations.ts";
 import * as requestKeys from "../../migrations/0004_request_keys.ts";
 import * as invitations from "../../migrations/0005_invitations.ts";
+import * as outboxPostedChannel from "../../migrations/0006_outbox_posted_channel.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -13,6 +14,7 @@ export const migrations: Record<string, Migration> = {
   "0003_slack_installations": slackInstallations,
   "0004_request_keys": requestKeys,
   "0005_invitations": invitations,
+  "0006_outbox_posted_channel": outboxPostedChannel,
 };
 
 /** Brings the schema up to the newest migration; throws on the first failure. */

@@ -100,6 +100,8 @@ export interface OutboxTable {
   last_error: string | null;
   delivered_at: Date | null;
   message_ts: string | null;
+  /** The conversation Slack put the message in (a DM channel for a message to a person). */
+  message_channel_id: string | null;
   given_up_at: Date | null;
 }
 

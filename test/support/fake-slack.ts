@@ -182,7 +182,9 @@ export class FakeSlack {
       return { body: { ok: true, team_id: "T0TEST", user_id: "UBOT", bot_id: "BBOT" } };
     }
     if (call.method === "chat.postMessage" || call.method === "chat.postEphemeral") {
-      return { body: { ok: true, channel: call.args.channel, ts: `${Math.floor(call.at / 1000)}.${String(this.calls.length).padStart(6, "0")}` } };
+      // A message to a user lands in the direct message channel with them, which has an id of its own.
+      const channel = String(call.args.channel);
+      return { body: { ok: true, channel: /^U/.test(channel) ? `D${channel.slice(1)}` : channel, ts: `${Math.floor(call.at / 1000)}.${String(this.calls.length).padStart(6, "0")}` } };
     }
     if (call.method === "views.open" || call.method === "views.publish" || call.method === "views.update") {
       return { body: { ok: true, view: { id: `V${this.calls.length}` } } };

@@ -1,3 +1,4 @@
+import type { ModalView } from "@slack/types";
 import type { Invitation, InvitationOutcome } from "../../core/invitations.ts";
 import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
 
@@ -50,4 +51,29 @@ function invitationLine(invitation: Invitation): string {
     case "expired":
       return `${head} · expired ${when(invitation.expiresAt)}`;
   }
+}
+
+/** The callback id of the modal that asks why an invitation is denied. */
+export const denyInvitationCallback = "invitation_deny";
+
+/** The modal a Deny button opens: an optional reason; `metadata` comes back with the submission. */
+export function denyInvitationView(invitation: Invitation, metadata: string): ModalView {
+  return {
+    type: "modal",
+    callback_id: denyInvitationCallback,
+    private_metadata: metadata,
+    title: { type: "plain_text", text: "Deny invitation" },
+    submit: { type: "plain_text", text: "Deny" },
+    close: { type: "plain_text", text: "Cancel" },
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: `Deny the request to invite *${escapeText(invitation.email)}* to *${invitation.org}* as ${invitation.role}? The requester is told, with your reason.` } },
+      {
+        type: "input",
+        block_id: "reason",
+        optional: true,
+        label: { type: "plain_text", text: "Reason" },
+        element: { type: "plain_text_input", action_id: "value", multiline: true, max_length: 500, placeholder: { type: "plain_text", text: "Not a client of ours" } },
+      },
+    ],
+  };
 }

@@ -1,3 +1,4 @@
+import type { KnownBlock } from "@slack/types";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
 import { escapeText, MessageBuilder, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
@@ -49,10 +50,21 @@ export function notificationMessage(notification: Notification): Message {
     }
     case "invitation.requested": {
       const { org, invitation, email, role } = notification.payload;
-      return announce(
+      const message = announce(
         `:envelope: A request to invite *${escapeText(email)}* to *${org}* as ${role} waits for an owner or admin: \`invite approve ${invitation}\` or \`invite deny ${invitation} [reason]\`.`,
         by,
       );
+      return { ...message, blocks: [...message.blocks, invitationButtons(invitation)] };
+    }
+    case "invitation.settled": {
+      const { org, invitation, email, role, status, decidedBy } = notification.payload;
+      const ended =
+        status === "denied"
+          ? `:no_entry: denied by ${escapeText(decidedBy ?? "an admin")}`
+          : status === "expired"
+            ? ":hourglass: expired: nobody decided within 48 hours"
+            : `:white_check_mark: approved by ${escapeText(decidedBy ?? "an admin")}`;
+      return new MessageBuilder().section(`:envelope: Request ${invitation} to invite *${escapeText(email)}* to *${org}* as ${role}: ${ended}.`).build();
     }
     case "invitation.decided": {
       const { org, invitation, email, role, status, reason } = notification.payload;
@@ -74,6 +86,19 @@ export function notificationMessage(notification: Notification): Message {
       return announce(`Something changed (${escapeText(unknown.kind)}).`, by);
     }
   }
+}
+
+/** Action ids of the buttons on an invitation request; their value is the invitation's id. */
+export const invitationActions = { approve: "invitation_approve", deny: "invitation_deny" } as const;
+
+function invitationButtons(invitation: number): KnownBlock {
+  return {
+    type: "actions",
+    elements: [
+      { type: "button", action_id: invitationActions.approve, style: "primary", text: { type: "plain_text", text: "Approve" }, value: String(invitation) },
+      { type: "button", action_id: invitationActions.deny, style: "danger", text: { type: "plain_text", text: "Deny" }, value: String(invitation) },
+    ],
+  };
 }
 
 function announce(text: string, by: string): Message {

@@ -1,9 +1,10 @@
 import { webApi } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
-import { deliverDueNotifications, type DeliveryOutcome, type Notification } from "../../core/notifications.ts";
+import { deliverDueNotifications, findPostedMessage, type DeliveryOutcome, type Notification } from "../../core/notifications.ts";
 import type { Database } from "../../db/schema.ts";
 import { notificationMessage } from "../blocks/notifications.ts";
+import type { Message } from "../message.ts";
 
 type WebClient = webApi.WebClient;
 
@@ -104,8 +105,9 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const post = async (client: WebClient, notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
     const message = notificationMessage(notification);
     try {
+      if (notification.kind === "invitation.settled") return await editCopy(client, notification, message);
       const result = await client.chat.postMessage({ channel: notification.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
-      return { delivered: true, messageTs: result.ts ?? null };
+      return { delivered: true, messageTs: result.ts ?? null, messageChannelId: result.channel ?? null };
     } catch (error) {
       const failure = error as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string }; message?: string };
       switch (failure.code) {
@@ -130,6 +132,15 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
           return retryLater(notification, failure.message ?? String(error));
       }
     }
+  };
+
+  // An edit of a message posted earlier: it waits for that message, and is moot without it.
+  const editCopy = async (client: WebClient, notification: Extract<Notification, { kind: "invitation.settled" }>, message: Message): Promise<DeliveryOutcome> => {
+    const copy = await findPostedMessage(options.db, notification.payload.copy);
+    if (copy.state === "pending") return retryLater(notification, "the message to edit is not posted yet");
+    if (copy.state === "never") return { delivered: false, error: "the message to edit was never posted" };
+    await client.chat.update({ channel: copy.channelId, ts: copy.ts, text: message.text, blocks: message.blocks });
+    return { delivered: true, messageTs: copy.ts, messageChannelId: copy.channelId };
   };
 
   // Public channels can be joined; a private one answers an error and someone must invite the bot:

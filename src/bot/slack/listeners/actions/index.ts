@@ -1,18 +1,17 @@
 import type { App, BlockAction, ButtonAction, OverflowAction } from "@slack/bolt";
-import type { Logger } from "pino";
 import { openFormAction, readFormButton } from "../../../blocks/forms.ts";
 import { openForm, type FormOrigin } from "../../forms.ts";
+import { registerInvitationActions, type InvitationActionDependencies } from "./invitations.ts";
 
-export interface ActionDependencies {
-  logger: Logger;
-}
+export type ActionDependencies = InvitationActionDependencies;
 
 /**
- * Registers the buttons. Every button edgebot shows opens a form (a Home tab button, or an
- * entry of an application's menu); the form's submission does the work.
+ * Registers the buttons: those that open a form (on the Home tab, or an application's menu),
+ * whose submission does the work, and the Approve and Deny buttons of invitation requests.
  */
 export function registerActions(app: App, dependencies: ActionDependencies): void {
   const { logger } = dependencies;
+  registerInvitationActions(app, dependencies);
   app.action<BlockAction<ButtonAction | OverflowAction>>(new RegExp(`^${openFormAction}`), async ({ ack, body, action, client, respond }) => {
     await ack();
     const log = logger.child({ team: body.team?.id, user: body.user.id });

@@ -5,9 +5,10 @@ import { formCallbackPrefix, formDoneView, readFormValues } from "../../../block
 import { emailMissing } from "../../../blocks/identity.ts";
 import { formFor, submitForm } from "../../../forms.ts";
 import type { Message } from "../../../message.ts";
-import { readFormOrigin, type FormOrigin } from "../../forms.ts";
+import { postToResponseUrl, readFormOrigin, type FormOrigin } from "../../forms.ts";
 import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
+import { registerInvitationViews } from "./invitations.ts";
 
 export interface ViewDependencies {
   platform: Platform;
@@ -23,6 +24,7 @@ export interface ViewDependencies {
  */
 export function registerViews(app: App, dependencies: ViewDependencies): void {
   const { platform, identities, logger } = dependencies;
+  registerInvitationViews(app, dependencies);
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
     const firstField = form?.fields[0]?.argument ?? "";
@@ -84,15 +86,4 @@ async function answerAfterForm(
   await publishHome(client, dependencies, { slackUserId: input.slackUserId, actor: input.actor }).catch((error: unknown) =>
     input.log.error({ err: error }, "could not refresh the Home tab"),
   );
-}
-
-/** An ephemeral answer through a slash command's response URL. */
-async function postToResponseUrl(responseUrl: string, message: Message): Promise<void> {
-  const response = await fetch(responseUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ response_type: "ephemeral", text: message.text, blocks: message.blocks }),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`the response URL answered HTTP ${response.status}`);
 }
