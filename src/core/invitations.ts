@@ -57,6 +57,7 @@ export async function inviteMember(platform: Platform, input: { actor: Actor; or
   authorize(org.role, "request_invitation", `org ${input.org} not found`);
   const email = await inviteeEmail(platform.db, input.invitee);
   const approvedAsMade = may(org.role, "administer");
+  if (approvedAsMade) await introduce(platform, email);
 
   try {
     return await inTransaction(platform, async (tx) => {
@@ -118,6 +119,11 @@ export async function decideInvitation(
 ): Promise<InvitationOutcome> {
   const id = invitationId(input.id);
   const reason = input.reason === undefined ? undefined : parseReason(input.reason);
+  if (input.decision === "approve") {
+    // Outside the transaction: the lookup may ask a chat workspace, and a refusal comes first.
+    const { invitation } = await undecidedInvitation(platform.db, input.actor, id, { lock: false });
+    await introduce(platform, invitation.email);
+  }
   return inTransaction(platform, async (tx) => {
     const { row, invitation } = await undecidedInvitation(tx, input.actor, id, { lock: true });
     const org = { id: row.org_id, slug: row.slug };
@@ -248,6 +254,13 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
   await recordAudit(tx, { org, actor, action: "invitation.accept", target: known.email, details: { invitation: id, role: invitation.role } });
   await notifyPeople(tx, { kind: "member.joined", payload: { org: org.slug, role: invitation.role }, actor, org, to: { users: [known.id] } });
   return { kind: "joined", invitation: await readInvitation(tx, id), member: { displayName: known.display_name, email: known.email } };
+}
+
+/** Lets the platform's directory make someone known by email before they are admitted; a failing directory only means a code instead. */
+async function introduce(platform: Platform, email: string): Promise<void> {
+  if (platform.directory === undefined) return;
+  const known = await platform.db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
+  if (!known) await platform.directory.introduce(email).catch(() => undefined);
 }
 
 async function addMember(tx: Tx, org: { id: number; slug: string }, userId: number, role: InvitedRole): Promise<void> {

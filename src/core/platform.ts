@@ -16,6 +16,16 @@ export interface Platform {
    * `onceForRequest`): the change records it in its own transaction.
    */
   requestKey?: string;
+  /** Where people not yet known can be looked up by email (a chat workspace); absent in the shell. */
+  directory?: PeopleDirectory;
+}
+
+/**
+ * People edgebot has not met yet but a chat workspace knows: `introduce` registers the person
+ * with that email when the workspace has one, and does nothing otherwise.
+ */
+export interface PeopleDirectory {
+  introduce(email: string): Promise<void>;
 }
 
 /**

@@ -176,6 +176,11 @@ export class FakeSlack {
         },
       };
     }
+    if (call.method === "users.lookupByEmail") {
+      const wanted = String(call.args.email).toLowerCase();
+      const user = [...this.users.values()].find((candidate) => candidate.profile.email.toLowerCase() === wanted);
+      return { body: user ? { ok: true, user } : { ok: false, error: "users_not_found" } };
+    }
     if (call.method === "auth.test") {
       const workspace = this.workspaces.find((candidate) => candidate.botToken === call.token);
       if (workspace) return { body: { ok: true, team_id: workspace.teamId, user_id: workspace.botUserId, bot_id: workspace.botId } };

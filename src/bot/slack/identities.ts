@@ -47,6 +47,35 @@ export class SlackIdentities {
     return lookup;
   }
 
+  /** The platform for a request from `teamId`: people it names by email are looked up in that workspace. */
+  platformFor(client: webApi.WebClient, teamId: string): Platform {
+    return { ...this.platform, directory: { introduce: async (email) => void (await this.introduceByEmail(client, teamId, email)) } };
+  }
+
+  /**
+   * Registers the people a command line mentions (`<@U…>`), so that a command about someone
+   * who never used edgebot finds them; at most a few, and a failed lookup is left to the command.
+   */
+  async introduceMentioned(client: webApi.WebClient, teamId: string, text: string): Promise<void> {
+    const mentioned = [...new Set([...text.matchAll(/<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>/g)].map((match) => match[1]!))].slice(0, 3);
+    await Promise.all(mentioned.map((id) => this.resolve(client, teamId, id).catch(() => undefined)));
+  }
+
+  /**
+   * Registers the person the workspace knows by `email` (users.lookupByEmail), if it knows one;
+   * says whether it did.
+   */
+  async introduceByEmail(client: webApi.WebClient, teamId: string, email: string): Promise<boolean> {
+    const answer = await client.users.lookupByEmail({ email }).catch((error: unknown) => {
+      if ((error as { data?: { error?: string } }).data?.error === "users_not_found") return undefined;
+      throw error;
+    });
+    const found = answer?.user;
+    if (!found?.id || found.deleted || found.is_bot) return false;
+    await this.resolve(client, teamId, found.id);
+    return true;
+  }
+
   private async lookUp(client: webApi.WebClient, teamId: string, slackUserId: string): Promise<SlackIdentity> {
     const answer = await client.users.info({ user: slackUserId });
     const profile = answer.user?.profile;

@@ -193,6 +193,34 @@ describe("inviting client users from Slack", () => {
     expect(edited.every((call) => String(call.args.text).includes("expired"))).toBe(true);
   });
 
+  it("adds at once a workspace member edgebot has never met, named by mention or found by email", async () => {
+    const { org, owner, admin, developer } = await agency();
+    const mentioned = `U${unique("MENTIONED").toUpperCase()}`;
+    bed.fake.addUser({ id: mentioned, teamId: "T0TEST", email: `${mentioned.toLowerCase()}@client.example`, name: "Mentioned" });
+    expect(await type(owner, `member invite ${org} <@${mentioned}|mentioned> --role developer`)).toContain(`is now developer of ${org}`);
+
+    const byEmail = `U${unique("EMAILED").toUpperCase()}`;
+    const email = `${byEmail.toLowerCase()}@client.example`;
+    bed.fake.addUser({ id: byEmail, teamId: "T0TEST", email, name: "Emailed" });
+    await type(developer, `member invite ${org} ${email}`);
+    expect((await click(admin, "invitation_approve", String(await invitationId(email)))).seen).toContain(`is now viewer of ${org}`);
+    const lookups = bed.fake.callsOf("users.lookupByEmail").filter((call) => call.args.email === email);
+    expect(lookups).toHaveLength(1);
+    const members = await bed.world.platform.db
+      .selectFrom("memberships as m")
+      .innerJoin("user_identities as i", "i.user_id", "m.user_id")
+      .innerJoin("orgs as o", "o.id", "m.org_id")
+      .select(["i.chat_user_id", "m.role"])
+      .where("o.slug", "=", org)
+      .where("i.chat_user_id", "in", [mentioned, byEmail])
+      .orderBy("m.role")
+      .execute();
+    expect(members).toEqual([
+      { chat_user_id: mentioned, role: "developer" },
+      { chat_user_id: byEmail, role: "viewer" },
+    ]);
+  });
+
   it("lets an outsider join with the approval's code only with the invited email, from another workspace", async () => {
     const { org, owner } = await agency();
     const email = `${unique("outside")}@client.example`;

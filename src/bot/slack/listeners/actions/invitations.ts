@@ -25,10 +25,10 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   app.action<BlockAction<ButtonAction>>(invitationActions.approve, async ({ ack, body, action, client, respond }) => {
     await ack();
     const log = logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
-    const identity = await identities.resolve(client, body.team?.id ?? body.user.team_id ?? "", body.user.id);
+    const identity = await identities.resolve(client, teamOf(body), body.user.id);
     if (identity.kind === "no_email") return tell(respond, sayError(emailMissing));
     try {
-      const outcome = await decideInvitation(platform, { actor: identity.actor, id: action.value ?? "", decision: "approve" });
+      const outcome = await decideInvitation(identities.platformFor(client, teamOf(body)), { actor: identity.actor, id: action.value ?? "", decision: "approve" });
       await tell(respond, invitationOutcomeMessage(outcome));
     } catch (error) {
       await tell(respond, refusal(error, log));
@@ -37,7 +37,7 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   app.action<BlockAction<ButtonAction>>(invitationActions.deny, async ({ ack, body, action, client, respond }) => {
     await ack();
     const log = logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
-    const identity = await identities.resolve(client, body.team?.id ?? body.user.team_id ?? "", body.user.id);
+    const identity = await identities.resolve(client, teamOf(body), body.user.id);
     if (identity.kind === "no_email") return tell(respond, sayError(emailMissing));
     try {
       // Refused before the question, so nobody writes a reason only to be told they may not.
@@ -58,4 +58,8 @@ function refusal(error: unknown, log: Logger): Message {
 /** An ephemeral answer under the message whose button was clicked; the message itself stays. */
 async function tell(respond: RespondFn, message: Message): Promise<void> {
   await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: message.blocks });
+}
+
+function teamOf(body: BlockAction): string {
+  return body.team?.id ?? body.user.team_id ?? "";
 }

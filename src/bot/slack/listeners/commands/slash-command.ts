@@ -33,7 +33,8 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
         await answer(respond, sayError(`${emailMissing} Then try again.`));
         return;
       }
-      const outcome = await runCommandLine({ platform, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
+      await identities.introduceMentioned(client, command.team_id, command.text);
+      const outcome = await runCommandLine({ platform: identities.platformFor(client, command.team_id), actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
       if (outcome.kind === "incomplete") {
         await answerIncomplete(outcome, { respond, client, triggerId: command.trigger_id, responseUrl: command.response_url, log });
         return;

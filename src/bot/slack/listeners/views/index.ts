@@ -23,7 +23,7 @@ export interface ViewDependencies {
  * database change. A modal submitted twice changes once: the change records the view's id.
  */
 export function registerViews(app: App, dependencies: ViewDependencies): void {
-  const { platform, identities, logger } = dependencies;
+  const { identities, logger } = dependencies;
   registerInvitationViews(app, dependencies);
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
@@ -46,7 +46,7 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
       await ack({ response_action: "errors", errors: { [firstField]: emailMissing } });
       return;
     }
-    const context = { platform: onceForRequest(platform, `slack:view:${view.id}`), actor: identity.actor, teamId };
+    const context = { platform: onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`), actor: identity.actor, teamId };
     const outcome = await submitForm(context, form, readFormValues(form, view.state.values), { onUnexpected: (error) => log.error({ err: error }, "form failed") });
     switch (outcome.kind) {
       case "field_errors":
