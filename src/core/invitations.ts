@@ -215,6 +215,24 @@ export async function listInvitations(platform: Platform, input: { actor: Actor;
 }
 
 /**
+ * Requests the actor could decide now: pending, unexpired, in orgs where they are an owner or
+ * admin, asked for by someone else; oldest first, at most `limit`, with how many there are.
+ */
+export async function invitationsAwaiting(platform: Platform, input: { actor: Actor; limit: number }): Promise<{ total: number; invitations: Invitation[] }> {
+  const rows = await invitationRows(platform.db)
+    .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "i.org_id").on("me.user_id", "=", input.actor.userId))
+    .select(sql<number>`count(*) over ()`.as("total"))
+    .where("me.role", "in", ["owner", "admin"])
+    .where("i.status", "=", "pending")
+    .where("i.expires_at", ">", sql<Date>`now()`)
+    .where((eb) => eb.or([eb("i.requested_by", "is", null), eb("i.requested_by", "!=", input.actor.userId)]))
+    .orderBy("i.id")
+    .limit(input.limit)
+    .execute();
+  return { total: Number(rows[0]?.total ?? 0), invitations: rows.map(toInvitation) };
+}
+
+/**
  * Marks live invitations past their time as expired, and returns them, so that the messages
  * showing them can say so. Safe to run from several processes at once.
  */

@@ -1,10 +1,15 @@
 import type { HomeView, KnownBlock, SectionBlock } from "@slack/types";
 import { may } from "../../core/permissions.ts";
 import type { OrgApplications } from "../../core/applications.ts";
-import { code, escapeText, fit, maxSectionText, maxViewBlocks } from "../message.ts";
+import type { Invitation } from "../../core/invitations.ts";
+import { code, escapeText, fit, maxSectionText, maxViewBlocks, when } from "../message.ts";
+import { invitationButtons } from "./notifications.ts";
 import { dnsStatus, hostnameLabel } from "./applications.ts";
 import { formButtonValue, openFormAction } from "./forms.ts";
 import { plural } from "./orgs.ts";
+
+/** Invitation requests the Home tab shows with their buttons. */
+export const homeRequestsShown = 5;
 
 /** Applications read per org for the Home tab: more than 100 blocks could never show. */
 export const homeApplicationsPerOrg = 30;
@@ -18,7 +23,7 @@ const domainsShown = 5;
  * application's environments with their domains and DNS status. It stays within 100 blocks;
  * what does not fit is counted, with the command that lists it.
  */
-export function homeView(orgs: OrgApplications[], options: { slashCommand: string }): HomeView {
+export function homeView(orgs: OrgApplications[], options: { slashCommand: string; awaiting: { total: number; invitations: Invitation[] } }): HomeView {
   const slash = options.slashCommand;
   const blocks: KnownBlock[] = [
     { type: "header", text: { type: "plain_text", text: "Your edge" } },
@@ -32,6 +37,7 @@ export function homeView(orgs: OrgApplications[], options: { slashCommand: strin
       ],
     },
   ];
+  blocks.push(...awaitingBlocks(options.awaiting, slash));
   if (orgs.length === 0) {
     blocks.push(
       section(`You are not in any org yet. Create one with ${code(`${slash} org create <slug>`)}, or ask an admin of your team's org to invite you.`),
@@ -79,6 +85,21 @@ function applicationSection(app: OrgApplications["shown"][number], slash: string
     };
   }
   return block;
+}
+
+/** Invitation requests the person can decide, each with its buttons; the rest counted. */
+function awaitingBlocks(awaiting: { total: number; invitations: Invitation[] }, slash: string): KnownBlock[] {
+  if (awaiting.total === 0) return [];
+  const blocks: KnownBlock[] = [{ type: "divider" }, section(`*Invitation requests waiting for you* (${awaiting.total})`)];
+  for (const invitation of awaiting.invitations) {
+    blocks.push(
+      section(`${escapeText(invitation.requestedBy ?? "Someone")} asks to invite *${escapeText(invitation.email)}* to *${invitation.org}* as ${invitation.role} · expires ${when(invitation.expiresAt)}`),
+      invitationButtons(invitation.id),
+    );
+  }
+  const more = awaiting.total - awaiting.invitations.length;
+  if (more > 0) blocks.push(context(`…and ${plural(more, "more request")}: ${code(`${slash} invite list <org>`)}`));
+  return blocks;
 }
 
 function applicationText(app: OrgApplications["shown"][number], slash: string): string {

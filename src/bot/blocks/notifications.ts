@@ -91,7 +91,8 @@ export function notificationMessage(notification: Notification): Message {
 /** Action ids of the buttons on an invitation request; their value is the invitation's id. */
 export const invitationActions = { approve: "invitation_approve", deny: "invitation_deny" } as const;
 
-function invitationButtons(invitation: number): KnownBlock {
+/** Approve and Deny for one invitation request, in a message or on the Home tab. */
+export function invitationButtons(invitation: number): KnownBlock {
   return {
     type: "actions",
     elements: [

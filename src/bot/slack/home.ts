@@ -1,7 +1,8 @@
 import type { webApi } from "@slack/bolt";
 import { listOrgApplications } from "../../core/applications.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
-import { homeApplicationsPerOrg, homeView } from "../blocks/home.ts";
+import { invitationsAwaiting } from "../../core/invitations.ts";
+import { homeApplicationsPerOrg, homeRequestsShown, homeView } from "../blocks/home.ts";
 import { emailMissing } from "../blocks/identity.ts";
 import { code } from "../message.ts";
 
@@ -15,8 +16,11 @@ export async function publishHome(
     actor: Actor;
   },
 ): Promise<void> {
-  const orgs = await listOrgApplications(dependencies.platform, { actor: person.actor, applicationsPerOrg: homeApplicationsPerOrg });
-  await client.views.publish({ user_id: person.slackUserId, view: homeView(orgs, { slashCommand: dependencies.slashCommand }) });
+  const [orgs, awaiting] = await Promise.all([
+    listOrgApplications(dependencies.platform, { actor: person.actor, applicationsPerOrg: homeApplicationsPerOrg }),
+    invitationsAwaiting(dependencies.platform, { actor: person.actor, limit: homeRequestsShown }),
+  ]);
+  await client.views.publish({ user_id: person.slackUserId, view: homeView(orgs, { slashCommand: dependencies.slashCommand, awaiting }) });
 }
 
 /** The Home tab for someone whose Slack profile shows no email: edgebot cannot know who they are yet. */

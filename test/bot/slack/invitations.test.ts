@@ -6,6 +6,7 @@ import { expireInvitations } from "../../../src/core/invitations.ts";
 import type { RecordedCall } from "../../support/fake-slack.ts";
 import {
   addSlackPerson,
+  appHomeOpenedBody,
   blockActionPayload,
   interactionBody,
   signedRequest,
@@ -219,6 +220,32 @@ describe("inviting client users from Slack", () => {
       { chat_user_id: mentioned, role: "developer" },
       { chat_user_id: byEmail, role: "viewer" },
     ]);
+  });
+
+  it("shows an admin the requests waiting for them on the Home tab, with buttons that work there", async () => {
+    const { org, admin, developer } = await agency();
+    const client = await addSlackPerson(bed, unique("homeclient"));
+    await type(developer, `member invite ${org} ${client.email}`);
+    const id = await invitationId(client.email);
+    const homeOf = async (person: Person) => {
+      const before = bed.fake.callsOf("views.publish").length;
+      await signedRequest(bed.url, appHomeOpenedBody({ userId: person.id }), { contentType: "application/json" });
+      const call = await bed.fake.waitFor(() => bed.fake.callsOf("views.publish").slice(before).find((candidate) => candidate.args.user_id === person.id));
+      return JSON.stringify(call.args.view);
+    };
+    const home = await homeOf(admin);
+    expect(home).toContain("Invitation requests waiting for you");
+    expect(home).toContain(client.email);
+    expect(home).toContain(`"value":"${id}"`);
+    // The requester sees no buttons for their own request.
+    expect(await homeOf(developer)).not.toContain("Invitation requests waiting for you");
+
+    const before = bed.fake.calls.length;
+    await signedRequest(bed.url, interactionBody(blockActionPayload({ userId: admin.id, actionId: "invitation_approve", value: String(id) })));
+    const told = await bed.fake.waitFor(() => postsTo(admin, before)[0]);
+    expect(String(told.args.text)).toContain(`is now viewer of *${org}*`);
+    const refreshed = await bed.fake.waitFor(() => bed.fake.calls.slice(before).find((call) => call.method === "views.publish" && call.args.user_id === admin.id));
+    expect(JSON.stringify(refreshed.args.view)).not.toContain(client.email);
   });
 
   it("lets an outsider join with the approval's code only with the invited email, from another workspace", async () => {

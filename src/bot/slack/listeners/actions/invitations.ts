@@ -1,4 +1,4 @@
-import type { App, BlockAction, ButtonAction, RespondFn } from "@slack/bolt";
+import type { App, BlockAction, ButtonAction, RespondFn, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { CoreError } from "../../../../core/errors.ts";
 import { checkMayDecide, decideInvitation } from "../../../../core/invitations.ts";
@@ -7,10 +7,12 @@ import { denyInvitationView, invitationOutcomeMessage } from "../../../blocks/in
 import { emailMissing } from "../../../blocks/identity.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";
 import { sayError, type Message } from "../../../message.ts";
+import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
 
 export interface InvitationActionDependencies {
   platform: Platform;
+  slashCommand: string;
   identities: SlackIdentities;
   logger: Logger;
 }
@@ -24,27 +26,37 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   const { platform, identities, logger } = dependencies;
   app.action<BlockAction<ButtonAction>>(invitationActions.approve, async ({ ack, body, action, client, respond }) => {
     await ack();
+    const answer = answerTo(body, respond, client);
     const log = logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
     const identity = await identities.resolve(client, teamOf(body), body.user.id);
-    if (identity.kind === "no_email") return tell(respond, sayError(emailMissing));
+    if (identity.kind === "no_email") {
+      await answer(sayError(emailMissing));
+      return;
+    }
     try {
       const outcome = await decideInvitation(identities.platformFor(client, teamOf(body)), { actor: identity.actor, id: action.value ?? "", decision: "approve" });
-      await tell(respond, invitationOutcomeMessage(outcome));
+      await answer(invitationOutcomeMessage(outcome));
+      // From the Home tab, the request leaves it.
+      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
     } catch (error) {
-      await tell(respond, refusal(error, log));
+      await answer(refusal(error, log));
     }
   });
   app.action<BlockAction<ButtonAction>>(invitationActions.deny, async ({ ack, body, action, client, respond }) => {
     await ack();
+    const answer = answerTo(body, respond, client);
     const log = logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
     const identity = await identities.resolve(client, teamOf(body), body.user.id);
-    if (identity.kind === "no_email") return tell(respond, sayError(emailMissing));
+    if (identity.kind === "no_email") {
+      await answer(sayError(emailMissing));
+      return;
+    }
     try {
       // Refused before the question, so nobody writes a reason only to be told they may not.
       const invitation = await checkMayDecide(platform, { actor: identity.actor, id: action.value ?? "" });
       await client.views.open({ trigger_id: body.trigger_id, view: denyInvitationView(invitation, JSON.stringify({ invitation: invitation.id, responseUrl: body.response_url })) });
     } catch (error) {
-      await tell(respond, refusal(error, log));
+      await answer(refusal(error, log));
     }
   });
 }
@@ -55,9 +67,13 @@ function refusal(error: unknown, log: Logger): Message {
   return sayError("something went wrong on our side; nothing was decided. Try again, or type invite approve <id>.");
 }
 
-/** An ephemeral answer under the message whose button was clicked; the message itself stays. */
-async function tell(respond: RespondFn, message: Message): Promise<void> {
-  await respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: message.blocks });
+/**
+ * How to answer the person who clicked: ephemerally under the message whose button it was (the
+ * message itself stays), or, for a button on the Home tab, which has no such place, directly.
+ */
+function answerTo(body: BlockAction, respond: RespondFn, client: webApi.WebClient): (message: Message) => Promise<unknown> {
+  if (body.response_url) return (message) => respond({ response_type: "ephemeral", replace_original: false, text: message.text, blocks: message.blocks });
+  return (message) => client.chat.postMessage({ channel: body.user.id, text: message.text, blocks: message.blocks });
 }
 
 function teamOf(body: BlockAction): string {

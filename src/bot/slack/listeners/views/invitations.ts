@@ -7,10 +7,12 @@ import { onceForRequest, type Platform } from "../../../../core/platform.ts";
 import { denyInvitationCallback, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { postToResponseUrl } from "../../forms.ts";
+import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
 
 export interface InvitationViewDependencies {
   platform: Platform;
+  slashCommand: string;
   identities: SlackIdentities;
   logger: Logger;
 }
@@ -39,6 +41,9 @@ export function registerInvitationViews(app: App, dependencies: InvitationViewDe
       await ack({ response_action: "clear" });
       if (metadata.responseUrl) {
         await postToResponseUrl(metadata.responseUrl, invitationOutcomeMessage(outcome)).catch((error: unknown) => log.warn({ err: error }, "could not confirm the denial"));
+      } else {
+        // Denied from the Home tab: the request leaves it.
+        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
       }
     } catch (error) {
       if (error instanceof AlreadyDone) return ack();
