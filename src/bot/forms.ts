@@ -24,11 +24,16 @@ export interface Form {
 export interface FormField {
   /** The command's argument the field fills in: a positional's name, or `--option`. */
   argument: string;
+  /**
+   * The field's id in the form, when it is not the argument's name: two fields may fill the
+   * same argument in two ways (a person picked, or an email typed), and exactly one of them must.
+   */
+  block?: string;
   /** The names core gives this field in its errors (`Invalid.field`), besides the argument's own. */
   errorNames?: string[];
   label: string;
-  /** `org` and `app` pick one of the person's orgs or applications; `text` is typed. */
-  kind: "text" | "org" | "app";
+  /** `org` and `app` pick one of the person's orgs or applications, `user` a person in the workspace; `text` is typed. */
+  kind: "text" | "org" | "app" | "user";
   optional?: boolean;
   placeholder?: string;
   hint?: string;
@@ -36,8 +41,13 @@ export interface FormField {
   maxLength: number;
 }
 
-/** The values of a submitted form by argument; fields left empty are absent. */
+/** The values of a form by field (`blockOf`); fields left empty are absent. */
 export type FormValues = Record<string, string>;
+
+/** A field's id in the form. */
+export function blockOf(field: FormField): string {
+  return field.block ?? field.argument;
+}
 
 /** Every form, one per command that has one. */
 export const forms: Form[] = [
@@ -63,6 +73,18 @@ export const forms: Form[] = [
       { argument: "slug", label: "Slug", kind: "text", placeholder: "acme", hint: "Lowercase letters, digits and dashes, used in commands.", maxLength: 39 },
       { argument: "--name", label: "Display name", kind: "text", optional: true, placeholder: "Acme Corp", maxLength: 100 },
       { argument: "--billing-email", errorNames: ["billingEmail"], label: "Billing email", kind: "text", optional: true, placeholder: "billing@acme.example", maxLength: 254 },
+    ],
+  },
+  {
+    command: "member invite",
+    title: "Invite someone",
+    submit: "Invite",
+    intro: "Add a person to an org. An owner's or admin's invitation takes effect at once; a developer's waits for an owner or admin to approve it.",
+    fields: [
+      { argument: "org", label: "Org", kind: "org", maxLength: 39 },
+      { argument: "invitee", label: "Person", kind: "user", optional: true, hint: "Someone in this workspace…", maxLength: 40 },
+      { argument: "invitee", block: "invitee-email", label: "…or their email", kind: "text", optional: true, placeholder: "ana@client.example", hint: "For someone not in this workspace: they join with a one-time code.", maxLength: 254 },
+      { argument: "--role", label: "Role", kind: "text", optional: true, placeholder: "viewer", hint: "admin, developer or viewer (the usual role of a client user, and the default).", maxLength: 20 },
     ],
   },
   {
@@ -95,12 +117,15 @@ export function formFor(command: string): Form | undefined {
   return forms.find((form) => form.command === command);
 }
 
-/** The values to show in a form first: what the person already typed, limited to its fields. */
+/** The values to show in a form first: what the person already typed, limited to its typed fields and pickers. */
 export function formPrefill(form: Form, given: Record<string, string>): FormValues {
   const prefill: FormValues = {};
   for (const field of form.fields) {
     const value = given[field.argument];
-    if (value !== undefined && value.length <= field.maxLength) prefill[field.argument] = value;
+    if (value === undefined || value.length > field.maxLength || field.kind === "user") continue;
+    // Of two ways to give one argument, the first that takes it.
+    if (form.fields.some((other) => other !== field && other.argument === field.argument && prefill[blockOf(other)] !== undefined)) continue;
+    prefill[blockOf(field)] = value;
   }
   return prefill;
 }
@@ -119,30 +144,45 @@ export type FormOutcome =
  * that field (or on the first field when core names none that the form has); nothing throws.
  */
 export async function submitForm(context: CommandContext, form: Form, values: FormValues, options: { onUnexpected: (error: unknown) => void }): Promise<FormOutcome> {
-  const missing = form.fields.filter((field) => !field.optional && (values[field.argument] ?? "").trim() === "");
-  if (missing.length > 0) return { kind: "field_errors", errors: Object.fromEntries(missing.map((field) => [field.argument, `${field.label} is required`])) };
-  const tooLong = form.fields.filter((field) => (values[field.argument] ?? "").length > field.maxLength);
-  if (tooLong.length > 0) return { kind: "field_errors", errors: Object.fromEntries(tooLong.map((field) => [field.argument, `${field.label} is longer than ${field.maxLength} characters`])) };
+  const refused = checkFields(form, values);
+  if (refused !== undefined) return { kind: "field_errors", errors: refused };
 
   const command = findCommand(form.command.split(" "))?.command;
   if (command === undefined) throw new Error(`form for unknown command ${form.command}`);
-  const known = new Set(form.fields.map((field) => field.argument));
-  const args = Arguments.fromValues(Object.fromEntries(Object.entries(values).filter(([argument, value]) => known.has(argument) && value.trim() !== "")));
+  const args = Arguments.fromValues(Object.fromEntries(form.fields.flatMap((field) => (values[blockOf(field)] ? [[field.argument, values[blockOf(field)]!]] : []))));
   try {
     return { kind: "done", message: await command.run(context, args), command };
   } catch (error) {
     if (error instanceof AlreadyDone) return { kind: "already_done" };
-    if (error instanceof Invalid || error instanceof Conflict) return { kind: "field_errors", errors: { [fieldOf(form, error.field)]: error.message } };
+    if (error instanceof Invalid || error instanceof Conflict) return { kind: "field_errors", errors: { [fieldOf(form, values, error.field)]: error.message } };
     // Not found or not allowed: about the org or application picked, when the form picks one.
-    if (error instanceof CoreError) return { kind: "field_errors", errors: { [(form.fields.find((field) => field.kind !== "text") ?? form.fields[0]!).argument]: error.message } };
+    if (error instanceof CoreError) return { kind: "field_errors", errors: { [blockOf(form.fields.find((field) => field.kind !== "text") ?? form.fields[0]!)]: error.message } };
     options.onUnexpected(error);
     return { kind: "failed", message: sayError("something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening.") };
   }
 }
 
-/** The form field a core error names, by the argument's name or one of the field's error names. */
-function fieldOf(form: Form, name: string | undefined): string {
+/** Required fields, lengths, and arguments given two ways: exactly one of their fields. Errors by field. */
+function checkFields(form: Form, values: FormValues): Record<string, string> | undefined {
+  const errors: Record<string, string> = {};
+  for (const field of form.fields) {
+    const value = values[blockOf(field)] ?? "";
+    const twins = form.fields.filter((other) => other.argument === field.argument);
+    if (twins.length > 1) {
+      const filled = twins.filter((twin) => (values[blockOf(twin)] ?? "") !== "");
+      if (field === twins[0] && filled.length === 0) errors[blockOf(field)] = `choose one: ${twins.map((twin) => twin.label.replace(/^…/, "")).join(", or ")}`;
+      if (field === twins[1] && filled.length > 1) errors[blockOf(field)] = `give one: ${twins[0]!.label}, or ${field.label.replace(/^…or /, "")}, not both`;
+    } else if (!field.optional && value.trim() === "") {
+      errors[blockOf(field)] = `${field.label} is required`;
+    }
+    if (value.length > field.maxLength) errors[blockOf(field)] = `${field.label} is longer than ${field.maxLength} characters`;
+  }
+  return Object.keys(errors).length > 0 ? errors : undefined;
+}
+
+/** The form field a core error names, by the argument's name or one of the field's error names; of twins, the one filled in. */
+function fieldOf(form: Form, values: FormValues, name: string | undefined): string {
   const bare = name?.replace(/^--/, "");
-  const field = form.fields.find((candidate) => candidate.argument.replace(/^--/, "") === bare || candidate.errorNames?.includes(bare ?? ""));
-  return (field ?? form.fields[0]!).argument;
+  const named = form.fields.filter((candidate) => candidate.argument.replace(/^--/, "") === bare || candidate.errorNames?.includes(bare ?? ""));
+  return blockOf(named.find((field) => values[blockOf(field)] !== undefined) ?? named[0] ?? form.fields[0]!);
 }

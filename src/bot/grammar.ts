@@ -123,13 +123,14 @@ export class Arguments {
     return given;
   }
 
-  /** Arguments filled in elsewhere than on a command line (a form); options are keyed `--name`. */
+  /** Arguments filled in elsewhere than on a command line (a form): `<@U…>` is a person picked; options are keyed `--name`. */
   static fromValues(values: Record<string, string>): Arguments {
     const positional = new Map<string, Token>();
     const options = new Map<string, string>();
     for (const [name, text] of Object.entries(values)) {
+      const mention = /^<@([UW][A-Z0-9]{2,20})>$/.exec(text);
       if (name.startsWith("--")) options.set(name.slice(2), text);
-      else positional.set(name, { kind: "word", text });
+      else positional.set(name, mention ? { kind: "user", userId: mention[1]!, text } : { kind: "word", text });
     }
     return new Arguments(positional, options);
   }

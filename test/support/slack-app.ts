@@ -161,7 +161,9 @@ export function viewSubmissionPayload(input: { view: OpenedView; viewId: string;
       [element.action_id]:
         element.type === "plain_text_input"
           ? { type: element.type, value: given }
-          : { type: element.type, selected_option: given === null ? null : { text: { type: "plain_text", text: given }, value: given } },
+          : element.type === "users_select"
+            ? { type: element.type, selected_user: given }
+            : { type: element.type, selected_option: given === null ? null : { text: { type: "plain_text", text: given }, value: given } },
     };
   }
   return {

@@ -1,6 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from "@slack/types";
 import { applicationSlug, orgSlug } from "../../core/names.ts";
-import { formFor, type Form, type FormField, type FormValues } from "../forms.ts";
+import { blockOf, formFor, type Form, type FormField, type FormValues } from "../forms.ts";
 import { maxViewBlocks, type Message } from "../message.ts";
 
 /** A form's callback id: which form a submission belongs to. */
@@ -8,6 +8,9 @@ export const formCallbackPrefix = "form:";
 
 /** Action ids of the pickers, whose options Slack asks edgebot for as the person types. */
 export const pickerActions = { org: "pick_org", app: "pick_app" } as const;
+
+/** The action id of a person picker (Slack lists the workspace's people itself). */
+const userAction = "pick_user";
 
 /**
  * The action id of the buttons and menu entries that open a form (within one block, a suffix
@@ -26,7 +29,7 @@ const maxPlaceholder = 150;
 /** A form as a modal, filled in with `prefill`; `metadata` comes back with the submission. */
 export function formView(form: Form, options: { prefill: FormValues; metadata: string }): ModalView {
   const blocks: KnownBlock[] = [{ type: "section", text: { type: "mrkdwn", text: form.intro } }];
-  for (const field of form.fields) blocks.push(fieldBlock(field, options.prefill[field.argument]));
+  for (const field of form.fields) blocks.push(fieldBlock(field, options.prefill[blockOf(field)]));
   return {
     type: "modal",
     callback_id: `${formCallbackPrefix}${form.command}`,
@@ -52,21 +55,30 @@ export function pickerOption(value: string): PlainTextOption {
  * The values of a submitted form, read from the view's state by field. Anything not shaped as
  * the form's own inputs produce (a field missing, another element type) counts as empty.
  */
-export function readFormValues(form: Form, state: Record<string, Record<string, { type?: unknown; value?: unknown; selected_option?: unknown }> | undefined>): FormValues {
+export function readFormValues(form: Form, state: Record<string, Record<string, StateValue> | undefined>): FormValues {
   const values: FormValues = {};
   for (const field of form.fields) {
-    const input = state[field.argument];
-    const value = field.kind === "text" ? textValue(input?.[textAction]) : selectedValue(input?.[pickerActions[field.kind]]);
-    if (value !== undefined && value.trim() !== "") values[field.argument] = value.trim();
+    const input = state[blockOf(field)];
+    const value =
+      field.kind === "text" ? textValue(input?.[textAction]) : field.kind === "user" ? selectedUser(input?.[userAction]) : selectedValue(input?.[pickerActions[field.kind]]);
+    if (value !== undefined && value.trim() !== "") values[blockOf(field)] = value.trim();
   }
   return values;
 }
 
-function textValue(element: { type?: unknown; value?: unknown } | undefined): string | undefined {
+type StateValue = { type?: unknown; value?: unknown; selected_option?: unknown; selected_user?: unknown };
+
+/** A person picked, as the grammar reads a mention. */
+function selectedUser(element: StateValue | undefined): string | undefined {
+  if (element?.type !== "users_select" || typeof element.selected_user !== "string" || !/^[UW][A-Z0-9]{2,20}$/.test(element.selected_user)) return undefined;
+  return `<@${element.selected_user}>`;
+}
+
+function textValue(element: StateValue | undefined): string | undefined {
   return element?.type === "plain_text_input" && typeof element.value === "string" ? element.value : undefined;
 }
 
-function selectedValue(element: { type?: unknown; selected_option?: unknown } | undefined): string | undefined {
+function selectedValue(element: StateValue | undefined): string | undefined {
   if (element?.type !== "external_select") return undefined;
   const selected = element.selected_option as { value?: unknown } | null | undefined;
   return typeof selected?.value === "string" ? selected.value : undefined;
@@ -75,7 +87,7 @@ function selectedValue(element: { type?: unknown; selected_option?: unknown } | 
 function fieldBlock(field: FormField, initial: string | undefined): InputBlock {
   const base = {
     type: "input" as const,
-    block_id: field.argument,
+    block_id: blockOf(field),
     label: plain(field.label, 2000),
     optional: field.optional ?? false,
     ...(field.hint === undefined ? {} : { hint: plain(field.hint, 2000) }),
@@ -92,6 +104,7 @@ function fieldBlock(field: FormField, initial: string | undefined): InputBlock {
       },
     };
   }
+  if (field.kind === "user") return { ...base, element: { type: "users_select", action_id: userAction, placeholder: plain("Choose a person", maxPlaceholder) } };
   return {
     ...base,
     element: {
@@ -123,12 +136,12 @@ export function readFormButton(value: string): { form: Form; prefill: FormValues
   const form = formFor(command ?? "");
   if (form === undefined || rest.length > 0) return undefined;
   if (subject === undefined) return { form, prefill: {} };
-  const picker = form.fields.find((field) => field.kind !== "text");
+  const picker = form.fields.find((field) => field.kind === "org" || field.kind === "app");
   if (picker === undefined || !namesAn(picker.kind, subject)) return undefined;
-  return { form, prefill: { [picker.argument]: subject } };
+  return { form, prefill: { [blockOf(picker)]: subject } };
 }
 
-function namesAn(kind: "text" | "org" | "app", subject: string): boolean {
+function namesAn(kind: FormField["kind"], subject: string): boolean {
   if (kind === "org") return orgSlug.safeParse(subject).success;
   const [org, app, ...rest] = subject.split("/");
   return kind === "app" && rest.length === 0 && orgSlug.safeParse(org).success && applicationSlug.safeParse(app).success;

@@ -248,6 +248,42 @@ describe("inviting client users from Slack", () => {
     expect(JSON.stringify(refreshed.args.view)).not.toContain(client.email);
   });
 
+  it("invites through the form: a person picked or an email typed, exactly one of them", async () => {
+    const { org, owner } = await agency();
+    const picked = `U${unique("PICKED").toUpperCase()}`;
+    bed.fake.addUser({ id: picked, teamId: "T0TEST", email: `${picked.toLowerCase()}@client.example`, name: "Picked" });
+    const opened = bed.fake.callsOf("views.open").length;
+    const { body } = slashCommandBody(bed.fake, { text: `member invite ${org}`, userId: owner.id });
+    await signedRequest(bed.url, body);
+    const view = viewOf(await bed.fake.waitFor(() => bed.fake.callsOf("views.open")[opened]));
+    expect(view.callback_id).toBe("form:member invite");
+    expect(view.blocks.filter((block) => block.type === "input").map((block) => [block.block_id, block.element?.type])).toEqual([
+      ["org", "external_select"],
+      ["invitee", "users_select"],
+      ["invitee-email", "plain_text_input"],
+      ["--role", "plain_text_input"],
+    ]);
+    const submit = async (fill: Record<string, string | null>) => {
+      const response = await signedRequest(bed.url, interactionBody(viewSubmissionPayload({ view, viewId: `V${unique("INV").toUpperCase()}`, userId: owner.id, fill })));
+      const text = await response.text();
+      return text === "" ? {} : JSON.parse(text);
+    };
+    expect(await submit({})).toMatchObject({ response_action: "errors", errors: { invitee: expect.stringMatching(/choose one/) } });
+    expect(await submit({ invitee: picked, "invitee-email": "x@client.example" })).toMatchObject({ response_action: "errors", errors: { "invitee-email": expect.stringMatching(/not both/) } });
+    expect(await submit({ "invitee-email": "not an email" })).toMatchObject({ response_action: "errors", errors: { "invitee-email": expect.stringMatching(/email address/) } });
+    expect(await submit({ invitee: picked, "--role": "owner" })).toMatchObject({ response_action: "errors", errors: { "--role": expect.stringMatching(/cannot be owner/) } });
+    expect(await submit({ invitee: picked, "--role": "admin" })).toEqual({ response_action: "clear" });
+    const member = await bed.world.platform.db
+      .selectFrom("memberships as m")
+      .innerJoin("user_identities as i", "i.user_id", "m.user_id")
+      .innerJoin("orgs as o", "o.id", "m.org_id")
+      .select("m.role")
+      .where("o.slug", "=", org)
+      .where("i.chat_user_id", "=", picked)
+      .executeTakeFirst();
+    expect(member).toEqual({ role: "admin" });
+  });
+
   it("lets an outsider join with the approval's code only with the invited email, from another workspace", async () => {
     const { org, owner } = await agency();
     const email = `${unique("outside")}@client.example`;

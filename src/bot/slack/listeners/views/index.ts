@@ -47,7 +47,10 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
       return;
     }
     const context = { platform: onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`), actor: identity.actor, teamId };
-    const outcome = await submitForm(context, form, readFormValues(form, view.state.values), { onUnexpected: (error) => log.error({ err: error }, "form failed") });
+    const values = readFormValues(form, view.state.values);
+    // A person picked may never have used edgebot: register them as a typed mention would.
+    await identities.introduceMentioned(client, teamId, Object.values(values).join(" "));
+    const outcome = await submitForm(context, form, values, { onUnexpected: (error) => log.error({ err: error }, "form failed") });
     switch (outcome.kind) {
       case "field_errors":
         await ack({ response_action: "errors", errors: outcome.errors });
