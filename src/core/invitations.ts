@@ -42,7 +42,8 @@ export type InvitationOutcome =
   | { kind: "requested"; invitation: Invitation }
   | { kind: "denied"; invitation: Invitation }
   | { kind: "joined"; invitation: Invitation; member: { displayName: string; email: string } }
-  | { kind: "code"; invitation: Invitation; code: string };
+  /** `requester` is who asked, when someone other than the approver: they pass the code on. */
+  | { kind: "code"; invitation: Invitation; code: string; requester: Actor | null };
 
 const invitedRole = roleSchema.refine((value): value is InvitedRole => value !== "owner", "cannot be owner: invite as admin, then an owner can make them an owner");
 
@@ -265,7 +266,9 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
   if (!known) {
     const code = randomBytes(12).toString("base64url");
     await tx.updateTable("invitations").set({ code_hash: hashCode(code) }).where("id", "=", id).execute();
-    return { kind: "code", invitation: await readInvitation(tx, id), code };
+    const asked = await tx.selectFrom("invitations").select("requested_by").where("id", "=", id).executeTakeFirstOrThrow();
+    const requester = asked.requested_by === null || asked.requested_by === actor.userId ? null : { userId: asked.requested_by };
+    return { kind: "code", invitation: await readInvitation(tx, id), code, requester };
   }
   await addMember(tx, org, known.id, invitation.role);
   await tx.updateTable("invitations").set({ status: "accepted", accepted_by: known.id, accepted_at: sql<Date>`now()` }).where("id", "=", id).execute();

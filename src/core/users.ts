@@ -105,6 +105,12 @@ export async function findUser(db: Kysely<Database>, person: PersonRef): Promise
   return row && { id: row.id, email: row.email, displayName: row.display_name };
 }
 
+/** The chat user id a user has in workspace `teamId`, if they have one there. */
+export async function chatIdentityIn(db: Kysely<Database>, actor: Actor, teamId: string): Promise<string | undefined> {
+  const row = await db.selectFrom("user_identities").select("chat_user_id").where("user_id", "=", actor.userId).where("team_id", "=", teamId).executeTakeFirst();
+  return row?.chat_user_id;
+}
+
 /** The acting user's name and email, for commits. */
 export async function userById(db: Kysely<Database>, actor: Actor): Promise<User> {
   const row = await db.selectFrom("users").select(["id", "email", "display_name"]).where("id", "=", actor.userId).executeTakeFirst();

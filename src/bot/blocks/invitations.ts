@@ -27,6 +27,16 @@ export function invitationOutcomeMessage(outcome: InvitationOutcome): Message {
   }
 }
 
+/** For the requester of an invitation approved with a code: the code, to pass on. */
+export function invitationCodeForRequester(outcome: Extract<InvitationOutcome, { kind: "code" }>): Message {
+  const { invitation } = outcome;
+  return new MessageBuilder()
+    .section(`:white_check_mark: Your request ${invitation.id} to invite *${escapeText(invitation.email)}* to *${invitation.org}* as ${invitation.role} was approved by ${escapeText(invitation.decidedBy ?? "an admin")}. Pass on this one-time code:`)
+    .section(code(`join ${outcome.code}`))
+    .context(`It works for ${escapeText(invitation.email)} only, until ${when(invitation.expiresAt)}.`)
+    .build();
+}
+
 /** `invite list`: live invitations first, then recent decisions. */
 export function invitationListMessage(org: string, invitations: Invitation[]): Message {
   const builder = new MessageBuilder().section(`*Invitations to ${org}*`);

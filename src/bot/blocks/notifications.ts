@@ -73,7 +73,7 @@ export function notificationMessage(notification: Notification): Message {
           ? `was denied${reason ? `: ${escapeText(reason)}` : ""}`
           : status === "accepted"
             ? `was approved: they are now ${role} of *${org}*`
-            : `was approved: pass on the code the approver was given, so they can type \`join <code>\``;
+            : `was approved: they join by typing \`join <code>\` with the one-time code given to the approver (and, when approved with the button, to you)`;
       return announce(`:envelope: Your request ${invitation} to invite *${escapeText(email)}* to *${org}* as ${role} ${outcome}.`, by);
     }
     case "member.joined": {

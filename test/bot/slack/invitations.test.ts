@@ -284,6 +284,22 @@ describe("inviting client users from Slack", () => {
     expect(member).toEqual({ role: "admin" });
   });
 
+  it("gives the code of an approved request for an outsider to the requester too, and keeps only its hash", async () => {
+    const { org, admin, developer } = await agency();
+    const email = `${unique("outsider")}@client.example`;
+    await type(developer, `member invite ${org} ${email}`);
+    const id = await invitationId(email);
+    const before = bed.fake.calls.length;
+    const approved = await click(admin, "invitation_approve", String(id));
+    const code = /join ([A-Za-z0-9_-]{16})/.exec(approved.seen)?.[1];
+    expect(code, approved.seen).toBeDefined();
+    const toRequester = await bed.fake.waitFor(() => postsTo(developer, before)[0]);
+    expect(plainText({ text: String(toRequester.args.text), blocks: [] })).toContain(`join ${code}`);
+    const rows = await bed.world.platform.db.selectFrom("invitations").selectAll().where("id", "=", id).execute();
+    const outbox = await bed.world.platform.db.selectFrom("outbox").select("payload").execute();
+    expect(JSON.stringify([rows, outbox])).not.toContain(code);
+  });
+
   it("lets an outsider join with the approval's code only with the invited email, from another workspace", async () => {
     const { org, owner } = await agency();
     const email = `${unique("outside")}@client.example`;

@@ -1,9 +1,10 @@
 import type { App, BlockAction, ButtonAction, RespondFn, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { CoreError } from "../../../../core/errors.ts";
-import { checkMayDecide, decideInvitation } from "../../../../core/invitations.ts";
+import { checkMayDecide, decideInvitation, type InvitationOutcome } from "../../../../core/invitations.ts";
+import { chatIdentityIn } from "../../../../core/users.ts";
 import type { Platform } from "../../../../core/platform.ts";
-import { denyInvitationView, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
+import { denyInvitationView, invitationCodeForRequester, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";
 import { sayError, type Message } from "../../../message.ts";
@@ -36,6 +37,7 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
     try {
       const outcome = await decideInvitation(identities.platformFor(client, teamOf(body)), { actor: identity.actor, id: action.value ?? "", decision: "approve" });
       await answer(invitationOutcomeMessage(outcome));
+      if (outcome.kind === "code" && outcome.requester !== null) await giveCodeToRequester(client, platform, teamOf(body), outcome, log);
       // From the Home tab, the request leaves it.
       if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
     } catch (error) {
@@ -59,6 +61,21 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
       await answer(refusal(error, log));
     }
   });
+}
+
+/**
+ * The requester passes the code on, so they get it too, directly and now: the code is kept
+ * nowhere but as its hash, so it cannot wait in the outbox. If this fails, the approver has it.
+ */
+async function giveCodeToRequester(client: webApi.WebClient, platform: Platform, teamId: string, outcome: Extract<InvitationOutcome, { kind: "code" }>, log: Logger): Promise<void> {
+  try {
+    const chatUserId = await chatIdentityIn(platform.db, outcome.requester!, teamId);
+    if (chatUserId === undefined) return;
+    const message = invitationCodeForRequester(outcome);
+    await client.chat.postMessage({ channel: chatUserId, text: message.text, blocks: message.blocks });
+  } catch (error) {
+    log.warn({ err: error }, "could not give the requester the invitation code");
+  }
 }
 
 function refusal(error: unknown, log: Logger): Message {
