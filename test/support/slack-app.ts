@@ -131,6 +131,18 @@ export function interactionBody(payload: Record<string, unknown>): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/** What every interaction payload starts with: its type, the workspace, the person, the app. */
+function interactionEnvelope(type: string, userId: string, teamId: string): Record<string, unknown> {
+  return {
+    type,
+    team: { id: teamId, domain: "acme-agency" },
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: teamId },
+    api_app_id: "A0EDGEBOT",
+    token: "deprecated-verification-token",
+    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+  };
+}
+
 /** A modal as edgebot opened it (`views.open`'s `view` argument). */
 export interface OpenedView {
   callback_id?: string;
@@ -167,12 +179,7 @@ export function viewSubmissionPayload(input: { view: OpenedView; viewId: string;
     };
   }
   return {
-    type: "view_submission",
-    team: { id: teamId, domain: "acme-agency" },
-    user: { id: input.userId, username: input.userId.toLowerCase(), name: input.userId.toLowerCase(), team_id: teamId },
-    api_app_id: "A0EDGEBOT",
-    token: "deprecated-verification-token",
-    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+    ...interactionEnvelope("view_submission", input.userId, teamId),
     view: {
       id: input.viewId,
       team_id: teamId,
@@ -201,12 +208,7 @@ export function blockActionPayload(input: { userId: string; actionId: string; va
     ? { type: "overflow", action_id: input.actionId, block_id: "b1", selected_option: { text: { type: "plain_text", text: "entry" }, value: input.value }, action_ts: `${Date.now() / 1000}` }
     : { type: "button", action_id: input.actionId, block_id: "b1", text: { type: "plain_text", text: "button" }, value: input.value, action_ts: `${Date.now() / 1000}` };
   return {
-    type: "block_actions",
-    team: { id: teamId, domain: "acme-agency" },
-    user: { id: input.userId, username: input.userId.toLowerCase(), name: input.userId.toLowerCase(), team_id: teamId },
-    api_app_id: "A0EDGEBOT",
-    token: "deprecated-verification-token",
-    trigger_id: `${Date.now()}.${randomBytes(4).toString("hex")}`,
+    ...interactionEnvelope("block_actions", input.userId, teamId),
     container: input.responseUrl ? { type: "message", message_ts: "1.000001", channel_id: "C0GENERAL", is_ephemeral: true } : { type: "view", view_id: "VHOME" },
     ...(input.responseUrl ? { response_url: input.responseUrl, channel: { id: "C0GENERAL", name: "general" } } : { view: { id: "VHOME", type: "home", team_id: teamId } }),
     actions: [action],

@@ -1,9 +1,9 @@
-import type { App, BlockAction, ButtonAction, RespondFn, webApi } from "@slack/bolt";
+import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { CoreError } from "../../../../core/errors.ts";
 import { checkMayDecide, decideInvitation, type InvitationOutcome } from "../../../../core/invitations.ts";
 import { chatIdentityIn } from "../../../../core/users.ts";
-import type { Platform } from "../../../../core/platform.ts";
+import type { Actor, Platform } from "../../../../core/platform.ts";
 import { denyInvitationView, invitationCodeForRequester, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";
@@ -24,43 +24,55 @@ export interface InvitationActionDependencies {
  * request message itself is edited through the outbox, in every copy.
  */
 export function registerInvitationActions(app: App, dependencies: InvitationActionDependencies): void {
-  const { platform, identities, logger } = dependencies;
-  app.action<BlockAction<ButtonAction>>(invitationActions.approve, async ({ ack, body, action, client, respond }) => {
-    await ack();
-    const answer = answerTo(body, respond, client);
-    const log = logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
-    const identity = await identities.resolve(client, teamOf(body), body.user.id);
-    if (identity.kind === "no_email") {
-      await answer(sayError(emailMissing));
-      return;
-    }
-    try {
-      const outcome = await decideInvitation(identities.platformFor(client, teamOf(body)), { actor: identity.actor, id: action.value ?? "", decision: "approve" });
+  const { platform, identities } = dependencies;
+  app.action<BlockAction<ButtonAction>>(
+    invitationActions.approve,
+    invitationButton(dependencies, async ({ actor, id, body, client, answer, log }) => {
+      const outcome = await decideInvitation(identities.platformFor(client, teamOf(body)), { actor, id, decision: "approve" });
       await answer(invitationOutcomeMessage(outcome));
       if (outcome.kind === "code" && outcome.requester !== null) await giveCodeToRequester(client, platform, teamOf(body), outcome, log);
       // From the Home tab, the request leaves it.
-      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
-    } catch (error) {
-      await answer(refusal(error, log));
-    }
-  });
-  app.action<BlockAction<ButtonAction>>(invitationActions.deny, async ({ ack, body, action, client, respond }) => {
+      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
+    }),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    invitationActions.deny,
+    invitationButton(dependencies, async ({ actor, id, body, client }) => {
+      // Refused before the question, so nobody writes a reason only to be told they may not.
+      const invitation = await checkMayDecide(platform, { actor, id });
+      await client.views.open({ trigger_id: body.trigger_id, view: denyInvitationView(invitation, JSON.stringify({ invitation: invitation.id, responseUrl: body.response_url })) });
+    }),
+  );
+}
+
+/** What a click on an invitation button comes with, once acknowledged and its person known. */
+interface InvitationClick {
+  actor: Actor;
+  /** The button's value: the invitation id, as core will read (and check) it. */
+  id: string;
+  body: BlockAction<ButtonAction>;
+  client: webApi.WebClient;
+  answer: (message: Message) => Promise<unknown>;
+  log: Logger;
+}
+
+/** Acknowledges a click, knows who made it, runs `handle`, and answers any refusal to the clicker alone. */
+function invitationButton(dependencies: InvitationActionDependencies, handle: (click: InvitationClick) => Promise<void>) {
+  return async ({ ack, body, action, client, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const answer = answerTo(body, respond, client);
-    const log = logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
-    const identity = await identities.resolve(client, teamOf(body), body.user.id);
-    if (identity.kind === "no_email") {
-      await answer(sayError(emailMissing));
-      return;
-    }
+    const log = dependencies.logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
     try {
-      // Refused before the question, so nobody writes a reason only to be told they may not.
-      const invitation = await checkMayDecide(platform, { actor: identity.actor, id: action.value ?? "" });
-      await client.views.open({ trigger_id: body.trigger_id, view: denyInvitationView(invitation, JSON.stringify({ invitation: invitation.id, responseUrl: body.response_url })) });
+      const identity = await dependencies.identities.resolve(client, teamOf(body), body.user.id);
+      if (identity.kind === "no_email") {
+        await answer(sayError(emailMissing));
+        return;
+      }
+      await handle({ actor: identity.actor, id: action.value ?? "", body, client, answer, log });
     } catch (error) {
-      await answer(refusal(error, log));
+      await answer(refusal(error, log)).catch((failure: unknown) => log.error({ err: failure }, "could not answer a click"));
     }
-  });
+  };
 }
 
 /**
