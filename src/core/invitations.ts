@@ -192,7 +192,7 @@ export async function redeemInvitation(platform: Platform, input: { actor: Actor
       .forUpdate(["i"])
       .executeTakeFirst();
     if (!row || row.status !== "approved") throw new NotFound("that code is not valid: it may have been used already");
-    if (row.expired) throw new Conflict(`that code expired at ${row.expires_at.toISOString()}: ask for a new invitation`);
+    if (row.expired) throw new Conflict(`that code expired at ${utc(row.expires_at)}: ask for a new invitation`);
     if (row.invitee_email !== user.email) throw new Forbidden(`that code is for someone else: your email is ${user.email}`);
     const org = { id: row.org_id, slug: row.slug };
     await addMember(tx, org, user.id, row.role);
@@ -313,14 +313,14 @@ async function alreadyInvited(db: Kysely<Database>, orgId: number, email: string
   if (!row) return new Conflict(`${email} was invited at the same moment: see invite list`, "invitee");
   const invitation = toInvitation(row);
   const state = invitation.status === "pending" ? "waiting for approval" : "approved, waiting for them to join";
-  return new Conflict(`${email} is already invited as ${invitation.role} (invitation ${invitation.id}, ${state}, until ${invitation.expiresAt.toISOString()})`, "invitee");
+  return new Conflict(`${email} is already invited as ${invitation.role} (invitation ${invitation.id}, ${state}, until ${utc(invitation.expiresAt)})`, "invitee");
 }
 
 function alreadyDecided(invitation: Invitation): string {
-  const when = invitation.decidedAt?.toISOString();
+  const when = invitation.decidedAt === null ? "an unknown time" : utc(invitation.decidedAt);
   switch (invitation.status) {
     case "expired":
-      return `invitation ${invitation.id} expired at ${invitation.expiresAt.toISOString()}`;
+      return `invitation ${invitation.id} expired at ${utc(invitation.expiresAt)}`;
     case "denied":
       return `invitation ${invitation.id} was already denied by ${invitation.decidedBy ?? "someone no longer here"} at ${when}`;
     default:
@@ -399,6 +399,11 @@ function parseReason(raw: string): string | undefined {
 
 function hashCode(code: string): string {
   return createHash("sha256").update(code).digest("hex");
+}
+
+/** A moment as errors show it, to the minute, in UTC: `2026-11-25 21:38 UTC`. */
+function utc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
 
 function article(word: string): string {
