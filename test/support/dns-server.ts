@@ -1,4 +1,5 @@
 import dns2, { Packet } from "dns2";
+import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 
 /** A record the test server holds; names may be written in any case, with or without a trailing dot. */
 export type ZoneRecord =
@@ -106,4 +107,9 @@ function resource(record: ZoneRecord): dns2.Packet.Resource {
   const type = Packet.TYPE[record.type];
   const data = record.type === "CNAME" ? { domain: record.target } : record.type === "TXT" ? { data: record.text } : { address: record.address };
   return Object.assign(new Packet.Resource(record.name, type, Packet.CLASS.IN, 60), data);
+}
+
+/** For tests that never check DNS: a verifier whose only resolver is a loopback port nothing serves. */
+export function idleDnsVerifier(): DnsVerifier {
+  return createDnsVerifier({ dnsServers: ["127.0.0.1:9"], dnsTimeoutMs: 200, dnsConcurrency: 10, edgeCnameSuffix: "edge.test.net", edgeIpv4: [] });
 }

@@ -1,6 +1,7 @@
 import type { App, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { onceForRequest, type Actor, type Platform } from "../../../../core/platform.ts";
+import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/forms.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { formFor, submitForm } from "../../../forms.ts";
@@ -11,6 +12,7 @@ import type { SlackIdentities } from "../../identities.ts";
 
 export interface ViewDependencies {
   platform: Platform;
+  dns: DnsVerifier;
   slashCommand: string;
   identities: SlackIdentities;
   logger: Logger;
@@ -22,7 +24,7 @@ export interface ViewDependencies {
  * database change. A modal submitted twice changes once: the change records the view's id.
  */
 export function registerViews(app: App, dependencies: ViewDependencies): void {
-  const { platform, identities, logger } = dependencies;
+  const { platform, dns, identities, logger } = dependencies;
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
     const firstField = form?.fields[0]?.argument ?? "";
@@ -44,7 +46,7 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
       await ack({ response_action: "errors", errors: { [firstField]: emailMissing } });
       return;
     }
-    const context = { platform: onceForRequest(platform, `slack:view:${view.id}`), actor: identity.actor, teamId };
+    const context = { platform: onceForRequest(platform, `slack:view:${view.id}`), dns, actor: identity.actor, teamId };
     const outcome = await submitForm(context, form, readFormValues(form, view.state.values), { onUnexpected: (error) => log.error({ err: error }, "form failed") });
     switch (outcome.kind) {
       case "field_errors":
