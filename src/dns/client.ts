@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket as UdpSocket } from "node:dg
 import { getServers } from "node:dns";
 import { connect, isIP } from "node:net";
 import { Packet } from "dns2";
+import { decodePacket, encodePacket } from "./wire.ts";
 
 /** A DNS server queried for verification. */
 export interface Resolver {
@@ -73,8 +74,8 @@ const typeCodes: Record<RecordType, number> = { A: Packet.TYPE.A, AAAA: Packet.T
 const maxTcpMessage = 65_535;
 
 /**
- * A stub resolver client on dns2's packet codec. dns2's own UDPClient opens a socket per
- * query and never times out; this one keeps one UDP socket per address family for its whole
+ * A stub resolver client on dns2's packet codec (through wire.ts's byte reader and writer).
+ * dns2's own UDPClient opens a socket per query and never times out; this one keeps one UDP socket per address family for its whole
  * life, matches replies to queries by id, question and sender, times each try out itself,
  * and repeats a truncated reply's query over TCP.
  */
@@ -182,7 +183,8 @@ export class DnsClient {
     const family = isIP(resolver.host) === 6 ? "udp6" : "udp4";
     let socket = this.sockets.get(family);
     if (!socket) {
-      socket = createSocket(family);
+      // Many replies can arrive while the event loop is busy; the default buffer would drop some.
+      socket = createSocket({ type: family, recvBufferSize: 2 ** 20 });
       socket.on("message", (data, sender) => this.onDatagram(data, sender));
       // Errors on an unconnected UDP socket (ICMP unreachable) are left to the timeouts.
       socket.on("error", () => undefined);
@@ -218,12 +220,12 @@ function queryMessage(id: number, name: string, type: RecordType): Buffer {
   packet.header.id = id;
   packet.header.rd = 1;
   packet.questions.push(new Packet.Question(name, typeCodes[type], Packet.CLASS.IN));
-  return packet.toBuffer();
+  return encodePacket(packet);
 }
 
 function parsePacket(data: Buffer): Packet | undefined {
   try {
-    return Packet.parse(data);
+    return decodePacket(data);
   } catch {
     return undefined;
   }
