@@ -192,6 +192,11 @@ describe("DNS verification against a real server on loopback", () => {
     });
   });
 
+  it("says it could not check when the server refuses, also part-way along a chain", async () => {
+    const { verifier, server } = await verifierFor({ records: [{ name: "www.shop.example", type: "CNAME", target: "cdn.other.example" }], refused: ["cdn.other.example"] });
+    expect(await verifier.verify("www.shop.example")).toMatchObject({ status: "could_not_check", reason: `REFUSED from ${server.address} for cdn.other.example A` });
+  });
+
   it("asks again over TCP when the UDP answer is truncated", async () => {
     // 40 A records do not fit in 512 bytes: dns2's server sets TC over UDP and sends them all over TCP.
     const addresses = Array.from({ length: 40 }, (_, index) => `192.0.2.${index + 10}`);

@@ -11,6 +11,8 @@ export interface ZoneOptions {
   records: ZoneRecord[];
   /** Names the server answers SERVFAIL for. */
   serverFailure?: string[];
+  /** Names the server answers REFUSED for. */
+  refused?: string[];
   /** Names the server never answers. */
   silent?: string[];
   /** Follow in-zone CNAMEs within one answer, as a recursive resolver does (default: only the asked name's records). */
@@ -39,6 +41,7 @@ export async function startDnsServer(zone: ZoneOptions): Promise<TestDnsServer> 
   for (const record of zone.records) byName.set(key(record.name), [...(byName.get(key(record.name)) ?? []), record]);
   const serverFailure = new Set((zone.serverFailure ?? []).map(key));
   const silent = new Set((zone.silent ?? []).map(key));
+  const refused = new Set((zone.refused ?? []).map(key));
   let inFlight = 0;
 
   const state = { questions: [] as string[], maxInFlight: 0 };
@@ -50,6 +53,7 @@ export async function startDnsServer(zone: ZoneOptions): Promise<TestDnsServer> 
     const response = Packet.createResponseFromRequest(request);
     response.header.aa = 1;
     if (serverFailure.has(name)) response.header.rcode = 2;
+    else if (refused.has(name)) response.header.rcode = 5;
     else if (!byName.has(name)) response.header.rcode = 3;
     else response.answers.push(...answersFor(byName, question, zone.chase ?? false));
     inFlight += 1;
