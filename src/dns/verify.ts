@@ -108,14 +108,10 @@ export class DnsVerifier {
 
     if (end.kind === "target") return { status: "passes", hostname, expectedTarget, found: `CNAME ${path}` };
     if (chain.length > 0) {
-      const ending = {
-        addresses: () => (end.kind === "addresses" ? `, which has A ${end.addresses.join(", ")}` : ""),
-        no_data: () => ", which has no address",
-        nxdomain: () => ", which does not exist (NXDOMAIN)",
-        loop: () => " and back: a CNAME loop",
-        too_long: () => `: more than ${this.maxChainLength} CNAME steps`,
-      }[end.kind]();
-      return fails([`CNAME ${path}${ending}: the wrong target`]);
+      if (end.kind === "loop") return fails([`CNAME loop: ${path}`]);
+      if (end.kind === "too_long") return fails([`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`]);
+      const where = end.kind === "addresses" ? `which has A ${end.addresses.join(", ")}` : end.kind === "nxdomain" ? "which does not exist: NXDOMAIN" : "which has no address";
+      return fails([`wrong CNAME target: ${path} (${where})`]);
     }
     if (end.kind === "nxdomain") return fails([`NXDOMAIN: ${hostname} does not exist`]);
 

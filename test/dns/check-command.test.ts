@@ -57,7 +57,7 @@ describe("dns check, through the dispatcher, against a DNS server on loopback", 
     const { text } = await reply("/edge dns check OLD.Shop.Example.");
     expect(text).toContain("old.shop.example does not point at the edge yet.");
     expect(text).toContain(`Create this record: \`CNAME old.shop.example → old.shop.example.${suffix}\``);
-    expect(text).toContain("• CNAME old.shop.example → shop.old-cdn.example, which has A 203.0.113.5: the wrong target");
+    expect(text).toContain("• wrong CNAME target: old.shop.example → shop.old-cdn.example (which has A 203.0.113.5)");
     expect(text).toContain(`use an ALIAS or ANAME record to old.shop.example.${suffix}`);
   });
 

@@ -71,7 +71,7 @@ describe("DNS verification against a real server on loopback", () => {
       hostname: "www.shop.example",
       expectedTarget: `www.shop.example.${suffix}`,
       recordToCreate: `CNAME www.shop.example → www.shop.example.${suffix}`,
-      found: ["CNAME www.shop.example → shop.old-cdn.example, which has A 203.0.113.5: the wrong target"],
+      found: ["wrong CNAME target: www.shop.example → shop.old-cdn.example (which has A 203.0.113.5)"],
     });
   });
 
@@ -91,7 +91,7 @@ describe("DNS verification against a real server on loopback", () => {
 
   it("fails a CNAME to a name that does not exist", async () => {
     const { verifier } = await verifierFor({ records: [{ name: "www.shop.example", type: "CNAME", target: "typo.shop.example" }] });
-    expect(await verifier.verify("www.shop.example")).toMatchObject({ status: "fails", found: ["CNAME www.shop.example → typo.shop.example, which does not exist (NXDOMAIN): the wrong target"] });
+    expect(await verifier.verify("www.shop.example")).toMatchObject({ status: "fails", found: ["wrong CNAME target: www.shop.example → typo.shop.example (which does not exist: NXDOMAIN)"] });
   });
 
   it("passes an apex whose A records are all edge addresses", async () => {
@@ -167,9 +167,23 @@ describe("DNS verification against a real server on loopback", () => {
     });
     expect(await verifier.verify("www.shop.example")).toMatchObject({
       status: "fails",
-      found: ["CNAME www.shop.example → a.shop.example → b.shop.example → a.shop.example and back: a CNAME loop: the wrong target"],
+      found: ["CNAME loop: www.shop.example → a.shop.example → b.shop.example → a.shop.example"],
     });
     expect(server.questions).toHaveLength(3);
+  });
+
+  it("gives up on a chain longer than the depth limit", async () => {
+    const names = Array.from({ length: 12 }, (_, index) => `hop${index}.shop.example`);
+    const { verifier, server } = await verifierFor({
+      records: [
+        { name: "www.shop.example", type: "CNAME", target: names[0]! },
+        ...names.map((name, index) => ({ name, type: "CNAME" as const, target: names[index + 1] ?? `www.shop.example.${suffix}` })),
+      ],
+    });
+    const verdict = await verifier.verify("www.shop.example");
+    expect(verdict).toMatchObject({ status: "fails" });
+    expect(verdict.status === "fails" && verdict.found[0]).toMatch(/^CNAME chain too long: more than 8 steps from www\.shop\.example \(www\.shop\.example → hop0\.shop\.example → .* → hop7\.shop\.example → …\)$/);
+    expect(server.questions).toHaveLength(9);
   });
 
   it("says it could not check when the server never answers, after its retries", async () => {
