@@ -32,7 +32,7 @@ interface Round {
 async function runDns(context: BenchContext): Promise<SectionResult> {
   const { progress } = context;
   const count = context.scale < 1 ? 1000 : 10_000;
-  const rounds = context.scale < 1 ? 2 : 5;
+  const rounds = context.scale < 1 ? 2 : 9;
   const hostnames = Array.from({ length: count }, (_, index) => `site${index}.${zone}`);
   const server = new DnsServerProcess();
   let verifier: DnsVerifier | undefined;
@@ -112,11 +112,13 @@ function report(
   const { count, rounds, verifierRounds, baselineRounds, rssGrowthMb } = input;
   const ours = median(verifierRounds.map(rate));
   const theirs = median(baselineRounds.map(rate));
+  // Each round's two runs ran back to back, under the same load from the rest of the machine.
+  const ratio = median(verifierRounds.map((round, index) => rate(round) / rate(baselineRounds[index]!)));
   const wrong = [...verifierRounds, ...baselineRounds].some((round) => round.succeeded !== count);
 
   const missed: string[] = [];
   if (!(ours >= targets.hostnamesPerSecond)) missed.push(`at least ${perSecond(targets.hostnamesPerSecond)} hostnames/s: measured ${perSecond(ours)}`);
-  if (!(ours >= theirs)) missed.push(`at least the baseline's throughput: ${perSecond(ours)} against ${perSecond(theirs)} hostnames/s`);
+  if (!(ratio >= 1)) missed.push(`at least the baseline's throughput: ${ratio.toFixed(2)}× (median of the rounds' ratios; medians ${perSecond(ours)} against ${perSecond(theirs)} hostnames/s)`);
   if (!(rssGrowthMb < targets.rssGrowthMb)) missed.push(`resident memory growth under ${targets.rssGrowthMb} MB: measured ${rssGrowthMb.toFixed(1)} MB`);
   if (wrong) missed.push(`every hostname right in every round: some were not (see the rounds)`);
 
@@ -126,13 +128,13 @@ function report(
     "|---|---:|---|---|",
     `| edgebot's verifier (\`DnsVerifier.verifyAll\`) | ${perSecond(ours)} | ${roundsCell(verifierRounds)} | ${verifierRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
     `| Node's \`dns.promises.Resolver\` (\`resolve4\`) | ${perSecond(theirs)} | ${roundsCell(baselineRounds)} | ${baselineRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
-    `| verifier / baseline | ${theirs > 0 ? `${(ours / theirs).toFixed(2)}×` : "—"} | | |`,
+    `| verifier / baseline | ${ratio.toFixed(2)}× (median of the rounds' ratios) | ${verifierRounds.map((round, index) => `${(rate(round) / rate(baselineRounds[index]!)).toFixed(2)}×`).join(", ")} | |`,
   ];
   const targetTable = [
     "| target | measured | met |",
     "|---|---:|---|",
     `| ≥ ${perSecond(targets.hostnamesPerSecond)} hostnames/s | ${perSecond(ours)} | ${ours >= targets.hostnamesPerSecond ? "yes" : "**NO**"} |`,
-    `| ≥ the baseline's throughput | ${theirs > 0 ? `${(ours / theirs).toFixed(2)}×` : "—"} | ${ours >= theirs ? "yes" : "**NO**"} |`,
+    `| ≥ the baseline's throughput | ${ratio.toFixed(2)}× | ${ratio >= 1 ? "yes" : "**NO**"} |`,
     `| RSS growth < ${targets.rssGrowthMb} MB | ${rssGrowthMb.toFixed(1)} MB | ${rssGrowthMb < targets.rssGrowthMb ? "yes" : "**NO**"} |`,
   ];
   const loadAtEnd = loadavg()[0] ?? 0;
@@ -140,7 +142,9 @@ function report(
   const markdown = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${loadAtEnd.toFixed(2)} at the end on ${machine.cores} cores (other engineers' work shared the machine).`,
     "",
-    `${perSecond(count)} hostnames (\`site<N>.${zone}\`), each checked against dns2's UDP server on 127.0.0.1 running in a child process (\`bench/dns-server.ts\`), which answers like a recursive resolver: the CNAME to \`site<N>.${zone}.${edgeSuffix}\` and that name's A record. Both clients run in the benchmark's process, ${concurrency} hostnames at a time, with a ${timeoutMs} ms timeout. **edgebot's verifier** is \`createDnsVerifier\` as edgebot builds it (one long-lived UDP socket, dns2's packet codec, replies matched by id): every hostname gets its full verdict. **The baseline** is Node's \`dns.promises.Resolver\` (c-ares) with \`setServers\` on the same server, asking the same question (\`resolve4\`: A) for the same names. The server answered ${input.questionsPerRound.toFixed(0)} questions per round on average: one per hostname for both. After a warm-up of 1,000 names each, ${rounds} rounds alternate which client goes first; the figure is the median round.`,
+    `${perSecond(count)} hostnames (\`site<N>.${zone}\`), each checked against dns2's UDP server on 127.0.0.1 running in a child process (\`bench/dns-server.ts\`), which answers like a recursive resolver: the CNAME to \`site<N>.${zone}.${edgeSuffix}\` and that name's A record. Both clients run in the benchmark's process, ${concurrency} hostnames at a time, with a ${timeoutMs} ms timeout. **edgebot's verifier** is \`createDnsVerifier\` as edgebot builds it (one long-lived UDP socket, dns2's packet codec, replies matched by id): every hostname gets its full verdict. **The baseline** is Node's \`dns.promises.Resolver\` (c-ares) with \`setServers\` on the same server, asking the same question (\`resolve4\`: A) for the same names. The server answered ${input.questionsPerRound.toFixed(0)} questions per round on average: one per hostname for both. After a warm-up of 1,000 names each, ${rounds} rounds alternate which client goes first; each client's figure is its median round, and the ratio is the median of the rounds' own ratios (a round's two runs are back to back, so drift in the machine's load cancels).`,
+    "",
+    "The server encodes its answers through edgebot's byte writer (`src/dns/wire.ts`) and has a 4 MB receive buffer: with dns2's own bit-array writer it, not the clients, set the pace (about 2,000–4,000 answers/s here), and with the default buffer a burst of 200 queries lost datagrams, each costing a 2 s timeout. It shares the 2 cores with both clients, so the figures are what the pair manages, and the ratio compares clients that wait on the same server.",
     "",
     ...table,
     "",
