@@ -1,4 +1,4 @@
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from "node:dgram";
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { getServers } from "node:dns";
 import { connect, isIP } from "node:net";
 import { Packet } from "dns2";
@@ -80,7 +80,8 @@ const maxTcpMessage = 65_535;
  * and repeats a truncated reply's query over TCP.
  */
 export class DnsClient {
-  private readonly sockets = new Map<"udp4" | "udp6", UdpSocket>();
+  /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
+  private readonly sockets = new Map<Resolver, { opening: Promise<UdpSocket>; ready?: UdpSocket }>();
   private readonly pending = new Map<number, PendingQuery>();
   private nextResolver = 0;
   private closed = false;
@@ -115,7 +116,7 @@ export class DnsClient {
       query.reject(new Error("the DNS client was closed"));
       this.pending.delete(id);
     }
-    for (const socket of this.sockets.values()) socket.close();
+    for (const { opening } of this.sockets.values()) opening.then((socket) => socket.close(), () => undefined);
     this.sockets.clear();
   }
 
@@ -134,13 +135,7 @@ export class DnsClient {
         reject(new DnsTimeout(`no answer within ${this.options.timeoutMs} ms`));
       }, this.options.timeoutMs);
       this.pending.set(id, { name: canonicalName(name), type: typeCodes[type], resolver, resolve, reject, timer });
-      this.socketFor(resolver).send(message, resolver.port, resolver.host, (error) => {
-        if (!error) return;
-        // A send that fails (no route, socket closed) counts as a try without an answer.
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(new DnsTimeout(`could not send to ${addressOf(resolver)}: ${error.message}`));
-      });
+      this.send(resolver, message);
     });
   }
 
@@ -179,29 +174,51 @@ export class DnsClient {
     });
   }
 
-  private socketFor(resolver: Resolver): UdpSocket {
-    const family = isIP(resolver.host) === 6 ? "udp6" : "udp4";
-    let socket = this.sockets.get(family);
+  /** Sends a datagram; a socket that cannot be opened or a send that fails is a try without an answer, ended by its timer. */
+  private send(resolver: Resolver, message: Buffer): void {
+    let socket = this.sockets.get(resolver);
     if (!socket) {
-      // Many replies can arrive while the event loop is busy; the default buffer would drop some.
-      socket = createSocket({ type: family, recvBufferSize: 2 ** 20 });
-      socket.on("message", (data, sender) => this.onDatagram(data, sender));
-      // Errors on an unconnected UDP socket (ICMP unreachable) are left to the timeouts.
-      socket.on("error", () => undefined);
-      // The socket alone must not keep the process running; pending timers do while they wait.
-      socket.unref();
-      this.sockets.set(family, socket);
+      const opening = this.openSocket(resolver);
+      const opened: { opening: Promise<UdpSocket>; ready?: UdpSocket } = { opening };
+      socket = opened;
+      this.sockets.set(resolver, opened);
+      opening.then(
+        (ready) => (opened.ready = ready),
+        // The next query opens another.
+        () => this.sockets.delete(resolver),
+      );
     }
-    return socket;
+    if (socket.ready) socket.ready.send(message);
+    else socket.opening.then((ready) => ready.send(message), () => undefined);
   }
 
-  private onDatagram(data: Buffer, sender: RemoteInfo): void {
+  /**
+   * A socket connected to one resolver: sending needs no address lookup, and the kernel
+   * delivers only that resolver's datagrams.
+   */
+  private openSocket(resolver: Resolver): Promise<UdpSocket> {
+    // Many replies can arrive while the event loop is busy; the default buffer would drop some.
+    const socket = createSocket({ type: isIP(resolver.host) === 6 ? "udp6" : "udp4", recvBufferSize: 2 ** 20 });
+    socket.on("message", (data) => this.onDatagram(data, resolver));
+    // The socket alone must not keep the process running; pending timers do while they wait.
+    socket.unref();
+    return new Promise((resolve, reject) => {
+      socket.once("error", reject);
+      socket.connect(resolver.port, resolver.host, () => {
+        socket.removeListener("error", reject);
+        // Later errors (an ICMP "port unreachable", a failed send) are left to the timeouts.
+        socket.on("error", () => undefined);
+        resolve(socket);
+      });
+    });
+  }
+
+  private onDatagram(data: Buffer, resolver: Resolver): void {
     const packet = parsePacket(data);
     if (!packet) return;
     const query = this.pending.get(packet.header.id);
-    // Anything that is not the reply we wait for, from the server we asked, is ignored.
-    if (!query || sender.port !== query.resolver.port || !sameAddress(sender.address, query.resolver.host)) return;
-    if (!matches(packet, packet.header.id, query.name, query.type)) return;
+    // Anything that is not the reply we wait for, from the resolver we asked, is ignored.
+    if (!query || query.resolver !== resolver || !matches(packet, packet.header.id, query.name, query.type)) return;
     clearTimeout(query.timer);
     this.pending.delete(packet.header.id);
     query.resolve(packet);
@@ -249,9 +266,4 @@ function toReply(packet: Packet, resolver: Resolver): DnsReply {
 
 function addressOf(resolver: Resolver): string {
   return isIP(resolver.host) === 6 ? `[${resolver.host}]:${resolver.port}` : `${resolver.host}:${resolver.port}`;
-}
-
-// A reply from ::ffff:127.0.0.1 is from 127.0.0.1.
-function sameAddress(received: string, expected: string): boolean {
-  return received === expected || received.replace(/^::ffff:/, "") === expected;
 }
