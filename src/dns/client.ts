@@ -2,7 +2,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { getServers } from "node:dns";
 import { connect, isIP } from "node:net";
 import { Packet } from "dns2";
-import { decodePacket, encodePacket } from "./wire.ts";
+import { decodePacket, encodeQuery } from "./wire.ts";
 
 /** A DNS server queried for verification. */
 export interface Resolver {
@@ -233,11 +233,7 @@ export class DnsClient {
 }
 
 function queryMessage(id: number, name: string, type: RecordType): Buffer {
-  const packet = new Packet();
-  packet.header.id = id;
-  packet.header.rd = 1;
-  packet.questions.push(new Packet.Question(name, typeCodes[type], Packet.CLASS.IN));
-  return encodePacket(packet);
+  return encodeQuery(new Packet.Header({ id, rd: 1, qdcount: 1 }), new Packet.Question(name, typeCodes[type], Packet.CLASS.IN));
 }
 
 function parsePacket(data: Buffer): Packet | undefined {

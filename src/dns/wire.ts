@@ -1,4 +1,4 @@
-import { Packet } from "dns2";
+import { Packet, type Header, type Question, type Writer } from "dns2";
 
 /*
  * dns2's codec reads and writes through a Reader and a Writer that hold every bit as an array
@@ -87,6 +87,14 @@ export function encodePacket(packet: Packet): Buffer {
   // dns2's types leave out the writer `Packet#toBuffer` takes (its header and records' toBuffer show it).
   const toBuffer = packet.toBuffer as (this: Packet, writer: ByteWriter) => Buffer;
   return toBuffer.call(packet, new ByteWriter());
+}
+
+/** A one-question query as bytes, through dns2's header and question encoders (one name: nothing to compress). */
+export function encodeQuery(header: Header, question: Question): Buffer {
+  const writer = new ByteWriter();
+  header.toBuffer(writer as unknown as Writer);
+  Packet.Question.encode(question, writer as unknown as Writer);
+  return writer.toBuffer();
 }
 
 /**

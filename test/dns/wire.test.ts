@@ -1,6 +1,6 @@
 import { Packet } from "dns2";
 import { describe, expect, it } from "vitest";
-import { decodePacket, encodePacket } from "../../src/dns/wire.ts";
+import { decodePacket, encodePacket, encodeQuery } from "../../src/dns/wire.ts";
 
 /** A reply with every field verification reads: flags, rcode, a compressed CNAME chain, A, AAAA and a large TTL. */
 function sampleReply(): Packet {
@@ -23,6 +23,14 @@ describe("the byte reader and writer under dns2's codec", () => {
   it("encode exactly the bytes dns2's own writer does", () => {
     const reply = sampleReply();
     expect(encodePacket(reply).equals(reply.toBuffer())).toBe(true);
+  });
+
+  it("encode a query exactly as dns2 encodes the same packet", () => {
+    const query = new Packet();
+    query.header.id = 0x1234;
+    query.header.rd = 1;
+    query.questions.push(new Packet.Question("www.shop.example", Packet.TYPE.AAAA, Packet.CLASS.IN));
+    expect(encodeQuery(new Packet.Header({ id: 0x1234, rd: 1, qdcount: 1 }), new Packet.Question("www.shop.example", Packet.TYPE.AAAA, Packet.CLASS.IN)).equals(query.toBuffer())).toBe(true);
   });
 
   it("decode what dns2's own parser does (header, question, answers)", () => {
