@@ -27,6 +27,8 @@ interface Round {
   seconds: number;
   /** Hostnames that came out right: verdict "passes", or an A answer for the baseline. */
   succeeded: number;
+  /** CPU time of the benchmark's process (user and system, every thread), in µs. */
+  cpuMicroseconds: number;
 }
 
 async function runDns(context: BenchContext): Promise<SectionResult> {
@@ -83,8 +85,10 @@ async function runDns(context: BenchContext): Promise<SectionResult> {
 
 async function timed(work: () => Promise<number>): Promise<Round> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const succeeded = await work();
-  return { seconds: (performance.now() - started) / 1000, succeeded };
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - started) / 1000, succeeded, cpuMicroseconds: used.user + used.system };
 }
 
 /** The baseline: Node's resolver (c-ares) asks the same A question for each name, as many at once as the verifier. */
@@ -108,6 +112,7 @@ const median = (values: number[]) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+const cpuPerHostname = (rounds: Round[], count: number) => median(rounds.map((round) => round.cpuMicroseconds / count)).toFixed(0);
 const perSecond = (value: number) => Math.round(value).toLocaleString("en-US");
 
 function report(
@@ -129,11 +134,11 @@ function report(
 
   const roundsCell = (list: Round[]) => list.map((round) => perSecond(rate(round))).join(", ");
   const table = [
-    "| client | hostnames/s (median) | each round | right in every round |",
-    "|---|---:|---|---|",
-    `| edgebot's verifier (\`DnsVerifier.verifyAll\`) | ${perSecond(ours)} | ${roundsCell(verifierRounds)} | ${verifierRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
-    `| Node's \`dns.promises.Resolver\` (\`resolve4\`) | ${perSecond(theirs)} | ${roundsCell(baselineRounds)} | ${baselineRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
-    `| verifier / baseline | ${ratio.toFixed(2)}× (median of the rounds' ratios) | ${verifierRounds.map((round, index) => `${(rate(round) / rate(baselineRounds[index]!)).toFixed(2)}×`).join(", ")} | |`,
+    "| client | hostnames/s (median) | each round | client CPU µs per hostname (median) | right in every round |",
+    "|---|---:|---|---:|---|",
+    `| edgebot's verifier (\`DnsVerifier.verifyAll\`) | ${perSecond(ours)} | ${roundsCell(verifierRounds)} | ${cpuPerHostname(verifierRounds, count)} | ${verifierRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
+    `| Node's \`dns.promises.Resolver\` (\`resolve4\`) | ${perSecond(theirs)} | ${roundsCell(baselineRounds)} | ${cpuPerHostname(baselineRounds, count)} | ${baselineRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
+    `| verifier / baseline | ${ratio.toFixed(2)}× (median of the rounds' ratios) | ${verifierRounds.map((round, index) => `${(rate(round) / rate(baselineRounds[index]!)).toFixed(2)}×`).join(", ")} | | |`,
   ];
   const targetTable = [
     "| target | measured | met |",
@@ -149,7 +154,7 @@ function report(
     "",
     `${perSecond(count)} hostnames (\`site<N>.${zone}\`), each checked against dns2's UDP server on 127.0.0.1 running in a child process (\`bench/dns-server.ts\`), which answers like a recursive resolver: the CNAME to \`site<N>.${zone}.${edgeSuffix}\` and that name's A record. Both clients run in the benchmark's process, ${concurrency} hostnames at a time, with a ${timeoutMs} ms timeout. **edgebot's verifier** is \`createDnsVerifier\` as edgebot builds it (a long-lived UDP socket connected to the resolver, dns2's packet codec through a byte reader and writer, replies matched by id): every hostname gets its full verdict. **The baseline** is Node's \`dns.promises.Resolver\` (c-ares) with \`setServers\` on the same server, asking the same question (\`resolve4\`: A) for the same names. The server answered ${input.questionsPerRound.toFixed(0)} questions per round on average: one per hostname for both. After a warm-up (three passes for the verifier, one for the baseline), ${rounds} rounds alternate which client goes first; each client's figure is its median round, and the ratio is the median of the rounds' own ratios (a round's two runs are back to back, so drift in the machine's load cancels).`,
     "",
-    "The server encodes its answers through edgebot's byte writer (`src/dns/wire.ts`) and has a 4 MB receive buffer: with dns2's own bit-array writer it, not the clients, set the pace (about 2,000–4,000 answers/s here), and with the default buffer a burst of 200 queries lost datagrams, each costing a 2 s timeout. It shares the 2 cores with both clients, so the figures are what the pair manages, and the ratio compares clients that wait on the same server.",
+    "The server encodes its answers through edgebot's byte writer (`src/dns/wire.ts`) and has a 4 MB receive buffer: with dns2's own bit-array writer it, not the clients, set the pace (about 2,000–4,000 answers/s here), and with the default buffer a burst of 200 queries lost datagrams, each costing a 2 s timeout. It shares the 2 cores with both clients, so the figures are what the pair manages, and the ratio compares clients that wait on the same server. **Client CPU** is the benchmark process's CPU time during a round divided by the hostnames: when other work takes the cores, the client that spends more CPU a hostname leaves less to the server, and its rounds slow down first.",
     "",
     ...table,
     "",
