@@ -83,11 +83,14 @@ export class DnsClient {
   /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
   private readonly sockets = new Map<Resolver, { opening: Promise<UdpSocket>; ready?: UdpSocket }>();
   private readonly pending = new Map<number, PendingQuery>();
+  /** Each resolver as `ip:port`, for replies and messages. */
+  private readonly addresses: Map<Resolver, string>;
   private nextResolver = 0;
   private closed = false;
 
   constructor(private readonly options: DnsClientOptions) {
     if (options.resolvers.length === 0) throw new Error("a DNS client needs at least one resolver");
+    this.addresses = new Map(options.resolvers.map((resolver) => [resolver, formatAddress(resolver)]));
   }
 
   /** Asks for `type` records of `name`; throws DnsTimeout when no try got an answer. */
@@ -95,17 +98,18 @@ export class DnsClient {
     const { resolvers, retries } = this.options;
     // Spread queries over the resolvers; a retry moves on to the next one.
     const first = this.nextResolver++ % resolvers.length;
-    const tried: string[] = [];
+    const resolverOf = (attempt: number) => resolvers[(first + attempt) % resolvers.length]!;
     for (let attempt = 0; attempt <= retries; attempt += 1) {
-      const resolver = resolvers[(first + attempt) % resolvers.length]!;
-      tried.push(addressOf(resolver));
+      const resolver = resolverOf(attempt);
       try {
-        return await this.tryOnce(resolver, name, type);
+        const reply = await this.overUdp(resolver, name, type);
+        return reply.header.tc === 1 ? await this.overTcp(resolver, name, type) : toReply(reply, this.addressOf(resolver));
       } catch (error) {
         if (!(error instanceof DnsTimeout)) throw error;
       }
     }
-    throw new DnsTimeout(`no answer for ${name} ${type} within ${this.options.timeoutMs} ms from ${[...new Set(tried)].join(", ")} (${retries + 1} tries)`);
+    const tried = new Set(Array.from({ length: retries + 1 }, (_, attempt) => this.addressOf(resolverOf(attempt))));
+    throw new DnsTimeout(`no answer for ${name} ${type} within ${this.options.timeoutMs} ms from ${[...tried].join(", ")} (${retries + 1} tries)`);
   }
 
   /** Closes the sockets; queries still waiting fail. */
@@ -120,20 +124,12 @@ export class DnsClient {
     this.sockets.clear();
   }
 
-  private async tryOnce(resolver: Resolver, name: string, type: RecordType): Promise<DnsReply> {
-    const reply = await this.overUdp(resolver, name, type);
-    return reply.header.tc === 1 ? this.overTcp(resolver, name, type) : toReply(reply, resolver);
-  }
-
   private overUdp(resolver: Resolver, name: string, type: RecordType): Promise<Packet> {
     if (this.closed) return Promise.reject(new Error("the DNS client was closed"));
     const id = this.freeId();
     const message = queryMessage(id, name, type);
     return new Promise<Packet>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new DnsTimeout(`no answer within ${this.options.timeoutMs} ms`));
-      }, this.options.timeoutMs);
+      const timer = setTimeout(this.expire, this.options.timeoutMs, id);
       this.pending.set(id, { name: canonicalName(name), type: typeCodes[type], resolver, resolve, reject, timer });
       this.send(resolver, message);
     });
@@ -164,13 +160,13 @@ export class DnsClient {
         const body = received.subarray(2, 2 + received.readUInt16BE(0));
         finish(() => {
           const packet = parsePacket(body);
-          if (packet && matches(packet, id, canonicalName(name), typeCodes[type])) resolve(toReply(packet, resolver));
-          else reject(new DnsTimeout(`an unreadable TCP answer from ${addressOf(resolver)}`));
+          if (packet && matches(packet, id, canonicalName(name), typeCodes[type])) resolve(toReply(packet, this.addressOf(resolver)));
+          else reject(new DnsTimeout(`an unreadable TCP answer from ${this.addressOf(resolver)}`));
         });
       });
       // A refused or reset connection is a try without an answer, like a lost datagram.
-      socket.on("error", (error) => finish(() => reject(new DnsTimeout(`TCP to ${addressOf(resolver)} failed: ${error.message}`))));
-      socket.on("end", () => finish(() => reject(new DnsTimeout(`TCP to ${addressOf(resolver)} closed before answering`))));
+      socket.on("error", (error) => finish(() => reject(new DnsTimeout(`TCP to ${this.addressOf(resolver)} failed: ${error.message}`))));
+      socket.on("end", () => finish(() => reject(new DnsTimeout(`TCP to ${this.addressOf(resolver)} closed before answering`))));
     });
   }
 
@@ -224,6 +220,18 @@ export class DnsClient {
     query.resolve(packet);
   }
 
+  private addressOf(resolver: Resolver): string {
+    return this.addresses.get(resolver)!;
+  }
+
+  /** A try's timer: its query gets no answer now. A bound method, so a query costs no closure. */
+  private readonly expire = (id: number): void => {
+    const query = this.pending.get(id);
+    if (!query) return;
+    this.pending.delete(id);
+    query.reject(new DnsTimeout(`no answer within ${this.options.timeoutMs} ms`));
+  };
+
   private freeId(): number {
     if (this.pending.size >= 0xffff) throw new Error("too many DNS queries in flight");
     let id = Packet.uuid();
@@ -249,7 +257,7 @@ function matches(packet: Packet, id: number, name: string, type: number): boolea
   return packet.header.qr === 1 && packet.header.id === id && question !== undefined && canonicalName(question.name) === name && question.type === type;
 }
 
-function toReply(packet: Packet, resolver: Resolver): DnsReply {
+function toReply(packet: Packet, server: string): DnsReply {
   const answers: AnswerRecord[] = [];
   for (const record of packet.answers) {
     const name = canonicalName(record.name);
@@ -257,9 +265,9 @@ function toReply(packet: Packet, resolver: Resolver): DnsReply {
     else if (record.type === Packet.TYPE.A && record.address !== undefined) answers.push({ type: "A", name, address: record.address });
     else if (record.type === Packet.TYPE.AAAA && record.address !== undefined) answers.push({ type: "AAAA", name, address: record.address });
   }
-  return { rcode: packet.header.rcode, answers, server: addressOf(resolver) };
+  return { rcode: packet.header.rcode, answers, server };
 }
 
-function addressOf(resolver: Resolver): string {
+function formatAddress(resolver: Resolver): string {
   return isIP(resolver.host) === 6 ? `[${resolver.host}]:${resolver.port}` : `${resolver.host}:${resolver.port}`;
 }
