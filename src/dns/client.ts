@@ -75,9 +75,9 @@ const maxTcpMessage = 65_535;
 
 /**
  * A stub resolver client on dns2's packet codec (through wire.ts's byte reader and writer).
- * dns2's own UDPClient opens a socket per query and never times out; this one keeps one UDP socket per address family for its whole
- * life, matches replies to queries by id, question and sender, times each try out itself,
- * and repeats a truncated reply's query over TCP.
+ * dns2's own UDPClient opens a socket per query and never times out; this one keeps one UDP
+ * socket per resolver for its whole life, matches replies to queries by id and question,
+ * times each try out itself, and repeats a truncated reply's query over TCP.
  */
 export class DnsClient {
   /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
