@@ -36,7 +36,8 @@ export const rcode = { noError: 0, serverFailure: 2, nameError: 3, refused: 5 } 
 
 /** A name as DNS compares it: case-insensitive and without the trailing dot. */
 export function canonicalName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, "");
+  const lower = name.toLowerCase();
+  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
 }
 
 /** Reads `ip`, `ip:port` or `[ipv6]:port` (DNS_SERVERS' format; config has validated it). */
