@@ -1,4 +1,4 @@
-import { Packet, type Header, type Question, type Writer } from "dns2";
+import { Packet, type Header, type Question, type Resource, type Writer } from "dns2";
 
 /*
  * dns2's codec reads and writes through a Reader and a Writer that hold every bit as an array
@@ -106,6 +106,33 @@ export function decodePacket(data: Buffer): Packet {
   const packet = new Packet();
   packet.header = Packet.Header.parse(reader);
   for (let count = packet.header.qdcount; count > 0; count--) packet.questions.push(Packet.Question.parse(reader));
-  for (let count = packet.header.ancount; count > 0; count--) packet.answers.push(Packet.Resource.parse(reader));
+  for (let count = packet.header.ancount; count > 0; count--) packet.answers.push(decodeResource(reader));
   return packet;
+}
+
+type RecordDataDecoder = { decode(this: Resource, reader: ByteReader, length: number): Resource };
+const recordDataDecoders = new Map<number, RecordDataDecoder>();
+for (const [name, code] of Object.entries(Packet.TYPE)) {
+  const decoder = (Packet.Resource as unknown as Record<string, Partial<RecordDataDecoder> | undefined>)[name];
+  if (typeof decoder?.decode === "function") recordDataDecoders.set(code, decoder as RecordDataDecoder);
+}
+
+/**
+ * dns2's `Packet.Resource.parse` with its record-data decoders, but finding the decoder in a
+ * table (dns2 scans its type list for every record) and always moving past the record's data;
+ * the data of a type dns2 cannot decode is skipped.
+ */
+function decodeResource(reader: ByteReader): Resource {
+  let resource = new Packet.Resource();
+  resource.name = Packet.Name.decode(reader);
+  resource.type = reader.read(16);
+  resource.class = reader.read(16);
+  // As dns2 does (RFC 2181 §8): a TTL with the high bit set is read as the largest positive one.
+  resource.ttl = Math.min(reader.read(32), 0x7fffffff);
+  const length = reader.read(16);
+  const start = reader.offset;
+  const decoder = recordDataDecoders.get(resource.type);
+  if (decoder) resource = decoder.decode.call(resource, reader, length);
+  reader.offset = start + length * 8;
+  return resource;
 }
