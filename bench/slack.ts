@@ -19,6 +19,7 @@ import { machineLine } from "./machine.ts";
 import { percentile } from "./measure.ts";
 import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
 import type { DriverReply, DriverRequest, LoadResult, LoadSpec } from "./slack-driver.ts";
+import { createDnsVerifier } from "../src/dns/verify.ts";
 
 const signingSecret = "bench-signing-secret-0123456789abcdef";
 const botToken = "xoxb-bench-bot-token";
@@ -60,6 +61,8 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
     const apiUrl = await driver.start({ [benchUser.chatUserId]: { email: benchUser.email, name: benchUser.name, teamId } });
     const edgebot = createSlackApp({
       platform,
+      // The bench sends no `dns check`; its resolver is a loopback port nothing serves.
+      dns: createDnsVerifier({ dnsServers: ["127.0.0.1:9"], dnsTimeoutMs: 200, dnsConcurrency: 10, edgeCnameSuffix: "edge.example.net", edgeIpv4: [] }),
       config: {
         port: 0,
         slashCommand,

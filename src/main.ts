@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Platform } from "./core/platform.ts";
+import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
 import { createLogger } from "./logger.ts";
 import { Repositories } from "./repos/repositories.ts";
 
@@ -32,11 +33,13 @@ async function main(): Promise<number> {
     const leftovers = await repositories.removeLeftovers();
     if (leftovers.length > 0) logger.warn({ leftovers }, "removed repositories left over from interrupted deletions");
     const platform = { db: database.db, repositories };
+    const dns = createDnsVerifier(config);
     if (inSlack) {
-      await serveSlack(platform, config, logger);
+      await serveSlack(platform, dns, config, logger);
     } else {
       await runShell({
         platform,
+        dns,
         user: config.localUser,
         slashCommand: config.slashCommand,
         logger,
@@ -52,8 +55,8 @@ async function main(): Promise<number> {
 }
 
 /** Runs the Slack app until SIGINT or SIGTERM, then stops taking requests. */
-async function serveSlack(platform: Platform, config: Config, logger: Logger): Promise<void> {
-  const slack = createSlackApp({ platform, config, logger });
+async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
+  const slack = createSlackApp({ platform, dns, config, logger });
   const { port } = await slack.start();
   // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
   const outbox = startOutboxWorker({

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { deliverDueNotifications } from "../core/notifications.ts";
 import type { Platform } from "../core/platform.ts";
 import type { Database } from "../db/schema.ts";
+import type { DnsVerifier } from "../dns/verify.ts";
 import { notificationMessage } from "./blocks/notifications.ts";
 import { registerUser } from "../core/users.ts";
 import { runCommandLine } from "./dispatch.ts";
@@ -18,6 +19,7 @@ export const localTeam = "local";
  */
 export async function runShell(options: {
   platform: Platform;
+  dns: DnsVerifier;
   user: string;
   slashCommand: string;
   logger: Logger;
@@ -26,7 +28,7 @@ export async function runShell(options: {
   interactive: boolean;
 }): Promise<void> {
   const user = await registerUser(options.platform, { teamId: localTeam, chatUserId: options.user, email: `${options.user}@localhost`, displayName: options.user });
-  const context = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam };
+  const context = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, dns: options.dns };
   const lines = createInterface({ input: options.input, terminal: false });
   const prompt = () => options.interactive && options.output.write("edge> ");
   if (options.interactive) options.output.write(`edgebot shell, acting as ${user.displayName} <${user.email}>. Type help, or end input (Ctrl-D) to quit.\n`);

@@ -3,6 +3,7 @@ import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
 import { createSlackApp, slackEventsPath, type SlackApp } from "../../src/bot/slack/app.ts";
 import type { Platform } from "../../src/core/platform.ts";
+import { idleDnsVerifier } from "./dns-server.ts";
 import { FakeSlack } from "./fake-slack.ts";
 import { registerUser, type User } from "../../src/core/users.ts";
 import { unique, useWorld, type TestUser, type World } from "./world.ts";
@@ -37,6 +38,7 @@ export async function startSlackApp(platform: Platform, fake: FakeSlack, mode: S
   const oneWorkspace = { botToken: testBotToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined };
   const slack = createSlackApp({
     platform,
+    dns: idleDnsVerifier(),
     config: {
       port: 0,
       slashCommand: "/edge",

@@ -1,5 +1,6 @@
 import { Invalid } from "../../core/errors.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
+import type { DnsVerifier } from "../../dns/verify.ts";
 import type { PersonRef } from "../../core/users.ts";
 import type { Arguments, CommandSyntax } from "../grammar.ts";
 import type { Message } from "../message.ts";
@@ -10,6 +11,8 @@ export interface CommandContext {
   actor: Actor;
   /** The chat workspace the command came from; mentions are read in it. */
   teamId: string;
+  /** Checks hostnames against DNS; one for the process, its socket shared by every command. */
+  dns: DnsVerifier;
 }
 
 /** One command of the grammar: its words, how it reads its arguments, and what it does. */

@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import type { Logger } from "pino";
 import { slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
+import type { DnsVerifier } from "../../dns/verify.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
@@ -33,6 +34,7 @@ export interface SlackApp {
 
 export interface SlackAppOptions {
   platform: Platform;
+  dns: DnsVerifier;
   config: Pick<Config, "port" | "slashCommand" | "slack">;
   logger: Logger;
   /** Retries of a failed Web API call (default 2, within about a second: someone is waiting). */
@@ -99,7 +101,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
   }
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
-  registerListeners(app, { platform, slashCommand: config.slashCommand, identities: new SlackIdentities(platform), installations, logger });
+  registerListeners(app, { platform, dns: options.dns, slashCommand: config.slashCommand, identities: new SlackIdentities(platform), installations, logger });
 
   return {
     app,

@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Platform } from "../../../../core/platform.ts";
+import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { formFor, formPrefill } from "../../../forms.ts";
 import { openForm } from "../../forms.ts";
@@ -11,6 +12,7 @@ import type { SlackIdentities } from "../../identities.ts";
 
 export interface SlashCommandDependencies {
   platform: Platform;
+  dns: DnsVerifier;
   slashCommand: string;
   identities: SlackIdentities;
   logger: Logger;
@@ -18,7 +20,7 @@ export interface SlashCommandDependencies {
 
 /** The slash command: acknowledge at once, then run the line and answer through the response URL. */
 export function slashCommandListener(dependencies: SlashCommandDependencies) {
-  const { platform, slashCommand, identities, logger } = dependencies;
+  const { platform, dns, slashCommand, identities, logger } = dependencies;
   return async ({ command, ack, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const log = logger.child({ team: command.team_id, user: command.user_id });
@@ -34,7 +36,7 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
         return;
       }
       await identities.introduceMentioned(client, command.team_id, command.text);
-      const outcome = await runCommandLine({ platform: identities.platformFor(client, command.team_id), actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
+      const outcome = await runCommandLine({ platform: identities.platformFor(client, command.team_id), dns, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
       if (outcome.kind === "incomplete") {
         await answerIncomplete(outcome, { respond, client, triggerId: command.trigger_id, responseUrl: command.response_url, log });
         return;

@@ -1,6 +1,7 @@
 import type { App, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { onceForRequest, type Actor, type Platform } from "../../../../core/platform.ts";
+import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/forms.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { formFor, submitForm } from "../../../forms.ts";
@@ -12,6 +13,7 @@ import { registerInvitationViews } from "./invitations.ts";
 
 export interface ViewDependencies {
   platform: Platform;
+  dns: DnsVerifier;
   slashCommand: string;
   identities: SlackIdentities;
   logger: Logger;
@@ -23,7 +25,7 @@ export interface ViewDependencies {
  * database change. A modal submitted twice changes once: the change records the view's id.
  */
 export function registerViews(app: App, dependencies: ViewDependencies): void {
-  const { identities, logger } = dependencies;
+  const { dns, identities, logger } = dependencies;
   registerInvitationViews(app, dependencies);
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
@@ -46,7 +48,7 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
       await ack({ response_action: "errors", errors: { [firstField]: emailMissing } });
       return;
     }
-    const context = { platform: onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`), actor: identity.actor, teamId };
+    const context = { platform: onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`), dns, actor: identity.actor, teamId };
     const values = readFormValues(form, view.state.values);
     // A person picked may never have used edgebot: register them as a typed mention would.
     await identities.introduceMentioned(client, teamId, Object.values(values).join(" "));

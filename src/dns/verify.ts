@@ -1,0 +1,223 @@
+import { BlockList, isIP } from "node:net";
+import { canonicalName, DnsClient, DnsTimeout, rcode, resolversFrom, type DnsReply, type RecordType } from "./client.ts";
+
+/** What verification found for one hostname; "could not check" is never a failure. */
+export type Verdict =
+  | {
+      status: "passes";
+      hostname: string;
+      expectedTarget: string;
+      /** How it reaches the edge: the CNAME names followed, or the A records that are all edge addresses. */
+      found: string;
+    }
+  | {
+      status: "fails";
+      hostname: string;
+      expectedTarget: string;
+      /** The record to create, like `CNAME www.example.com → www.example.com.edge.example.net`. */
+      recordToCreate: string;
+      /** What DNS holds instead, one line each, like `NXDOMAIN: www.example.com does not exist`. */
+      found: string[];
+    }
+  | {
+      status: "could_not_check";
+      hostname: string;
+      expectedTarget: string;
+      /** Why, like `SERVFAIL from 127.0.0.1:53`. */
+      reason: string;
+    };
+
+export interface DnsVerifierOptions {
+  client: DnsClient;
+  /** EDGE_CNAME_SUFFIX: hostname h is expected to be a CNAME of `h.<suffix>`. */
+  edgeCnameSuffix: string;
+  /** EDGE_IPV4: addresses an apex's A records may point at. */
+  edgeIpv4: string[];
+  /** DNS_CONCURRENCY: hostnames checked at once by `verifyAll`. */
+  concurrency: number;
+  /** CNAME steps followed before giving up on a chain. */
+  maxChainLength?: number;
+}
+
+/** Where a CNAME chain from a hostname ended. */
+type ChainEnd =
+  | { kind: "target" }
+  | { kind: "addresses"; name: string; addresses: string[] }
+  | { kind: "no_data"; name: string }
+  | { kind: "nxdomain"; name: string }
+  | { kind: "loop"; name: string }
+  | { kind: "too_long" };
+
+/** A DNS answer that means nothing can be concluded (SERVFAIL, REFUSED, no answer). */
+class Unanswered extends Error {}
+
+const defaultMaxChainLength = 8;
+const rcodeNames: Record<number, string> = { 1: "FORMERR", 2: "SERVFAIL", 4: "NOTIMP", 5: "REFUSED" };
+
+/**
+ * Checks that hostnames point at the edge, as SPEC §5 defines it: a CNAME chain reaching
+ * `h.<EDGE_CNAME_SUFFIX>`, or (for an apex) A records that are all edge addresses.
+ */
+export class DnsVerifier {
+  private readonly maxChainLength: number;
+
+  constructor(private readonly options: DnsVerifierOptions) {
+    this.maxChainLength = options.maxChainLength ?? defaultMaxChainLength;
+  }
+
+  /** The name `hostname` must be a CNAME of. */
+  expectedTarget(hostname: string): string {
+    return `${canonicalName(hostname)}.${this.options.edgeCnameSuffix}`;
+  }
+
+  /** The verdict for one hostname (already normalized: see `normalizeHostname`). */
+  async verify(hostname: string): Promise<Verdict> {
+    const name = canonicalName(hostname);
+    const expectedTarget = this.expectedTarget(name);
+    try {
+      return await this.judge(name, expectedTarget);
+    } catch (error) {
+      if (error instanceof Unanswered) return { status: "could_not_check", hostname: name, expectedTarget, reason: error.message };
+      throw error;
+    }
+  }
+
+  /** Verdicts for many hostnames, in their order, at most `concurrency` checked at once. */
+  async verifyAll(hostnames: string[]): Promise<Verdict[]> {
+    const verdicts = new Array<Verdict>(hostnames.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < hostnames.length) {
+        const index = next++;
+        verdicts[index] = await this.verify(hostnames[index]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, hostnames.length) }, worker));
+    return verdicts;
+  }
+
+  /** Closes the client's sockets. */
+  close(): void {
+    this.options.client.close();
+  }
+
+  private async judge(hostname: string, expectedTarget: string): Promise<Verdict> {
+    const fails = (found: string[]): Verdict => ({ status: "fails", hostname, expectedTarget, recordToCreate: `CNAME ${hostname} → ${expectedTarget}`, found });
+    const { chain, end } = await this.followChain(hostname, expectedTarget);
+    const path = [hostname, ...chain].join(" → ");
+
+    if (end.kind === "target") return { status: "passes", hostname, expectedTarget, found: `CNAME ${path}` };
+    if (chain.length > 0) {
+      if (end.kind === "loop") return fails([`CNAME loop: ${path}`]);
+      if (end.kind === "too_long") return fails([`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`]);
+      const where = end.kind === "addresses" ? `which has A ${end.addresses.join(", ")}` : end.kind === "nxdomain" ? "which does not exist: NXDOMAIN" : "which has no address";
+      return fails([`wrong CNAME target: ${path} (${where})`]);
+    }
+    if (end.kind === "nxdomain") return fails([`NXDOMAIN: ${hostname} does not exist`]);
+
+    // No CNAME at the hostname: an apex, or a name given addresses directly.
+    const addresses = end.kind === "addresses" ? end.addresses : [];
+    const ipv6 = addressesIn(await this.ask(hostname, "AAAA"), "AAAA", hostname);
+    if (addresses.length === 0 && ipv6.length === 0) return fails([`no data: ${hostname} has no CNAME, A or AAAA record`]);
+
+    const found: string[] = [];
+    if (addresses.length > 0) {
+      const edge = await this.edgeAddresses(expectedTarget, addresses, "A");
+      const stray = addresses.filter((address) => !edge.check(address, "ipv4"));
+      if (stray.length > 0) found.push(`A ${stray.join(", ")}: not an edge address`);
+    }
+    if (ipv6.length > 0) {
+      const edge = await this.edgeAddresses(expectedTarget, ipv6, "AAAA");
+      const stray = ipv6.filter((address) => !edge.check(address, "ipv6"));
+      if (stray.length > 0) found.push(`AAAA ${stray.join(", ")}: not the edge (it is IPv4): remove the AAAA record`);
+    }
+    if (addresses.length === 0) found.unshift(`no A or CNAME record at ${hostname}`);
+    if (found.length > 0) return fails(found);
+    const via = [addresses.length > 0 && `A ${addresses.join(", ")}`, ipv6.length > 0 && `AAAA ${ipv6.join(", ")}`].filter(Boolean).join(", ");
+    return { status: "passes", hostname, expectedTarget, found: `${via}: edge addresses` };
+  }
+
+  /**
+   * Follows CNAMEs from `hostname` until the expected target, addresses, or a dead end. A
+   * recursive resolver returns much of a chain in one answer; an authoritative server only
+   * its own part, so the rest is asked for.
+   */
+  private async followChain(hostname: string, expectedTarget: string): Promise<{ chain: string[]; end: ChainEnd }> {
+    const chain: string[] = [];
+    const seen = new Set([hostname]);
+    let current = hostname;
+    for (;;) {
+      const askedFor = current;
+      const reply = await this.ask(askedFor, "A");
+      for (let step = cnameOf(reply, current); step !== undefined; step = cnameOf(reply, current)) {
+        if (step === expectedTarget) return { chain: [...chain, step], end: { kind: "target" } };
+        if (seen.has(step)) return { chain: [...chain, step], end: { kind: "loop", name: step } };
+        if (chain.length >= this.maxChainLength) return { chain, end: { kind: "too_long" } };
+        chain.push(step);
+        seen.add(step);
+        current = step;
+      }
+      // A recursive resolver's NXDOMAIN is about the chain's last name, not the name asked for.
+      if (reply.rcode === rcode.nameError) return { chain, end: { kind: "nxdomain", name: current } };
+      const addresses = addressesIn(reply, "A", current);
+      if (addresses.length > 0) return { chain, end: { kind: "addresses", name: current, addresses } };
+      // The answer stopped at a name it says nothing more about: ask for that name.
+      if (current === askedFor) return { chain, end: { kind: "no_data", name: current } };
+    }
+  }
+
+  /** The addresses an apex may point at: EDGE_IPV4, and what the expected target resolves to (as ALIAS flattening copies). */
+  private async edgeAddresses(expectedTarget: string, found: string[], type: "A" | "AAAA"): Promise<BlockList> {
+    const family = type === "A" ? "ipv4" : "ipv6";
+    const edge = new BlockList();
+    if (type === "A") for (const address of this.options.edgeIpv4) edge.addAddress(address, "ipv4");
+    if (found.every((address) => edge.check(address, family))) return edge;
+    // Every address in the answer is the chain's end: the target's own CNAMEs lead to them.
+    for (const address of addressesIn(await this.ask(expectedTarget, type), type)) {
+      if (isIP(address) === (type === "A" ? 4 : 6)) edge.addAddress(address, family);
+    }
+    return edge;
+  }
+
+  /** One query; an answer that tells nothing (timeout, SERVFAIL, REFUSED) ends the check as "could not check". */
+  private async ask(name: string, type: RecordType): Promise<DnsReply> {
+    let reply: DnsReply;
+    try {
+      reply = await this.options.client.query(name, type);
+    } catch (error) {
+      if (error instanceof DnsTimeout) throw new Unanswered(error.message);
+      throw error;
+    }
+    if (reply.rcode !== rcode.noError && reply.rcode !== rcode.nameError) {
+      throw new Unanswered(`${rcodeNames[reply.rcode] ?? `RCODE ${reply.rcode}`} from ${reply.server} for ${name} ${type}`);
+    }
+    return reply;
+  }
+}
+
+/** The name `owner` is a CNAME of, in a reply. */
+function cnameOf(reply: DnsReply, owner: string): string | undefined {
+  const record = reply.answers.find((answer) => answer.type === "CNAME" && answer.name === owner);
+  return record?.type === "CNAME" ? record.target : undefined;
+}
+
+/** Addresses of `type` in a reply, owned by `owner` (any owner when not given). */
+function addressesIn(reply: DnsReply, type: "A" | "AAAA", owner?: string): string[] {
+  const addresses: string[] = [];
+  for (const record of reply.answers) {
+    if (record.type === type && (owner === undefined || record.name === owner)) addresses.push(record.address);
+  }
+  return addresses;
+}
+
+/** The verifier edgebot runs with, from its configuration (DNS_SERVERS empty: the system's resolvers). */
+export function createDnsVerifier(config: {
+  dnsServers: string[];
+  dnsTimeoutMs: number;
+  dnsConcurrency: number;
+  edgeCnameSuffix: string;
+  edgeIpv4: string[];
+}): DnsVerifier {
+  const client = new DnsClient({ resolvers: resolversFrom(config.dnsServers), timeoutMs: config.dnsTimeoutMs, retries: 1 });
+  return new DnsVerifier({ client, edgeCnameSuffix: config.edgeCnameSuffix, edgeIpv4: config.edgeIpv4, concurrency: config.dnsConcurrency });
+}
