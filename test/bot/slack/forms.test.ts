@@ -242,7 +242,7 @@ describe("forms in Slack", () => {
     const { view } = await typeAndOpen(ana.id, "org create");
     const before = await snapshot(bed.world.platform);
     const unknown = await submit(ana.id, { ...view, callback_id: "form:org delete" }, { slug: org });
-    expect(unknown.ack.response_action).toBe("errors");
+    expect(unknown.ack).toEqual({ response_action: "errors", errors: { slug: "this form is out of date: close it and start again" } });
     expect(await snapshot(bed.world.platform)).toEqual(before);
 
     // Metadata that is not edgebot's own answers in the modal instead of posting anywhere it names.

@@ -4,7 +4,7 @@ import { onceForRequest, type Actor, type Platform } from "../../../../core/plat
 import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/forms.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
-import { formFor, submitForm } from "../../../forms.ts";
+import { blockOf, formFor, submitForm } from "../../../forms.ts";
 import type { Message } from "../../../message.ts";
 import { postToResponseUrl, readFormOrigin, type FormOrigin } from "../../forms.ts";
 import { publishHome } from "../../home.ts";
@@ -29,7 +29,8 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
   registerInvitationViews(app, dependencies);
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
-    const firstField = form?.fields[0]?.argument ?? "";
+    // Errors are shown under a field of the modal as it is, even one that names no form of ours.
+    const firstField = form ? blockOf(form.fields[0]!) : ((view.blocks.find((block) => block.type === "input")?.block_id as string | undefined) ?? "");
     if (form === undefined) {
       await ack({ response_action: "errors", errors: { [firstField]: "this form is out of date: close it and start again" } });
       return;
