@@ -7,6 +7,7 @@ import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Platform } from "./core/platform.ts";
 import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
+import { startJobQueue } from "./jobs/queue.ts";
 import { createLogger } from "./logger.ts";
 import { Repositories } from "./repos/repositories.ts";
 
@@ -58,6 +59,8 @@ async function main(): Promise<number> {
 async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
   const slack = createSlackApp({ platform, dns, config, logger });
   const { port } = await slack.start();
+  // Scheduled work (invitations expiring) runs on the job queue, in one process at a time.
+  const jobs = await startJobQueue({ db: platform.db, logger: logger.child({ component: "jobs" }) });
   // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
   const outbox = startOutboxWorker({
     db: platform.db,
@@ -75,6 +78,7 @@ async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, 
   });
   logger.info({ signal }, "stopping");
   await slack.stop();
+  await jobs.stop();
   await outbox.stop();
 }
 

@@ -73,7 +73,12 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
+    // Without parameters, a script of several statements (a library's schema, say) is allowed,
+    // as Postgres's simple query protocol allows it; the last statement's result is returned.
+    const result =
+      compiledQuery.parameters.length === 0
+        ? (((await this.pglite.exec(compiledQuery.sql)).at(-1) ?? { rows: [], affectedRows: 0 }) as unknown as { rows: R[]; affectedRows?: number })
+        : await this.pglite.query<R>(compiledQuery.sql, [...compiledQuery.parameters]);
     const affected = result.affectedRows;
     return {
       rows: result.rows,

@@ -1,0 +1,57 @@
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { inviteMember } from "../../src/core/invitations.ts";
+import { scheduledJobs, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
+import { addMember, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
+
+const world = useWorld();
+let queue: JobQueue;
+
+beforeAll(async () => {
+  queue = await startJobQueue({ db: world.platform.db, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
+});
+
+afterAll(async () => {
+  await queue?.stop();
+});
+
+async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting for the job");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe("the job queue", () => {
+  it("schedules the invitation sweep every minute, in UTC", async () => {
+    const rows = await world.platform.db.selectFrom("pgboss.schedule" as never).selectAll().execute();
+    expect(rows.map((row) => ({ name: (row as { name: string }).name, cron: (row as { cron: string }).cron }))).toEqual(
+      Object.entries(scheduledJobs).map(([name, cron]) => ({ name, cron })),
+    );
+  });
+
+  it("expires late invitations and writes the edits of their request messages when the sweep runs", async () => {
+    const owner = await buildUser(world.platform);
+    const developer = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    await addMember(world.platform, org, developer, "developer");
+    const request = await inviteMember(world.platform, { actor: developer, org, invitee: { kind: "email", email: `${unique("late")}@client.example` } });
+    const fresh = await inviteMember(world.platform, { actor: developer, org, invitee: { kind: "email", email: `${unique("fresh")}@client.example` } });
+    await world.platform.db.updateTable("invitations").set({ expires_at: new Date(Date.now() - 1000) }).where("id", "=", request.invitation.id).execute();
+
+    await queue.runNow("invitations-expire");
+    const swept = await until(async () => {
+      const row = await world.platform.db.selectFrom("invitations").select("status").where("id", "=", request.invitation.id).executeTakeFirstOrThrow();
+      return row.status === "expired" ? row : undefined;
+    });
+    expect(swept.status).toBe("expired");
+    const untouched = await world.platform.db.selectFrom("invitations").select("status").where("id", "=", fresh.invitation.id).executeTakeFirstOrThrow();
+    expect(untouched.status).toBe("pending");
+    // The request went to the owner directly (no org channel): its one copy gets one edit.
+    const edits = await world.platform.db.selectFrom("outbox").select("payload").where("kind", "=", "invitation.settled").execute();
+    expect(edits.filter((row) => (row.payload as { invitation: number }).invitation === request.invitation.id)).toHaveLength(1);
+  });
+});
