@@ -29,7 +29,7 @@ export interface NotificationPayloads {
    * Not a new message: `copy` (the outbox id of an `invitation.requested` message) is edited to
    * show how the request ended, and loses its buttons.
    */
-  "invitation.settled": { org: string; invitation: number; email: string; role: Role; status: string; decidedBy: string | null; copy: number };
+  "invitation.settled": { org: string; invitation: number; email: string; role: Role; status: string; decidedBy: string | null; decidedAt: string | null; copy: number };
 }
 
 export type NotificationKind = keyof NotificationPayloads;
@@ -138,10 +138,11 @@ export async function notifyPeople(
  */
 export async function settleInvitationMessages(
   tx: Tx,
-  invitation: { id: number; org: string; email: string; role: Role; status: string; decidedBy: string | null },
+  invitation: { id: number; org: string; email: string; role: Role; status: string; decidedBy: string | null; decidedAt: Date | null },
   actor: Actor | null,
 ): Promise<void> {
-  const { id, ...rest } = invitation;
+  const { id, org, email, role, status, decidedBy, decidedAt } = invitation;
+  const settled = { org, invitation: id, email, role, status, decidedBy, decidedAt: decidedAt?.toISOString() ?? null, actor: null };
   await tx
     .insertInto("outbox")
     .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
@@ -154,7 +155,7 @@ export async function settleInvitationMessages(
           "copy.channel_id",
           "copy.team_id",
           sql<number | null>`${actor?.userId ?? null}::integer`.as("actor_id"),
-          sql<string>`${JSON.stringify({ ...rest, invitation: id, actor: null })}::jsonb || jsonb_build_object('copy', copy.id)`.as("payload"),
+          sql<string>`${JSON.stringify(settled)}::jsonb || jsonb_build_object('copy', copy.id)`.as("payload"),
         ])
         .where("copy.kind", "=", "invitation.requested")
         .where(sql<string>`copy.payload->>'invitation'`, "=", String(id))

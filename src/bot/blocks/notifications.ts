@@ -1,6 +1,6 @@
 import type { KnownBlock } from "@slack/types";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
-import { escapeText, MessageBuilder, type Message } from "../message.ts";
+import { escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
 import { plural } from "./orgs.ts";
 
@@ -57,13 +57,14 @@ export function notificationMessage(notification: Notification): Message {
       return { ...message, blocks: [...message.blocks, invitationButtons(invitation)] };
     }
     case "invitation.settled": {
-      const { org, invitation, email, role, status, decidedBy } = notification.payload;
+      const { org, invitation, email, role, status, decidedBy, decidedAt } = notification.payload;
+      const at = decidedAt === null ? "" : ` on ${when(new Date(decidedAt))}`;
       const ended =
         status === "denied"
-          ? `:no_entry: denied by ${escapeText(decidedBy ?? "an admin")}`
+          ? `:no_entry: denied by ${escapeText(decidedBy ?? "an admin")}${at}`
           : status === "expired"
             ? ":hourglass: expired: nobody decided within 48 hours"
-            : `:white_check_mark: approved by ${escapeText(decidedBy ?? "an admin")}`;
+            : `:white_check_mark: approved by ${escapeText(decidedBy ?? "an admin")}${at}`;
       return new MessageBuilder().section(`:envelope: Request ${invitation} to invite *${escapeText(email)}* to *${org}* as ${role}: ${ended}.`).build();
     }
     case "invitation.decided": {

@@ -102,7 +102,7 @@ describe("inviting client users from Slack", () => {
     // Both copies, each in the direct message channel it was posted to, at its own timestamp.
     expect(edited.map((call) => call.args.channel).sort()).toEqual([`D${owner.id.slice(1)}`, `D${admin.id.slice(1)}`].sort());
     for (const call of edited) {
-      expect(String(call.args.text)).toContain(`approved by ${admin.user.displayName}`);
+      expect(String(call.args.text)).toMatch(new RegExp(`approved by ${admin.user.displayName} on <!date\\^\\d+\\^`));
       expect(JSON.stringify(call.args.blocks)).not.toContain("invitation_approve");
     }
     expect(postsTo(client, beforeEdits).map((call) => String(call.args.text))).toEqual([expect.stringContaining(`You are now developer of *${org}*`)]);
