@@ -13,6 +13,11 @@ export interface CommandContext {
   teamId: string;
   /** Checks hostnames against DNS; one for the process, its socket shared by every command. */
   dns: DnsVerifier;
+  /**
+   * Tells another person something at once and directly, for what must not wait in the outbox
+   * (a one-time code is kept nowhere). Absent where nobody else can be reached (the shell).
+   */
+  tellNow?: (person: Actor, message: Message) => Promise<void>;
 }
 
 /** One command of the grammar: its words, how it reads its arguments, and what it does. */

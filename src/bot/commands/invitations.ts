@@ -1,7 +1,20 @@
 import { decideInvitation, inviteMember, listInvitations, redeemInvitation } from "../../core/invitations.ts";
-import { invitationListMessage, invitationOutcomeMessage } from "../blocks/invitations.ts";
-import { code, say } from "../message.ts";
-import { personArgument, type Command } from "./command.ts";
+import { invitationCodeForRequester, invitationListMessage, invitationOutcomeMessage } from "../blocks/invitations.ts";
+import { code, say, type Message } from "../message.ts";
+import { personArgument, type Command, type CommandContext } from "./command.ts";
+
+/**
+ * Approves an invitation request, for `invite approve` and the Approve button alike. A code for
+ * someone edgebot does not know goes to the approver in the answer and to the requester directly.
+ */
+export async function approveInvitation(context: CommandContext, id: string): Promise<Message> {
+  const outcome = await decideInvitation(context.platform, { actor: context.actor, id, decision: "approve" });
+  if (outcome.kind === "code" && outcome.requester !== null && context.tellNow) {
+    // The approver has the code too, so a requester who cannot be reached now loses nothing.
+    await context.tellNow(outcome.requester, invitationCodeForRequester(outcome)).catch(() => undefined);
+  }
+  return invitationOutcomeMessage(outcome);
+}
 
 export const invitationCommands: Command[] = [
   {
@@ -30,8 +43,8 @@ export const invitationCommands: Command[] = [
     usage: "invite approve <id>",
     summary: "Approve someone else's invitation request (owners, admins)",
     syntax: { positionals: [{ name: "id" }] },
-    async run({ platform, actor }, args) {
-      return invitationOutcomeMessage(await decideInvitation(platform, { actor, id: args.text("id"), decision: "approve" }));
+    async run(context, args) {
+      return approveInvitation(context, args.text("id"));
     },
   },
   {

@@ -1,6 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import type { Actor, Platform } from "../../core/platform.ts";
-import { registerUser } from "../../core/users.ts";
+import { chatIdentityIn, registerUser } from "../../core/users.ts";
+import type { Message } from "../message.ts";
 
 /** Who a Slack user is to edgebot, or why they cannot act yet. */
 export type SlackIdentity =
@@ -50,6 +51,14 @@ export class SlackIdentities {
   /** The platform for a request from `teamId`: people it names by email are looked up in that workspace. */
   platformFor(client: webApi.WebClient, teamId: string): Platform {
     return { ...this.platform, directory: { introduce: async (email) => void (await this.introduceByEmail(client, teamId, email)) } };
+  }
+
+  /** Tells a person something directly, now, in workspace `teamId`, where they have an identity. */
+  tellerFor(client: webApi.WebClient, teamId: string): (person: Actor, message: Message) => Promise<void> {
+    return async (person, message) => {
+      const chatUserId = await chatIdentityIn(this.platform.db, person, teamId);
+      if (chatUserId !== undefined) await client.chat.postMessage({ channel: chatUserId, text: message.text, blocks: message.blocks });
+    };
   }
 
   /**

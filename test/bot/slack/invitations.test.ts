@@ -300,6 +300,19 @@ describe("inviting client users from Slack", () => {
     expect(JSON.stringify([rows, outbox])).not.toContain(code);
   });
 
+  it("gives the requester the code when the approval is typed, too", async () => {
+    const { org, owner, developer } = await agency();
+    const email = `${unique("typed")}@client.example`;
+    await type(developer, `member invite ${org} ${email}`);
+    const id = await invitationId(email);
+    const before = bed.fake.calls.length;
+    const answer = await type(owner, `invite approve ${id}`);
+    const code = /join ([A-Za-z0-9_-]{16})/.exec(answer)?.[1];
+    expect(code, answer).toBeDefined();
+    const toRequester = await bed.fake.waitFor(() => postsTo(developer, before)[0]);
+    expect(plainText({ text: String(toRequester.args.text), blocks: [] })).toContain(`join ${code}`);
+  });
+
   it("lets an outsider join with the approval's code only with the invited email, from another workspace", async () => {
     const { org, owner } = await agency();
     const email = `${unique("outside")}@client.example`;

@@ -1,10 +1,11 @@
 import type { AllMiddlewareArgs, App, BlockAction, ButtonAction, RespondFn, SlackActionMiddlewareArgs, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { CoreError } from "../../../../core/errors.ts";
-import { checkMayDecide, decideInvitation, type InvitationOutcome } from "../../../../core/invitations.ts";
-import { chatIdentityIn } from "../../../../core/users.ts";
+import { checkMayDecide } from "../../../../core/invitations.ts";
+import type { DnsVerifier } from "../../../../dns/verify.ts";
 import type { Actor, Platform } from "../../../../core/platform.ts";
-import { denyInvitationView, invitationCodeForRequester, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
+import { denyInvitationView } from "../../../blocks/invitations.ts";
+import { approveInvitation } from "../../../commands/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";
 import { sayError, type Message } from "../../../message.ts";
@@ -13,6 +14,7 @@ import type { SlackIdentities } from "../../identities.ts";
 
 export interface InvitationActionDependencies {
   platform: Platform;
+  dns: DnsVerifier;
   slashCommand: string;
   identities: SlackIdentities;
   logger: Logger;
@@ -28,9 +30,8 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   app.action<BlockAction<ButtonAction>>(
     invitationActions.approve,
     invitationButton(dependencies, async ({ actor, id, body, client, answer, log }) => {
-      const outcome = await decideInvitation(identities.platformFor(client, teamOf(body)), { actor, id, decision: "approve" });
-      await answer(invitationOutcomeMessage(outcome));
-      if (outcome.kind === "code" && outcome.requester !== null) await giveCodeToRequester(client, platform, teamOf(body), outcome, log);
+      const teamId = teamOf(body);
+      await answer(await approveInvitation({ platform: identities.platformFor(client, teamId), dns: dependencies.dns, actor, teamId, tellNow: identities.tellerFor(client, teamId) }, id));
       // From the Home tab, the request leaves it.
       if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
     }),
@@ -73,21 +74,6 @@ function invitationButton(dependencies: InvitationActionDependencies, handle: (c
       await answer(refusal(error, log)).catch((failure: unknown) => log.error({ err: failure }, "could not answer a click"));
     }
   };
-}
-
-/**
- * The requester passes the code on, so they get it too, directly and now: the code is kept
- * nowhere but as its hash, so it cannot wait in the outbox. If this fails, the approver has it.
- */
-async function giveCodeToRequester(client: webApi.WebClient, platform: Platform, teamId: string, outcome: Extract<InvitationOutcome, { kind: "code" }>, log: Logger): Promise<void> {
-  try {
-    const chatUserId = await chatIdentityIn(platform.db, outcome.requester!, teamId);
-    if (chatUserId === undefined) return;
-    const message = invitationCodeForRequester(outcome);
-    await client.chat.postMessage({ channel: chatUserId, text: message.text, blocks: message.blocks });
-  } catch (error) {
-    log.warn({ err: error }, "could not give the requester the invitation code");
-  }
 }
 
 function refusal(error: unknown, log: Logger): Message {

@@ -36,7 +36,7 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
         return;
       }
       await identities.introduceMentioned(client, command.team_id, command.text);
-      const outcome = await runCommandLine({ platform: identities.platformFor(client, command.team_id), dns, actor: identity.actor, teamId: command.team_id }, command.text, { slashCommand, logger: log });
+      const outcome = await runCommandLine({ platform: identities.platformFor(client, command.team_id), dns, actor: identity.actor, teamId: command.team_id, tellNow: identities.tellerFor(client, command.team_id) }, command.text, { slashCommand, logger: log });
       if (outcome.kind === "incomplete") {
         await answerIncomplete(outcome, { respond, client, triggerId: command.trigger_id, responseUrl: command.response_url, log });
         return;

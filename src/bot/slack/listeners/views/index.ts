@@ -49,7 +49,7 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
       await ack({ response_action: "errors", errors: { [firstField]: emailMissing } });
       return;
     }
-    const context = { platform: onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`), dns, actor: identity.actor, teamId };
+    const context = { platform: onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`), dns, actor: identity.actor, teamId, tellNow: identities.tellerFor(client, teamId) };
     const values = readFormValues(form, view.state.values);
     // A person picked may never have used edgebot: register them as a typed mention would.
     await identities.introduceMentioned(client, teamId, Object.values(values).join(" "));
