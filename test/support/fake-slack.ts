@@ -178,7 +178,9 @@ export class FakeSlack {
     }
     if (call.method === "users.lookupByEmail") {
       const wanted = String(call.args.email).toLowerCase();
-      const user = [...this.users.values()].find((candidate) => candidate.profile.email.toLowerCase() === wanted);
+      // A workspace's own token finds only that workspace's people.
+      const team = this.workspaces.find((workspace) => workspace.botToken === call.token)?.teamId;
+      const user = [...this.users.values()].find((candidate) => candidate.profile.email.toLowerCase() === wanted && (team === undefined || candidate.team_id === team));
       return { body: user ? { ok: true, user } : { ok: false, error: "users_not_found" } };
     }
     if (call.method === "auth.test") {

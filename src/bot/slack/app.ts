@@ -1,6 +1,6 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
 import { sql } from "kysely";
 import type { Logger } from "pino";
 import { slackMode, type Config } from "../../config.ts";
@@ -101,7 +101,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
   }
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
-  registerListeners(app, { platform, dns: options.dns, slashCommand: config.slashCommand, identities: new SlackIdentities(platform), installations, logger });
+  const identities = new SlackIdentities(platform, installations ? { otherWorkspaces: otherWorkspaces(installations, clientOptions) } : {});
+  registerListeners(app, { platform, dns: options.dns, slashCommand: config.slashCommand, identities, installations, logger });
 
   return {
     app,
@@ -132,6 +133,15 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       await disconnected;
       await closeServer(healthServer);
     },
+  };
+}
+
+/** Every other workspace edgebot is installed in, with a client on its own token (at most 50 are searched). */
+function otherWorkspaces(installations: SlackInstallations, clientOptions: webApi.WebClientOptions) {
+  return async (except: string): Promise<Array<{ teamId: string; client: webApi.WebClient }>> => {
+    const teams = (await installations.installedTeams(50)).filter((teamId) => teamId !== except);
+    const found = await Promise.all(teams.map(async (teamId) => ({ teamId, token: await installations.botTokenFor(teamId) })));
+    return found.flatMap(({ teamId, token }) => (token === undefined ? [] : [{ teamId, client: new webApi.WebClient(token, clientOptions) }]));
   };
 }
 

@@ -31,6 +31,11 @@ export class SlackIdentities {
       /** Identities remembered at most; the oldest are forgotten first. */
       maxEntries?: number;
       now?: () => number;
+      /**
+       * The other workspaces where edgebot is installed (multi-workspace mode), each with a
+       * client of its own, where people named by email are looked for too.
+       */
+      otherWorkspaces?: (except: string) => Promise<Array<{ teamId: string; client: webApi.WebClient }>>;
     } = {},
   ) {}
 
@@ -48,9 +53,18 @@ export class SlackIdentities {
     return lookup;
   }
 
-  /** The platform for a request from `teamId`: people it names by email are looked up in that workspace. */
+  /**
+   * The platform for a request from `teamId`: people it names by email are looked up in that
+   * workspace first, then in the other workspaces where edgebot is installed.
+   */
   platformFor(client: webApi.WebClient, teamId: string): Platform {
-    return { ...this.platform, directory: { introduce: async (email) => void (await this.introduceByEmail(client, teamId, email)) } };
+    const introduce = async (email: string): Promise<void> => {
+      if (await this.introduceByEmail(client, teamId, email)) return;
+      for (const other of (await this.options.otherWorkspaces?.(teamId)) ?? []) {
+        if (await this.introduceByEmail(other.client, other.teamId, email).catch(() => false)) return;
+      }
+    };
+    return { ...this.platform, directory: { introduce } };
   }
 
   /** Tells a person something directly, now, in workspace `teamId`, where they have an identity. */

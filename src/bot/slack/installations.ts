@@ -67,6 +67,12 @@ export class SlackInstallations implements InstallationStore {
       .execute();
   }
 
+  /** The workspaces edgebot is installed in, at most `limit`, oldest installation first. */
+  async installedTeams(limit: number): Promise<string[]> {
+    const rows = await this.db.selectFrom("slack_installations").select("team_id").where("is_enterprise_install", "=", false).where("team_id", "is not", null).orderBy("id").limit(limit).execute();
+    return rows.map((row) => row.team_id!);
+  }
+
   /** The bot token of a workspace, decrypted; undefined when edgebot is not installed there (or no workspace is known). */
   async botTokenFor(teamId: string | null): Promise<string | undefined> {
     if (teamId === null) return undefined;
