@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Arrivals } from "./arrivals.ts";
 
 /** One Web API call the bot made, as the fake Slack received it. */
 export interface RecordedCall {
@@ -45,7 +46,7 @@ export class FakeSlack {
   private readonly users = new Map<string, { id: string; team_id: string; name: string; real_name: string; profile: { email: string; display_name: string; real_name: string } }>();
   private server: Server | undefined;
   private port = 0;
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new Arrivals("the fake Slack");
   private readonly delays = new Map<string, number>();
   private readonly workspaces: FakeWorkspace[] = [];
 
@@ -67,7 +68,7 @@ export class FakeSlack {
         const id = url.pathname.slice("/response/".length);
         this.responses.set(id, [...(this.responses.get(id) ?? []), JSON.parse(body || "{}")]);
         response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
-        this.wake();
+        this.arrivals.arrived();
         return;
       }
       const method = url.pathname.replace(/^\/api\//, "");
@@ -80,7 +81,7 @@ export class FakeSlack {
       const delay = this.delays.get(method);
       if (delay !== undefined) await new Promise((resolve) => setTimeout(resolve, delay));
       response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...(reply.headers ?? {}) }).end(JSON.stringify(reply.body ?? { ok: true }));
-      this.wake();
+      this.arrivals.arrived();
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
@@ -132,21 +133,8 @@ export class FakeSlack {
   }
 
   /** Resolves once `condition` holds, checking after every call the fake receives. */
-  async waitFor<T>(condition: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = condition();
-      if (value) return value;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error("timed out waiting for the fake Slack to receive what was expected");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(remaining, 200));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  waitFor<T>(condition: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+    return this.arrivals.waitFor(condition, timeoutMs);
   }
 
   private reply(call: RecordedCall): FakeReply {
@@ -197,12 +185,6 @@ export class FakeSlack {
       return { body: { ok: true, view: { id: `V${this.calls.length}` } } };
     }
     return { body: { ok: true } };
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
   }
 }
 

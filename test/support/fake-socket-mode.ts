@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { FakeSlack } from "./fake-slack.ts";
+import { Arrivals } from "./arrivals.ts";
 
 /** The app-level token (`xapp-…`) tests give the Socket Mode client. */
 export const testAppToken = "xapp-1-A0EDGEBOT-0000000000-test-app-token";
@@ -39,7 +40,7 @@ export class FakeSocketMode {
   readonly connections: WebSocket[] = [];
   private server: WebSocketServer | undefined;
   private port = 0;
-  private waiters: Array<() => void> = [];
+  private readonly arrivals = new Arrivals("the fake Socket Mode server");
 
   constructor(private readonly slack: FakeSlack) {}
 
@@ -62,15 +63,15 @@ export class FakeSocketMode {
       socket.on("message", (data) => {
         const ack = JSON.parse(data.toString()) as Omit<SocketAck, "at">;
         this.acks.push({ ...ack, at: Date.now() });
-        this.wake();
+        this.arrivals.arrived();
       });
       socket.on("close", (code) => {
         this.closeCodes.push(code);
-        this.wake();
+        this.arrivals.arrived();
       });
       socket.on("error", () => undefined);
       socket.send(JSON.stringify({ type: "hello", num_connections: this.connections.length, debug_info: { host: "applink-fake", approximate_connection_time: 18060 }, connection_info: { app_id: "A0EDGEBOT" } }));
-      this.wake();
+      this.arrivals.arrived();
     });
     this.slack.on("apps.connections.open", () => ({ body: { ok: true, url: this.url } }));
     return this;
@@ -126,26 +127,7 @@ export class FakeSocketMode {
   }
 
   /** Resolves once `condition` holds, checking whenever the fake receives something. */
-  async waitFor<T>(condition: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = condition();
-      if (value) return value;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error("timed out waiting for the fake Socket Mode server to receive what was expected");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(remaining, 200));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+  waitFor<T>(condition: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+    return this.arrivals.waitFor(condition, timeoutMs);
   }
 }
