@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
+import type { Verdict } from "../dns/verify.ts";
 import type { Actor, Tx } from "./platform.ts";
 
 /** Who made the change, as the notification names them. */
@@ -23,6 +24,10 @@ export interface NotificationPayloads {
   "invitation.requested": { org: string; invitation: number; email: string; role: Role };
   /** To the requester: how their request was decided. */
   "invitation.decided": { org: string; invitation: number; email: string; role: Role; status: string; reason: string | null };
+  /** A go-live check's results: one line per domain. */
+  "golive.results": { app: string; env: string; verdicts: Verdict[]; live: boolean };
+  /** An environment went live: every one of its domains passes. */
+  "env.live": { app: string; env: string; hostnames: string[] };
   /** To the person invited: they are now a member. */
   "member.joined": { org: string; role: Role };
   /**

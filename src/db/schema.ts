@@ -149,6 +149,20 @@ export interface InvitationsTable {
   expires_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** One DNS verification of one domain (migrations/0007_dns_checks.ts). */
+export interface DnsChecksTable {
+  id: Generated<number>;
+  domain_id: number;
+  hostname: string;
+  verdict: "passes" | "fails" | "could_not_check";
+  expected: string;
+  found: ColumnType<string[], string, string>;
+  record_to_create: string | null;
+  checked_by: number | null;
+  trigger: "golive" | "recheck";
+  checked_at: CreatedAt;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -163,6 +177,7 @@ export interface Database {
   slack_installations: SlackInstallationsTable;
   request_keys: RequestKeysTable;
   invitations: InvitationsTable;
+  dns_checks: DnsChecksTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

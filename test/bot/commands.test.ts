@@ -111,6 +111,8 @@ describe("commands through the dispatcher", () => {
     "invite approve {h}",
     "invite deny {h} because",
     "join {h}",
+    "golive {h} production",
+    "golive {app} {h}",
     "audit {org} --limit {h}",
     "audit {h}",
     "help {h}",

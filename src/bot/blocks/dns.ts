@@ -22,3 +22,32 @@ export function dnsCheckMessage(verdict: Verdict, options: { reducedFrom?: strin
   if (options.reducedFrom !== undefined) builder.context(`You gave a URL; its hostname ${verdict.hostname} is what was checked.`);
   return builder.build();
 }
+
+/** One domain's line in go-live results: verdict, expected, found, and the record to create. */
+function verdictLine(verdict: Verdict): string {
+  const name = `*${hostnameLabel(verdict.hostname)}*`;
+  if (verdict.status === "passes") return `:large_green_circle: ${name} passes: ${escapeText(verdict.found)}`;
+  if (verdict.status === "could_not_check") return `:grey_question: ${name} could not be checked (${escapeText(verdict.reason)}); expected ${code(verdict.expectedTarget)}`;
+  return `:red_circle: ${name} fails: found ${verdict.found.map(escapeText).join("; ")}. Create ${code(verdict.recordToCreate)}`;
+}
+
+/** Go-live results, for the channel and for the person who asked: one line per domain, then what it came to. */
+export function goLiveResultsMessage(results: { app: string; env: string; verdicts: Verdict[]; live: boolean }, options: { by?: string; wentLive?: boolean; postedToChannel?: boolean } = {}): Message {
+  const passing = results.verdicts.filter((verdict) => verdict.status === "passes").length;
+  const builder = new MessageBuilder().section(`*Go-live check of ${results.app} ${results.env}*: ${passing} of ${results.verdicts.length} domains point at the edge.`);
+  builder.list(results.verdicts.map(verdictLine), { limit: 40, noun: "domains" });
+  if (options.wentLive) builder.section(`:rocket: *${results.app} ${results.env} is live.*`);
+  else if (results.live) builder.context("Every domain passes; the environment was already live.");
+  else builder.context(`Not live yet: once DNS is right, run ${code(`golive ${results.app} ${results.env}`)} again.`);
+  if (options.by) builder.context(options.by);
+  if (options.postedToChannel) builder.context("These results were also posted to the application's channel.");
+  return builder.build();
+}
+
+/** The go-live announcement. */
+export function liveAnnouncement(input: { app: string; env: string; hostnames: string[] }, by: string): Message {
+  return new MessageBuilder()
+    .section(`:rocket: *${input.app} ${input.env} is live*: ${input.hostnames.map((hostname) => `*${hostnameLabel(hostname)}*`).join(", ")} now point at the edge.`)
+    .context(by)
+    .build();
+}

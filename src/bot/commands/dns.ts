@@ -1,8 +1,19 @@
 import { normalizeHostname } from "../../core/hostnames.ts";
-import { dnsCheckMessage } from "../blocks/dns.ts";
+import { goLive } from "../../core/golive.ts";
+import { dnsCheckMessage, goLiveResultsMessage } from "../blocks/dns.ts";
 import type { Command } from "./command.ts";
 
 export const dnsCommands: Command[] = [
+  {
+    name: "golive",
+    usage: "golive <app> <env>",
+    summary: "Check every domain's DNS now, post the results, and go live when all pass (developers and up)",
+    syntax: { positionals: [{ name: "app" }, { name: "env" }] },
+    async run({ platform, actor, dns }, args) {
+      const result = await goLive(platform, { actor, app: args.text("app"), env: args.text("env"), dns });
+      return goLiveResultsMessage(result, { wentLive: result.wentLive, postedToChannel: result.posted });
+    },
+  },
   {
     name: "dns check",
     readOnly: true,
