@@ -63,15 +63,7 @@ export async function startDnsServer(zone: ZoneOptions): Promise<TestDnsServer> 
       void send(response);
     }, zone.delayMs ?? 0);
   };
-  const udp = dns2.createUDPServer(handle("udp"));
-  await udp.listen(0, "127.0.0.1");
-  const port = udp.address().port;
-  // A truncated answer is asked again over TCP on the same port.
-  const tcp = dns2.createTCPServer(handle("tcp"));
-  await new Promise<void>((resolve, reject) => {
-    tcp.once("error", reject);
-    tcp.listen(port, "127.0.0.1", () => resolve());
-  });
+  const { udp, tcp, port } = await listenOnOnePort(handle);
   return {
     address: `127.0.0.1:${port}`,
     get questions() {
@@ -85,6 +77,30 @@ export async function startDnsServer(zone: ZoneOptions): Promise<TestDnsServer> 
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
     },
   };
+}
+
+/**
+ * UDP and TCP on the same free port: a truncated answer is asked again over TCP on the port
+ * the UDP query went to. The port UDP got may be taken for TCP (a connection elsewhere on the
+ * machine holds it); then both start again on another.
+ */
+async function listenOnOnePort(handle: (transport: "udp" | "tcp") => dns2.DnsHandler) {
+  for (let attempt = 1; ; attempt += 1) {
+    const udp = dns2.createUDPServer(handle("udp"));
+    await udp.listen(0, "127.0.0.1");
+    const port = udp.address().port;
+    const tcp = dns2.createTCPServer(handle("tcp"));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once("error", reject);
+        tcp.listen(port, "127.0.0.1", () => resolve());
+      });
+      return { udp, tcp, port };
+    } catch (error) {
+      udp.close();
+      if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE" || attempt >= 20) throw error;
+    }
+  }
 }
 
 function answersFor(byName: Map<string, ZoneRecord[]>, question: dns2.Packet.Question, chase: boolean): dns2.Packet.Resource[] {
