@@ -72,14 +72,8 @@ export async function goLive(platform: Platform, input: { actor: Actor; app: str
     const counts = { passes: verdicts.filter((v) => v.status === "passes").length, fails: verdicts.filter((v) => v.status === "fails").length, couldNotCheck: verdicts.filter((v) => v.status === "could_not_check").length };
     await recordAudit(tx, { org: environment.org, actor: input.actor, action: "env.golive", target: `${environment.ref} ${environment.name}`, details: { ...counts, live, wentLive } });
     const app = { id: environment.applicationId };
-    const channel = await tx
-      .selectFrom("applications as a")
-      .innerJoin("orgs as o", "o.id", "a.org_id")
-      .select(sql<string | null>`coalesce(a.channel_id, o.channel_id)`.as("channel"))
-      .where("a.id", "=", environment.applicationId)
-      .executeTakeFirstOrThrow();
-    await notify(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: { app: environment.ref, env: environment.name, verdicts, live } });
+    const posted = await notify(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: { app: environment.ref, env: environment.name, verdicts, live } });
     if (wentLive) await notify(tx, { org: environment.org, app, actor: input.actor, kind: "env.live", payload: { app: environment.ref, env: environment.name, hostnames: domains.map((domain) => domain.hostname) } });
-    return { app: environment.ref, env: environment.name, verdicts, live, wentLive, posted: channel.channel !== null };
+    return { app: environment.ref, env: environment.name, verdicts, live, wentLive, posted };
   });
 }

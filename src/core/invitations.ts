@@ -7,7 +7,7 @@ import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { email as emailSchema, parseField, role as roleSchema } from "./names.ts";
 import { notifyPeople, settleInvitationMessages } from "./notifications.ts";
 import { findOrgAsMember } from "./orgs.ts";
-import { authorize, may } from "./permissions.ts";
+import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, userById, type PersonRef } from "./users.ts";
 
@@ -23,6 +23,8 @@ export interface Invitation {
   /** Its status now: a live invitation past its time reads `expired` before the sweep marks it. */
   status: InvitationStatus;
   requestedBy: string | null;
+  /** Who asked, as a user, while they still exist. */
+  requesterId: number | null;
   decidedBy: string | null;
   decidedAt: Date | null;
   denyReason: string | null;
@@ -266,8 +268,7 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
   if (!known) {
     const code = randomBytes(12).toString("base64url");
     await tx.updateTable("invitations").set({ code_hash: hashCode(code) }).where("id", "=", id).execute();
-    const asked = await tx.selectFrom("invitations").select("requested_by").where("id", "=", id).executeTakeFirstOrThrow();
-    const requester = asked.requested_by === null || asked.requested_by === actor.userId ? null : { userId: asked.requested_by };
+    const requester = invitation.requesterId === null || invitation.requesterId === actor.userId ? null : { userId: invitation.requesterId };
     return { kind: "code", invitation: await readInvitation(tx, id), code, requester };
   }
   await addMember(tx, org, known.id, invitation.role);
@@ -342,6 +343,7 @@ function invitationRows(db: Kysely<Database>) {
       "i.role",
       sql<InvitationStatus>`case when i.status in ('pending', 'approved') and i.expires_at <= now() then 'expired' else i.status end`.as("status"),
       "requester.display_name as requested_by",
+      "i.requested_by as requester_id",
       "decider.display_name as decided_by",
       "i.decided_at",
       "i.deny_reason",
@@ -362,6 +364,7 @@ function toInvitation(row: {
   role: InvitedRole;
   status: InvitationStatus;
   requested_by: string | null;
+  requester_id: number | null;
   decided_by: string | null;
   decided_at: Date | null;
   deny_reason: string | null;
@@ -376,6 +379,7 @@ function toInvitation(row: {
     role: row.role,
     status: row.status,
     requestedBy: row.requested_by,
+    requesterId: row.requester_id,
     decidedBy: row.decided_by,
     decidedAt: row.decided_at,
     denyReason: row.deny_reason,
@@ -404,8 +408,4 @@ function hashCode(code: string): string {
 /** A moment as errors show it, to the minute, in UTC: `2026-11-25 21:38 UTC`. */
 function utc(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
-
-function article(word: string): string {
-  return /^[aeiou]/.test(word) ? "an" : "a";
 }

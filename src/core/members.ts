@@ -4,7 +4,7 @@ import { Conflict, Forbidden, NotFound } from "./errors.ts";
 import { parseField, role as roleSchema } from "./names.ts";
 import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
 import { notify } from "./notifications.ts";
-import { authorize } from "./permissions.ts";
+import { article, authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, type PersonRef } from "./users.ts";
 
@@ -125,8 +125,4 @@ async function assertAnotherOwner(tx: Tx, org: { id: number; slug: string }, nam
   if (Number(owners.n) <= 1) {
     throw new Conflict(`${name} is the last owner of ${org.slug}: make someone else an owner before you ${verb} them`);
   }
-}
-
-function article(role: Role): string {
-  return role === "owner" || role === "admin" ? "an" : "a";
 }

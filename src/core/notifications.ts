@@ -58,7 +58,7 @@ export type Notification = { [K in NotificationKind]: { kind: K; payload: Notifi
 /**
  * Writes a notification in the transaction of the change that causes it, addressed to the
  * application's channel, else the org's, in the workspace that channel was set in. With
- * neither set, nothing is written.
+ * neither set, nothing is written. Says whether a message was written.
  */
 export async function notify(
   tx: Tx,
@@ -69,10 +69,10 @@ export async function notify(
     /** The application it concerns, whose own channel comes first. */
     app?: { id: number };
   },
-): Promise<void> {
+): Promise<boolean> {
   // One statement: the channels and the actor's name are read in the same transaction, so a
   // channel set a moment ago is used and a message never goes to a channel already replaced.
-  await tx
+  const written = await tx
     .insertInto("outbox")
     .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
     .expression((eb) =>
@@ -92,7 +92,8 @@ export async function notify(
           sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when u.id is null then null else jsonb_build_object('name', u.display_name, 'email', u.email) end)`.as("payload"),
         ]),
     )
-    .execute();
+    .executeTakeFirst();
+  return Number(written.numInsertedOrUpdatedRows ?? 0) > 0;
 }
 
 /**
@@ -104,10 +105,8 @@ export async function notifyPeople(
   tx: Tx,
   input: NotificationEvent & { actor: Actor; org: { id: number }; to: { users: number[] } | { channelElse: "administrators" } },
 ): Promise<void> {
-  if ("channelElse" in input.to) {
-    const org = await tx.selectFrom("orgs").select("channel_id").where("id", "=", input.org.id).executeTakeFirstOrThrow();
-    if (org.channel_id !== null) return notify(tx, input);
-  }
+  // To the org's channel when it has one: then notify writes the message.
+  if ("channelElse" in input.to && (await notify(tx, input))) return;
   const recipients = "users" in input.to ? input.to.users : undefined;
   if (recipients !== undefined && recipients.length === 0) return;
   await tx

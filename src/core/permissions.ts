@@ -42,6 +42,7 @@ export function authorize(role: Role | null | undefined, action: Action, notFoun
   return role;
 }
 
-function article(role: Role): string {
+/** "a" or "an", for a role: "an admin", "a viewer". */
+export function article(role: Role): string {
   return role === "owner" || role === "admin" ? "an" : "a";
 }

@@ -1,6 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import type { Actor, Platform } from "../../core/platform.ts";
 import { chatIdentityIn, registerUser } from "../../core/users.ts";
+import { tokenize, type Token } from "../grammar.ts";
 import type { Message } from "../message.ts";
 
 /** Who a Slack user is to edgebot, or why they cannot act yet. */
@@ -80,7 +81,13 @@ export class SlackIdentities {
    * who never used edgebot finds them; at most a few, and a failed lookup is left to the command.
    */
   async introduceMentioned(client: webApi.WebClient, teamId: string, text: string): Promise<void> {
-    const mentioned = [...new Set([...text.matchAll(/<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>/g)].map((match) => match[1]!))].slice(0, 3);
+    let tokens: Token[];
+    try {
+      tokens = tokenize(text);
+    } catch {
+      return; // A line the grammar cannot read gets its answer from the command.
+    }
+    const mentioned = [...new Set(tokens.flatMap((token) => (token.kind === "user" && /^[UW][A-Z0-9]{2,20}$/.test(token.userId) ? [token.userId] : [])))].slice(0, 3);
     await Promise.all(mentioned.map((id) => this.resolve(client, teamId, id).catch(() => undefined)));
   }
 
