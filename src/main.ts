@@ -57,10 +57,11 @@ async function main(): Promise<number> {
 
 /** Runs the Slack app until SIGINT or SIGTERM, then stops taking requests. */
 async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
-  const slack = createSlackApp({ platform, dns, config, logger });
+  // Background work (DNS re-checks, invitations expiring) runs on the job queue, each job in one
+  // of the processes sharing the database. Commands schedule re-checks through it.
+  const jobs = await startJobQueue({ platform, dns, logger: logger.child({ component: "jobs" }) });
+  const slack = createSlackApp({ platform: { ...platform, rechecks: jobs.rechecks }, dns, config, logger });
   const { port } = await slack.start();
-  // Scheduled work (invitations expiring) runs on the job queue, in one process at a time.
-  const jobs = await startJobQueue({ db: platform.db, logger: logger.child({ component: "jobs" }) });
   // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
   const outbox = startOutboxWorker({
     db: platform.db,

@@ -7,6 +7,8 @@ export interface Message {
   blocks: KnownBlock[];
   /** True for an answer that reports a refusal or a mistake. */
   error?: boolean;
+  /** True for an answer everyone in the conversation where the command ran sees, not only its author. */
+  inChannel?: boolean;
 }
 
 // Slack's limits: 50 blocks a message, 3000 characters in a section's text.

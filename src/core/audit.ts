@@ -23,7 +23,8 @@ export async function recordAudit(
   event: {
     /** The org the change belongs to. */
     org: { id: number; slug: string };
-    actor: Actor;
+    /** Who did it; null for edgebot's own background work. */
+    actor: Actor | null;
     action: string;
     target: string;
     details?: Record<string, unknown>;
@@ -34,7 +35,7 @@ export async function recordAudit(
     .values({
       org_id: event.org.id,
       org_slug: event.org.slug,
-      actor_id: event.actor.userId,
+      actor_id: event.actor?.userId ?? null,
       action: event.action,
       target: event.target,
       details: JSON.stringify(event.details ?? {}),

@@ -4,13 +4,41 @@ import type { Verdict } from "../dns/verify.ts";
 import { recordAudit } from "./audit.ts";
 import { findEnvironmentAsMember } from "./environments.ts";
 import { Invalid } from "./errors.ts";
-import { notify } from "./notifications.ts";
+import { notify, type NotificationEvent } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
-import { inTransaction, type Actor, type Platform } from "./platform.ts";
+import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 
 /** What checks hostnames against DNS; `DnsVerifier` is one. */
 export interface DnsChecker {
   verifyAll(hostnames: string[]): Promise<Verdict[]>;
+}
+
+/** A background re-check of one environment's DNS, as the job queue carries it. */
+export interface Recheck {
+  environmentId: number;
+  /** 1 for the first re-check of an environment awaiting DNS, counting up; 0 for the daily check of a live one. */
+  attempt: number;
+  /** When the environment began awaiting DNS (ISO 8601): its re-checks stop 48 hours later. */
+  since: string;
+  /** Who asked for the go-live; told directly when neither the application nor the org has a channel. */
+  askedBy: number | null;
+}
+
+/**
+ * Where re-checks wait their turn (the job queue). A re-check is scheduled in the transaction
+ * that decides it, so it exists exactly when that decision commits. An environment has at most
+ * one re-check waiting: scheduling another while one waits does nothing.
+ */
+export interface RecheckQueue {
+  schedule(tx: Tx, recheck: Recheck, afterSeconds: number): Promise<void>;
+}
+
+/** An environment awaiting DNS is re-checked for this long after it began waiting. */
+export const awaitingHours = 48;
+
+/** The wait before re-check number `attempt`: 1 minute, doubling, at most an hour. */
+export function recheckDelaySeconds(attempt: number): number {
+  return Math.min(60 * 2 ** Math.max(attempt - 1, 0), 3600);
 }
 
 export interface GoLiveResult {
@@ -22,58 +50,121 @@ export interface GoLiveResult {
   live: boolean;
   /** This check made it live (it was not before). */
   wentLive: boolean;
+  /** It was live and a domain now fails: it is live no more. */
+  regressed: boolean;
   /** Whether the results went to a channel (the app's or the org's); else only the answer shows them. */
   posted: boolean;
+  /** Background re-checks go on until it is live (there is a job queue, and it is not live yet). */
+  rechecking: boolean;
+}
+
+/**
+ * `golive <app> <env>`: checks every domain of the environment against DNS now, outside any
+ * transaction, then in one transaction stores each check, updates each domain's status,
+ * marks the environment live when every domain passes, and writes the results and the go-live
+ * announcement to the outbox. An environment not live yet is then re-checked in the background.
+ */
+export async function goLive(platform: Platform, input: { actor: Actor; app: string; env: string; dns: DnsChecker }): Promise<GoLiveResult> {
+  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  authorize(environment.role, "build", `environment ${input.env} of ${input.app} not found`);
+  const domains = await domainsOf(platform, environment.id);
+  if (domains.length === 0) throw new Invalid(`${environment.ref} ${environment.name} has no domains yet: add one with domain add ${environment.ref} ${environment.name} <hostname>`, "env");
+  const verdicts = await input.dns.verifyAll(domains.map((domain) => domain.hostname));
+
+  return inTransaction(platform, async (tx) => {
+    const checked = { id: environment.id, ref: environment.ref, name: environment.name, org: environment.org, applicationId: environment.applicationId };
+    const change = await recordDnsResults(tx, checked, domains, verdicts, { trigger: "golive", checkedBy: input.actor.userId });
+    const counts = { passes: verdicts.filter((v) => v.status === "passes").length, fails: verdicts.filter((v) => v.status === "fails").length, couldNotCheck: verdicts.filter((v) => v.status === "could_not_check").length };
+    await recordAudit(tx, { org: environment.org, actor: input.actor, action: "env.golive", target: `${environment.ref} ${environment.name}`, details: { ...counts, live: change.live, wentLive: change.wentLive, regressed: change.regressed } });
+    const app = { id: environment.applicationId };
+    const posted = await notify(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: { app: environment.ref, env: environment.name, verdicts, live: change.live } });
+    const announcement = changeAnnouncement(checked, change, { verdicts, hostnames: domains.map((domain) => domain.hostname), background: false });
+    if (announcement !== undefined) await notify(tx, { org: environment.org, app, actor: input.actor, ...announcement });
+    const rechecking = !change.live && platform.rechecks !== undefined;
+    if (rechecking) {
+      await platform.rechecks!.schedule(tx, { environmentId: environment.id, attempt: 1, since: new Date().toISOString(), askedBy: input.actor.userId }, recheckDelaySeconds(1));
+    }
+    return { app: environment.ref, env: environment.name, verdicts, live: change.live, wentLive: change.wentLive, regressed: change.regressed, posted, rechecking };
+  });
+}
+
+/** The environment a check is about, with what its messages and audit events name. */
+export interface CheckedEnvironment {
+  id: number;
+  /** `org/app`. */
+  ref: string;
+  name: string;
+  org: { id: number; slug: string };
+  applicationId: number;
+}
+
+/** What a check changed: whether every domain passes, and whether the environment went live or stopped being live. */
+export interface DnsResultsChange {
+  live: boolean;
+  wentLive: boolean;
+  regressed: boolean;
+}
+
+/** The domains of an environment, in the order their checks are shown. */
+export async function domainsOf(platform: Platform, environmentId: number): Promise<Array<{ id: number; hostname: string }>> {
+  return platform.db.selectFrom("domains").select(["id", "hostname"]).where("environment_id", "=", environmentId).orderBy("hostname").execute();
 }
 
 /** The domain status a verdict leaves; "could not check" is never a failure. */
 const statusOf: Record<Verdict["status"], DnsStatus> = { passes: "passing", fails: "failing", could_not_check: "unknown" };
 
 /**
- * `golive <app> <env>`: checks every domain of the environment against DNS now, outside any
- * transaction, then in one transaction stores each check, updates each domain's status,
- * marks the environment live when every domain passes, and writes the results and the go-live
- * announcement to the outbox.
+ * Stores one check of each domain and the status it leaves, then moves the environment: live
+ * once every domain passes (marked once), and no longer live when a domain fails. "Could not
+ * check" moves nothing. Domains removed while DNS was being asked are left out.
  */
-export async function goLive(platform: Platform, input: { actor: Actor; app: string; env: string; dns: DnsChecker }): Promise<GoLiveResult> {
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
-  authorize(environment.role, "build", `environment ${input.env} of ${input.app} not found`);
-  const domains = await platform.db.selectFrom("domains").select(["id", "hostname"]).where("environment_id", "=", environment.id).orderBy("hostname").execute();
-  if (domains.length === 0) throw new Invalid(`${environment.ref} ${environment.name} has no domains yet: add one with domain add ${environment.ref} ${environment.name} <hostname>`, "env");
-  const verdicts = await input.dns.verifyAll(domains.map((domain) => domain.hostname));
-  const live = verdicts.every((verdict) => verdict.status === "passes");
-
-  return inTransaction(platform, async (tx) => {
+export async function recordDnsResults(
+  tx: Tx,
+  environment: CheckedEnvironment,
+  domains: Array<{ id: number; hostname: string }>,
+  verdicts: Verdict[],
+  source: { trigger: "golive"; checkedBy: number } | { trigger: "recheck" },
+): Promise<DnsResultsChange> {
+  const stillThere = new Set(
+    (await tx.selectFrom("domains").select("id").where("environment_id", "=", environment.id).forUpdate().execute()).map((row) => row.id),
+  );
+  const checked = domains.map((domain, index) => ({ domain, verdict: verdicts[index]! })).filter(({ domain }) => stillThere.has(domain.id));
+  if (checked.length > 0) {
     await tx
       .insertInto("dns_checks")
       .values(
-        domains.map((domain, index) => {
-          const verdict = verdicts[index]!;
-          return {
-            domain_id: domain.id,
-            hostname: domain.hostname,
-            verdict: verdict.status,
-            expected: verdict.expectedTarget,
-            found: JSON.stringify(verdict.status === "passes" ? [verdict.found] : verdict.status === "fails" ? verdict.found : [verdict.reason]),
-            record_to_create: verdict.status === "fails" ? verdict.recordToCreate : null,
-            checked_by: input.actor.userId,
-            trigger: "golive" as const,
-          };
-        }),
+        checked.map(({ domain, verdict }) => ({
+          domain_id: domain.id,
+          hostname: domain.hostname,
+          verdict: verdict.status,
+          expected: verdict.expectedTarget,
+          found: JSON.stringify(verdict.status === "passes" ? [verdict.found] : verdict.status === "fails" ? verdict.found : [verdict.reason]),
+          record_to_create: verdict.status === "fails" ? verdict.recordToCreate : null,
+          checked_by: source.trigger === "golive" ? source.checkedBy : null,
+          trigger: source.trigger,
+        })),
       )
       .execute();
-    for (const [index, domain] of domains.entries()) {
-      await tx.updateTable("domains").set({ dns_status: statusOf[verdicts[index]!.status], dns_checked_at: sql<Date>`now()` }).where("id", "=", domain.id).execute();
-    }
-    // Marked live once: a second passing check changes nothing, and announces nothing.
-    const wentLive = live
-      ? (await tx.updateTable("environments").set({ live_at: sql<Date>`now()` }).where("id", "=", environment.id).where("live_at", "is", null).returning("id").execute()).length > 0
-      : false;
-    const counts = { passes: verdicts.filter((v) => v.status === "passes").length, fails: verdicts.filter((v) => v.status === "fails").length, couldNotCheck: verdicts.filter((v) => v.status === "could_not_check").length };
-    await recordAudit(tx, { org: environment.org, actor: input.actor, action: "env.golive", target: `${environment.ref} ${environment.name}`, details: { ...counts, live, wentLive } });
-    const app = { id: environment.applicationId };
-    const posted = await notify(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: { app: environment.ref, env: environment.name, verdicts, live } });
-    if (wentLive) await notify(tx, { org: environment.org, app, actor: input.actor, kind: "env.live", payload: { app: environment.ref, env: environment.name, hostnames: domains.map((domain) => domain.hostname) } });
-    return { app: environment.ref, env: environment.name, verdicts, live, wentLive, posted };
-  });
+  }
+  for (const { domain, verdict } of checked) {
+    await tx.updateTable("domains").set({ dns_status: statusOf[verdict.status], dns_checked_at: sql<Date>`now()` }).where("id", "=", domain.id).execute();
+  }
+  const live = verdicts.every((verdict) => verdict.status === "passes");
+  const fails = verdicts.some((verdict) => verdict.status === "fails");
+  // Each transition happens once: the update only matches an environment in the state it leaves.
+  const wentLive = live && (await tx.updateTable("environments").set({ live_at: sql<Date>`now()` }).where("id", "=", environment.id).where("live_at", "is", null).returning("id").execute()).length > 0;
+  const regressed = fails && (await tx.updateTable("environments").set({ live_at: null }).where("id", "=", environment.id).where("live_at", "is not", null).returning("id").execute()).length > 0;
+  return { live, wentLive, regressed };
+}
+
+/** The announcement of going live or of a regression; none when the environment stayed as it was. */
+export function changeAnnouncement(
+  environment: CheckedEnvironment,
+  change: DnsResultsChange,
+  input: { verdicts: Verdict[]; hostnames: string[]; background: boolean },
+): NotificationEvent | undefined {
+  const named = { app: environment.ref, env: environment.name };
+  if (change.wentLive) return { kind: "env.live", payload: { ...named, hostnames: input.hostnames, ...(input.background ? { background: true } : {}) } };
+  if (change.regressed) return { kind: "env.regressed", payload: { ...named, verdicts: input.verdicts, background: input.background } };
+  return undefined;
 }

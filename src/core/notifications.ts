@@ -26,8 +26,12 @@ export interface NotificationPayloads {
   "invitation.decided": { org: string; invitation: number; email: string; role: Role; status: string; reason: string | null };
   /** A go-live check's results: one line per domain. */
   "golive.results": { app: string; env: string; verdicts: Verdict[]; live: boolean };
-  /** An environment went live: every one of its domains passes. */
-  "env.live": { app: string; env: string; hostnames: string[] };
+  /** An environment went live: every one of its domains passes; `background` when a re-check found it. */
+  "env.live": { app: string; env: string; hostnames: string[]; background?: boolean };
+  /** A live environment's domain no longer points at the edge; `verdicts` are every domain's. */
+  "env.regressed": { app: string; env: string; verdicts: Verdict[]; background: boolean };
+  /** Background re-checks of an environment awaiting DNS stopped: 48 hours passed without every domain passing. */
+  "golive.gave_up": { app: string; env: string; verdicts: Verdict[]; since: string };
   /** To the person invited: they are now a member. */
   "member.joined": { org: string; role: Role };
   /**
@@ -63,7 +67,8 @@ export type Notification = { [K in NotificationKind]: { kind: K; payload: Notifi
 export async function notify(
   tx: Tx,
   input: NotificationEvent & {
-    actor: Actor;
+    /** Who made the change; null for edgebot's own background work. */
+    actor: Actor | null;
     /** The org the change belongs to. */
     org: { id: number };
     /** The application it concerns, whose own channel comes first. */
@@ -79,7 +84,7 @@ export async function notify(
       eb
         .selectFrom("orgs as o")
         .leftJoin("applications as a", (join) => join.onRef("a.org_id", "=", "o.id").on("a.id", "=", input.app?.id ?? null))
-        .leftJoin("users as u", (join) => join.on("u.id", "=", input.actor.userId))
+        .leftJoin("users as u", (join) => join.on("u.id", "=", input.actor?.userId ?? null))
         .where("o.id", "=", input.org.id)
         .where(sql<string | null>`coalesce(a.channel_id, o.channel_id)`, "is not", null)
         .select([
@@ -88,7 +93,7 @@ export async function notify(
           sql<string>`coalesce(a.channel_id, o.channel_id)`.as("channel_id"),
           // The workspace goes with whichever channel was chosen, never one from the other.
           sql<string | null>`case when a.channel_id is not null then a.channel_team_id else o.channel_team_id end`.as("team_id"),
-          sql<number>`${input.actor.userId}::integer`.as("actor_id"),
+          sql<number | null>`${input.actor?.userId ?? null}::integer`.as("actor_id"),
           sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when u.id is null then null else jsonb_build_object('name', u.display_name, 'email', u.email) end)`.as("payload"),
         ]),
     )
@@ -103,7 +108,7 @@ export async function notify(
  */
 export async function notifyPeople(
   tx: Tx,
-  input: NotificationEvent & { actor: Actor; org: { id: number }; to: { users: number[] } | { channelElse: "administrators" } },
+  input: NotificationEvent & { actor: Actor | null; org: { id: number }; to: { users: number[] } | { channelElse: "administrators" } },
 ): Promise<void> {
   // To the org's channel when it has one: then notify writes the message.
   if ("channelElse" in input.to && (await notify(tx, input))) return;
@@ -115,14 +120,14 @@ export async function notifyPeople(
     .expression((eb) => {
       let people = eb
         .selectFrom("user_identities as i")
-        .leftJoin("users as author", (join) => join.on("author.id", "=", input.actor.userId))
+        .leftJoin("users as author", (join) => join.on("author.id", "=", input.actor?.userId ?? null))
         .distinctOn("i.user_id")
         .select([
           sql<number>`${input.org.id}::integer`.as("org_id"),
           sql.lit(input.kind).as("kind"),
           "i.chat_user_id",
           "i.team_id",
-          sql<number>`${input.actor.userId}::integer`.as("actor_id"),
+          sql<number | null>`${input.actor?.userId ?? null}::integer`.as("actor_id"),
           sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when author.id is null then null else jsonb_build_object('name', author.display_name, 'email', author.email) end)`.as("payload"),
         ])
         .orderBy("i.user_id")

@@ -3,6 +3,7 @@ import type { Database } from "../db/schema.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { AlreadyDone } from "./errors.ts";
 import type { Repositories } from "../repos/repositories.ts";
+import type { RecheckQueue } from "./golive.ts";
 
 /** A transaction of the platform's database. */
 export type Tx = Transaction<Database>;
@@ -18,6 +19,8 @@ export interface Platform {
   requestKey?: string;
   /** Where people not yet known can be looked up by email (a chat workspace); absent in the shell. */
   directory?: PeopleDirectory;
+  /** Where background DNS re-checks are scheduled (the job queue); absent where nothing runs them (the shell). */
+  rechecks?: RecheckQueue;
 }
 
 /**

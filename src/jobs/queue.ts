@@ -1,12 +1,19 @@
 import { CompiledQuery, type Kysely } from "kysely";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
+import { z } from "zod";
+import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
+import { AlreadyDone } from "../core/errors.ts";
+import type { DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
+import { onceForRequest, type Platform } from "../core/platform.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
 export interface JobQueue {
-  /** Runs a job now instead of at its next scheduled time. */
+  /** Schedules DNS re-checks; core writes them in its own transactions. */
+  rechecks: RecheckQueue;
+  /** Runs a scheduled job now instead of at its next scheduled time. */
   runNow(job: ScheduledJob): Promise<void>;
   /** Stops taking jobs and waits for those in progress. */
   stop(): Promise<void>;
@@ -16,42 +23,106 @@ export interface JobQueue {
 export const scheduledJobs = {
   /** Invitations 48 hours old expire, and the messages showing them are edited. */
   "invitations-expire": "* * * * *",
+  /** Every live environment gets a DNS re-check, each its own job, so that regressions are announced. */
+  "dns-daily-recheck": "17 4 * * *",
 } as const;
 
 export type ScheduledJob = keyof typeof scheduledJobs;
 
+/** The queue of single DNS re-checks: one job per environment and check, due when its backoff ends. */
+export const recheckQueueName = "dns-recheck";
+
+// What a re-check job must carry; a job holding anything else is failed, never run.
+const recheckData = z.object({
+  environmentId: z.number().int().positive(),
+  attempt: z.number().int().min(0).max(10_000),
+  since: z.iso.datetime(),
+  askedBy: z.number().int().positive().nullable(),
+});
+
+/** Re-check jobs a worker takes at a time; their DNS questions run together under `DNS_CONCURRENCY`. */
+const recheckBatchSize = 50;
+/** Live environments queued per statement by the daily re-check. */
+const dailyPageSize = 1000;
+
 /**
- * Starts pg-boss on edgebot's database and registers the scheduled jobs. pg-boss keeps its
- * tables in its own schema; several edgebot processes sharing a database share the work, and a
- * scheduled job runs once a slot, in one of them. It reaches the database through Kysely, so on
- * the embedded database it waits its turn on PGlite's single connection like everything else.
+ * Starts pg-boss on edgebot's database and registers the scheduled jobs and the DNS re-checks.
+ * pg-boss keeps its tables in its own schema. Several edgebot processes sharing a database
+ * share the work: each job is taken by one of them, and a scheduled job runs once a slot. It
+ * reaches the database through Kysely, so on the embedded database it waits its turn on
+ * PGlite's single connection like everything else.
  */
-export async function startJobQueue(options: { db: Kysely<Database>; logger: Logger; pollingIntervalSeconds?: number }): Promise<JobQueue> {
-  const { db, logger } = options;
-  const boss = new PgBoss({
-    db: {
-      executeSql: async (text: string, values?: unknown[]) => ({ rows: (await db.executeQuery(CompiledQuery.raw(text, values ?? []))).rows }),
-    },
-    schema: "pgboss",
-  });
+export async function startJobQueue(options: { platform: Platform; dns: DnsChecker; logger: Logger; pollingIntervalSeconds?: number }): Promise<JobQueue> {
+  const { dns, logger } = options;
+  const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
+  const boss = new PgBoss({ db: sqlThrough(options.platform.db), schema: "pgboss" });
   boss.on("error", (error) => logger.error({ err: error }, "job queue error"));
   await boss.start();
 
+  const rechecks: RecheckQueue = {
+    async schedule(tx, recheck, afterSeconds) {
+      // In the caller's transaction; an environment with a re-check already waiting keeps that one.
+      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: `environment:${recheck.environmentId}`, db: sqlThrough(tx) });
+    },
+  };
+  const platform: Platform = { ...options.platform, rechecks };
+
+  // "stately": at most one re-check of an environment waits, and at most one runs.
+  await boss.createQueue(recheckQueueName, { name: recheckQueueName, policy: "stately" });
+  await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
+    const failed: string[] = [];
+    await Promise.all(
+      jobs.map(async (job) => {
+        const parsed = recheckData.safeParse(job.data);
+        if (!parsed.success) {
+          logger.error({ job: job.id, data: job.data }, "DNS re-check job with a malformed payload; failed, not run");
+          failed.push(job.id);
+          return;
+        }
+        try {
+          // Keyed by the job: a job run again after its result was committed changes nothing.
+          const outcome = await recheckEnvironment(onceForRequest(platform, `job:${job.id}`), parsed.data, dns);
+          logger.info({ job: job.id, environment: parsed.data.environmentId, attempt: parsed.data.attempt, outcome }, "DNS re-checked");
+        } catch (error) {
+          if (error instanceof AlreadyDone) return;
+          logger.error({ err: error, job: job.id, environment: parsed.data.environmentId }, "DNS re-check failed; pg-boss retries it");
+          failed.push(job.id);
+        }
+      }),
+    );
+    // The batch's other jobs complete when this returns; failing these first keeps them out of that.
+    if (failed.length > 0) await boss.fail(recheckQueueName, failed);
+  });
+
   const handlers: Record<ScheduledJob, () => Promise<void>> = {
     "invitations-expire": async () => {
-      const expired = await expireInvitations(db);
+      const expired = await expireInvitations(platform.db);
       if (expired.length > 0) logger.info({ invitations: expired.map((invitation) => invitation.id) }, "invitations expired");
+    },
+    "dns-daily-recheck": async () => {
+      const since = new Date().toISOString();
+      let queued = 0;
+      for (let afterId = 0; ; ) {
+        const ids = await liveEnvironmentIds(platform, { afterId, limit: dailyPageSize });
+        if (ids.length === 0) break;
+        const data: Recheck[] = ids.map((environmentId) => ({ environmentId, attempt: 0, since, askedBy: null }));
+        await boss.insert(data.map((recheck) => ({ name: recheckQueueName, data: recheck, singletonKey: `environment:${recheck.environmentId}` })));
+        queued += ids.length;
+        afterId = ids.at(-1)!;
+      }
+      logger.info({ environments: queued }, "daily DNS re-check of live environments queued");
     },
   };
   for (const [name, cron] of Object.entries(scheduledJobs) as Array<[ScheduledJob, string]>) {
     await boss.createQueue(name);
     await boss.schedule(name, cron, undefined, { tz: "UTC" });
-    await boss.work(name, { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 }, async () => {
+    await boss.work(name, { pollingIntervalSeconds }, async () => {
       await handlers[name]();
     });
   }
 
   return {
+    rechecks,
     async runNow(job) {
       await boss.send(job, {});
     },
@@ -59,4 +130,9 @@ export async function startJobQueue(options: { db: Kysely<Database>; logger: Log
       await boss.stop({ graceful: true, wait: true });
     },
   };
+}
+
+/** pg-boss's way into the database: Kysely's connection, or the caller's transaction. */
+function sqlThrough(db: Kysely<Database>): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
+  return { executeSql: async (text, values) => ({ rows: (await db.executeQuery(CompiledQuery.raw(text, values ?? []))).rows }) };
 }

@@ -2,13 +2,14 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inviteMember } from "../../src/core/invitations.ts";
 import { scheduledJobs, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
+import { idleDnsVerifier } from "../support/dns-server.ts";
 import { addMember, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
 
 const world = useWorld();
 let queue: JobQueue;
 
 beforeAll(async () => {
-  queue = await startJobQueue({ db: world.platform.db, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
+  queue = await startJobQueue({ platform: world.platform, dns: idleDnsVerifier(), logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
 });
 
 afterAll(async () => {

@@ -29,6 +29,8 @@ export interface TestDnsServer {
   questions: string[];
   /** The most queries held at once (with `delayMs`). */
   maxInFlight: number;
+  /** Answers from `records` from now on: DNS changed, as when a client creates the record. */
+  replaceRecords(records: ZoneRecord[]): void;
   close(): Promise<void>;
 }
 
@@ -37,8 +39,7 @@ const key = (name: string) => name.toLowerCase().replace(/\.$/, "");
 
 /** Starts a server for `zone`; UDP and TCP listen on the same free port. */
 export async function startDnsServer(zone: ZoneOptions): Promise<TestDnsServer> {
-  const byName = new Map<string, ZoneRecord[]>();
-  for (const record of zone.records) byName.set(key(record.name), [...(byName.get(key(record.name)) ?? []), record]);
+  let byName = recordsByName(zone.records);
   const serverFailure = new Set((zone.serverFailure ?? []).map(key));
   const silent = new Set((zone.silent ?? []).map(key));
   const refused = new Set((zone.refused ?? []).map(key));
@@ -72,11 +73,20 @@ export async function startDnsServer(zone: ZoneOptions): Promise<TestDnsServer> 
     get maxInFlight() {
       return state.maxInFlight;
     },
+    replaceRecords(records) {
+      byName = recordsByName(records);
+    },
     close: async () => {
       udp.close();
       await new Promise<void>((resolve) => tcp.close(() => resolve()));
     },
   };
+}
+
+function recordsByName(records: ZoneRecord[]): Map<string, ZoneRecord[]> {
+  const byName = new Map<string, ZoneRecord[]>();
+  for (const record of records) byName.set(key(record.name), [...(byName.get(key(record.name)) ?? []), record]);
+  return byName;
 }
 
 /**

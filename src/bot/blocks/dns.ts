@@ -1,5 +1,6 @@
 import type { Verdict } from "../../dns/verify.ts";
-import { code, escapeText, MessageBuilder, type Message } from "../message.ts";
+import { awaitingHours } from "../../core/golive.ts";
+import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
 
 /** The answer to `dns check`: the record the hostname needs, and what DNS says now. */
@@ -32,22 +33,56 @@ function verdictLine(verdict: Verdict): string {
 }
 
 /** Go-live results, for the channel and for the person who asked: one line per domain, then what it came to. */
-export function goLiveResultsMessage(results: { app: string; env: string; verdicts: Verdict[]; live: boolean }, options: { by?: string; wentLive?: boolean; postedToChannel?: boolean } = {}): Message {
+export function goLiveResultsMessage(
+  results: { app: string; env: string; verdicts: Verdict[]; live: boolean },
+  options: { by?: string; wentLive?: boolean; regressed?: boolean; postedToChannel?: boolean; rechecking?: boolean } = {},
+): Message {
   const passing = results.verdicts.filter((verdict) => verdict.status === "passes").length;
   const builder = new MessageBuilder().section(`*Go-live check of ${results.app} ${results.env}*: ${passing} of ${results.verdicts.length} domains point at the edge.`);
   builder.list(results.verdicts.map(verdictLine), { limit: 40, noun: "domains" });
   if (options.wentLive) builder.section(`:rocket: *${results.app} ${results.env} is live.*`);
   else if (results.live) builder.context("Every domain passes; the environment was already live.");
-  else builder.context(`Not live yet: once DNS is right, run ${code(`golive ${results.app} ${results.env}`)} again.`);
+  else if (options.regressed) builder.section(`:warning: *${results.app} ${results.env} is no longer live.*`);
+  if (!results.live) {
+    builder.context(
+      options.rechecking
+        ? `Not live yet. edgebot re-checks DNS in the background (after 1 minute, then less and less often, for ${awaitingHours} hours) and announces when it is live; or run ${code(`golive ${results.app} ${results.env}`)} again once DNS is right.`
+        : `Not live yet: once DNS is right, run ${code(`golive ${results.app} ${results.env}`)} again.`,
+    );
+  }
   if (options.by) builder.context(options.by);
   if (options.postedToChannel) builder.context("These results were also posted to the application's channel.");
   return builder.build();
 }
 
 /** The go-live announcement. */
-export function liveAnnouncement(input: { app: string; env: string; hostnames: string[] }, by: string): Message {
+export function liveAnnouncement(input: { app: string; env: string; hostnames: string[]; background?: boolean }, by: string): Message {
   return new MessageBuilder()
     .section(`:rocket: *${input.app} ${input.env} is live*: ${input.hostnames.map((hostname) => `*${hostnameLabel(hostname)}*`).join(", ")} now point at the edge.`)
-    .context(by)
+    .context(input.background ? `Found by edgebot's background DNS check.` : by)
+    .build();
+}
+
+/** A live environment whose DNS no longer points at the edge, with what to fix. */
+export function regressionAnnouncement(input: { app: string; env: string; verdicts: Verdict[]; background: boolean }, by: string): Message {
+  const failing = input.verdicts.filter((verdict) => verdict.status === "fails");
+  return new MessageBuilder()
+    .section(`:warning: *${input.app} ${input.env} is no longer live*: ${failing.length === 1 ? "a domain no longer points" : `${failing.length} domains no longer point`} at the edge.`)
+    .list(failing.map(verdictLine), { limit: 40, noun: "domains" })
+    .context(
+      input.background
+        ? `Found by edgebot's background DNS check. edgebot re-checks for ${awaitingHours} hours and announces when it is live again.`
+        : by,
+    )
+    .build();
+}
+
+/** Background re-checks stopped without every domain passing. */
+export function gaveUpAnnouncement(input: { app: string; env: string; verdicts: Verdict[]; since: string }): Message {
+  const notPassing = input.verdicts.filter((verdict) => verdict.status !== "passes");
+  return new MessageBuilder()
+    .section(`:hourglass: *${input.app} ${input.env} is not live*: edgebot re-checked its DNS for ${awaitingHours} hours (since ${when(new Date(input.since))}) and stopped. Still not pointing at the edge:`)
+    .list(notPassing.map(verdictLine), { limit: 40, noun: "domains" })
+    .context(`Once DNS is right, run ${code(`golive ${input.app} ${input.env}`)}: it checks now, and re-checks again in the background.`)
     .build();
 }

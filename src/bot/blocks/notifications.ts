@@ -2,7 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
 import { escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
-import { goLiveResultsMessage, liveAnnouncement } from "./dns.ts";
+import { gaveUpAnnouncement, goLiveResultsMessage, liveAnnouncement, regressionAnnouncement } from "./dns.ts";
 import { plural } from "./orgs.ts";
 
 /** The message a channel receives for one notification; one renderer per kind. */
@@ -53,6 +53,10 @@ export function notificationMessage(notification: Notification): Message {
       return goLiveResultsMessage(notification.payload, { by });
     case "env.live":
       return liveAnnouncement(notification.payload, by);
+    case "env.regressed":
+      return regressionAnnouncement(notification.payload, by);
+    case "golive.gave_up":
+      return gaveUpAnnouncement(notification.payload);
     case "invitation.requested": {
       const { org, invitation, email, role } = notification.payload;
       const message = announce(

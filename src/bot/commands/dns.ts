@@ -11,7 +11,9 @@ export const dnsCommands: Command[] = [
     syntax: { positionals: [{ name: "app" }, { name: "env" }] },
     async run({ platform, actor, dns }, args) {
       const result = await goLive(platform, { actor, app: args.text("app"), env: args.text("env"), dns });
-      return goLiveResultsMessage(result, { wentLive: result.wentLive, postedToChannel: result.posted });
+      const message = goLiveResultsMessage(result, { wentLive: result.wentLive, regressed: result.regressed, postedToChannel: result.posted, rechecking: result.rechecking });
+      // With no channel of the application's or the org's, the results go where the command ran.
+      return result.posted ? message : { ...message, inChannel: true };
     },
   },
   {

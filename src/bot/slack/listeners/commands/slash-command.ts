@@ -82,7 +82,7 @@ async function answerIncomplete(
   await answer(slack.respond, outcome.message);
 }
 
-/** Every answer to a slash command is ephemeral: only the person who typed it sees it. */
+/** An answer to a slash command is ephemeral, only for the person who typed it, unless it is meant for the conversation. */
 async function answer(respond: RespondFn, message: Message): Promise<void> {
-  await respond({ response_type: "ephemeral", text: message.text, blocks: message.blocks });
+  await respond({ response_type: message.inChannel ? "in_channel" : "ephemeral", text: message.text, blocks: message.blocks });
 }
