@@ -3,6 +3,7 @@ import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
+import { isDeadlock } from "../core/database-errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import type { DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
@@ -68,7 +69,7 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
   const platform: Platform = { ...options.platform, rechecks };
 
   // "stately": at most one re-check of an environment waits, and at most one runs.
-  await boss.createQueue(recheckQueueName, { name: recheckQueueName, policy: "stately" });
+  await createQueue(boss, recheckQueueName, { name: recheckQueueName, policy: "stately" });
   await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
     await Promise.all(
@@ -114,7 +115,7 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
     },
   };
   for (const [name, cron] of Object.entries(scheduledJobs) as Array<[ScheduledJob, string]>) {
-    await boss.createQueue(name);
+    await createQueue(boss, name);
     await boss.schedule(name, cron, undefined, { tz: "UTC" });
     await boss.work(name, { pollingIntervalSeconds }, async () => {
       await handlers[name]();
@@ -130,6 +131,22 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
       await boss.stop({ graceful: true, wait: true });
     },
   };
+}
+
+/**
+ * Creates a queue unless it exists. pg-boss gives each queue its own partition of the job
+ * table, and processes starting together on a new database can deadlock attaching theirs;
+ * the one Postgres stops tries again and finds the queue made.
+ */
+async function createQueue(boss: PgBoss, name: string, options?: PgBoss.Queue): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await boss.createQueue(name, options);
+      return;
+    } catch (error) {
+      if (!isDeadlock(error) || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** pg-boss's way into the database: Kysely's connection, or the caller's transaction. */
