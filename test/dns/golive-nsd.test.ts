@@ -28,7 +28,17 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
   const www = `www.${apex}`;
   const channel = "C0SHOPLIVE";
   const zones = (wwwTarget: string): NsdZone[] => [
-    { origin: apex, records: [`www CNAME ${wwwTarget}.`, ...edgeAddresses.map((address) => `@ A ${address}`)] },
+    {
+      origin: apex,
+      records: [
+        `www CNAME ${wwwTarget}.`,
+        ...edgeAddresses.map((address) => `@ A ${address}`),
+        // For `dns check`: an edge address beside an IPv6 one, and a CNAME to a name the old CDN no longer has.
+        `dual A ${edgeAddresses[0]}`,
+        "dual AAAA 2001:db8::1",
+        "lost CNAME gone.old-cdn.example.",
+      ],
+    },
     { origin: "old-cdn.example", records: ["shop A 203.0.113.5"] },
     // Every name under the suffix resolves to the edge: the apex's A records are checked against these (no EDGE_IPV4).
     { origin: suffix, records: edgeAddresses.map((address) => `* A ${address}`) },
@@ -133,5 +143,22 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     expect(await liveAt(ref)).toEqual(liveSince);
     const announcements = (await channelShows(0)).filter((text) => text.includes(`${ref} production is live:`));
     expect(announcements).toHaveLength(1);
+  });
+
+  it("reads the authoritative server's NXDOMAIN and no-data answers as the record to create", async () => {
+    const person = unique("ben");
+    const userId = `U${person.toUpperCase()}`;
+    fake.addUser({ id: userId, teamId: testTeam, email: `${person}@example.com`, name: person });
+
+    const missing = await type(userId, `dns check nothing.${apex}`);
+    expect(missing).toContain(`Create this record: \`CNAME nothing.${apex} → nothing.${apex}.${suffix}\``);
+    expect(missing).toContain(`NXDOMAIN: nothing.${apex} does not exist`);
+
+    const dual = await type(userId, `dns check dual.${apex}`);
+    expect(dual).toContain(`dual.${apex} does not point at the edge yet`);
+    expect(dual).toContain("AAAA 2001:db8::1: not the edge (it is IPv4): remove the AAAA record");
+
+    const lost = await type(userId, `dns check lost.${apex}`);
+    expect(lost).toContain(`wrong CNAME target: lost.${apex} → gone.old-cdn.example (which does not exist: NXDOMAIN)`);
   });
 });
