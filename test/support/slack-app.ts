@@ -3,6 +3,7 @@ import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
 import { createSlackApp, slackEventsPath, type SlackApp } from "../../src/bot/slack/app.ts";
 import type { Platform } from "../../src/core/platform.ts";
+import type { DnsVerifier } from "../../src/dns/verify.ts";
 import { idleDnsVerifier } from "./dns-server.ts";
 import { FakeSlack } from "./fake-slack.ts";
 import { registerUser, type User } from "../../src/core/users.ts";
@@ -31,6 +32,8 @@ export interface SlackTestBed {
 export interface SlackAppMode {
   /** Multi-workspace OAuth (SLACK_CLIENT_* and SLACK_TOKEN_KEY) instead of one workspace's bot token. */
   multiWorkspace?: boolean;
+  /** The DNS verifier commands check with (default: one whose resolver nothing serves). */
+  dns?: DnsVerifier;
 }
 
 /** Boots the real Bolt App on 127.0.0.1, on a free port, against `fake` and `platform`. */
@@ -38,7 +41,7 @@ export async function startSlackApp(platform: Platform, fake: FakeSlack, mode: S
   const oneWorkspace = { botToken: testBotToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined };
   const slack = createSlackApp({
     platform,
-    dns: idleDnsVerifier(),
+    dns: mode.dns ?? idleDnsVerifier(),
     config: {
       port: 0,
       slashCommand: "/edge",

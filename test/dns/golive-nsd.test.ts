@@ -1,0 +1,164 @@
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { plainText } from "../../src/bot/shell.ts";
+import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker } from "../../src/bot/slack/outbox.ts";
+import type { SlackApp } from "../../src/bot/slack/app.ts";
+import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
+import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
+import { nsdMissing, startNsd, type NsdServer, type NsdZone } from "../support/nsd.ts";
+import { signedRequest, slashCommandBody, startSlackApp, testBotToken, testTeam } from "../support/slack-app.ts";
+import { unique, useWorld } from "../support/world.ts";
+
+if (nsdMissing !== undefined) console.warn(`golive-nsd.test.ts: ${nsdMissing}`);
+
+const suffix = "edge.test.net";
+const edgeAddresses = ["192.0.2.10", "192.0.2.11"];
+
+describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS served by nsd on loopback", () => {
+  const world = useWorld();
+  const fake = new FakeSlack();
+  let nsd: NsdServer;
+  let dns: DnsVerifier;
+  let slack: SlackApp;
+  let url: string;
+  let outbox: OutboxWorker;
+
+  // A client's zone, the CDN it leaves, and the edge's own zone, all served by the one nsd.
+  const apex = `${unique("shop")}.example`;
+  const www = `www.${apex}`;
+  const channel = "C0SHOPLIVE";
+  const zones = (wwwTarget: string): NsdZone[] => [
+    {
+      origin: apex,
+      records: [
+        `www CNAME ${wwwTarget}.`,
+        ...edgeAddresses.map((address) => `@ A ${address}`),
+        // For `dns check`: an edge address beside an IPv6 one, and a CNAME to a name the old CDN no longer has.
+        `dual A ${edgeAddresses[0]}`,
+        "dual AAAA 2001:db8::1",
+        "lost CNAME gone.old-cdn.example.",
+      ],
+    },
+    { origin: "old-cdn.example", records: ["shop A 203.0.113.5"] },
+    // Every name under the suffix resolves to the edge: the apex's A records are checked against these (no EDGE_IPV4).
+    { origin: suffix, records: edgeAddresses.map((address) => `* A ${address}`) },
+  ];
+
+  beforeAll(async () => {
+    await fake.start();
+    nsd = await startNsd(zones("shop.old-cdn.example"));
+    dns = createDnsVerifier({ dnsServers: [nsd.address], dnsTimeoutMs: 1000, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: [] });
+    ({ slack, url } = await startSlackApp(world.platform, fake, { dns }));
+    // Delivers only when the test asks, so each step sees exactly what it sent.
+    outbox = startOutboxWorker({ db: world.platform.db, botTokenFor: singleWorkspaceToken(testBotToken), slackApiUrl: fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 3_600_000 });
+  });
+  afterAll(async () => {
+    await outbox?.stop();
+    await slack?.stop();
+    dns?.close();
+    await nsd?.stop();
+    await fake.stop();
+  });
+
+  /** Types `/edge <text>` as `userId`; resolves with the ephemeral answer as the person reads it. */
+  async function type(userId: string, text: string): Promise<string> {
+    const { body, responseId } = slashCommandBody(fake, { text, userId });
+    expect((await signedRequest(url, body)).status).toBe(200);
+    const answer = await fake.waitFor(() => fake.responses.get(responseId)?.[0], 10_000);
+    return plainText({ text: String(answer.text), blocks: [] });
+  }
+
+  /** What the channel shows after the outbox delivered: each message's text as people read it. */
+  async function channelShows(since: number): Promise<string[]> {
+    await outbox.deliverDue();
+    return fake.calls
+      .slice(since)
+      .filter((call: RecordedCall) => call.method === "chat.postMessage" && call.args.channel === channel)
+      .map((call) => plainText({ text: String(call.args.text), blocks: [] }));
+  }
+
+  async function liveAt(ref: string): Promise<Date | null> {
+    const [org, slug] = ref.split("/");
+    const row = await world.platform.db
+      .selectFrom("environments as e")
+      .innerJoin("applications as a", "a.id", "e.application_id")
+      .innerJoin("orgs as o", "o.id", "a.org_id")
+      .select("e.live_at")
+      .where("o.slug", "=", org!)
+      .where("a.slug", "=", slug!)
+      .where("e.name", "=", "production")
+      .executeTakeFirstOrThrow();
+    return row.live_at;
+  }
+
+  it("posts the results with the record to create, goes live once the zone is fixed, and announces it once", async () => {
+    const person = unique("ana");
+    const userId = `U${person.toUpperCase()}`;
+    fake.addUser({ id: userId, teamId: testTeam, email: `${person}@example.com`, name: person });
+    const org = unique("shop");
+    const ref = `${org}/shop`;
+
+    // Slack escapes what looks like a domain as a link; the commands take it as typed.
+    expect(await type(userId, `app create <http://${www}|${www}> --new-org ${org} --name shop`)).toContain(ref);
+    expect(await type(userId, `app channel ${ref} <#${channel}|shop-live>`)).toContain(`Notifications for ${ref} go to #${channel}`);
+    let since = fake.calls.length;
+    expect(await type(userId, `domain add ${ref} production ${apex}`)).toContain(apex);
+    expect(await channelShows(since)).toEqual([expect.stringContaining(`${apex} was added to ${ref} production`)]);
+
+    // The www record still points at the CDN the client is leaving.
+    since = fake.calls.length;
+    const first = await type(userId, `golive ${ref} production`);
+    expect(first).toContain("1 of 2 domains point at the edge");
+    expect(first).toContain("These results were also posted to the application's channel");
+    const failing = await channelShows(since);
+    expect(failing).toHaveLength(1);
+    expect(failing[0]).toContain(`Go-live check of ${ref} production: 1 of 2 domains point at the edge`);
+    expect(failing[0]).toContain(`${www} fails: found wrong CNAME target: ${www} → shop.old-cdn.example (which has A 203.0.113.5)`);
+    expect(failing[0]).toContain(`Create \`CNAME ${www} → ${www}.${suffix}\``);
+    expect(failing[0]).toContain(`${apex} passes: A ${edgeAddresses.join(", ")}: edge addresses`);
+    expect(failing[0]).toContain(`Not live yet`);
+    expect(await liveAt(ref)).toBeNull();
+
+    // The client creates the record edgebot asked for.
+    await nsd.serve(zones(`${www}.${suffix}`));
+    since = fake.calls.length;
+    const second = await type(userId, `golive ${ref} production`);
+    expect(second).toContain("2 of 2 domains point at the edge");
+    expect(second).toContain(`${ref} production is live.`);
+    const wentLive = await channelShows(since);
+    expect(wentLive).toHaveLength(2);
+    expect(wentLive[0]).toContain(`Go-live check of ${ref} production: 2 of 2 domains point at the edge`);
+    expect(wentLive[0]).toContain(`${www} passes: CNAME ${www} → ${www}.${suffix}`);
+    expect(wentLive[1]).toContain(`${ref} production is live: ${apex}, ${www} now point at the edge`);
+    expect(await liveAt(ref)).toBeInstanceOf(Date);
+    const liveSince = await liveAt(ref);
+
+    // Checking again reports, and does not announce a second time.
+    since = fake.calls.length;
+    const third = await type(userId, `golive ${ref} production`);
+    expect(third).toContain("2 of 2 domains point at the edge");
+    const again = await channelShows(since);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toContain("Every domain passes; the environment was already live.");
+    expect(await liveAt(ref)).toEqual(liveSince);
+    const announcements = (await channelShows(0)).filter((text) => text.includes(`${ref} production is live:`));
+    expect(announcements).toHaveLength(1);
+  });
+
+  it("reads the authoritative server's NXDOMAIN and no-data answers as the record to create", async () => {
+    const person = unique("ben");
+    const userId = `U${person.toUpperCase()}`;
+    fake.addUser({ id: userId, teamId: testTeam, email: `${person}@example.com`, name: person });
+
+    const missing = await type(userId, `dns check nothing.${apex}`);
+    expect(missing).toContain(`Create this record: \`CNAME nothing.${apex} → nothing.${apex}.${suffix}\``);
+    expect(missing).toContain(`NXDOMAIN: nothing.${apex} does not exist`);
+
+    const dual = await type(userId, `dns check dual.${apex}`);
+    expect(dual).toContain(`dual.${apex} does not point at the edge yet`);
+    expect(dual).toContain("AAAA 2001:db8::1: not the edge (it is IPv4): remove the AAAA record");
+
+    const lost = await type(userId, `dns check lost.${apex}`);
+    expect(lost).toContain(`wrong CNAME target: lost.${apex} → gone.old-cdn.example (which does not exist: NXDOMAIN)`);
+  });
+});
