@@ -180,6 +180,19 @@ describe("background DNS re-checks on the job queue", () => {
     expect(await announcements("env.live", ref)).toHaveLength(1);
   });
 
+  it("takes a live environment out of live when golive finds a domain failing, announcing it once, and re-checks it", async () => {
+    const { owner, ref, hostname, environmentId } = await application("C0MANUAL");
+    pointAt(hostname, "edge");
+    await goLive(platform, { actor: owner, app: ref, env: "production", dns });
+    pointAt(hostname, "elsewhere");
+    expect(await goLive(platform, { actor: owner, app: ref, env: "production", dns })).toMatchObject({ live: false, regressed: true, rechecking: true });
+    expect(await goLive(platform, { actor: owner, app: ref, env: "production", dns })).toMatchObject({ live: false, regressed: false });
+    expect(await liveAt(environmentId)).toBeNull();
+    const regressions = await announcements("env.regressed", ref);
+    expect(regressions).toEqual([{ channel_id: "C0MANUAL", actor_id: owner.userId, payload: expect.objectContaining({ background: false, actor: { name: owner.displayName, email: owner.email } }) }]);
+    expect(await waitingRechecks(environmentId)).toMatchObject([{ data: { attempt: 1, askedBy: owner.userId } }]);
+  });
+
   it("tells the person who asked directly when neither the application nor the org has a channel", async () => {
     const { owner, ref, hostname, environmentId } = await application(null);
     pointAt(hostname, "elsewhere");

@@ -163,4 +163,20 @@ describe("the /edge slash command in Slack", () => {
     const user = await bed.world.platform.db.selectFrom("users").select("display_name").where("email", "=", "jane_doe@example.com").executeTakeFirstOrThrow();
     expect(user.display_name).toBe("jane doe admin");
   });
+  it("shows go-live results to the whole conversation where the command ran when the app and org have no channel, and only to the asker otherwise", async () => {
+    const cleo = slackUser();
+    const org = unique("golive");
+    await type(cleo.id, `org create ${org}`);
+    await type(cleo.id, `app create www.${org}.example --org ${org} --name www`);
+
+    const unannounced = await type(cleo.id, `golive ${org}/www production`);
+    expect(unannounced.answer.response_type).toBe("in_channel");
+    expect(unannounced.seen).toContain(`Go-live check of ${org}/www production: 0 of 1 domains point at the edge.`);
+    expect(unannounced.seen).toContain(`www.${org}.example could not be checked`);
+
+    await type(cleo.id, `app channel ${org}/www <#C0GOLIVEHERE|go-live>`);
+    const announced = await type(cleo.id, `golive ${org}/www production`);
+    expect(announced.answer.response_type).toBe("ephemeral");
+    expect(announced.seen).toContain("These results were also posted to the application's channel.");
+  });
 });
