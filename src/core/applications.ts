@@ -42,6 +42,17 @@ export interface ApplicationDetails {
   role: Role;
   createdAt: Date;
   environments: Array<{ name: string; basedOn: string | null; liveAt: Date | null; domains: Array<{ hostname: string; dnsStatus: string }> }>;
+  /** The applications split from this one, by the URL prefix of its domains each handles. */
+  splits: Split[];
+  /** When this application is a split: the original, and the prefix of its domains this one handles. */
+  splitOf?: Split;
+}
+
+/** An application split from another (`app split`), and the URL prefix it handles of the other's domains. */
+export interface Split {
+  /** `org/app` of the application on the other side: the split, or the original. */
+  ref: string;
+  prefix: string;
 }
 
 /** Splits `org/app` or `app`. */
@@ -297,11 +308,21 @@ export async function showApplication(platform: Platform, input: { actor: Actor;
   const found = await applicationsInScope(platform.db, input.actor, input.app)
     .leftJoin("environments as e", "e.application_id", "a.id")
     .leftJoin("domains as d", "d.environment_id", "e.id")
-    .select([...accessColumns, "a.created_at", "e.name", "e.based_on", "e.live_at", "d.hostname", "d.dns_status"])
+    .select([...accessColumns, "a.created_at", "e.name", "e.based_on", "e.live_at", "d.hostname", "d.dns_status", "a.split_prefix"])
+    .select((eb) => [
+      // Splits are in the same org as their original.
+      eb.selectFrom("applications as original").select(sql<string>`o.slug || '/' || original.slug`.as("ref")).whereRef("original.id", "=", "a.split_of").as("split_of_ref"),
+      eb
+        .selectFrom("applications as split")
+        .select(sql<Split[]>`coalesce(json_agg(json_build_object('ref', o.slug || '/' || split.slug, 'prefix', split.split_prefix) order by split.split_prefix), '[]')`.as("list"))
+        .whereRef("split.split_of", "=", "a.id")
+        .as("splits"),
+    ])
     .orderBy("e.id")
     .orderBy("d.hostname")
     .execute();
   const { access: app, rows } = oneApplication(found, input.app);
+  const first = rows[0]!;
   const environments = new Map<string, ApplicationDetails["environments"][number]>();
   for (const row of rows) {
     if (row.name === null) continue;
@@ -316,8 +337,10 @@ export async function showApplication(platform: Platform, input: { actor: Actor;
     origin: app.origin,
     channelId: app.channelId,
     role: app.role,
-    createdAt: rows[0]!.created_at,
+    createdAt: first.created_at,
     environments: [...environments.values()],
+    splits: first.splits ?? [],
+    ...(first.split_of_ref === null || first.split_prefix === null ? {} : { splitOf: { ref: first.split_of_ref, prefix: first.split_prefix } }),
   };
 }
 
@@ -401,7 +424,10 @@ export async function setApplicationChannel(platform: Platform, input: { actor: 
 }
 
 /** Deletes an application, its environments, domains and repository (confirm with its name). */
-export async function deleteApplication(platform: Platform, input: { actor: Actor; app: string; confirm: string | undefined }): Promise<{ ref: string; environments: number; domains: number }> {
+export async function deleteApplication(
+  platform: Platform,
+  input: { actor: Actor; app: string; confirm: string | undefined },
+): Promise<{ ref: string; environments: number; domains: number; /** A split's prefix, handled by its original again. */ prefixReturned?: { prefix: string; to: string } }> {
   const app = await findApplicationAsMember(platform.db, input.actor, input.app);
   authorize(app.role, "build", `application ${input.app} not found`);
   const ref = `${app.org.slug}/${app.slug}`;
@@ -409,20 +435,26 @@ export async function deleteApplication(platform: Platform, input: { actor: Acto
     throw new Invalid(`to delete ${ref}, its environments, domains and repository, add --confirm ${ref}`, "confirm");
   }
   return inTransaction(platform, async (tx, undo) => {
+    const splits = await tx.selectFrom("applications").select(["slug", "split_prefix"]).where("split_of", "=", app.id).orderBy("split_prefix").forUpdate().execute();
+    if (splits.length > 0) {
+      throw new Conflict(`${ref} has splits: delete them first (${splits.map((split) => `${split.split_prefix} → ${app.org.slug}/${split.slug}`).join(", ")})`, "app");
+    }
     const counts = await tx
       .selectFrom("environments as e")
       .leftJoin("domains as d", "d.environment_id", "e.id")
       .select((eb) => [eb.fn.count<number>("e.id").distinct().as("environments"), eb.fn.count<number>("d.id").as("domains")])
       .where("e.application_id", "=", app.id)
       .executeTakeFirstOrThrow();
-    const deleted = await tx.deleteFrom("applications").where("id", "=", app.id).returning("id").executeTakeFirst();
+    const deleted = await tx.deleteFrom("applications").where("id", "=", app.id).returning(["split_of", "split_prefix"]).executeTakeFirst();
     if (!deleted) throw new NotFound(`application ${ref} not found`);
-    await recordAudit(tx, { org: app.org, actor: input.actor, action: "app.delete", target: ref, details: {} });
+    const returnedTo = deleted.split_of === null ? undefined : await tx.selectFrom("applications").select("slug").where("id", "=", deleted.split_of).executeTakeFirst();
+    const prefixReturned = returnedTo === undefined || deleted.split_prefix === null ? undefined : { prefix: deleted.split_prefix, to: `${app.org.slug}/${returnedTo.slug}` };
+    await recordAudit(tx, { org: app.org, actor: input.actor, action: "app.delete", target: ref, details: prefixReturned === undefined ? {} : { prefixReturned } });
     if (await platform.repositories.exists(app.id)) {
       const aside = await platform.repositories.setAside(app.id);
       undo.onRollback(aside.restore);
       undo.afterCommit(aside.discard);
     }
-    return { ref, environments: Number(counts.environments), domains: Number(counts.domains) };
+    return { ref, environments: Number(counts.environments), domains: Number(counts.domains), ...(prefixReturned === undefined ? {} : { prefixReturned }) };
   });
 }

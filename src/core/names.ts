@@ -13,6 +13,17 @@ export const orgSlug = z
 
 export const applicationSlug = orgSlug;
 
+/**
+ * The URL path prefix a split handles: slash-separated segments of URL-safe characters, between
+ * a leading and a trailing slash, like `/blog/` or `/shop/en/`; never `/` alone, `.` or `..`.
+ */
+export const urlPrefix = z
+  .string()
+  .trim()
+  .max(100, "is too long (100 characters at most)")
+  .regex(/^\/([A-Za-z0-9._~-]+\/)+$/, "must be a path like /blog/: segments of letters, digits, . _ ~ or -, starting and ending with /")
+  .refine((value) => value.split("/").every((segment) => segment !== "." && segment !== ".."), "cannot hold . or .. segments");
+
 export const environmentName = z
   .string()
   .trim()

@@ -12,6 +12,8 @@ export interface NotifiedPerson {
 /** The structured event of each notification kind; surfaces render it, core never does. */
 export interface NotificationPayloads {
   "app.created": { app: string; hostname: string; origin: string };
+  /** `split` now handles `prefix` of `app`'s domains. */
+  "app.split": { app: string; split: string; prefix: string };
   "env.created": { app: string; env: string; from: string; hostname?: string };
   "env.deleted": { app: string; env: string; domains: string[] };
   "domain.added": { app: string; env: string; hostname: string };

@@ -46,6 +46,10 @@ export interface ApplicationsTable {
   channel_id: string | null;
   /** The chat workspace `channel_id` belongs to. */
   channel_team_id: string | null;
+  /** The application this one was split from (`app split`); null for an original. */
+  split_of: number | null;
+  /** The URL prefix of the original's domains this split handles, like `/blog/`. */
+  split_prefix: string | null;
   created_by: number | null;
   created_at: CreatedAt;
 }

@@ -53,8 +53,11 @@ export class Repositories {
     await mkdir(this.root, { recursive: true });
     await rm(repository, { recursive: true, force: true });
     await mkdir(repository);
-    const workTree = await mkdtemp(path.join(tmpdir(), "edgebot-init-"));
+    // The index lives beside the work tree, not in it: `add --all` would commit its lock file.
+    const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-init-"));
+    const workTree = path.join(scratch, "tree");
     try {
+      await mkdir(workTree);
       await this.git(repository).raw(["init", "--bare", `--initial-branch=${initial.branch}`]);
       for (const [name, content] of Object.entries(initial.files)) {
         await mkdir(path.dirname(path.join(workTree, name)), { recursive: true });
@@ -63,7 +66,7 @@ export class Repositories {
       const git = this.git(workTree, {
         GIT_DIR: repository,
         GIT_WORK_TREE: workTree,
-        GIT_INDEX_FILE: path.join(workTree, ".edgebot-index"),
+        GIT_INDEX_FILE: path.join(scratch, "index"),
         ...authorEnvironment(initial.author),
       });
       await git.raw(["add", "--verbose", "--all", "--", "."]);
@@ -72,7 +75,7 @@ export class Repositories {
       await rm(repository, { recursive: true, force: true });
       throw error;
     } finally {
-      await rm(workTree, { recursive: true, force: true });
+      await rm(scratch, { recursive: true, force: true });
     }
   }
 
@@ -143,6 +146,19 @@ export class Repositories {
   async branches(applicationId: number): Promise<string[]> {
     const output = await this.git(this.pathOf(applicationId)).raw(["for-each-ref", "--format=%(refname:short)", "refs/heads/"]);
     return output.split("\n").filter(Boolean).sort();
+  }
+
+  /** Every file at the head of a branch, by path, as text. */
+  async filesAt(applicationId: number, branch: string): Promise<Record<string, string>> {
+    assertBranch(branch);
+    const git = this.git(this.pathOf(applicationId));
+    const listing = await git.raw(["ls-tree", "-r", "-z", "--name-only", "--full-tree", `refs/heads/${branch}`]);
+    const files: Record<string, string> = {};
+    for (const name of listing.split("\0").filter(Boolean)) {
+      assertPath(name);
+      files[name] = await git.raw(["show", `refs/heads/${branch}:${name}`]);
+    }
+    return files;
   }
 
   /** Reads one file at the head of a branch. */

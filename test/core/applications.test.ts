@@ -23,6 +23,8 @@ describe("application create", () => {
     const config = JSON.parse(await world.platform.repositories.readFile(id, "production", "section.config.json"));
     expect(config).toEqual({ proxychain: [{ name: "varnish", image: "varnish:7.4" }], origin: { address: "origin.example.com:8443" } });
     expect(await world.platform.repositories.readFile(id, "production", "varnish/default.vcl")).toMatch(/^vcl 4\.1;/);
+    // Those two files and nothing else: no file of git's own (an index lock) slipped in.
+    expect(Object.keys(await world.platform.repositories.filesAt(id, "production")).sort()).toEqual(["section.config.json", "varnish/default.vcl"]);
 
     const audit = await listAuditEvents(world.platform, { actor: owner, org });
     expect(audit.events[0]).toMatchObject({ action: "app.create", target: created.ref, actor: { name: owner.displayName } });

@@ -46,6 +46,7 @@ export function applicationDetailsMessage(app: ApplicationDetails): Message {
   const builder = new MessageBuilder()
     .section(`*${app.ref}* · origin ${code(app.origin)} · your role: ${app.role}`)
     .context(`Created ${when(app.createdAt)}${app.channelId ? ` · notifications in <#${app.channelId}>` : ""}`);
+  if (app.splitOf !== undefined) builder.section(`Split of *${app.splitOf.ref}*: handles ${code(app.splitOf.prefix)} on its domains.`);
   for (const environment of app.environments.slice(0, 40)) {
     const heading = `*${environment.name}*${environment.basedOn ? ` (from ${environment.basedOn})` : ""} · ${environment.liveAt ? `live since ${when(environment.liveAt)}` : "not live"}`;
     const domains = environment.domains.slice(0, 50).map((domain) => `• ${hostnameLabel(domain.hostname)} — ${dnsStatus(domain.dnsStatus)}`);
@@ -53,6 +54,10 @@ export function applicationDetailsMessage(app: ApplicationDetails): Message {
     builder.section([heading, ...(domains.length > 0 ? domains : ["_no domains_"])].join("\n"));
   }
   if (app.environments.length > 40) builder.context(`…and ${app.environments.length - 40} more environments: ${code(`env list ${app.ref}`)}`);
+  if (app.splits.length > 0) {
+    builder.section("*Splits* (URL prefixes of these domains handled by other applications)");
+    builder.list(app.splits.map((split) => `${code(split.prefix)} → *${split.ref}*`), { limit: 40, noun: "splits" });
+  }
   return builder.build();
 }
 

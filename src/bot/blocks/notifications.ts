@@ -13,6 +13,10 @@ export function notificationMessage(notification: Notification): Message {
       const { app, hostname, origin } = notification.payload;
       return announce(`:rocket: *${app}* was created: production serves *${hostnameLabel(hostname)}*, fetching from \`${escapeText(origin)}\`.`, by);
     }
+    case "app.split": {
+      const { app, split, prefix } = notification.payload;
+      return announce(`:scissors: *${split}* now handles \`${escapeText(prefix)}\` on *${app}*'s domains, starting from its production configuration.`, by);
+    }
     case "env.created": {
       const { app, env, from, hostname } = notification.payload;
       const serves = hostname === undefined ? "" : ` It serves *${hostnameLabel(hostname)}*.`;

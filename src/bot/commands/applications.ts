@@ -1,5 +1,6 @@
 import { createApplication, deleteApplication, listApplications, setApplicationChannel, showApplication } from "../../core/applications.ts";
 import { addDomain, listDomains, removeDomain } from "../../core/domains.ts";
+import { splitApplication } from "../../core/splits.ts";
 import { createEnvironment, deleteEnvironment, listEnvironments, showEnvironment } from "../../core/environments.ts";
 import {
   hostnameLabel,
@@ -69,7 +70,22 @@ export const applicationCommands: Command[] = [
     syntax: { positionals: [{ name: "app" }], options: { confirm: "value" } },
     async run({ platform, actor }, args) {
       const deleted = await deleteApplication(platform, { actor, app: args.text("app"), confirm: args.option("confirm") });
-      return say(`:wastebasket: Deleted *${deleted.ref}* with ${deleted.environments} environment(s), ${deleted.domains} domain(s) and its repository.`);
+      const returned = deleted.prefixReturned === undefined ? "" : ` ${code(deleted.prefixReturned.prefix)} is handled by *${deleted.prefixReturned.to}* again.`;
+      return say(`:wastebasket: Deleted *${deleted.ref}* with ${deleted.environments} environment(s), ${deleted.domains} domain(s) and its repository.${returned}`);
+    },
+  },
+  {
+    name: "app split",
+    usage: "app split <app> --prefix </path/> --name <slug>",
+    summary: "A new application for one URL prefix of an application's domains, starting from its production configuration",
+    syntax: { positionals: [{ name: "app" }], options: { prefix: "value", name: "value" } },
+    async run({ platform, actor }, args) {
+      const split = await splitApplication(platform, { actor, app: args.text("app"), prefix: args.option("prefix"), name: args.option("name") });
+      const on = split.hostnames.length === 0 ? "its domains" : split.hostnames.map(hostnameLabel).join(", ");
+      return new MessageBuilder()
+        .section(`:scissors: Created *${split.ref}*: it handles ${code(split.prefix)} on ${on}, starting from ${split.original}'s production configuration.`)
+        .context(`See it with ${code(`config show ${split.ref} production`)} · delete it to hand ${split.prefix} back to ${split.original}.`)
+        .build();
     },
   },
   {
