@@ -100,6 +100,17 @@ export const forms: Form[] = [
     ],
   },
   {
+    command: "app split",
+    title: "Split an application",
+    submit: "Split",
+    intro: "A new application for one URL prefix of an application's domains, starting from its production configuration.",
+    fields: [
+      { argument: "app", label: "Application to split", kind: "app", maxLength: 103 },
+      { argument: "--prefix", label: "URL prefix", kind: "text", placeholder: "/blog/", hint: "Path segments between slashes, like /blog/ or /shop/en/.", maxLength: 100 },
+      { argument: "--name", label: "New application's name", kind: "text", placeholder: "blog", maxLength: 39 },
+    ],
+  },
+  {
     command: "domain add",
     title: "Add a domain",
     submit: "Add",

@@ -115,6 +115,31 @@ describe("forms in Slack", () => {
     expect(JSON.stringify(home.args.view)).toContain(`${org}/shop`);
   });
 
+  it("splits an application from its form, with a bad prefix or name answered under its field", async () => {
+    const ana = await addSlackPerson(bed);
+    const org = await buildOrg(bed.world.platform, ana.actor);
+    const original = await createApplication(bed.world.platform, { actor: ana.actor, hostname: `${unique("www")}.example.com`, org, name: "site" });
+    const { view, responseId } = await typeAndOpen(ana.id, "app split");
+    expect(view.callback_id).toBe("form:app split");
+    expect(inputs(view).map((input) => input.block)).toEqual(["app", "--prefix", "--name"]);
+    const before = await snapshot(bed.world.platform);
+    for (const [fill, field] of [
+      [{ app: original.ref, "--prefix": "blog", "--name": "blog" }, "--prefix"],
+      [{ app: original.ref, "--prefix": "/../", "--name": "blog" }, "--prefix"],
+      [{ app: original.ref, "--prefix": "/blog/", "--name": "Blog!" }, "--name"],
+      [{ app: original.ref, "--prefix": "/blog/", "--name": "site" }, "--name"],
+    ] as const) {
+      const { ack } = await submit(ana.id, view, fill);
+      expect(ack.response_action, JSON.stringify(fill)).toBe("errors");
+      expect(Object.keys(ack.errors ?? {}), JSON.stringify(fill)).toEqual([field]);
+    }
+    expect(await snapshot(bed.world.platform)).toEqual(before);
+
+    expect((await submit(ana.id, view, { app: original.ref, "--prefix": "/blog/", "--name": "blog" })).ack).toEqual({ response_action: "clear" });
+    expect(await applicationsNamed(`${org}/blog`)).toBe(1);
+    expect((await answerAt(responseId)).seen).toContain(`Created ${org}/blog: it handles \`/blog/\``);
+  });
+
   it("keeps the modal open with the error under the field at fault, and writes nothing", async () => {
     const ana = await addSlackPerson(bed);
     const org = await buildOrg(bed.world.platform, ana.actor);
