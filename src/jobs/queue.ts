@@ -63,7 +63,8 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
   const rechecks: RecheckQueue = {
     async schedule(tx, recheck, afterSeconds) {
       // In the caller's transaction; an environment with a re-check already waiting keeps that one.
-      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: `environment:${recheck.environmentId}`, db: sqlThrough(tx) });
+      // Someone waits for these to go live: they come before the daily checks' backlog.
+      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: `environment:${recheck.environmentId}`, priority: 1, db: sqlThrough(tx) });
     },
   };
   const platform: Platform = { ...options.platform, rechecks };

@@ -59,14 +59,16 @@ interface WaitingRecheck {
   data: Recheck;
   /** Seconds from when it was scheduled to when it is due. */
   delaySeconds: number;
+  /** Re-checks someone waits for (1) come before the daily checks (0). */
+  priority: number;
 }
 
 /** The re-checks of an environment waiting in the job queue. */
 async function waitingRechecks(environmentId: number): Promise<WaitingRecheck[]> {
-  const { rows } = await sql<{ data: Recheck; delay: number }>`
-    select data, extract(epoch from start_after - created_on)::float as delay from pgboss.job
+  const { rows } = await sql<{ data: Recheck; delay: number; priority: number }>`
+    select data, extract(epoch from start_after - created_on)::float as delay, priority from pgboss.job
     where name = ${recheckQueueName} and singleton_key = ${`environment:${environmentId}`} and state = 'created'`.execute(world.platform.db);
-  return rows.map((row) => ({ data: row.data, delaySeconds: Math.round(row.delay) }));
+  return rows.map((row) => ({ data: row.data, delaySeconds: Math.round(row.delay), priority: row.priority }));
 }
 
 /** Makes an environment's waiting re-check due now, as if its backoff had passed. */
@@ -115,7 +117,7 @@ describe("background DNS re-checks on the job queue", () => {
 
     const first = await goLive(platform, { actor: owner, app: ref, env: "production", dns });
     expect(first).toMatchObject({ live: false, rechecking: true });
-    expect(await waitingRechecks(environmentId)).toEqual([{ data: { environmentId, attempt: 1, since: expect.any(String), askedBy: owner.userId }, delaySeconds: 60 }]);
+    expect(await waitingRechecks(environmentId)).toEqual([{ data: { environmentId, attempt: 1, since: expect.any(String), askedBy: owner.userId }, delaySeconds: 60, priority: 1 }]);
     // Asking again while a re-check waits keeps that one.
     await goLive(platform, { actor: owner, app: ref, env: "production", dns });
     expect(await waitingRechecks(environmentId)).toHaveLength(1);

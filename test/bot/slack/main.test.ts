@@ -25,7 +25,8 @@ function start(env: Record<string, string>): { child: ChildProcessWithoutNullStr
   return { child, stderr: () => stderr, exited };
 }
 
-async function until<T>(condition: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+// Generous: a process starting on a busy machine (tsx, then PGlite's WebAssembly) can take 20 s.
+async function until<T>(condition: () => T | undefined, timeoutMs = 45_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = condition();
@@ -35,7 +36,7 @@ async function until<T>(condition: () => T | undefined, timeoutMs = 20_000): Pro
   }
 }
 
-describe("npm start with Slack variables", () => {
+describe("npm start with Slack variables", { timeout: 90_000 }, () => {
   let dataDir: string;
   let serverDatabase: DatabaseHandle | undefined;
   let env: Record<string, string>;
