@@ -59,13 +59,29 @@ export interface DnsClientOptions {
   retries: number;
 }
 
-interface PendingQuery {
+/**
+ * One query asked: its tries, each on the next resolver, until one is answered. The client
+ * moves it along itself, so a query costs one promise (each await along the way cost a
+ * verification allocations, and the garbage collector's time).
+ */
+interface Query {
   name: string;
-  type: number;
-  resolver: Resolver;
-  resolve(reply: DecodedReply): void;
+  type: RecordType;
+  /** What a reply's question must be: the name lowercased without the trailing dot, and the type's code. */
+  questionName: string;
+  typeCode: number;
+  /** The resolver of the first try, as an index in the resolvers. */
+  first: number;
+  tries: number;
+  resolve(reply: DnsReply): void;
   reject(error: Error): void;
-  /** When this try gives up (performance.now()). */
+}
+
+/** A try over UDP waiting for its reply. */
+interface PendingTry {
+  query: Query;
+  resolver: Resolver;
+  /** When it gives up (performance.now()). */
   deadline: number;
 }
 
@@ -96,7 +112,7 @@ export class DnsClient {
    * order (the order they were sent) is also the order they expire in: one timer, set for
    * the oldest, times them all out (a timer per try cost more than decoding its reply).
    */
-  private readonly pending = new Map<number, PendingQuery>();
+  private readonly pending = new Map<number, PendingTry>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Each resolver as `ip:port`, for replies and messages. */
   private readonly addresses: Map<Resolver, string>;
@@ -109,25 +125,12 @@ export class DnsClient {
   }
 
   /** Asks for `type` records of `name`; throws DnsTimeout when no try got an answer. */
-  async query(name: string, type: RecordType): Promise<DnsReply> {
-    const { resolvers, retries } = this.options;
-    // Spread queries over the resolvers; a retry moves on to the next one.
-    const first = this.nextResolver++ % resolvers.length;
-    const resolverOf = (attempt: number) => resolvers[(first + attempt) % resolvers.length]!;
-    let lastFailure: FailedTry | undefined;
-    for (let attempt = 0; attempt <= retries; attempt += 1) {
-      const resolver = resolverOf(attempt);
-      try {
-        const reply = await this.overUdp(resolver, name, type);
-        return reply.truncated ? await this.overTcp(resolver, name, type) : toReply(reply, this.addressOf(resolver));
-      } catch (error) {
-        if (!(error instanceof FailedTry)) throw error;
-        lastFailure = error;
-      }
-    }
-    const tried = new Set(Array.from({ length: retries + 1 }, (_, attempt) => this.addressOf(resolverOf(attempt))));
-    const summary = `no answer for ${name} ${type} within ${this.options.timeoutMs} ms from ${[...tried].join(", ")} (${retries + 1} tries)`;
-    throw new DnsTimeout(lastFailure && !lastFailure.timedOut ? `${summary}; the last: ${lastFailure.message}` : summary);
+  query(name: string, type: RecordType): Promise<DnsReply> {
+    return new Promise((resolve, reject) => {
+      // Spread queries over the resolvers; a retry moves on to the next one.
+      const first = this.nextResolver++ % this.options.resolvers.length;
+      this.tryOverUdp({ name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolve, reject });
+    });
   }
 
   /** Closes the sockets; queries still waiting fail. */
@@ -135,7 +138,7 @@ export class DnsClient {
     this.closed = true;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    for (const [id, query] of this.pending) {
+    for (const [id, { query }] of this.pending) {
       query.reject(new Error("the DNS client was closed"));
       this.pending.delete(id);
     }
@@ -143,16 +146,41 @@ export class DnsClient {
     this.sockets.clear();
   }
 
-  private overUdp(resolver: Resolver, name: string, type: RecordType): Promise<DecodedReply> {
-    if (this.closed) return Promise.reject(new Error("the DNS client was closed"));
-    const id = this.freeId();
-    const message = encodeQuery(id, name, recordTypeCode[type]);
-    return new Promise<DecodedReply>((resolve, reject) => {
-      const { timeoutMs } = this.options;
-      this.pending.set(id, { name: canonicalName(name), type: recordTypeCode[type], resolver, resolve, reject, deadline: performance.now() + timeoutMs });
-      this.expiryTimer ??= setTimeout(this.expire, timeoutMs);
-      this.send(resolver, message);
+  /** The query's next try: over UDP, to the next resolver. */
+  private tryOverUdp(query: Query): void {
+    if (this.closed) return query.reject(new Error("the DNS client was closed"));
+    const { resolvers, timeoutMs } = this.options;
+    const resolver = resolvers[(query.first + query.tries) % resolvers.length]!;
+    query.tries += 1;
+    let id: number;
+    let message: Buffer;
+    try {
+      id = this.freeId();
+      message = encodeQuery(id, query.name, query.typeCode);
+    } catch (error) {
+      return query.reject(error as Error);
+    }
+    this.pending.set(id, { query, resolver, deadline: performance.now() + timeoutMs });
+    this.expiryTimer ??= setTimeout(this.expire, timeoutMs);
+    this.send(resolver, message);
+  }
+
+  /** A try's reply: the query's answer, or the same question over TCP when it was truncated. */
+  private answered({ query, resolver }: PendingTry, reply: DecodedReply): void {
+    if (!reply.truncated) return query.resolve(toReply(reply, this.addressOf(resolver)));
+    this.overTcp(resolver, query.name, query.type).then(query.resolve, (error: unknown) => {
+      if (error instanceof FailedTry) this.failed(query, error);
+      else query.reject(error as Error);
     });
+  }
+
+  /** A try without a usable answer: the query's next try, or after its last, DnsTimeout. */
+  private failed(query: Query, failure: FailedTry): void {
+    const { resolvers, retries, timeoutMs } = this.options;
+    if (query.tries <= retries) return this.tryOverUdp(query);
+    const tried = new Set(Array.from({ length: query.tries }, (_, attempt) => this.addressOf(resolvers[(query.first + attempt) % resolvers.length]!)));
+    const summary = `no answer for ${query.name} ${query.type} within ${timeoutMs} ms from ${[...tried].join(", ")} (${query.tries} tries)`;
+    query.reject(new DnsTimeout(failure.timedOut ? summary : `${summary}; the last: ${failure.message}`));
   }
 
   /** The same question over TCP, for an answer too large for UDP: one connection, one message. */
@@ -242,24 +270,26 @@ export class DnsClient {
       // A reply (QR set) with a waiting try's id from the resolver asked that cannot be read
       // ends that try now, saying why, instead of after its timeout.
       const id = data.length >= 3 && (data[2]! & 0x80) !== 0 ? data.readUInt16BE(0) : -1;
-      const query = this.pending.get(id);
-      if (query?.resolver === resolver) this.settle(id, query).reject(new FailedTry(`an unreadable answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
+      const waiting = this.pending.get(id);
+      if (waiting?.resolver !== resolver) return;
+      this.settle(id);
+      this.failed(waiting.query, new FailedTry(`an unreadable answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
       return;
     }
-    const query = this.pending.get(reply.id);
+    const waiting = this.pending.get(reply.id);
     // Anything that is not the reply we wait for, from the resolver we asked, is ignored.
-    if (!query || query.resolver !== resolver || !matches(reply, reply.id, query.name, query.type)) return;
-    this.settle(reply.id, query).resolve(reply);
+    if (!waiting || waiting.resolver !== resolver || !matches(reply, reply.id, waiting.query.questionName, waiting.query.typeCode)) return;
+    this.settle(reply.id);
+    this.answered(waiting, reply);
   }
 
   /** Takes a try out of the waiting ones; the expiry timer stops when none is left, so that it does not keep the process running. */
-  private settle(id: number, query: PendingQuery): PendingQuery {
+  private settle(id: number): void {
     this.pending.delete(id);
     if (this.pending.size === 0) {
       clearTimeout(this.expiryTimer);
       this.expiryTimer = undefined;
     }
-    return query;
   }
 
   private addressOf(resolver: Resolver): string {
@@ -270,14 +300,16 @@ export class DnsClient {
   private readonly expire = (): void => {
     this.expiryTimer = undefined;
     const now = performance.now();
-    for (const [id, query] of this.pending) {
-      if (query.deadline > now) {
-        this.expiryTimer = setTimeout(this.expire, Math.ceil(query.deadline - now));
-        return;
-      }
+    const expired: Query[] = [];
+    for (const [id, waiting] of this.pending) {
+      if (waiting.deadline > now) break;
       this.pending.delete(id);
-      query.reject(new FailedTry(`no answer within ${this.options.timeoutMs} ms`, true));
+      expired.push(waiting.query);
     }
+    // Their next tries join the map (and arm the timer) only once the expired ones are out of it.
+    for (const query of expired) this.failed(query, new FailedTry(`no answer within ${this.options.timeoutMs} ms`, true));
+    const oldest = this.pending.values().next().value;
+    if (oldest) this.expiryTimer ??= setTimeout(this.expire, Math.max(1, Math.ceil(oldest.deadline - now)));
   };
 
   private freeId(): number {
