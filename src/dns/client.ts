@@ -179,7 +179,7 @@ export class DnsClient {
     const { resolvers, retries, timeoutMs } = this.options;
     if (query.tries <= retries) return this.tryOverUdp(query);
     const tried = new Set(Array.from({ length: query.tries }, (_, attempt) => this.addressOf(resolvers[(query.first + attempt) % resolvers.length]!)));
-    const summary = `no answer for ${query.name} ${query.type} within ${timeoutMs} ms from ${[...tried].join(", ")} (${query.tries} tries)`;
+    const summary = `no answer for ${query.name} ${query.type} within ${timeoutMs} ms from ${[...tried].join(", ")} (${query.tries} ${query.tries === 1 ? "try" : "tries"})`;
     query.reject(new DnsTimeout(failure.timedOut ? summary : `${summary}; the last: ${failure.message}`));
   }
 
