@@ -73,16 +73,11 @@ interface Query {
   /** The resolver of the first try, as an index in the resolvers. */
   first: number;
   tries: number;
+  /** The current try's resolver, and when that try gives up (performance.now()). */
+  resolver: Resolver;
+  deadline: number;
   resolve(reply: DnsReply): void;
   reject(error: Error): void;
-}
-
-/** A try over UDP waiting for its reply. */
-interface PendingTry {
-  query: Query;
-  resolver: Resolver;
-  /** When it gives up (performance.now()). */
-  deadline: number;
 }
 
 /** A try that got no usable answer: a timeout, an unreadable answer, a failed TCP connection. */
@@ -108,11 +103,11 @@ export class DnsClient {
   /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
   private readonly sockets = new Map<Resolver, { opening: Promise<UdpSocket>; ready?: UdpSocket }>();
   /**
-   * Tries waiting for a reply, by query id. Every try waits the same timeout, so the map's
+   * Queries whose try waits for a reply, by the try's query id. Every try waits the same timeout, so the map's
    * order (the order they were sent) is also the order they expire in: one timer, set for
    * the oldest, times them all out (a timer per try cost more than decoding its reply).
    */
-  private readonly pending = new Map<number, PendingTry>();
+  private readonly pending = new Map<number, Query>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Each resolver as `ip:port`, for replies and messages. */
   private readonly addresses: Map<Resolver, string>;
@@ -129,7 +124,8 @@ export class DnsClient {
     return new Promise((resolve, reject) => {
       // Spread queries over the resolvers; a retry moves on to the next one.
       const first = this.nextResolver++ % this.options.resolvers.length;
-      this.tryOverUdp({ name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolve, reject });
+      const resolver = this.options.resolvers[first]!; // set again by each try
+      this.tryOverUdp({ name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, deadline: 0, resolve, reject });
     });
   }
 
@@ -138,7 +134,7 @@ export class DnsClient {
     this.closed = true;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    for (const [id, { query }] of this.pending) {
+    for (const [id, query] of this.pending) {
       query.reject(new Error("the DNS client was closed"));
       this.pending.delete(id);
     }
@@ -152,6 +148,7 @@ export class DnsClient {
     const { resolvers, timeoutMs } = this.options;
     const resolver = resolvers[(query.first + query.tries) % resolvers.length]!;
     query.tries += 1;
+    query.resolver = resolver;
     let id: number;
     let message: Buffer;
     try {
@@ -160,13 +157,15 @@ export class DnsClient {
     } catch (error) {
       return query.reject(error as Error);
     }
-    this.pending.set(id, { query, resolver, deadline: performance.now() + timeoutMs });
+    query.deadline = performance.now() + timeoutMs;
+    this.pending.set(id, query);
     this.expiryTimer ??= setTimeout(this.expire, timeoutMs);
     this.send(resolver, message);
   }
 
   /** A try's reply: the query's answer, or the same question over TCP when it was truncated. */
-  private answered({ query, resolver }: PendingTry, reply: DecodedReply): void {
+  private answered(query: Query, reply: DecodedReply): void {
+    const { resolver } = query;
     if (!reply.truncated) return query.resolve(toReply(reply, this.addressOf(resolver)));
     this.overTcp(resolver, query.name, query.type).then(query.resolve, (error: unknown) => {
       if (error instanceof FailedTry) this.failed(query, error);
@@ -273,12 +272,12 @@ export class DnsClient {
       const waiting = this.pending.get(id);
       if (waiting?.resolver !== resolver) return;
       this.settle(id);
-      this.failed(waiting.query, new FailedTry(`an unreadable answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
+      this.failed(waiting, new FailedTry(`an unreadable answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
       return;
     }
     const waiting = this.pending.get(reply.id);
     // Anything that is not the reply we wait for, from the resolver we asked, is ignored.
-    if (!waiting || waiting.resolver !== resolver || !matches(reply, reply.id, waiting.query.questionName, waiting.query.typeCode)) return;
+    if (!waiting || waiting.resolver !== resolver || !matches(reply, reply.id, waiting.questionName, waiting.typeCode)) return;
     this.settle(reply.id);
     this.answered(waiting, reply);
   }
@@ -301,10 +300,10 @@ export class DnsClient {
     this.expiryTimer = undefined;
     const now = performance.now();
     const expired: Query[] = [];
-    for (const [id, waiting] of this.pending) {
-      if (waiting.deadline > now) break;
+    for (const [id, query] of this.pending) {
+      if (query.deadline > now) break;
       this.pending.delete(id);
-      expired.push(waiting.query);
+      expired.push(query);
     }
     // Their next tries join the map (and arm the timer) only once the expired ones are out of it.
     for (const query of expired) this.failed(query, new FailedTry(`no answer within ${this.options.timeoutMs} ms`, true));

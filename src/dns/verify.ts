@@ -77,7 +77,9 @@ export class DnsVerifier {
     const name = canonicalName(hostname);
     const expectedTarget = this.expectedTarget(name);
     try {
-      return await this.judge(name, expectedTarget);
+      const { chain, end } = await this.followChain(name, expectedTarget);
+      // The chain settles most hostnames; only one without a CNAME (an apex) takes more queries.
+      return this.chainVerdict(name, expectedTarget, chain, end) ?? (await this.addressVerdict(name, expectedTarget, end));
     } catch (error) {
       // No answer, or one that tells nothing (SERVFAIL, REFUSED), anywhere along the way.
       if (error instanceof Unanswered || error instanceof DnsTimeout) return { status: "could_not_check", hostname: name, expectedTarget, reason: error.message };
@@ -104,8 +106,8 @@ export class DnsVerifier {
     this.options.client.close();
   }
 
-  private async judge(hostname: string, expectedTarget: string): Promise<Verdict> {
-    const { chain, end } = await this.followChain(hostname, expectedTarget);
+  /** The verdict where a CNAME chain, or NXDOMAIN at the hostname, settles it; undefined when the hostname has no CNAME. */
+  private chainVerdict(hostname: string, expectedTarget: string, chain: string[], end: ChainEnd): Verdict | undefined {
     const path = chain.length === 0 ? hostname : `${hostname} → ${chain.join(" → ")}`;
 
     if (end.kind === "target") return { status: "passes", hostname, expectedTarget, found: `CNAME ${path}` };
@@ -116,8 +118,11 @@ export class DnsVerifier {
       return failing(hostname, expectedTarget, [`wrong CNAME target: ${path} (${where})`]);
     }
     if (end.kind === "nxdomain") return failing(hostname, expectedTarget, [`NXDOMAIN: ${hostname} does not exist`]);
+    return undefined;
+  }
 
-    // No CNAME at the hostname: an apex, or a name given addresses directly.
+  /** The verdict for a hostname without a CNAME (an apex, or a name given addresses directly): its A and AAAA records must all be the edge's. */
+  private async addressVerdict(hostname: string, expectedTarget: string, end: ChainEnd): Promise<Verdict> {
     const addresses = end.kind === "addresses" ? end.addresses : [];
     const ipv6 = addressesIn(answered(await this.options.client.query(hostname, "AAAA"), hostname, "AAAA"), "AAAA", hostname);
     if (addresses.length === 0 && ipv6.length === 0) return failing(hostname, expectedTarget, [`no data: ${hostname} has no CNAME, A or AAAA record`]);

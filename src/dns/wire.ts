@@ -63,8 +63,8 @@ export function randomQueryId(): number {
  * labels (a trailing dot) are left out. Throws on a name DNS cannot carry.
  */
 export function encodeQuery(id: number, name: string, type: number): Buffer {
-  // The labels take the name's length, plus one for the first label's length byte and one for the root.
-  const message = Buffer.allocUnsafe(headerLength + name.length + 2 + 4);
+  const nameLength = wireNameLength(name);
+  const message = Buffer.allocUnsafe(headerLength + nameLength + 4);
   message.writeUInt16BE(id, 0);
   message.writeUInt16BE(0x0100, 2); // RD
   message.writeUInt16BE(1, 4); // QDCOUNT
@@ -74,24 +74,38 @@ export function encodeQuery(id: number, name: string, type: number): Buffer {
   let labelStart = -1;
   for (let index = 0; index <= name.length; index++) {
     const code = index === name.length ? dot : name.charCodeAt(index);
-    if (code === dot) {
-      if (labelStart < 0) continue;
-      const length = index - labelStart;
-      if (length > maxLabelLength) throw new Error(`not a DNS name: a label of ${name} is ${length} bytes (at most ${maxLabelLength})`);
-      message[at] = length;
-      at += length + 1;
+    if (code !== dot) {
+      if (labelStart < 0) labelStart = index;
+      message[at + 1 + index - labelStart] = code;
+    } else if (labelStart >= 0) {
+      message[at] = index - labelStart;
+      at += index - labelStart + 1;
       labelStart = -1;
+    }
+  }
+  message[at] = 0;
+  message.writeUInt16BE(type, at + 1);
+  message.writeUInt16BE(classIn, at + 3);
+  return message;
+}
+
+/** The bytes `name` takes in a message (its labels, each with its length, and the root's zero); throws on a name DNS cannot carry. */
+function wireNameLength(name: string): number {
+  let length = 1;
+  let labelLength = 0;
+  for (let index = 0; index <= name.length; index++) {
+    const code = index === name.length ? dot : name.charCodeAt(index);
+    if (code > 0x7f) throw new Error(`not a DNS name: ${name} has a character that is not ASCII (IDNs are asked for as punycode)`);
+    if (code !== dot) {
+      labelLength += 1;
       continue;
     }
-    if (code > 0x7f) throw new Error(`not a DNS name: ${name} has a character that is not ASCII (IDNs are asked for as punycode)`);
-    if (labelStart < 0) labelStart = index;
-    message[at + 1 + index - labelStart] = code;
+    if (labelLength > maxLabelLength) throw new Error(`not a DNS name: a label of ${name} is ${labelLength} bytes (at most ${maxLabelLength})`);
+    if (labelLength > 0) length += labelLength + 1;
+    labelLength = 0;
   }
-  message[at++] = 0;
-  if (at - headerLength > maxNameLength) throw new Error(`not a DNS name: ${name} is ${at - headerLength} bytes on the wire (at most ${maxNameLength})`);
-  message.writeUInt16BE(type, at);
-  message.writeUInt16BE(classIn, at + 2);
-  return message.subarray(0, at + 4);
+  if (length > maxNameLength) throw new Error(`not a DNS name: ${name} is ${length} bytes on the wire (at most ${maxNameLength})`);
+  return length;
 }
 
 /** Where a name is spelled out while it is read: one string is made of it at the end. */
