@@ -77,7 +77,13 @@ export class DnsVerifier {
     const name = canonicalName(hostname);
     const expectedTarget = this.expectedTarget(name);
     try {
-      const { chain, end } = await this.followChain(name, expectedTarget);
+      // The CNAME chain, asking for each name an answer stopped at (see `followReply`).
+      const chain: string[] = [];
+      let end: ChainEnd | undefined;
+      while (end === undefined) {
+        const askedFor = chain.at(-1) ?? name;
+        end = this.followReply(name, expectedTarget, chain, askedFor, answered(await this.options.client.query(askedFor, "A"), askedFor, "A"));
+      }
       // The chain settles most hostnames; only one without a CNAME (an apex) takes more queries.
       return this.chainVerdict(name, expectedTarget, chain, end) ?? (await this.addressVerdict(name, expectedTarget, end));
     } catch (error) {
@@ -145,37 +151,34 @@ export class DnsVerifier {
   }
 
   /**
-   * Follows CNAMEs from `hostname` until the expected target, addresses, or a dead end. A
-   * recursive resolver returns much of a chain in one answer; an authoritative server only
-   * its own part, so the rest is asked for.
+   * Follows CNAMEs through a reply to the question about `askedFor` (the chain's last name, or
+   * the hostname), adding them to `chain`, to the expected target, addresses, or a dead end;
+   * undefined when the answer stopped at a name it says nothing more about, to be asked for
+   * next. A recursive resolver returns much of a chain in one answer; an authoritative server
+   * only its own part. Not async itself: each await costs a verification allocations.
    */
-  private async followChain(hostname: string, expectedTarget: string): Promise<{ chain: string[]; end: ChainEnd }> {
-    const chain: string[] = [];
-    let current = hostname;
-    for (;;) {
-      const askedFor = current;
-      const reply = answered(await this.options.client.query(askedFor, "A"), askedFor, "A");
-      for (let step = cnameOf(reply, current); step !== undefined; step = cnameOf(reply, current)) {
-        if (step === expectedTarget) {
-          chain.push(step);
-          return { chain, end: reachedTarget };
-        }
-        // The chain is short (maxChainLength): a scan costs less than a Set.
-        if (step === hostname || chain.includes(step)) {
-          chain.push(step);
-          return { chain, end: { kind: "loop", name: step } };
-        }
-        if (chain.length >= this.maxChainLength) return { chain, end: { kind: "too_long" } };
+  private followReply(hostname: string, expectedTarget: string, chain: string[], askedFor: string, reply: DnsReply): ChainEnd | undefined {
+    let current = askedFor;
+    for (let step = cnameOf(reply, current); step !== undefined; step = cnameOf(reply, current)) {
+      if (step === expectedTarget) {
         chain.push(step);
-        current = step;
+        return reachedTarget;
       }
-      // A recursive resolver's NXDOMAIN is about the chain's last name, not the name asked for.
-      if (reply.rcode === rcode.nameError) return { chain, end: { kind: "nxdomain", name: current } };
-      const addresses = addressesIn(reply, "A", current);
-      if (addresses.length > 0) return { chain, end: { kind: "addresses", name: current, addresses } };
-      // The answer stopped at a name it says nothing more about: ask for that name.
-      if (current === askedFor) return { chain, end: { kind: "no_data", name: current } };
+      // The chain is short (maxChainLength): a scan costs less than a Set.
+      if (step === hostname || chain.includes(step)) {
+        chain.push(step);
+        return { kind: "loop", name: step };
+      }
+      if (chain.length >= this.maxChainLength) return { kind: "too_long" };
+      chain.push(step);
+      current = step;
     }
+    // A recursive resolver's NXDOMAIN is about the chain's last name, not the name asked for.
+    if (reply.rcode === rcode.nameError) return { kind: "nxdomain", name: current };
+    const addresses = addressesIn(reply, "A", current);
+    if (addresses.length > 0) return { kind: "addresses", name: current, addresses };
+    if (current === askedFor) return { kind: "no_data", name: current };
+    return undefined;
   }
 
   /** The addresses an apex may point at: EDGE_IPV4, and what the expected target resolves to (as ALIAS flattening copies). */
