@@ -103,9 +103,10 @@ export class DnsClient {
   /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
   private readonly sockets = new Map<Resolver, { opening: Promise<UdpSocket>; ready?: UdpSocket }>();
   /**
-   * Queries whose try waits for a reply, by the try's query id. Every try waits the same timeout, so the map's
-   * order (the order they were sent) is also the order they expire in: one timer, set for
-   * the oldest, times them all out (a timer per try cost more than decoding its reply).
+   * Queries whose current try waits for its reply, by that try's query id. Every try waits
+   * the same timeout, so the map's order (the order they were sent) is also the order they
+   * expire in: one timer, set for the oldest, times them all out (a timer per try cost
+   * more than decoding its reply).
    */
   private readonly pending = new Map<number, Query>();
   private expiryTimer: NodeJS.Timeout | undefined;
