@@ -108,7 +108,7 @@ function wireNameLength(name: string): number {
   return length;
 }
 
-/** Where a name is spelled out while it is read: one string is made of it at the end. */
+/** Where a name or an address is spelled out while it is read: one string is made of it at the end. */
 const nameBytes = Buffer.alloc(maxNameLength);
 
 /**
@@ -129,7 +129,9 @@ export function decodeReply(message: Buffer): DecodedReply {
     reader.skip(2); // class
     question ??= { name, type };
   }
-  const answers: AnswerRecord[] = [];
+  // Sized for every record (an empty array grows to 16 on its first push), cut to those read.
+  const answers = new Array<AnswerRecord>(answerCount);
+  let answersRead = 0;
   for (let count = 0; count < answerCount; count++) {
     const name = reader.name();
     const type = reader.uint16();
@@ -141,16 +143,17 @@ export function decodeReply(message: Buffer): DecodedReply {
     if (type === recordTypeCode.CNAME) {
       const target = reader.name();
       if (reader.offset > dataEnd) throw new MalformedMessage(`a CNAME's target runs past its record's data (byte ${reader.offset}, data ends at ${dataEnd})`);
-      answers.push({ type: "CNAME", name, target });
+      answers[answersRead++] = { type: "CNAME", name, target };
     } else if (type === recordTypeCode.A) {
       if (length !== 4) throw new MalformedMessage(`an A record of ${length} bytes (an IPv4 address is 4)`);
-      answers.push({ type: "A", name, address: `${message[dataStart]}.${message[dataStart + 1]}.${message[dataStart + 2]}.${message[dataStart + 3]}` });
+      answers[answersRead++] = { type: "A", name, address: formatIpv4(message, dataStart) };
     } else if (type === recordTypeCode.AAAA) {
       if (length !== 16) throw new MalformedMessage(`an AAAA record of ${length} bytes (an IPv6 address is 16)`);
-      answers.push({ type: "AAAA", name, address: formatIpv6(message, dataStart) });
+      answers[answersRead++] = { type: "AAAA", name, address: formatIpv6(message, dataStart) };
     }
     reader.offset = dataEnd;
   }
+  answers.length = answersRead;
   return {
     id: message.readUInt16BE(0),
     isReply: (message[2]! & 0x80) !== 0,
@@ -231,6 +234,19 @@ class MessageReader {
   private need(bytes: number): void {
     if (this.offset + bytes > this.message.length) throw new MalformedMessage(`the message ends at byte ${this.message.length}, inside a field at byte ${this.offset}`);
   }
+}
+
+/** An IPv4 address in dotted decimal, spelled out in `nameBytes` and made into one string (a template made one per byte and dot). */
+function formatIpv4(message: Buffer, start: number): string {
+  let length = 0;
+  for (let index = start; index < start + 4; index++) {
+    if (index > start) nameBytes[length++] = dot;
+    const byte = message[index]!;
+    if (byte >= 100) nameBytes[length++] = 0x30 + Math.floor(byte / 100);
+    if (byte >= 10) nameBytes[length++] = 0x30 + (Math.floor(byte / 10) % 10);
+    nameBytes[length++] = 0x30 + (byte % 10);
+  }
+  return nameBytes.toString("latin1", 0, length);
 }
 
 /** An IPv6 address as RFC 5952 §4 writes it (and dns2 did): lowercase hex, the longest run of two or more zero groups as "::". */

@@ -87,6 +87,17 @@ describe("replies read in place", () => {
     expect(ours).toEqual(["2001:db8::1", "::1", "::", "2001:db8:0:1:1:1:1:1", "2001:0:0:1::1", "fe80::", "1::2:0:0:3:4", "2001:db8:85a3::8a2e:370:7334"]);
   });
 
+  it("write IPv4 addresses as dns2 did, in dotted decimal", () => {
+    const addresses = ["0.0.0.0", "9.10.99.100", "192.0.2.1", "255.255.255.255", "10.0.0.255"];
+    const reply = new Packet();
+    reply.header.qr = 1;
+    for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v4.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address }));
+    const bytes = encodePacket(reply);
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
+    expect(ours).toEqual(addresses);
+    expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
+  });
+
   it("skip record types verification does not read, and what follows the answers", () => {
     const reply = new Packet();
     reply.header.qr = 1;
