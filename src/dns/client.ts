@@ -1,8 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { getServers } from "node:dns";
 import { connect, isIP } from "node:net";
-import { Packet } from "dns2";
-import { decodePacket, encodeQuery } from "./wire.ts";
+import { performance } from "node:perf_hooks";
+import { decodeReply, encodeQuery, randomQueryId, recordTypeCode, type AnswerRecord, type DecodedReply } from "./wire.ts";
+
+export type { AnswerRecord } from "./wire.ts";
 
 /** A DNS server queried for verification. */
 export interface Resolver {
@@ -13,11 +15,6 @@ export interface Resolver {
 /** The record types verification asks for. */
 export type RecordType = "A" | "AAAA" | "CNAME";
 
-/** One answer record, with names lowercased and without their trailing dot. */
-export type AnswerRecord =
-  | { type: "A" | "AAAA"; name: string; address: string }
-  | { type: "CNAME"; name: string; target: string };
-
 /** A reply from a server: its response code and the answer records verification reads. */
 export interface DnsReply {
   /** RCODE: 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, 5 REFUSED, … */
@@ -27,7 +24,7 @@ export interface DnsReply {
   server: string;
 }
 
-/** No server answered a query within the timeout, on any try. */
+/** No server answered a query readably within the timeout, on any try. */
 export class DnsTimeout extends Error {
   override name = "DnsTimeout";
 }
@@ -62,28 +59,57 @@ export interface DnsClientOptions {
   retries: number;
 }
 
-interface PendingQuery {
+/**
+ * One query asked: its tries, each on the next resolver, until one is answered. The client
+ * moves it along itself, so a query costs one promise (each await along the way cost a
+ * verification allocations, and the garbage collector's time).
+ */
+interface Query {
   name: string;
-  type: number;
+  type: RecordType;
+  /** What a reply's question must be: the name lowercased without the trailing dot, and the type's code. */
+  questionName: string;
+  typeCode: number;
+  /** The resolver of the first try, as an index in the resolvers. */
+  first: number;
+  tries: number;
+  /** The current try's resolver, and when that try gives up (performance.now()). */
   resolver: Resolver;
-  resolve(reply: Packet): void;
+  deadline: number;
+  resolve(reply: DnsReply): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
 }
 
-const typeCodes: Record<RecordType, number> = { A: Packet.TYPE.A, AAAA: Packet.TYPE.AAAA, CNAME: Packet.TYPE.CNAME };
+/** A try that got no usable answer: a timeout, an unreadable answer, a failed TCP connection. */
+class FailedTry extends Error {
+  constructor(
+    message: string,
+    /** Whether it only timed out (no answer at all). */
+    readonly timedOut: boolean,
+  ) {
+    super(message);
+  }
+}
+
 const maxTcpMessage = 65_535;
 
 /**
- * A stub resolver client on dns2's packet codec (through wire.ts's byte reader and writer).
- * dns2's own UDPClient opens a socket per query and never times out; this one keeps one UDP
- * socket per resolver for its whole life, matches replies to queries by id and question,
- * times each try out itself, and repeats a truncated reply's query over TCP.
+ * A stub resolver client on wire.ts's query encoder and reply decoder. dns2's own UDPClient
+ * opens a socket per query and never times out; this one keeps one UDP socket per resolver
+ * for its whole life, matches replies to queries by id and question, times each try out
+ * itself, and repeats a truncated reply's query over TCP.
  */
 export class DnsClient {
   /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
   private readonly sockets = new Map<Resolver, { opening: Promise<UdpSocket>; ready?: UdpSocket }>();
-  private readonly pending = new Map<number, PendingQuery>();
+  /**
+   * Queries whose current try waits for its reply, by that try's query id. Every try waits
+   * the same timeout, so the map's order (the order they were sent) is also the order they
+   * expire in: one timer, set for the oldest, times them all out (a timer per try cost
+   * more than decoding its reply).
+   */
+  private readonly pending = new Map<number, Query>();
+  private expiryTimer: NodeJS.Timeout | undefined;
   /** Each resolver as `ip:port`, for replies and messages. */
   private readonly addresses: Map<Resolver, string>;
   private nextResolver = 0;
@@ -95,29 +121,21 @@ export class DnsClient {
   }
 
   /** Asks for `type` records of `name`; throws DnsTimeout when no try got an answer. */
-  async query(name: string, type: RecordType): Promise<DnsReply> {
-    const { resolvers, retries } = this.options;
-    // Spread queries over the resolvers; a retry moves on to the next one.
-    const first = this.nextResolver++ % resolvers.length;
-    const resolverOf = (attempt: number) => resolvers[(first + attempt) % resolvers.length]!;
-    for (let attempt = 0; attempt <= retries; attempt += 1) {
-      const resolver = resolverOf(attempt);
-      try {
-        const reply = await this.overUdp(resolver, name, type);
-        return reply.header.tc === 1 ? await this.overTcp(resolver, name, type) : toReply(reply, this.addressOf(resolver));
-      } catch (error) {
-        if (!(error instanceof DnsTimeout)) throw error;
-      }
-    }
-    const tried = new Set(Array.from({ length: retries + 1 }, (_, attempt) => this.addressOf(resolverOf(attempt))));
-    throw new DnsTimeout(`no answer for ${name} ${type} within ${this.options.timeoutMs} ms from ${[...tried].join(", ")} (${retries + 1} tries)`);
+  query(name: string, type: RecordType): Promise<DnsReply> {
+    return new Promise((resolve, reject) => {
+      // Spread queries over the resolvers; a retry moves on to the next one.
+      const first = this.nextResolver++ % this.options.resolvers.length;
+      const resolver = this.options.resolvers[first]!; // set again by each try
+      this.tryOverUdp({ name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, deadline: 0, resolve, reject });
+    });
   }
 
   /** Closes the sockets; queries still waiting fail. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     for (const [id, query] of this.pending) {
-      clearTimeout(query.timer);
       query.reject(new Error("the DNS client was closed"));
       this.pending.delete(id);
     }
@@ -125,21 +143,50 @@ export class DnsClient {
     this.sockets.clear();
   }
 
-  private overUdp(resolver: Resolver, name: string, type: RecordType): Promise<Packet> {
-    if (this.closed) return Promise.reject(new Error("the DNS client was closed"));
-    const id = this.freeId();
-    const message = queryMessage(id, name, type);
-    return new Promise<Packet>((resolve, reject) => {
-      const timer = setTimeout(this.expire, this.options.timeoutMs, id);
-      this.pending.set(id, { name: canonicalName(name), type: typeCodes[type], resolver, resolve, reject, timer });
-      this.send(resolver, message);
+  /** The query's next try: over UDP, to the next resolver. */
+  private tryOverUdp(query: Query): void {
+    if (this.closed) return query.reject(new Error("the DNS client was closed"));
+    const { resolvers, timeoutMs } = this.options;
+    const resolver = resolvers[(query.first + query.tries) % resolvers.length]!;
+    query.tries += 1;
+    query.resolver = resolver;
+    let id: number;
+    let message: Buffer;
+    try {
+      id = this.freeId();
+      message = encodeQuery(id, query.name, query.typeCode);
+    } catch (error) {
+      return query.reject(error as Error);
+    }
+    query.deadline = performance.now() + timeoutMs;
+    this.pending.set(id, query);
+    this.expiryTimer ??= setTimeout(this.expire, timeoutMs);
+    this.send(resolver, message);
+  }
+
+  /** A try's reply: the query's answer, or the same question over TCP when it was truncated. */
+  private answered(query: Query, reply: DecodedReply): void {
+    const { resolver } = query;
+    if (!reply.truncated) return query.resolve(toReply(reply, this.addressOf(resolver)));
+    this.overTcp(resolver, query.name, query.type).then(query.resolve, (error: unknown) => {
+      if (error instanceof FailedTry) this.failed(query, error);
+      else query.reject(error as Error);
     });
+  }
+
+  /** A try without a usable answer: the query's next try, or after its last, DnsTimeout. */
+  private failed(query: Query, failure: FailedTry): void {
+    const { resolvers, retries, timeoutMs } = this.options;
+    if (query.tries <= retries) return this.tryOverUdp(query);
+    const tried = new Set(Array.from({ length: query.tries }, (_, attempt) => this.addressOf(resolvers[(query.first + attempt) % resolvers.length]!)));
+    const summary = `no answer for ${query.name} ${query.type} within ${timeoutMs} ms from ${[...tried].join(", ")} (${query.tries} ${query.tries === 1 ? "try" : "tries"})`;
+    query.reject(new DnsTimeout(failure.timedOut ? summary : `${summary}; the last: ${failure.message}`));
   }
 
   /** The same question over TCP, for an answer too large for UDP: one connection, one message. */
   private overTcp(resolver: Resolver, name: string, type: RecordType): Promise<DnsReply> {
-    const id = Packet.uuid();
-    const message = queryMessage(id, name, type);
+    const id = randomQueryId();
+    const message = encodeQuery(id, name, recordTypeCode[type]);
     return new Promise<DnsReply>((resolve, reject) => {
       const socket = connect({ host: resolver.host, port: resolver.port });
       let received = Buffer.alloc(0);
@@ -148,7 +195,7 @@ export class DnsClient {
         socket.destroy();
         outcome();
       };
-      const timer = setTimeout(() => finish(() => reject(new DnsTimeout(`no TCP answer within ${this.options.timeoutMs} ms`))), this.options.timeoutMs);
+      const timer = setTimeout(() => finish(() => reject(new FailedTry(`no TCP answer within ${this.options.timeoutMs} ms`, true))), this.options.timeoutMs);
       socket.on("connect", () => {
         const length = Buffer.alloc(2);
         length.writeUInt16BE(message.length);
@@ -156,18 +203,23 @@ export class DnsClient {
       });
       socket.on("data", (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
-        if (received.length > maxTcpMessage + 2) return finish(() => reject(new DnsTimeout("an oversized TCP answer")));
+        if (received.length > maxTcpMessage + 2) return finish(() => reject(new FailedTry(`an oversized TCP answer from ${this.addressOf(resolver)}`, false)));
         if (received.length < 2 || received.length < 2 + received.readUInt16BE(0)) return;
         const body = received.subarray(2, 2 + received.readUInt16BE(0));
         finish(() => {
-          const packet = parsePacket(body);
-          if (packet && matches(packet, id, canonicalName(name), typeCodes[type])) resolve(toReply(packet, this.addressOf(resolver)));
-          else reject(new DnsTimeout(`an unreadable TCP answer from ${this.addressOf(resolver)}`));
+          let reply: DecodedReply;
+          try {
+            reply = decodeReply(body);
+          } catch (error) {
+            return reject(new FailedTry(`an unreadable TCP answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
+          }
+          if (matches(reply, id, canonicalName(name), recordTypeCode[type])) resolve(toReply(reply, this.addressOf(resolver)));
+          else reject(new FailedTry(`a TCP answer from ${this.addressOf(resolver)} to another question`, false));
         });
       });
       // A refused or reset connection is a try without an answer, like a lost datagram.
-      socket.on("error", (error) => finish(() => reject(new DnsTimeout(`TCP to ${this.addressOf(resolver)} failed: ${error.message}`))));
-      socket.on("end", () => finish(() => reject(new DnsTimeout(`TCP to ${this.addressOf(resolver)} closed before answering`))));
+      socket.on("error", (error) => finish(() => reject(new FailedTry(`TCP to ${this.addressOf(resolver)} failed: ${error.message}`, false))));
+      socket.on("end", () => finish(() => reject(new FailedTry(`TCP to ${this.addressOf(resolver)} closed before answering`, false))));
     });
   }
 
@@ -211,62 +263,70 @@ export class DnsClient {
   }
 
   private onDatagram(data: Buffer, resolver: Resolver): void {
-    const packet = parsePacket(data);
-    if (!packet) return;
-    const query = this.pending.get(packet.header.id);
+    let reply: DecodedReply;
+    try {
+      reply = decodeReply(data);
+    } catch (error) {
+      // A reply (QR set) with a waiting try's id from the resolver asked that cannot be read
+      // ends that try now, saying why, instead of after its timeout.
+      const id = data.length >= 3 && (data[2]! & 0x80) !== 0 ? data.readUInt16BE(0) : -1;
+      const waiting = this.pending.get(id);
+      if (waiting?.resolver !== resolver) return;
+      this.settle(id);
+      this.failed(waiting, new FailedTry(`an unreadable answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
+      return;
+    }
+    const waiting = this.pending.get(reply.id);
     // Anything that is not the reply we wait for, from the resolver we asked, is ignored.
-    if (!query || query.resolver !== resolver || !matches(packet, packet.header.id, query.name, query.type)) return;
-    clearTimeout(query.timer);
-    this.pending.delete(packet.header.id);
-    query.resolve(packet);
+    if (!waiting || waiting.resolver !== resolver || !matches(reply, reply.id, waiting.questionName, waiting.typeCode)) return;
+    this.settle(reply.id);
+    this.answered(waiting, reply);
+  }
+
+  /** Takes a try out of the waiting ones; the expiry timer stops when none is left, so that it does not keep the process running. */
+  private settle(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) {
+      clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+    }
   }
 
   private addressOf(resolver: Resolver): string {
     return this.addresses.get(resolver)!;
   }
 
-  /** A try's timer: its query gets no answer now. A bound method, so a query costs no closure. */
-  private readonly expire = (id: number): void => {
-    const query = this.pending.get(id);
-    if (!query) return;
-    this.pending.delete(id);
-    query.reject(new DnsTimeout(`no answer within ${this.options.timeoutMs} ms`));
+  /** The expiry timer: times out the tries whose deadline has passed, then waits for the next one's. A bound method, so arming it costs no closure. */
+  private readonly expire = (): void => {
+    this.expiryTimer = undefined;
+    const now = performance.now();
+    const expired: Query[] = [];
+    for (const [id, query] of this.pending) {
+      if (query.deadline > now) break;
+      this.pending.delete(id);
+      expired.push(query);
+    }
+    // Their next tries join the map (and arm the timer) only once the expired ones are out of it.
+    for (const query of expired) this.failed(query, new FailedTry(`no answer within ${this.options.timeoutMs} ms`, true));
+    const oldest = this.pending.values().next().value;
+    if (oldest) this.expiryTimer ??= setTimeout(this.expire, Math.max(1, Math.ceil(oldest.deadline - now)));
   };
 
   private freeId(): number {
     if (this.pending.size >= 0xffff) throw new Error("too many DNS queries in flight");
-    let id = Packet.uuid();
-    while (this.pending.has(id)) id = Packet.uuid();
+    let id = randomQueryId();
+    while (this.pending.has(id)) id = randomQueryId();
     return id;
   }
 }
 
-function queryMessage(id: number, name: string, type: RecordType): Buffer {
-  return encodeQuery(new Packet.Header({ id, rd: 1, qdcount: 1 }), new Packet.Question(name, typeCodes[type], Packet.CLASS.IN));
+/** Whether a reply answers the question asked (the decoder has lowercased its name and dropped the trailing dot). */
+function matches(reply: DecodedReply, id: number, name: string, type: number): boolean {
+  return reply.isReply && reply.id === id && reply.question !== undefined && reply.question.name === name && reply.question.type === type;
 }
 
-function parsePacket(data: Buffer): Packet | undefined {
-  try {
-    return decodePacket(data);
-  } catch {
-    return undefined;
-  }
-}
-
-function matches(packet: Packet, id: number, name: string, type: number): boolean {
-  const question = packet.questions[0];
-  return packet.header.qr === 1 && packet.header.id === id && question !== undefined && canonicalName(question.name) === name && question.type === type;
-}
-
-function toReply(packet: Packet, server: string): DnsReply {
-  const answers: AnswerRecord[] = [];
-  for (const record of packet.answers) {
-    const name = canonicalName(record.name);
-    if (record.type === Packet.TYPE.CNAME && record.domain !== undefined) answers.push({ type: "CNAME", name, target: canonicalName(record.domain) });
-    else if (record.type === Packet.TYPE.A && record.address !== undefined) answers.push({ type: "A", name, address: record.address });
-    else if (record.type === Packet.TYPE.AAAA && record.address !== undefined) answers.push({ type: "AAAA", name, address: record.address });
-  }
-  return { rcode: packet.header.rcode, answers, server };
+function toReply(reply: DecodedReply, server: string): DnsReply {
+  return { rcode: reply.rcode, answers: reply.answers, server };
 }
 
 function formatAddress(resolver: Resolver): string {

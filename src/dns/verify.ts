@@ -48,8 +48,10 @@ type ChainEnd =
   | { kind: "loop"; name: string }
   | { kind: "too_long" };
 
-/** A DNS answer that means nothing can be concluded (SERVFAIL, REFUSED, no answer). */
+/** A DNS answer that means nothing can be concluded (SERVFAIL, REFUSED). */
 class Unanswered extends Error {}
+
+const reachedTarget: ChainEnd = { kind: "target" };
 
 const defaultMaxChainLength = 8;
 const rcodeNames: Record<number, string> = { 1: "FORMERR", 2: "SERVFAIL", 4: "NOTIMP", 5: "REFUSED" };
@@ -75,9 +77,18 @@ export class DnsVerifier {
     const name = canonicalName(hostname);
     const expectedTarget = this.expectedTarget(name);
     try {
-      return await this.judge(name, expectedTarget);
+      // The CNAME chain, asking for each name an answer stopped at (see `followReply`).
+      const chain: string[] = [];
+      let end: ChainEnd | undefined;
+      while (end === undefined) {
+        const askedFor = chain.at(-1) ?? name;
+        end = this.followReply(name, expectedTarget, chain, askedFor, answered(await this.options.client.query(askedFor, "A"), askedFor, "A"));
+      }
+      // The chain settles most hostnames; only one without a CNAME (an apex) takes more queries.
+      return this.chainVerdict(name, expectedTarget, chain, end) ?? (await this.addressVerdict(name, expectedTarget, end));
     } catch (error) {
-      if (error instanceof Unanswered) return { status: "could_not_check", hostname: name, expectedTarget, reason: error.message };
+      // No answer, or one that tells nothing (SERVFAIL, REFUSED), anywhere along the way.
+      if (error instanceof Unanswered || error instanceof DnsTimeout) return { status: "could_not_check", hostname: name, expectedTarget, reason: error.message };
       throw error;
     }
   }
@@ -101,24 +112,26 @@ export class DnsVerifier {
     this.options.client.close();
   }
 
-  private async judge(hostname: string, expectedTarget: string): Promise<Verdict> {
-    const fails = (found: string[]): Verdict => ({ status: "fails", hostname, expectedTarget, recordToCreate: `CNAME ${hostname} → ${expectedTarget}`, found });
-    const { chain, end } = await this.followChain(hostname, expectedTarget);
-    const path = [hostname, ...chain].join(" → ");
+  /** The verdict where a CNAME chain, or NXDOMAIN at the hostname, settles it; undefined when the hostname has no CNAME. */
+  private chainVerdict(hostname: string, expectedTarget: string, chain: string[], end: ChainEnd): Verdict | undefined {
+    const path = chain.length === 0 ? hostname : `${hostname} → ${chain.join(" → ")}`;
 
     if (end.kind === "target") return { status: "passes", hostname, expectedTarget, found: `CNAME ${path}` };
     if (chain.length > 0) {
-      if (end.kind === "loop") return fails([`CNAME loop: ${path}`]);
-      if (end.kind === "too_long") return fails([`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`]);
+      if (end.kind === "loop") return failing(hostname, expectedTarget, [`CNAME loop: ${path}`]);
+      if (end.kind === "too_long") return failing(hostname, expectedTarget, [`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`]);
       const where = end.kind === "addresses" ? `which has A ${end.addresses.join(", ")}` : end.kind === "nxdomain" ? "which does not exist: NXDOMAIN" : "which has no address";
-      return fails([`wrong CNAME target: ${path} (${where})`]);
+      return failing(hostname, expectedTarget, [`wrong CNAME target: ${path} (${where})`]);
     }
-    if (end.kind === "nxdomain") return fails([`NXDOMAIN: ${hostname} does not exist`]);
+    if (end.kind === "nxdomain") return failing(hostname, expectedTarget, [`NXDOMAIN: ${hostname} does not exist`]);
+    return undefined;
+  }
 
-    // No CNAME at the hostname: an apex, or a name given addresses directly.
+  /** The verdict for a hostname without a CNAME (an apex, or a name given addresses directly): its A and AAAA records must all be the edge's. */
+  private async addressVerdict(hostname: string, expectedTarget: string, end: ChainEnd): Promise<Verdict> {
     const addresses = end.kind === "addresses" ? end.addresses : [];
-    const ipv6 = addressesIn(await this.ask(hostname, "AAAA"), "AAAA", hostname);
-    if (addresses.length === 0 && ipv6.length === 0) return fails([`no data: ${hostname} has no CNAME, A or AAAA record`]);
+    const ipv6 = addressesIn(answered(await this.options.client.query(hostname, "AAAA"), hostname, "AAAA"), "AAAA", hostname);
+    if (addresses.length === 0 && ipv6.length === 0) return failing(hostname, expectedTarget, [`no data: ${hostname} has no CNAME, A or AAAA record`]);
 
     const found: string[] = [];
     if (addresses.length > 0) {
@@ -132,38 +145,40 @@ export class DnsVerifier {
       if (stray.length > 0) found.push(`AAAA ${stray.join(", ")}: not the edge (it is IPv4): remove the AAAA record`);
     }
     if (addresses.length === 0) found.unshift(`no A or CNAME record at ${hostname}`);
-    if (found.length > 0) return fails(found);
+    if (found.length > 0) return failing(hostname, expectedTarget, found);
     const via = [addresses.length > 0 && `A ${addresses.join(", ")}`, ipv6.length > 0 && `AAAA ${ipv6.join(", ")}`].filter(Boolean).join(", ");
     return { status: "passes", hostname, expectedTarget, found: `${via}: edge addresses` };
   }
 
   /**
-   * Follows CNAMEs from `hostname` until the expected target, addresses, or a dead end. A
-   * recursive resolver returns much of a chain in one answer; an authoritative server only
-   * its own part, so the rest is asked for.
+   * Follows CNAMEs through a reply to the question about `askedFor` (the chain's last name, or
+   * the hostname), adding them to `chain`, to the expected target, addresses, or a dead end;
+   * undefined when the answer stopped at a name it says nothing more about, to be asked for
+   * next. A recursive resolver returns much of a chain in one answer; an authoritative server
+   * only its own part. Not async itself: each await costs a verification allocations.
    */
-  private async followChain(hostname: string, expectedTarget: string): Promise<{ chain: string[]; end: ChainEnd }> {
-    const chain: string[] = [];
-    const seen = new Set([hostname]);
-    let current = hostname;
-    for (;;) {
-      const askedFor = current;
-      const reply = await this.ask(askedFor, "A");
-      for (let step = cnameOf(reply, current); step !== undefined; step = cnameOf(reply, current)) {
-        if (step === expectedTarget) return { chain: [...chain, step], end: { kind: "target" } };
-        if (seen.has(step)) return { chain: [...chain, step], end: { kind: "loop", name: step } };
-        if (chain.length >= this.maxChainLength) return { chain, end: { kind: "too_long" } };
+  private followReply(hostname: string, expectedTarget: string, chain: string[], askedFor: string, reply: DnsReply): ChainEnd | undefined {
+    let current = askedFor;
+    for (let step = cnameOf(reply, current); step !== undefined; step = cnameOf(reply, current)) {
+      if (step === expectedTarget) {
         chain.push(step);
-        seen.add(step);
-        current = step;
+        return reachedTarget;
       }
-      // A recursive resolver's NXDOMAIN is about the chain's last name, not the name asked for.
-      if (reply.rcode === rcode.nameError) return { chain, end: { kind: "nxdomain", name: current } };
-      const addresses = addressesIn(reply, "A", current);
-      if (addresses.length > 0) return { chain, end: { kind: "addresses", name: current, addresses } };
-      // The answer stopped at a name it says nothing more about: ask for that name.
-      if (current === askedFor) return { chain, end: { kind: "no_data", name: current } };
+      // The chain is short (maxChainLength): a scan costs less than a Set.
+      if (step === hostname || chain.includes(step)) {
+        chain.push(step);
+        return { kind: "loop", name: step };
+      }
+      if (chain.length >= this.maxChainLength) return { kind: "too_long" };
+      chain.push(step);
+      current = step;
     }
+    // A recursive resolver's NXDOMAIN is about the chain's last name, not the name asked for.
+    if (reply.rcode === rcode.nameError) return { kind: "nxdomain", name: current };
+    const addresses = addressesIn(reply, "A", current);
+    if (addresses.length > 0) return { kind: "addresses", name: current, addresses };
+    if (current === askedFor) return { kind: "no_data", name: current };
+    return undefined;
   }
 
   /** The addresses an apex may point at: EDGE_IPV4, and what the expected target resolves to (as ALIAS flattening copies). */
@@ -173,32 +188,35 @@ export class DnsVerifier {
     if (type === "A") for (const address of this.options.edgeIpv4) edge.addAddress(address, "ipv4");
     if (found.every((address) => edge.check(address, family))) return edge;
     // Every address in the answer is the chain's end: the target's own CNAMEs lead to them.
-    for (const address of addressesIn(await this.ask(expectedTarget, type), type)) {
+    for (const address of addressesIn(answered(await this.options.client.query(expectedTarget, type), expectedTarget, type), type)) {
       if (isIP(address) === (type === "A" ? 4 : 6)) edge.addAddress(address, family);
     }
     return edge;
   }
 
-  /** One query; an answer that tells nothing (timeout, SERVFAIL, REFUSED) ends the check as "could not check". */
-  private async ask(name: string, type: RecordType): Promise<DnsReply> {
-    let reply: DnsReply;
-    try {
-      reply = await this.options.client.query(name, type);
-    } catch (error) {
-      if (error instanceof DnsTimeout) throw new Unanswered(error.message);
-      throw error;
-    }
-    if (reply.rcode !== rcode.noError && reply.rcode !== rcode.nameError) {
-      throw new Unanswered(`${rcodeNames[reply.rcode] ?? `RCODE ${reply.rcode}`} from ${reply.server} for ${name} ${type}`);
-    }
-    return reply;
+}
+
+/**
+ * The reply to a query for `name` and `type`, if it tells something; an answer that tells
+ * nothing (SERVFAIL, REFUSED) ends the check as "could not check", as a timeout does. A
+ * check, not an async step of its own: each await costs a verification allocations.
+ */
+function answered(reply: DnsReply, name: string, type: RecordType): DnsReply {
+  if (reply.rcode !== rcode.noError && reply.rcode !== rcode.nameError) {
+    throw new Unanswered(`${rcodeNames[reply.rcode] ?? `RCODE ${reply.rcode}`} from ${reply.server} for ${name} ${type}`);
   }
+  return reply;
+}
+
+/** A "fails" verdict: the record to create, and what DNS holds instead. */
+function failing(hostname: string, expectedTarget: string, found: string[]): Verdict {
+  return { status: "fails", hostname, expectedTarget, recordToCreate: `CNAME ${hostname} → ${expectedTarget}`, found };
 }
 
 /** The name `owner` is a CNAME of, in a reply. */
 function cnameOf(reply: DnsReply, owner: string): string | undefined {
-  const record = reply.answers.find((answer) => answer.type === "CNAME" && answer.name === owner);
-  return record?.type === "CNAME" ? record.target : undefined;
+  for (const answer of reply.answers) if (answer.type === "CNAME" && answer.name === owner) return answer.target;
+  return undefined;
 }
 
 /** Addresses of `type` in a reply, owned by `owner` (any owner when not given). */

@@ -1,6 +1,6 @@
 import { Packet } from "dns2";
 import { describe, expect, it } from "vitest";
-import { decodePacket, encodePacket, encodeQuery } from "../../src/dns/wire.ts";
+import { decodeReply, encodePacket, encodeQuery, MalformedMessage, recordTypeCode } from "../../src/dns/wire.ts";
 
 /** A reply with every field verification reads: flags, rcode, a compressed CNAME chain, A, AAAA and a large TTL. */
 function sampleReply(): Packet {
@@ -19,31 +19,160 @@ function sampleReply(): Packet {
   return reply;
 }
 
-describe("the byte reader and writer under dns2's codec", () => {
-  it("encode exactly the bytes dns2's own writer does", () => {
+/** A reply with no question and one answer whose name is `name` (raw wire bytes), type A, four bytes of data. */
+function replyWithAnswerName(name: number[]): Buffer {
+  const header = [0x12, 0x34, 0x81, 0x80, 0, 0, 0, 1, 0, 0, 0, 0];
+  return Buffer.from([...header, ...name, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+}
+
+/** `count` bytes from a fixed seed, so a failure can be repeated. */
+function pseudoRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state;
+  };
+}
+
+describe("queries as bytes", () => {
+  it("encode exactly what dns2 encodes for the same query", () => {
+    for (const [name, type] of [
+      ["www.shop.example", Packet.TYPE.AAAA],
+      ["WWW.Shop.Example.", Packet.TYPE.A],
+      ["x.y", Packet.TYPE.CNAME],
+    ] as const) {
+      const query = new Packet();
+      query.header.id = 0x1234;
+      query.header.rd = 1;
+      query.questions.push(new Packet.Question(name, type, Packet.CLASS.IN));
+      expect(encodeQuery(0x1234, name, type).equals(query.toBuffer())).toBe(true);
+    }
+  });
+
+  it("refuse a name DNS cannot carry: a label over 63 bytes, a name over 255, a character that is not ASCII", () => {
+    expect(() => encodeQuery(1, `${"a".repeat(64)}.example`, recordTypeCode.A)).toThrow(/a label of .* is 64 bytes \(at most 63\)/);
+    expect(() => encodeQuery(1, Array.from({ length: 5 }, () => "a".repeat(60)).join("."), recordTypeCode.A)).toThrow(/is 306 bytes on the wire \(at most 255\)/);
+    expect(() => encodeQuery(1, "bücher.example", recordTypeCode.A)).toThrow(/not ASCII/);
+    expect(encodeQuery(1, Array.from({ length: 4 }, () => "a".repeat(62)).join("."), recordTypeCode.A)).toHaveLength(12 + 253 + 4);
+  });
+});
+
+describe("replies read in place", () => {
+  it("read what dns2's own parser reads, with names lowercased and without the trailing dot", () => {
+    const bytes = sampleReply().toBuffer();
+    const theirs = Packet.parse(bytes);
+    expect(decodeReply(bytes)).toEqual({
+      id: 0xbeef,
+      isReply: true,
+      truncated: true,
+      rcode: 3,
+      question: { name: "www.shop.example", type: Packet.TYPE.A },
+      answers: [
+        { type: "CNAME", name: "www.shop.example", target: "www.shop.example.edge.test.net" },
+        { type: "A", name: "www.shop.example.edge.test.net", address: "192.0.2.10" },
+        { type: "AAAA", name: "www.shop.example.edge.test.net", address: "2001:db8::1" },
+      ],
+    });
+    expect(theirs.answers.map((record) => record.domain ?? record.address)).toEqual(["www.shop.example.edge.test.net", "192.0.2.10", "2001:db8::1"]);
+  });
+
+  it("write IPv6 addresses as dns2 did (RFC 5952: the longest run of zero groups as ::)", () => {
+    const addresses = ["2001:db8::1", "::1", "::", "2001:db8:0:1:1:1:1:1", "2001:0:0:1:0:0:0:1", "fe80::", "1:0:0:2:0:0:3:4", "2001:db8:85a3::8a2e:370:7334"];
+    const reply = new Packet();
+    reply.header.qr = 1;
+    for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v6.example", Packet.TYPE.AAAA, Packet.CLASS.IN, 60), { address }));
+    const bytes = encodePacket(reply);
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
+    expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
+    expect(ours).toEqual(["2001:db8::1", "::1", "::", "2001:db8:0:1:1:1:1:1", "2001:0:0:1::1", "fe80::", "1::2:0:0:3:4", "2001:db8:85a3::8a2e:370:7334"]);
+  });
+
+  it("write IPv4 addresses as dns2 did, in dotted decimal", () => {
+    const addresses = ["0.0.0.0", "9.10.99.100", "192.0.2.1", "255.255.255.255", "10.0.0.255"];
+    const reply = new Packet();
+    reply.header.qr = 1;
+    for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v4.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address }));
+    const bytes = encodePacket(reply);
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
+    expect(ours).toEqual(addresses);
+    expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
+  });
+
+  it("skip record types verification does not read, and what follows the answers", () => {
+    const reply = new Packet();
+    reply.header.qr = 1;
+    reply.answers.push(
+      Object.assign(new Packet.Resource("shop.example", Packet.TYPE.TXT, Packet.CLASS.IN, 60), { data: "v=spf1 -all" }),
+      Object.assign(new Packet.Resource("shop.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address: "192.0.2.10" }),
+    );
+    reply.authorities.push(Object.assign(new Packet.Resource("shop.example", Packet.TYPE.NS, Packet.CLASS.IN, 60), { ns: "ns1.shop.example" }));
+    expect(decodeReply(encodePacket(reply))).toMatchObject({ question: undefined, answers: [{ type: "A", name: "shop.example", address: "192.0.2.10" }] });
+  });
+
+  it("refuse a message cut short at every length, with a MalformedMessage", () => {
+    const bytes = sampleReply().toBuffer();
+    for (let length = 0; length < bytes.length; length++) {
+      expect(() => decodeReply(bytes.subarray(0, length)), `cut to ${length} bytes`).toThrow(MalformedMessage);
+    }
+  });
+
+  it("refuse compression pointers that loop, point forward, or point outside the message", () => {
+    // Byte 12 is where the answer's name begins.
+    expect(() => decodeReply(replyWithAnswerName([0xc0, 12]))).toThrow(/compression pointer at byte 12 points forward or into a loop/);
+    expect(() => decodeReply(replyWithAnswerName([1, 0x61, 0xc0, 12]))).toThrow(/points forward or into a loop \(to byte 12\)/);
+    expect(() => decodeReply(replyWithAnswerName([0xc0, 20]))).toThrow(/points forward or into a loop \(to byte 20\)/);
+    expect(() => decodeReply(replyWithAnswerName([0xc0, 0xff]))).toThrow(/points outside the message \(to byte 255 of 28\)/);
+    expect(() => decodeReply(replyWithAnswerName([0xff, 0xff]))).toThrow(/points outside the message/);
+    // Two pointers that point at each other (the second sits in the header's ARCOUNT, which is not read): every jump must go further back.
+    const header = [0x12, 0x34, 0x81, 0x80, 0, 0, 0, 1, 0, 0, 0xc0, 12];
+    expect(() => decodeReply(Buffer.from([...header, 0xc0, 10, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]))).toThrow(/pointer at byte 10 points forward or into a loop \(to byte 12\)/);
+  });
+
+  it("refuse unknown label types, names over 255 bytes, and records of the wrong size", () => {
+    expect(() => decodeReply(replyWithAnswerName([0x41, 0x61, 0]))).toThrow(/unknown label type 0x41 at byte 12/);
+    const longName = Array.from({ length: 5 }, () => [60, ...Buffer.from("a".repeat(60))]).flat();
+    expect(() => decodeReply(replyWithAnswerName([...longName, 0]))).toThrow(/a name longer than 255 bytes/);
+    const reply = replyWithAnswerName([1, 0x61, 0]);
+    reply.writeUInt16BE(5, reply.length - 6); // the A record's data length
+    expect(() => decodeReply(Buffer.concat([reply, Buffer.from([7])]))).toThrow(/an A record of 5 bytes/);
+    // A CNAME whose data length (2) ends inside its target's labels.
+    const header = [0x12, 0x34, 0x81, 0x80, 0, 0, 0, 1, 0, 0, 0, 0];
+    expect(() => decodeReply(Buffer.from([...header, 1, 0x61, 0, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 1, 0x62, 0]))).toThrow(/a CNAME's target runs past its record's data/);
+  });
+
+  it("follow a pointer back to an earlier name, and read the name's case-folded form", () => {
+    const header = [0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0];
+    const question = [3, ...Buffer.from("WwW"), 4, ...Buffer.from("SHOP"), 0, 0, 1, 0, 1];
+    // The answer's name: "edge" then a pointer to "shop" (byte 16); its data: a pointer to the question's name.
+    const answer = [4, ...Buffer.from("Edge"), 0xc0, 16, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 12];
+    expect(decodeReply(Buffer.from([...header, ...question, ...answer]))).toMatchObject({
+      question: { name: "www.shop", type: 1 },
+      answers: [{ type: "CNAME", name: "edge.shop", target: "www.shop" }],
+    });
+  });
+
+  it("never hang or throw anything but MalformedMessage on damaged replies", () => {
+    const original = sampleReply().toBuffer();
+    const next = pseudoRandom(5);
+    let decoded = 0;
+    for (let round = 0; round < 5000; round++) {
+      const damaged = Buffer.from(original);
+      for (let flips = 1 + (next() % 4); flips > 0; flips--) damaged[next() % damaged.length] = next() % 256;
+      try {
+        decodeReply(damaged);
+        decoded += 1;
+      } catch (error) {
+        expect(error).toBeInstanceOf(MalformedMessage);
+      }
+    }
+    // Some damage (a TTL, an address byte) leaves a readable message.
+    expect(decoded).toBeGreaterThan(0);
+  });
+});
+
+describe("the byte writer under dns2's encoders", () => {
+  it("encodes exactly the bytes dns2's own writer does", () => {
     const reply = sampleReply();
     expect(encodePacket(reply).equals(reply.toBuffer())).toBe(true);
-  });
-
-  it("encode a query exactly as dns2 encodes the same packet", () => {
-    const query = new Packet();
-    query.header.id = 0x1234;
-    query.header.rd = 1;
-    query.questions.push(new Packet.Question("www.shop.example", Packet.TYPE.AAAA, Packet.CLASS.IN));
-    expect(encodeQuery(new Packet.Header({ id: 0x1234, rd: 1, qdcount: 1 }), new Packet.Question("www.shop.example", Packet.TYPE.AAAA, Packet.CLASS.IN)).equals(query.toBuffer())).toBe(true);
-  });
-
-  it("decode what dns2's own parser does (header, question, answers)", () => {
-    const bytes = sampleReply().toBuffer();
-    const ours = decodePacket(bytes);
-    const theirs = Packet.parse(bytes);
-    expect({ ...ours.header }).toEqual({ ...theirs.header });
-    expect(ours.questions).toEqual(theirs.questions);
-    expect(ours.answers).toEqual(theirs.answers);
-  });
-
-  it("refuse a message cut short", () => {
-    const bytes = sampleReply().toBuffer();
-    expect(() => decodePacket(bytes.subarray(0, bytes.length - 3))).toThrow();
   });
 });
