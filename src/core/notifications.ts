@@ -28,6 +28,8 @@ export interface NotificationPayloads {
   "golive.results": { app: string; env: string; verdicts: Verdict[]; live: boolean };
   /** An environment went live: every one of its domains passes. */
   "env.live": { app: string; env: string; hostnames: string[] };
+  /** A git client pushed to an environment: how many commits, and the newest few. */
+  "git.pushed": { app: string; env: string; count: number; commits: Array<{ sha: string; subject: string }>; before: string; after: string };
   /** To the person invited: they are now a member. */
   "member.joined": { org: string; role: Role };
   /**
