@@ -19,7 +19,7 @@ export function cloneUrl(baseUrl: string, appRef: string): string {
   return `${baseUrl.replace(/\/+$/, "")}${gitPathPrefix}${appRef}.git`;
 }
 
-const realm = 'Basic realm="edgebot", charset="UTF-8"';
+const realm = 'Basic realm="edgebot"';
 const relayScript = fileURLToPath(new URL("./hook-relay.mjs", import.meta.url));
 // Only git's smart protocol is served: its two services and their ref advertisement.
 const requestPath = /^\/git\/([a-z0-9][a-z0-9-]{0,38})\/([a-z0-9][a-z0-9-]{0,38})\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
