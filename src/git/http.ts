@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -63,6 +64,12 @@ export interface GitHttpOptions {
  */
 export class GitHttp {
   private readonly pushes = new Map<string, PushInProgress>();
+  /**
+   * upload-pack's protocol v2 capability list. It names no refs and depends only on git's version
+   * and configuration, the same for every repository edgebot creates (sha1, no per-repository
+   * settings), so it is asked of git once and then answered without starting a process.
+   */
+  private capabilities: Buffer | undefined;
   private hooks: Promise<{ directory: string; socket: string; server: Server }> | undefined;
 
   constructor(private readonly options: GitHttpOptions) {}
@@ -108,6 +115,9 @@ export class GitHttp {
       throw error;
     }
 
+    const protocol = protocolHeader(request);
+    if (service === "git-upload-pack") return this.runUploadPack(request, response, access, { advertise: endpoint === "info/refs", protocol });
+
     const env: Record<string, string> = {
       ...isolatedGitEnvironment(),
       GIT_PROJECT_ROOT: this.options.platform.repositories.root,
@@ -121,10 +131,10 @@ export class GitHttp {
       ...optional("CONTENT_LENGTH", headerValue(request.headers["content-length"]), /^\d{1,12}$/),
       // http-backend inflates a gzipped request body itself.
       ...optional("HTTP_CONTENT_ENCODING", headerValue(request.headers["content-encoding"]), /^(gzip|x-gzip|identity)$/i),
-      // Protocol v2 is asked for in this header, which http-backend passes on to git.
-      ...optional("HTTP_GIT_PROTOCOL", headerValue(request.headers["git-protocol"]), /^[A-Za-z0-9=:._-]{1,100}$/),
+      // The protocol version is asked for in this header, which http-backend passes on to git.
+      ...(protocol === undefined ? {} : { HTTP_GIT_PROTOCOL: protocol }),
     };
-    if (endpoint !== "git-receive-pack") return this.runBackend(request, response, env);
+    if (endpoint === "info/refs") return this.runBackend(request, response, env);
 
     const hooks = await this.startHooks();
     const pushId = randomBytes(24).toString("base64url");
@@ -141,10 +151,72 @@ export class GitHttp {
     }
   }
 
+  /**
+   * Serves a clone or fetch with `git upload-pack` run directly, as http-backend would run it
+   * (same arguments, headers and pkt-lines). On the machines edgebot runs on, starting a process
+   * costs 20–40 ms; http-backend would add one for each of a clone's three requests and make a
+   * clone over HTTP twice as slow as a local one (see docs/BENCHMARKS.md). Pushes still go
+   * through http-backend, whose receive-pack runs edgebot's hooks.
+   */
+  private runUploadPack(request: IncomingMessage, response: ServerResponse, access: RepositoryAccess, options: { advertise: boolean; protocol: string | undefined }): Promise<void> {
+    if (!options.advertise && headerValue(request.headers["content-type"]) !== "application/x-git-upload-pack-request") {
+      answer(response, 415, "edgebot: expected application/x-git-upload-pack-request");
+      return Promise.resolve();
+    }
+    const encoding = headerValue(request.headers["content-encoding"])?.toLowerCase();
+    if (encoding !== undefined && !["gzip", "x-gzip", "identity"].includes(encoding)) {
+      answer(response, 415, `edgebot: cannot read a request body in ${encoding.slice(0, 20)}`);
+      return Promise.resolve();
+    }
+    const version2 = options.protocol !== undefined && /(^|:)version=2(:|$)/.test(options.protocol);
+    if (options.advertise && version2 && this.capabilities !== undefined) {
+      response.writeHead(200, { "content-type": "application/x-git-upload-pack-advertisement", ...noCache }).end(this.capabilities);
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const uploadPack = spawn(gitProgram("git-upload-pack"), options.advertise ? ["--stateless-rpc", "--http-backend-info-refs", "."] : ["--stateless-rpc", "."], {
+        cwd: this.options.platform.repositories.pathOf(access.application.id),
+        env: { ...isolatedGitEnvironment(), ...(options.protocol === undefined ? {} : { GIT_PROTOCOL: options.protocol }) },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let stderr = "";
+      uploadPack.stderr.setEncoding("utf8");
+      uploadPack.stderr.on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+      uploadPack.stdin.on("error", () => undefined);
+      response.on("close", () => {
+        if (!response.writableFinished) uploadPack.kill();
+      });
+      response.writeHead(200, {
+        "content-type": `application/x-git-upload-pack-${options.advertise ? "advertisement" : "result"}`,
+        ...noCache,
+      });
+      if (options.advertise) {
+        // Protocol v0 and v1 advertisements start with the service line; v2's capability list does not.
+        if (!version2) response.write("001e# service=git-upload-pack\n0000");
+        uploadPack.stdin.end();
+      } else if (encoding === "gzip" || encoding === "x-gzip") {
+        const gunzip = createGunzip();
+        gunzip.on("error", () => uploadPack.kill());
+        request.pipe(gunzip).pipe(uploadPack.stdin);
+      } else {
+        request.pipe(uploadPack.stdin);
+      }
+      const output: Buffer[] = [];
+      if (options.advertise && version2) uploadPack.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+      uploadPack.stdout.pipe(response);
+      uploadPack.on("error", reject);
+      uploadPack.on("close", (code) => {
+        if (code !== 0 && code !== null) this.options.logger.warn({ code, stderr }, "git upload-pack failed");
+        else if (options.advertise && version2) this.capabilities = Buffer.concat(output);
+        resolve();
+      });
+    });
+  }
+
   /** Runs `git http-backend` for one request: the body streamed in, its CGI answer streamed out. */
   private runBackend(request: IncomingMessage, response: ServerResponse, env: Record<string, string>): Promise<void> {
     return new Promise((resolve, reject) => {
-      const backend = spawn("git", ["http-backend"], { env, stdio: ["pipe", "pipe", "pipe"] });
+      const backend = spawn(gitProgram("git-http-backend"), [], { env, stdio: ["pipe", "pipe", "pipe"] });
       let stderr = "";
       backend.stderr.setEncoding("utf8");
       backend.stderr.on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
@@ -248,6 +320,25 @@ export async function serveGitHttp(git: GitHttp, listen: { port: number; host: s
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+let gitExecPath: string | undefined;
+
+/**
+ * One of git's programs, from git's exec path: `git http-backend` would start one more
+ * process (the `git` wrapper) for every request.
+ */
+function gitProgram(name: "git-http-backend" | "git-upload-pack"): string {
+  gitExecPath ??= execFileSync("git", ["--exec-path"], { encoding: "utf8" }).trim();
+  return path.join(gitExecPath, name);
+}
+
+const noCache = { expires: "Fri, 01 Jan 1980 00:00:00 GMT", pragma: "no-cache", "cache-control": "no-cache, max-age=0, must-revalidate" };
+
+/** The Git-Protocol header (protocol version), when it holds what git would accept. */
+function protocolHeader(request: IncomingMessage): string | undefined {
+  const value = headerValue(request.headers["git-protocol"]);
+  return value !== undefined && /^[A-Za-z0-9=:._-]{1,100}$/.test(value) ? value : undefined;
 }
 
 /** Reads the CGI header block from http-backend's output, then streams the rest as the response body. */

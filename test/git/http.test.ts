@@ -33,7 +33,7 @@ describe("git over HTTP with a real git client", () => {
   let pushesAnnounced = 0;
 
   /** Runs the git client with nothing of the machine's or the user's git configuration. */
-  function runGit(args: string[], cwd = home): Promise<GitRun> {
+  function runGit(args: string[], cwd = home, extraEnv: Record<string, string> = {}): Promise<GitRun> {
     return new Promise((resolve) => {
       execFile(
         "git",
@@ -50,6 +50,7 @@ describe("git over HTTP with a real git client", () => {
             GIT_COMMITTER_NAME: "Dev",
             GIT_COMMITTER_EMAIL: "dev@example.com",
             LC_ALL: "C",
+            ...extraEnv,
           },
         },
         (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
@@ -115,6 +116,25 @@ describe("git over HTTP with a real git client", () => {
     expect((await runGit(["rev-parse", "origin/staging"], clone)).stdout.trim()).toBe(await headOf("staging"));
     const fetched = await runGit(["fetch", "--quiet", "origin"], clone);
     expect(fetched.code).toBe(0);
+  });
+
+  it("serves protocol v0 clients, and fetch requests git sends gzipped", async () => {
+    const old = await runGit(["-c", "protocol.version=0", "clone", "--quiet", urlWith(tokens.viewer), path.join(home, "protocol-v0")]);
+    expect(old.stderr).toBe("");
+    expect(old.code).toBe(0);
+    expect((await runGit(["rev-parse", "origin/staging"], path.join(home, "protocol-v0"))).stdout.trim()).toBe(await headOf("staging"));
+
+    // Many local commits make the fetch request list many "have" lines: git gzips a body over 1 kB.
+    const clone = await cloneAs(tokens.viewer);
+    await runGit(["checkout", "--quiet", "staging"], clone);
+    for (let index = 0; index < 30; index++) await runGit(["commit", "--quiet", "--allow-empty", "-m", `local ${index}`], clone);
+    const ownerClone = await cloneAs(tokens.owner);
+    const pushed = await commitIn(ownerClone, "staging", "varnish/default.vcl", "vcl 4.1;\n# for the fetch\n", "For the fetch");
+    expect((await runGit(["push", "--quiet", "origin", "staging"], ownerClone)).code).toBe(0);
+    const fetched = await runGit(["fetch", "origin"], clone, { GIT_TRACE_CURL: "1", GIT_TRACE_CURL_NO_DATA: "1" });
+    expect(fetched.code).toBe(0);
+    expect(fetched.stderr).toMatch(/Content-Encoding: gzip/i);
+    expect((await runGit(["rev-parse", "origin/staging"], clone)).stdout.trim()).toBe(pushed);
   });
 
   it("refuses a viewer's push with the reason, and nothing moves", async () => {
