@@ -127,7 +127,7 @@ describe("git over HTTP with a real git client", () => {
     // Many local commits make the fetch request list many "have" lines: git gzips a body over 1 kB.
     const clone = await cloneAs(tokens.viewer);
     await runGit(["checkout", "--quiet", "staging"], clone);
-    for (let index = 0; index < 30; index++) await runGit(["commit", "--quiet", "--allow-empty", "-m", `local ${index}`], clone);
+    for (let index = 0; index < 50; index++) await runGit(["commit", "--quiet", "--allow-empty", "-m", `local ${index}`], clone);
     const ownerClone = await cloneAs(tokens.owner);
     const pushed = await commitIn(ownerClone, "staging", "varnish/default.vcl", "vcl 4.1;\n# for the fetch\n", "For the fetch");
     expect((await runGit(["push", "--quiet", "origin", "staging"], ownerClone)).code).toBe(0);
