@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEnvironment } from "../../src/core/environments.ts";
 import { setOrgChannel } from "../../src/core/orgs.ts";
 import { createAccessToken, revokeAccessToken } from "../../src/core/tokens.ts";
+import { createSlackApp } from "../../src/bot/slack/app.ts";
 import { GitHttp, serveGitHttp } from "../../src/git/http.ts";
+import { idleDnsVerifier } from "../support/dns-server.ts";
+import { FakeSlack } from "../support/fake-slack.ts";
+import { testBotToken, testSigningSecret } from "../support/slack-app.ts";
 import { addMember, applicationId, buildApplication, buildOrg, buildUser, gitIn, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
@@ -255,6 +259,32 @@ describe("git over HTTP with a real git client", () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toBe('Basic realm="edgebot"');
     expect(await anonymous.text()).toContain("token create");
+  });
+
+  it("is served on the Slack app's HTTP server too, beside /healthz", async () => {
+    const fake = new FakeSlack();
+    await fake.start();
+    const slack = createSlackApp({
+      platform: world.platform,
+      dns: idleDnsVerifier(),
+      config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined, apiUrl: fake.apiUrl } },
+      logger: pino({ level: "silent" }),
+      clientRetries: 0,
+      git,
+    });
+    try {
+      const { port } = await slack.start({ port: 0, host: "127.0.0.1" });
+      const directory = path.join(home, "through-slack");
+      const clone = await runGit(["clone", "--quiet", `http://git:${tokens.viewer}@127.0.0.1:${port}/git/${app}.git`, directory]);
+      expect(clone.stderr).toBe("");
+      expect(clone.code).toBe(0);
+      expect((await runGit(["rev-parse", "origin/production"], directory)).stdout.trim()).toBe(await headOf("production"));
+      expect((await fetch(`http://127.0.0.1:${port}/git/${app}.git/info/refs?service=git-upload-pack`)).status).toBe(401);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    } finally {
+      await slack.stop();
+      await fake.stop();
+    }
   });
 
   it("answers an unknown application and someone else's alike: 404, existence not leaked", async () => {
