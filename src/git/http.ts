@@ -46,10 +46,11 @@ export interface GitHttpOptions {
  * edgebot's HTTP server (Slack HTTP mode) or on a server of its own (the shell).
  *
  * Every request is authenticated here (Basic auth, a personal access token as the password)
- * and authorized from the token owner's role in the application's org; git's own
- * `git http-backend` then serves it as a CGI child, with the request body streamed in and
- * its output streamed back. Nothing the client sends reaches git as an argument: the path is
- * rebuilt from the application's id and the service is one of two names.
+ * and authorized from the token owner's role in the application's org; git then serves it,
+ * the request body streamed in and git's output streamed back. Pushes go through git's own
+ * `git http-backend` as a CGI child; clones and fetches run `git upload-pack` directly, as
+ * http-backend would (see `runUploadPack` for why). Nothing the client sends reaches git as an
+ * argument: the repository comes from the application's id and the service is one of two names.
  *
  * Pushes are checked where only git can see them: in a pre-receive hook, after the pack
  * has arrived (quarantined) and before any ref moves. `core.hooksPath` is set for the
