@@ -254,8 +254,10 @@ export class GitHttp {
       const socket = path.join(directory, "hooks.sock");
       const server = createServer((request, response) => {
         this.answerHook(request, response).catch((error: unknown) => {
-          this.options.logger.error({ err: error }, "git hook failed");
-          hookAnswer(response, false, ["edgebot: could not check this push; nothing was changed. Try again."]);
+          this.options.logger.error({ err: error, hook: request.url }, "git hook failed");
+          // After post-receive the refs have moved: only the announcement is missing.
+          const said = request.url === "/post-receive" ? "edgebot: the push went through, but it could not be announced." : "edgebot: could not check this push; nothing was changed. Try again.";
+          hookAnswer(response, false, [said]);
         });
       });
       await new Promise<void>((resolve, reject) => {
