@@ -1,13 +1,12 @@
 import type { Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
-import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { sectionConfigSchema } from "./configuration.ts";
 import { Forbidden, NotFound } from "./errors.ts";
-import { applicationSlug, orgSlug } from "./names.ts";
 import { notify } from "./notifications.ts";
 import { article, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
+import { accessTokenHash, recordTokenUse, tokenUseIsStale } from "./tokens.ts";
 
 /** The branch only owners and admins may push to. */
 export const protectedBranch = "production";
@@ -43,25 +42,54 @@ export interface PushedBranch {
 const missingObject = /^0+$/;
 
 /**
- * The repository `org/app` names for a git client: read by every member; anyone else, or an
- * application that does not exist, gets the same "not found".
+ * What a git client's request may do, in one statement: whose live token it carries, and their
+ * access to `org/app`. Undefined when the token is not one (the client is asked to sign in);
+ * `NotFound` when the application does not exist or its owner is not a member, the same answer.
  */
-export async function findRepositoryAccess(db: Kysely<Database>, actor: Actor, org: string, app: string): Promise<RepositoryAccess> {
-  const ref = `${org}/${app}`;
-  const notFound = new NotFound(`repository ${ref} not found`);
-  // A name that is no slug cannot exist; it gets the same answer as any other unknown name.
-  if (!orgSlug.safeParse(org).success || !applicationSlug.safeParse(app).success) throw notFound;
-  const rows = await applicationsInScope(db, actor, ref)
-    .leftJoin("environments as e", "e.application_id", "a.id")
-    .select([...accessColumns, "e.name as environment"])
+export async function authorizeGitClient(
+  db: Kysely<Database>,
+  input: {
+    /** The password the client sent. */
+    token: string;
+    org: string;
+    app: string;
+  },
+): Promise<{ actor: Actor & { email: string }; access: RepositoryAccess } | undefined> {
+  const hash = accessTokenHash(input.token);
+  if (hash === undefined) return undefined;
+  const rows = await db
+    .selectFrom("access_tokens as t")
+    .innerJoin("users as u", "u.id", "t.user_id")
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom("applications as a")
+          .innerJoin("orgs as o", "o.id", "a.org_id")
+          .innerJoin("memberships as m", "m.org_id", "a.org_id")
+          .leftJoin("environments as e", "e.application_id", "a.id")
+          .where("o.slug", "=", input.org)
+          .where("a.slug", "=", input.app)
+          .select(["m.user_id as member_id", "a.id as application_id", "a.slug as application_slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.name as environment"])
+          .as("x"),
+      (join) => join.onRef("x.member_id", "=", "t.user_id"),
+    )
+    .select(["t.id as token_id", "t.user_id", "u.email", tokenUseIsStale, "x.application_id", "x.application_slug", "x.org_id", "x.org_slug", "x.role", "x.environment"])
+    .where("t.token_hash", "=", hash)
+    .where("t.revoked_at", "is", null)
     .execute();
-  if (rows.length === 0) throw notFound;
-  const { access } = oneApplication(rows, ref);
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  if (first.stale) await recordTokenUse(db, first.token_id);
+  if (first.application_id === null || first.org_id === null || first.role === null) throw new NotFound(`repository ${input.org}/${input.app} not found`);
+  const ref = `${first.org_slug}/${first.application_slug}`;
   return {
-    application: { id: access.id, ref: `${access.org.slug}/${access.slug}` },
-    org: { id: access.org.id, slug: access.org.slug },
-    role: access.role,
-    environments: rows.flatMap((row) => (row.environment === null ? [] : [row.environment])).sort(),
+    actor: { userId: first.user_id, email: first.email },
+    access: {
+      application: { id: first.application_id, ref },
+      org: { id: first.org_id, slug: first.org_slug! },
+      role: first.role,
+      environments: rows.flatMap((row) => (row.environment === null ? [] : [row.environment])).sort(),
+    },
   };
 }
 

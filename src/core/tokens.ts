@@ -95,18 +95,31 @@ export async function revokeAccessToken(platform: Platform, input: { actor: Acto
 
 /** Who a token belongs to, when it is one of edgebot's live tokens; undefined for anything else. */
 export async function authenticateAccessToken(db: Kysely<Database>, token: string): Promise<(Actor & { tokenId: number; email: string }) | undefined> {
-  // Anything not shaped like a token is refused before it costs a query.
-  if (!tokenShape.test(token)) return undefined;
+  const hash = accessTokenHash(token);
+  if (hash === undefined) return undefined;
   const row = await db
     .selectFrom("access_tokens as t")
     .innerJoin("users as u", "u.id", "t.user_id")
-    .select(["t.id", "t.user_id", "u.email", sql<boolean>`t.last_used_at is null or t.last_used_at < now() - make_interval(secs => ${lastUsedResolutionSeconds})`.as("stale")])
-    .where("t.token_hash", "=", hashToken(token))
+    .select(["t.id", "t.user_id", "u.email", tokenUseIsStale])
+    .where("t.token_hash", "=", hash)
     .where("t.revoked_at", "is", null)
     .executeTakeFirst();
   if (!row) return undefined;
-  if (row.stale) await db.updateTable("access_tokens").set({ last_used_at: sql<Date>`now()` }).where("id", "=", row.id).execute();
+  if (row.stale) await recordTokenUse(db, row.id);
   return { userId: row.user_id, tokenId: row.id, email: row.email };
+}
+
+/** How a token is looked up: its SHA-256; undefined for text not shaped like a token, refused before it costs a query. */
+export function accessTokenHash(token: string): string | undefined {
+  return tokenShape.test(token) ? hashToken(token) : undefined;
+}
+
+/** Selects, beside a live token (`t`), whether its last use is old enough to be recorded again. */
+export const tokenUseIsStale = sql<boolean>`t.last_used_at is null or t.last_used_at < now() - make_interval(secs => ${lastUsedResolutionSeconds})`.as("stale");
+
+/** Records that a token was used now (callers do it when `tokenUseIsStale` says so). */
+export async function recordTokenUse(db: Kysely<Database>, tokenId: number): Promise<void> {
+  await db.updateTable("access_tokens").set({ last_used_at: sql<Date>`now()` }).where("id", "=", tokenId).execute();
 }
 
 function hashToken(token: string): string {

@@ -9,8 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
-import { authorizePush, findRepositoryAccess, recordPush, reviewPush, type RefUpdate, type RepositoryAccess } from "../core/pushes.ts";
-import { authenticateAccessToken } from "../core/tokens.ts";
+import { authorizeGitClient, authorizePush, recordPush, reviewPush, type RefUpdate, type RepositoryAccess } from "../core/pushes.ts";
 
 /** Where git clients find repositories: `/git/<org>/<app>.git`. */
 export const gitPathPrefix = "/git/";
@@ -103,18 +102,18 @@ export class GitHttp {
     const method = endpoint === "info/refs" ? "GET" : "POST";
     if (request.method !== method) return answer(response, 405, `edgebot: ${endpoint} takes ${method}`, { allow: method });
 
-    const actor = await authenticateAccessToken(this.options.platform.db, basicPassword(request.headers.authorization) ?? "");
-    if (!actor) {
-      return answer(response, 401, "edgebot: sign in with a personal access token as the password (any username). Make one with `token create`.", { "www-authenticate": realm });
-    }
-    let access: RepositoryAccess;
+    let client: Awaited<ReturnType<typeof authorizeGitClient>>;
     try {
-      access = await findRepositoryAccess(this.options.platform.db, actor, org, app);
-      if (service === "git-receive-pack") authorizePush(access);
+      client = await authorizeGitClient(this.options.platform.db, { token: basicPassword(request.headers.authorization) ?? "", org, app });
+      if (client && service === "git-receive-pack") authorizePush(client.access);
     } catch (error) {
       if (error instanceof CoreError) return answer(response, error.kind === "not_found" ? 404 : 403, `edgebot: ${error.message}`);
       throw error;
     }
+    if (!client) {
+      return answer(response, 401, "edgebot: sign in with a personal access token as the password (any username). Make one with `token create`.", { "www-authenticate": realm });
+    }
+    const { actor, access } = client;
 
     const protocol = protocolHeader(request);
     if (service === "git-upload-pack") return this.runUploadPack(request, response, access, { advertise: endpoint === "info/refs", protocol });
