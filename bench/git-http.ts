@@ -39,7 +39,7 @@ interface Round {
 
 async function runGitHttp(context: BenchContext): Promise<SectionResult> {
   const { progress } = context;
-  const rounds = context.scale < 1 ? 3 : 9;
+  const rounds = context.scale < 1 ? 3 : 15;
   const workspace = await mkdtemp(path.join(tmpdir(), "edgebot-bench-git-"));
   const database = await openDatabase({ databaseUrl: context.databaseUrl, poolSize: 4 });
   const platform = { db: database.db, repositories: new Repositories(path.join(workspace, "repos")) };
@@ -165,7 +165,7 @@ function report(context: BenchContext, rounds: Round[]): SectionResult {
     "",
     "Starting a process costs 20–40 ms on this machine under its usual load (measured: `/bin/true` from Node, 30 ms median), so a clone's time goes mostly to starting processes, and the HTTP path is built to start few: clones and fetches run `git-upload-pack` directly, as `git http-backend` would run it (through `git http-backend` each of a clone's three requests started two more processes, and clones took 2.0–2.8× the local one), and the protocol v2 capability list, the same for every repository edgebot creates, is asked of git once per process. What remains over the local clone is on both sides of the wire. In the client, git starts its remote helper through the \`git\` wrapper and then \`git-remote-http\`, which loads libcurl and its libraries: a \`GIT_TRACE2_PERF\` trace of one clone showed about 100 ms from \`git clone\` to \`git-remote-http\` running, before any request, against 113 ms for the whole negotiation of the local clone up to \`index-pack\`; from \`index-pack\` on, both clones took the same 220 ms. (\`git-remote-http --version\` alone takes 90–110 ms here, \`git --version\` 30–40 ms: it links 33 libraries.) On the server: the 401 challenge curl waits for before sending the password, the \`ls-refs\` request's \`upload-pack\`, and the token, membership and environments lookup (one statement a request). Pushes still go through \`git http-backend\`, whose \`receive-pack\` runs edgebot's hooks.",
     "",
-    "The client's fixed cost is about a third of a local clone of this repository on this machine, which leaves the server little room under 1.5×. What could still be taken away is the \`ls-refs\` request's process, by answering it in edgebot from the refs on disk; that would re-implement git's ref storage (loose and packed refs, symbolic HEAD), and was not done.",
+    "The client's fixed cost (its remote helper) is about half of what 1.5× allows over a local clone of this repository on this machine, so the target leaves the server almost no room: edgebot's own part is the token lookup and the \`ls-refs\` request's \`upload-pack\` (tens of milliseconds). That process could still be taken away by answering \`ls-refs\` in edgebot from the refs on disk; that would re-implement git's ref storage (loose and packed refs, symbolic HEAD), and was not done.",
     "",
     ...table,
     "",
