@@ -68,6 +68,7 @@ const environmentSchema = z.object({
   DNS_TIMEOUT_MS: optionalText.pipe(wholeNumber(50, 60_000)),
   DNS_CONCURRENCY: optionalText.pipe(wholeNumber(1, 10_000)),
   PORT: optionalText.pipe(wholeNumber(0, 65_535)),
+  GIT_HTTP_PORT: optionalText.pipe(wholeNumber(0, 65_535)),
   SLASH_COMMAND: optionalText.pipe(
     z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "must look like /edge").optional(),
   ),
@@ -113,6 +114,8 @@ export interface Config {
   dnsTimeoutMs: number;
   dnsConcurrency: number;
   port: number;
+  /** The shell's git over HTTP port on 127.0.0.1 (default `port`; 0 picks a free one). In Slack HTTP mode git is served on `port`. */
+  gitHttpPort: number;
   slashCommand: string;
   /** LOG_LEVEL as set; each mode picks its own default when unset. */
   logLevel: string | undefined;
@@ -209,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dnsTimeoutMs: values.DNS_TIMEOUT_MS ?? 2000,
     dnsConcurrency: values.DNS_CONCURRENCY ?? 200,
     port: values.PORT ?? 3000,
+    gitHttpPort: values.GIT_HTTP_PORT ?? values.PORT ?? 3000,
     slashCommand: values.SLASH_COMMAND ?? "/edge",
     logLevel: values.LOG_LEVEL,
     localUser: values.EDGEBOT_USER ?? "local",

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { runShell } from "./bot/shell.ts";
+import { printNotifications, runShell } from "./bot/shell.ts";
 import { createSlackApp, slackEventsPath, slackInstallPath, type SlackApp } from "./bot/slack/app.ts";
 import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
@@ -7,6 +7,7 @@ import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Platform } from "./core/platform.ts";
 import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
+import { GitHttp, serveGitHttp } from "./git/http.ts";
 import { startJobQueue } from "./jobs/queue.ts";
 import { createLogger } from "./logger.ts";
 import { Repositories } from "./repos/repositories.ts";
@@ -38,16 +39,7 @@ async function main(): Promise<number> {
     if (inSlack) {
       await serveSlack(platform, dns, config, logger);
     } else {
-      await runShell({
-        platform,
-        dns,
-        user: config.localUser,
-        slashCommand: config.slashCommand,
-        logger,
-        input: process.stdin,
-        output: process.stdout,
-        interactive: process.stdin.isTTY === true,
-      });
+      await shell(platform, dns, config, logger);
     }
   } finally {
     await database.close();
@@ -55,12 +47,43 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/**
+ * The local shell, with git over HTTP on 127.0.0.1 so a newcomer can clone and push locally; a
+ * push's announcement is printed as soon as it is recorded. A port already taken leaves the shell without git.
+ */
+async function shell(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
+  const git = new GitHttp({ platform, logger: logger.child({ component: "git" }), onPushed: () => void printNotifications(platform.db, process.stdout) });
+  const host = "127.0.0.1";
+  const served = await serveGitHttp(git, { port: config.gitHttpPort, host }).catch((error: unknown) => {
+    logger.warn({ err: error, port: config.gitHttpPort }, "git over HTTP is off: its port is not free (set GIT_HTTP_PORT)");
+    return undefined;
+  });
+  try {
+    await runShell({
+      platform,
+      dns,
+      user: config.localUser,
+      slashCommand: config.slashCommand,
+      logger,
+      input: process.stdin,
+      output: process.stdout,
+      interactive: process.stdin.isTTY === true,
+      ...(served ? { gitBaseUrl: `http://${host}:${served.port}` } : {}),
+    });
+  } finally {
+    await served?.close();
+    await git.close();
+  }
+}
+
 /** Runs the Slack app until SIGINT or SIGTERM, then stops taking requests. */
 async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
   // Background work (DNS re-checks, invitations expiring) runs on the job queue, each job in one
   // of the processes sharing the database. Commands schedule re-checks through it.
   const jobs = await startJobQueue({ platform, dns, logger: logger.child({ component: "jobs" }) });
-  const slack = createSlackApp({ platform: { ...platform, rechecks: jobs.rechecks }, dns, config, logger });
+  const withRechecks = { ...platform, rechecks: jobs.rechecks };
+  const git = new GitHttp({ platform: withRechecks, logger: logger.child({ component: "git" }) });
+  const slack = createSlackApp({ platform: withRechecks, dns, config, logger, git });
   const { port } = await slack.start();
   // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
   const outbox = startOutboxWorker({
@@ -70,7 +93,7 @@ async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, 
     logger: logger.child({ component: "outbox" }),
   });
   logger.info(
-    { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", slashCommand: config.slashCommand },
+    { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", git: slack.mode === "socket" ? undefined : "/git/<org>/<app>.git", slashCommand: config.slashCommand },
     `edgebot listening on port ${port}`,
   );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
@@ -79,6 +102,7 @@ async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, 
   });
   logger.info({ signal }, "stopping");
   await slack.stop();
+  await git.close();
   await jobs.stop();
   await outbox.stop();
 }

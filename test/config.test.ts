@@ -15,6 +15,7 @@ describe("configuration", () => {
       dnsTimeoutMs: 2000,
       dnsConcurrency: 200,
       port: 3000,
+      gitHttpPort: 3000,
       slashCommand: "/edge",
       // Unset: the shell and the Slack app each choose their own default level.
       logLevel: undefined,
@@ -63,6 +64,7 @@ describe("configuration", () => {
       dnsTimeoutMs: 500,
       dnsConcurrency: 10,
       port: 8080,
+      gitHttpPort: 8080,
       slashCommand: "/cdn",
       logLevel: "debug",
       localUser: "ana",
@@ -74,6 +76,7 @@ describe("configuration", () => {
     ["DATABASE_URL", "mysql://x"],
     ["PORT", "abc"],
     ["PORT", "70000"],
+    ["GIT_HTTP_PORT", "http"],
     ["DNS_TIMEOUT_MS", "-1"],
     ["DNS_CONCURRENCY", "0"],
     ["DNS_SERVERS", "nope"],

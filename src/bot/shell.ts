@@ -8,6 +8,7 @@ import type { DnsVerifier } from "../dns/verify.ts";
 import { notificationMessage } from "./blocks/notifications.ts";
 import { registerUser } from "../core/users.ts";
 import { runCommandLine } from "./dispatch.ts";
+import { cloneUrl } from "../git/http.ts";
 import type { Message } from "./message.ts";
 
 /** The shell's workspace: local users are chat identities in team `local`. */
@@ -26,12 +27,17 @@ export async function runShell(options: {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
   interactive: boolean;
+  /** Where git clients reach the shell's git over HTTP, when it is on. */
+  gitBaseUrl?: string;
 }): Promise<void> {
   const user = await registerUser(options.platform, { teamId: localTeam, chatUserId: options.user, email: `${options.user}@localhost`, displayName: options.user });
-  const context = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, dns: options.dns };
+  const context = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, dns: options.dns, ...(options.gitBaseUrl ? { gitBaseUrl: options.gitBaseUrl } : {}) };
   const lines = createInterface({ input: options.input, terminal: false });
   const prompt = () => options.interactive && options.output.write("edge> ");
-  if (options.interactive) options.output.write(`edgebot shell, acting as ${user.displayName} <${user.email}>. Type help, or end input (Ctrl-D) to quit.\n`);
+  if (options.interactive) {
+    options.output.write(`edgebot shell, acting as ${user.displayName} <${user.email}>. Type help, or end input (Ctrl-D) to quit.\n`);
+    if (options.gitBaseUrl) options.output.write(`Git over HTTP: git clone ${cloneUrl(options.gitBaseUrl, "<org>/<app>")} (password: a token from \`token create\`)\n`);
+  }
   prompt();
   for await (const line of lines) {
     const trimmed = line.trim();
@@ -75,7 +81,7 @@ export function plainText(message: Message): string {
     .replace(/:large_green_circle: /g, "")
     .replace(/:red_circle: /g, "")
     .replace(/:grey_question: /g, "")
-    .replace(/:(rocket|seedling|globe_with_meridians|bust_in_silhouette): /g, "")
+    .replace(/:(rocket|seedling|globe_with_meridians|bust_in_silhouette|arrow_up|key): /g, "")
     .replace(/\*([^*\n]+)\*/g, "$1")
     .replace(/(^|\s)_([^_\n]+)_(?=\s|$)/g, "$1$2")
     .replace(/&lt;/g, "<")

@@ -34,6 +34,8 @@ export interface NotificationPayloads {
   "env.regressed": { app: string; env: string; verdicts: Verdict[]; background: boolean };
   /** Background re-checks of an environment awaiting DNS stopped: 48 hours passed without every domain passing. */
   "golive.gave_up": { app: string; env: string; verdicts: Verdict[]; since: string };
+  /** A git client pushed to an environment: how many commits, and the newest few. */
+  "git.pushed": { app: string; env: string; count: number; commits: Array<{ sha: string; subject: string }>; before: string; after: string };
   /** To the person invited: they are now a member. */
   "member.joined": { org: string; role: Role };
   /**

@@ -7,6 +7,7 @@ import * as invitations from "../../migrations/0005_invitations.ts";
 import * as outboxPostedChannel from "../../migrations/0006_outbox_posted_channel.ts";
 import * as dnsChecks from "../../migrations/0007_dns_checks.ts";
 import * as applicationSplits from "../../migrations/0008_application_splits.ts";
+import * as accessTokens from "../../migrations/0009_access_tokens.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   "0006_outbox_posted_channel": outboxPostedChannel,
   "0007_dns_checks": dnsChecks,
   "0008_application_splits": applicationSplits,
+  "0009_access_tokens": accessTokens,
 };
 
 /** Brings the schema up to the newest migration; throws on the first failure. */

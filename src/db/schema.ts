@@ -167,6 +167,19 @@ export interface DnsChecksTable {
   checked_at: CreatedAt;
 }
 
+/** A personal access token for git over HTTP (migrations/0009_access_tokens.ts); the token itself is never stored. */
+export interface AccessTokensTable {
+  id: Generated<number>;
+  user_id: number;
+  /** Hex SHA-256 of the token. */
+  token_hash: string;
+  /** The first characters after the prefix, to tell tokens apart. */
+  hint: string;
+  created_at: CreatedAt;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -182,6 +195,7 @@ export interface Database {
   request_keys: RequestKeysTable;
   invitations: InvitationsTable;
   dns_checks: DnsChecksTable;
+  access_tokens: AccessTokensTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

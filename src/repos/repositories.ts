@@ -178,6 +178,42 @@ export class Repositories {
       unsafe: { allowUnsafeConfigPaths: true },
     }).env(environment);
   }
+
+  /**
+   * Reads one file at a commit, or undefined when the commit has no such file. `quarantine` is
+   * where git keeps a push's objects until its pre-receive hook accepts it (`GIT_QUARANTINE_PATH`):
+   * a commit being pushed is only found there.
+   */
+  async readFileAtCommit(applicationId: number, commit: string, file: string, options: { quarantine?: string } = {}): Promise<string | undefined> {
+    assertCommit(commit);
+    assertPath(file);
+    const repository = this.pathOf(applicationId);
+    const env = options.quarantine === undefined ? {} : quarantineEnvironment(repository, options.quarantine);
+    try {
+      return await this.git(repository, env).raw(["cat-file", "blob", `${commit}:${file}`]);
+    } catch (error) {
+      if (/does not exist|not a valid object name|invalid object name|exists on disk|bad file/i.test(String((error as Error).message))) return undefined;
+      throw error;
+    }
+  }
+
+  /** The commits `after` has and `before` has not: how many, and the newest `limit` (sha, subject). */
+  async commitsBetween(applicationId: number, before: string, after: string, limit: number): Promise<{ count: number; commits: Array<{ sha: string; subject: string }> }> {
+    assertCommit(after);
+    const range = /^0+$/.test(before) ? [after] : (assertCommit(before), [after, `^${before}`]);
+    const git = this.git(this.pathOf(applicationId));
+    const count = Number((await git.raw(["rev-list", "--count", ...range])).trim());
+    if (count === 0) return { count, commits: [] };
+    const log = await git.raw(["log", `--max-count=${Math.max(1, Math.floor(limit))}`, "--format=%H%x09%s", ...range, "--"]);
+    const commits = log
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const tab = line.indexOf("\t");
+        return { sha: line.slice(0, tab), subject: line.slice(tab + 1) };
+      });
+    return { count, commits };
+  }
 }
 
 // simple-git waits 50 ms after any git process that writes nothing, to be sure its output
@@ -187,6 +223,20 @@ const tracedSoNotSilent = { GIT_TRACE: "1" };
 
 function assertBranch(branch: string): void {
   if (!branchName.test(branch)) throw new Error(`refusing branch name ${JSON.stringify(branch)}`);
+}
+
+function assertCommit(commit: string): void {
+  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error("invalid commit id");
+}
+
+// Git's quarantine for a push in progress: a tmp_objdir-incoming-* directory in the repository's objects.
+function quarantineEnvironment(repository: string, quarantine: string): Record<string, string> {
+  const objects = path.join(repository, "objects");
+  const resolved = path.resolve(quarantine);
+  if (path.dirname(resolved) !== objects || !/^tmp_objdir-incoming-[A-Za-z0-9_-]+$/.test(path.basename(resolved))) {
+    throw new Error("the quarantine is not in this repository");
+  }
+  return { GIT_OBJECT_DIRECTORY: resolved, GIT_ALTERNATE_OBJECT_DIRECTORIES: objects };
 }
 
 function assertPath(file: string): void {

@@ -40,7 +40,7 @@ describe("the local shell", () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-"));
-    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana" };
+    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana", GIT_HTTP_PORT: "0" };
     // Against the Postgres server when the suite runs there; else the shell's own embedded database.
     if (process.env.TEST_DATABASE_URL) {
       serverDatabase = await openTestDatabase();

@@ -94,6 +94,15 @@ export function notificationMessage(notification: Notification): Message {
       const { org, role } = notification.payload;
       return announce(`:wave: You are now ${role} of *${org}*. Try \`app list ${org}\`.`, by);
     }
+    case "git.pushed": {
+      const { app, env, count, commits } = notification.payload;
+      const builder = new MessageBuilder().section(`:arrow_up: ${plural(count, "commit")} pushed to *${app}* ${env} with git, now at \`${notification.payload.after.slice(0, 7)}\`.`);
+      // Subjects are the pusher's text: shown escaped, and the list says how many more there are.
+      const shown = commits.map((commit) => `\`${commit.sha.slice(0, 7)}\` ${escapeText(commit.subject.slice(0, 200))}`);
+      if (count > commits.length) shown.push(`…and ${count - commits.length} earlier`);
+      if (shown.length > 0) builder.list(shown, { limit: commits.length + 1, noun: "commits" });
+      return builder.context(by).build();
+    }
     default: {
       // A kind written by a newer edgebot than the one delivering: say something rather than nothing.
       const unknown = notification as { kind: string };

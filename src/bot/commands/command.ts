@@ -18,6 +18,8 @@ export interface CommandContext {
    * (a one-time code is kept nowhere). Absent where nobody else can be reached (the shell).
    */
   tellNow?: (person: Actor, message: Message) => Promise<void>;
+  /** Where git clients reach edgebot's git over HTTP (like `http://127.0.0.1:3000`), when this surface knows it. */
+  gitBaseUrl?: string;
 }
 
 /** One command of the grammar: its words, how it reads its arguments, and what it does. */

@@ -4,6 +4,7 @@ import { auditCommands } from "./audit.ts";
 import { dnsCommands } from "./dns.ts";
 import { invitationCommands } from "./invitations.ts";
 import { orgCommands } from "./orgs.ts";
+import { tokenCommands } from "./tokens.ts";
 import { helpMessage } from "../blocks/help.ts";
 import { sayError } from "../message.ts";
 
@@ -23,7 +24,7 @@ const helpCommand: Command = {
 };
 
 /** Every command edgebot understands, in the order help lists them. */
-export const commands: Command[] = [helpCommand, ...orgCommands, ...invitationCommands, ...applicationCommands, ...dnsCommands, ...auditCommands];
+export const commands: Command[] = [helpCommand, ...orgCommands, ...invitationCommands, ...applicationCommands, ...dnsCommands, ...tokenCommands, ...auditCommands];
 
 /** The command a line starts with: the longest name whose words match. */
 export function findCommand(words: string[]): { command: Command; consumed: number } | undefined {

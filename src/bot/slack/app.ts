@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
+import { gitPathPrefix, type GitHttp } from "../../git/http.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
@@ -39,6 +40,8 @@ export interface SlackAppOptions {
   logger: Logger;
   /** Retries of a failed Web API call (default 2, within about a second: someone is waiting). */
   clientRetries?: number;
+  /** Git over HTTP, served under `/git/` on the same server when given. */
+  git?: GitHttp;
 }
 
 /**
@@ -46,7 +49,7 @@ export interface SlackAppOptions {
  * when an app token is also set. Many workspaces ("oauth"): HTTP mode where each workspace
  * installs edgebot through `/slack/install` and each request is answered with its own
  * workspace's bot token, from the installations kept in Postgres. `GET /healthz` answers on
- * the HTTP server in every mode.
+ * the HTTP server in every mode, and so does git over HTTP (`/git/`) when `git` is given.
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { platform, config, logger } = options;
@@ -60,6 +63,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     retryConfig: { retries: options.clientRetries ?? 2, minTimeout: 250, maxTimeout: 1000 },
   };
   const healthz = healthRoute(platform, logger);
+  const routes = [healthz, ...(options.git ? [gitRoute(options.git)] : [])];
 
   let receiver: HTTPReceiver | undefined;
   let socketReceiver: SocketModeReceiver | undefined;
@@ -73,7 +77,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       signingSecret,
       endpoints: slackEventsPath,
       port: config.port,
-      customRoutes: [healthz],
+      customRoutes: routes,
       logger: boltLogger,
       clientId,
       clientSecret,
@@ -97,7 +101,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     socketReceiver = new SocketModeReceiver({ appToken: appToken!, logger: boltLogger, installerOptions: { clientOptions } });
     app = new App({ token: botToken, receiver: socketReceiver, clientOptions, logger: boltLogger });
   } else {
-    receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: [healthz], logger: boltLogger });
+    receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: routes, logger: boltLogger });
     app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
   }
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
@@ -112,7 +116,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       const port = listen.port ?? config.port;
       if (!receiver) {
         // Bolt's socket receiver would serve /healthz on a port it neither reports nor binds to a host, nor closes before stop() returns.
-        healthServer = await listenForHealth(healthz, port, listen.host);
+        healthServer = await listenForHealth(routes, port, listen.host);
         await app.start().catch(async (error: unknown) => {
           await closeServer(healthServer);
           throw error;
@@ -162,11 +166,18 @@ function healthRoute(platform: Platform, logger: Logger): CustomRoute {
   };
 }
 
-/** Socket Mode's HTTP server: `GET /healthz`, nothing else. */
-async function listenForHealth(healthz: CustomRoute, port: number, host: string | undefined): Promise<Server> {
+/** Git's smart HTTP protocol under `/git/`; the handler checks paths and methods itself. */
+function gitRoute(git: GitHttp): CustomRoute {
+  return { path: `${gitPathPrefix}*path`, method: ["GET", "POST"], handler: git.handle };
+}
+
+/** Socket Mode's HTTP server: `GET /healthz` and git over HTTP, nothing else. */
+async function listenForHealth(routes: CustomRoute[], port: number, host: string | undefined): Promise<Server> {
+  const [healthz, git] = routes;
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
-    if (path === healthz.path && request.method === "GET") healthz.handler(request, response);
+    if (path === healthz!.path && request.method === "GET") healthz!.handler(request, response);
+    else if (git && path.startsWith(gitPathPrefix)) git.handler(request, response);
     else reply(response, 404, { ok: false, error: "not found" });
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,184 @@
+import type { Kysely } from "kysely";
+import type { Database, Role } from "../db/schema.ts";
+import { recordAudit } from "./audit.ts";
+import { sectionConfigSchema } from "./configuration.ts";
+import { Forbidden, NotFound } from "./errors.ts";
+import { notify } from "./notifications.ts";
+import { article, may } from "./permissions.ts";
+import { inTransaction, type Actor, type Platform } from "./platform.ts";
+import { accessTokenHash, recordTokenUse, tokenUseIsStale } from "./tokens.ts";
+
+/** The branch only owners and admins may push to. */
+export const protectedBranch = "production";
+
+/** What a git client may do with one application's repository, from its owner's membership. */
+export interface RepositoryAccess {
+  application: { id: number; ref: string };
+  org: { id: number; slug: string };
+  role: Role;
+  /** The application's environments: the only branches a push may update. */
+  environments: string[];
+}
+
+/** One ref a push asks to move, as git's hooks report it. */
+export interface RefUpdate {
+  ref: string;
+  /** The commit the ref points at now; all zeros when it does not exist. */
+  before: string;
+  /** The commit it is to point at; all zeros to delete it. */
+  after: string;
+}
+
+/** One branch a push moved, with the commits it brought (newest first, at most a few). */
+export interface PushedBranch {
+  branch: string;
+  before: string;
+  after: string;
+  /** How many commits the branch gained. */
+  count: number;
+  commits: Array<{ sha: string; subject: string }>;
+}
+
+const missingObject = /^0+$/;
+
+/**
+ * What a git client's request may do, in one statement: whose live token it carries, and their
+ * access to `org/app`. Undefined when the token is not one (the client is asked to sign in);
+ * `NotFound` when the application does not exist or its owner is not a member, the same answer.
+ */
+export async function authorizeGitClient(
+  db: Kysely<Database>,
+  input: {
+    /** The password the client sent. */
+    token: string;
+    org: string;
+    app: string;
+  },
+): Promise<{ actor: Actor & { email: string }; access: RepositoryAccess } | undefined> {
+  const hash = accessTokenHash(input.token);
+  if (hash === undefined) return undefined;
+  const rows = await db
+    .selectFrom("access_tokens as t")
+    .innerJoin("users as u", "u.id", "t.user_id")
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom("applications as a")
+          .innerJoin("orgs as o", "o.id", "a.org_id")
+          .innerJoin("memberships as m", "m.org_id", "a.org_id")
+          .leftJoin("environments as e", "e.application_id", "a.id")
+          .where("o.slug", "=", input.org)
+          .where("a.slug", "=", input.app)
+          .select(["m.user_id as member_id", "a.id as application_id", "a.slug as application_slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.name as environment"])
+          .as("x"),
+      (join) => join.onRef("x.member_id", "=", "t.user_id"),
+    )
+    .select(["t.id as token_id", "t.user_id", "u.email", tokenUseIsStale, "x.application_id", "x.application_slug", "x.org_id", "x.org_slug", "x.role", "x.environment"])
+    .where("t.token_hash", "=", hash)
+    .where("t.revoked_at", "is", null)
+    .execute();
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  if (first.stale) await recordTokenUse(db, first.token_id);
+  if (first.application_id === null || first.org_id === null || first.role === null) throw new NotFound(`repository ${input.org}/${input.app} not found`);
+  const ref = `${first.org_slug}/${first.application_slug}`;
+  return {
+    actor: { userId: first.user_id, email: first.email },
+    access: {
+      application: { id: first.application_id, ref },
+      org: { id: first.org_id, slug: first.org_slug! },
+      role: first.role,
+      environments: rows.flatMap((row) => (row.environment === null ? [] : [row.environment])).sort(),
+    },
+  };
+}
+
+/** Whether the role may push at all; a viewer is told why before sending anything. */
+export function authorizePush(access: RepositoryAccess): void {
+  // Pushing is editing configuration: SPEC §1 gives that to developers and up.
+  if (!may(access.role, "build")) {
+    throw new Forbidden(`you are ${article(access.role)} ${access.role} of ${access.org.slug}: only an owner, admin or developer can push to ${access.application.ref}`);
+  }
+}
+
+/**
+ * Checks every ref a push asks to move and says why each refused one is refused; an empty
+ * list accepts the push. Branches are the application's environments: a push may move them
+ * forward but not create, delete or tag (environments are made with `env create` and removed
+ * with `env delete`, which keep the database and the repository in step). `production` takes
+ * an owner or admin. Each new tip must hold a valid `section.config.json`, read through
+ * `readFile` (the pushed objects are not in the repository until the push is accepted).
+ */
+export async function reviewPush(
+  access: RepositoryAccess,
+  updates: RefUpdate[],
+  readFile: (commit: string, file: string) => Promise<string | undefined>,
+): Promise<string[]> {
+  const refusals: string[] = [];
+  for (const update of updates) {
+    const branch = /^refs\/heads\/(.+)$/.exec(update.ref)?.[1];
+    if (branch === undefined) {
+      refusals.push(`${update.ref}: only branches are kept here, one per environment (no tags or other refs)`);
+      continue;
+    }
+    if (!may(access.role, "build")) {
+      refusals.push(`${branch}: you are ${article(access.role)} ${access.role} of ${access.org.slug}: only an owner, admin or developer can push`);
+      continue;
+    }
+    if (missingObject.test(update.after)) {
+      refusals.push(`${branch}: branches are not deleted by push: delete the environment with \`env delete ${access.application.ref} ${branch}\``);
+      continue;
+    }
+    if (!access.environments.includes(branch)) {
+      refusals.push(`${branch}: is not an environment of ${access.application.ref}: create environments with \`env create ${access.application.ref} <env>\`, then push to it`);
+      continue;
+    }
+    if (branch === protectedBranch && !may(access.role, "administer")) {
+      refusals.push(`${branch}: pushing to ${protectedBranch} takes an owner or admin (you are ${article(access.role)} ${access.role}): push to another environment and ask them to promote it`);
+      continue;
+    }
+    const problem = configurationProblem(await readFile(update.after, "section.config.json"));
+    if (problem !== undefined) refusals.push(`${branch}: section.config.json ${problem}`);
+  }
+  return refusals;
+}
+
+/** What is wrong with a `section.config.json`, or undefined when it is valid. */
+export function configurationProblem(content: string | undefined): string | undefined {
+  if (content === undefined) return "is missing: every environment needs one";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    return `is not valid JSON: ${(error as Error).message}`;
+  }
+  const result = sectionConfigSchema.safeParse(parsed);
+  if (result.success) return undefined;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join(".") : "the top level";
+  return `is not valid: ${where}: ${issue.message}`;
+}
+
+/** Records an accepted push: one audit event per branch and the announcement, in one transaction. */
+export async function recordPush(platform: Platform, input: { actor: Actor; access: RepositoryAccess; branches: PushedBranch[] }): Promise<void> {
+  if (input.branches.length === 0) return;
+  const { access } = input;
+  await inTransaction(platform, async (tx) => {
+    for (const pushed of input.branches) {
+      await recordAudit(tx, {
+        org: access.org,
+        actor: input.actor,
+        action: "git.push",
+        target: `${access.application.ref} ${pushed.branch}`,
+        details: { from: pushed.before, to: pushed.after, commits: pushed.count },
+      });
+      await notify(tx, {
+        kind: "git.pushed",
+        payload: { app: access.application.ref, env: pushed.branch, count: pushed.count, commits: pushed.commits, before: pushed.before, after: pushed.after },
+        actor: input.actor,
+        org: access.org,
+        app: { id: access.application.id },
+      });
+    }
+  });
+}

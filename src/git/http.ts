@@ -1,0 +1,471 @@
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createGunzip } from "node:zlib";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { CoreError } from "../core/errors.ts";
+import type { Actor, Platform } from "../core/platform.ts";
+import { authorizeGitClient, authorizePush, recordPush, reviewPush, type RefUpdate, type RepositoryAccess } from "../core/pushes.ts";
+
+/** Where git clients find repositories: `/git/<org>/<app>.git`. */
+export const gitPathPrefix = "/git/";
+
+/** The URL a git client clones an application from, given the server's base URL. */
+export function cloneUrl(baseUrl: string, appRef: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}${gitPathPrefix}${appRef}.git`;
+}
+
+const realm = 'Basic realm="edgebot"';
+const relayScript = fileURLToPath(new URL("./hook-relay.mjs", import.meta.url));
+// Only git's smart protocol is served: its two services and their ref advertisement.
+const requestPath = /^\/git\/([a-z0-9][a-z0-9-]{0,38})\/([a-z0-9][a-z0-9-]{0,38})\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+const services = new Set(["git-upload-pack", "git-receive-pack"]);
+// How many commits of a push the announcement names; the count covers the rest.
+const announcedCommits = 10;
+
+/** A push in progress: who made it, to which repository; its hooks find it by its id. */
+interface PushInProgress {
+  actor: Actor;
+  access: RepositoryAccess;
+}
+
+export interface GitHttpOptions {
+  platform: Platform;
+  logger: Logger;
+  /** Called once an accepted push has been recorded and announced (the shell prints the announcement). */
+  onPushed?: () => void;
+}
+
+/**
+ * Git's smart HTTP protocol for real git clients, as a plain Node request handler mounted on
+ * edgebot's HTTP server (Slack HTTP mode) or on a server of its own (the shell).
+ *
+ * Every request is authenticated here (Basic auth, a personal access token as the password)
+ * and authorized from the token owner's role in the application's org; git then serves it,
+ * the request body streamed in and git's output streamed back. Pushes go through git's own
+ * `git http-backend` as a CGI child; clones and fetches run `git upload-pack` directly, as
+ * http-backend would (see `runUploadPack` for why). Nothing the client sends reaches git as an
+ * argument: the repository comes from the application's id and the service is one of two names.
+ *
+ * Pushes are checked where only git can see them: in a pre-receive hook, after the pack
+ * has arrived (quarantined) and before any ref moves. `core.hooksPath` is set for the
+ * receive-pack through GIT_CONFIG_COUNT/KEY/VALUE, so the repositories carry no hooks of their
+ * own and a push that did not come through here runs none. The hook (hook-relay.mjs) relays
+ * the ref updates to this process over a Unix socket in a private directory, with the push's
+ * random id; the rules run here (src/core/pushes.ts) with the token owner's identity, and the
+ * answer goes back to the client as "remote:" lines. The post-receive hook reports the refs
+ * that did move, so the announcement and the audit name exactly what the push changed.
+ * git itself refuses deletions and non-fast-forward updates (receive.denyDeletes,
+ * receive.denyNonFastForwards): an environment's history is never rewritten by a push.
+ */
+export class GitHttp {
+  private readonly pushes = new Map<string, PushInProgress>();
+  /**
+   * upload-pack's protocol v2 capability list. It names no refs and depends only on git's version
+   * and configuration, the same for every repository edgebot creates (sha1, no per-repository
+   * settings), so it is asked of git once and then answered without starting a process.
+   */
+  private capabilities: Buffer | undefined;
+  private hooks: Promise<{ directory: string; socket: string; server: Server }> | undefined;
+
+  constructor(private readonly options: GitHttpOptions) {}
+
+  /** Serves one request under `/git/`; anything else there is a 404. */
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    this.serve(request, response).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, "git over HTTP failed");
+      if (!response.headersSent) answer(response, 500, "edgebot: something went wrong on our side; nothing was changed. Try again.");
+      else response.destroy();
+    });
+  };
+
+  /** Stops the hook socket and removes its directory; pushes in flight are refused by their hooks. */
+  async close(): Promise<void> {
+    const hooks = await this.hooks?.catch(() => undefined);
+    this.hooks = undefined;
+    if (!hooks) return;
+    await new Promise<void>((resolve) => hooks.server.close(() => resolve()));
+    await rm(hooks.directory, { recursive: true, force: true });
+  }
+
+  private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://edgebot.invalid");
+    const match = requestPath.exec(url.pathname);
+    if (!match) return answer(response, 404, "edgebot: not found. Clone from /git/<org>/<app>.git");
+    const [, org, app, endpoint] = match as unknown as [string, string, string, string];
+    const service = endpoint === "info/refs" ? url.searchParams.get("service") : endpoint;
+    if (service === null || !services.has(service)) return answer(response, 404, "edgebot serves git's smart HTTP protocol only: use git 1.6.6 or newer");
+    const method = endpoint === "info/refs" ? "GET" : "POST";
+    if (request.method !== method) return answer(response, 405, `edgebot: ${endpoint} takes ${method}`, { allow: method });
+
+    let client: Awaited<ReturnType<typeof authorizeGitClient>>;
+    try {
+      client = await authorizeGitClient(this.options.platform.db, { token: basicPassword(request.headers.authorization) ?? "", org, app });
+      if (client && service === "git-receive-pack") authorizePush(client.access);
+    } catch (error) {
+      if (error instanceof CoreError) return answer(response, error.kind === "not_found" ? 404 : 403, `edgebot: ${error.message}`);
+      throw error;
+    }
+    if (!client) {
+      return answer(response, 401, "edgebot: sign in with a personal access token as the password (any username). Make one with `token create`.", { "www-authenticate": realm });
+    }
+    const { actor, access } = client;
+
+    const protocol = protocolHeader(request);
+    if (service === "git-upload-pack") return this.runUploadPack(request, response, access, { advertise: endpoint === "info/refs", protocol });
+
+    const env: Record<string, string> = {
+      ...isolatedGitEnvironment(),
+      GIT_PROJECT_ROOT: this.options.platform.repositories.root,
+      PATH_INFO: `/${path.basename(this.options.platform.repositories.pathOf(access.application.id))}/${endpoint}`,
+      GIT_HTTP_EXPORT_ALL: "1",
+      REMOTE_USER: actor.email,
+      REMOTE_ADDR: request.socket.remoteAddress ?? "",
+      REQUEST_METHOD: method,
+      QUERY_STRING: endpoint === "info/refs" ? `service=${service}` : "",
+      CONTENT_TYPE: headerValue(request.headers["content-type"]) ?? "",
+      ...optional("CONTENT_LENGTH", headerValue(request.headers["content-length"]), /^\d{1,12}$/),
+      // http-backend inflates a gzipped request body itself.
+      ...optional("HTTP_CONTENT_ENCODING", headerValue(request.headers["content-encoding"]), /^(gzip|x-gzip|identity)$/i),
+      // The protocol version is asked for in this header, which http-backend passes on to git.
+      ...(protocol === undefined ? {} : { HTTP_GIT_PROTOCOL: protocol }),
+    };
+    if (endpoint === "info/refs") return this.runBackend(request, response, env);
+
+    const hooks = await this.startHooks();
+    const pushId = randomBytes(24).toString("base64url");
+    this.pushes.set(pushId, { actor, access });
+    try {
+      await this.runBackend(request, response, {
+        ...env,
+        ...gitConfig({ "core.hooksPath": hooks.directory, "receive.denyDeletes": "true", "receive.denyNonFastForwards": "true" }),
+        EDGEBOT_HOOK_SOCKET: hooks.socket,
+        EDGEBOT_PUSH_ID: pushId,
+      });
+    } finally {
+      this.pushes.delete(pushId);
+    }
+  }
+
+  /**
+   * Serves a clone or fetch with `git upload-pack` run directly, as http-backend would run it
+   * (same arguments, headers and pkt-lines). On the machines edgebot runs on, starting a process
+   * costs 20–40 ms; http-backend would add one for each of a clone's three requests and make a
+   * clone over HTTP twice as slow as a local one (see docs/BENCHMARKS.md). Pushes still go
+   * through http-backend, whose receive-pack runs edgebot's hooks.
+   */
+  private runUploadPack(request: IncomingMessage, response: ServerResponse, access: RepositoryAccess, options: { advertise: boolean; protocol: string | undefined }): Promise<void> {
+    if (!options.advertise && headerValue(request.headers["content-type"]) !== "application/x-git-upload-pack-request") {
+      answer(response, 415, "edgebot: expected application/x-git-upload-pack-request");
+      return Promise.resolve();
+    }
+    const encoding = headerValue(request.headers["content-encoding"])?.toLowerCase();
+    if (encoding !== undefined && !["gzip", "x-gzip", "identity"].includes(encoding)) {
+      answer(response, 415, `edgebot: cannot read a request body in ${encoding.slice(0, 20)}`);
+      return Promise.resolve();
+    }
+    const version2 = options.protocol !== undefined && /(^|:)version=2(:|$)/.test(options.protocol);
+    if (options.advertise && version2 && this.capabilities !== undefined) {
+      response.writeHead(200, { "content-type": "application/x-git-upload-pack-advertisement", ...noCache }).end(this.capabilities);
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const uploadPack = spawn(gitProgram("git-upload-pack"), options.advertise ? ["--stateless-rpc", "--http-backend-info-refs", "."] : ["--stateless-rpc", "."], {
+        cwd: this.options.platform.repositories.pathOf(access.application.id),
+        env: { ...isolatedGitEnvironment(), ...(options.protocol === undefined ? {} : { GIT_PROTOCOL: options.protocol }) },
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+      let stderr = "";
+      uploadPack.stderr.setEncoding("utf8");
+      uploadPack.stderr.on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+      uploadPack.stdin.on("error", () => undefined);
+      response.on("close", () => {
+        if (!response.writableFinished) uploadPack.kill();
+      });
+      response.writeHead(200, {
+        "content-type": `application/x-git-upload-pack-${options.advertise ? "advertisement" : "result"}`,
+        ...noCache,
+      });
+      if (options.advertise) {
+        // Protocol v0 and v1 advertisements start with the service line; v2's capability list does not.
+        if (!version2) response.write("001e# service=git-upload-pack\n0000");
+        uploadPack.stdin.end();
+      } else if (encoding === "gzip" || encoding === "x-gzip") {
+        const gunzip = createGunzip();
+        gunzip.on("error", () => uploadPack.kill());
+        request.pipe(gunzip).pipe(uploadPack.stdin);
+      } else {
+        request.pipe(uploadPack.stdin);
+      }
+      const output: Buffer[] = [];
+      if (options.advertise && version2) uploadPack.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+      uploadPack.stdout.pipe(response);
+      uploadPack.on("error", reject);
+      uploadPack.on("close", (code) => {
+        if (code !== 0 && code !== null) this.options.logger.warn({ code, stderr }, "git upload-pack failed");
+        else if (options.advertise && version2) this.capabilities = Buffer.concat(output);
+        resolve();
+      });
+    });
+  }
+
+  /** Runs `git http-backend` for one request: the body streamed in, its CGI answer streamed out. */
+  private runBackend(request: IncomingMessage, response: ServerResponse, env: Record<string, string>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const backend = spawn(gitProgram("git-http-backend"), [], { env, stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      backend.stderr.setEncoding("utf8");
+      backend.stderr.on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+      backend.stdin.on("error", () => undefined); // git may answer before reading all of a refused body
+      request.pipe(backend.stdin);
+      // A client that goes away takes its git with it.
+      response.on("close", () => {
+        if (!response.writableFinished) backend.kill();
+      });
+      readCgiAnswer(backend.stdout, response).catch((error: unknown) => {
+        backend.kill();
+        reject(error);
+      });
+      backend.on("error", reject);
+      backend.on("close", (code) => {
+        if (code !== 0 && code !== null) this.options.logger.warn({ code, stderr }, "git http-backend failed");
+        if (!response.headersSent) answer(response, 500, "edgebot: git could not serve this request; nothing was changed.");
+        resolve();
+      });
+    });
+  }
+
+  /** The hook directory and the socket its hooks call back on: made once, on the first push. */
+  private startHooks(): Promise<{ directory: string; socket: string; server: Server }> {
+    this.hooks ??= (async () => {
+      // A private directory: only edgebot's user can reach the socket or change the hooks.
+      const directory = await mkdtemp(path.join(tmpdir(), "edgebot-git-"));
+      await chmod(directory, 0o700);
+      for (const hook of ["pre-receive", "post-receive"]) {
+        const script = path.join(directory, hook);
+        await writeFile(script, `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(relayScript)} ${hook}\n`);
+        await chmod(script, 0o700);
+      }
+      const socket = path.join(directory, "hooks.sock");
+      const server = createServer((request, response) => {
+        this.answerHook(request, response).catch((error: unknown) => {
+          this.options.logger.error({ err: error, hook: request.url }, "git hook failed");
+          // After post-receive the refs have moved: only the announcement is missing.
+          const said = request.url === "/post-receive" ? "edgebot: the push went through, but it could not be announced." : "edgebot: could not check this push; nothing was changed. Try again.";
+          hookAnswer(response, false, [said]);
+        });
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(socket, () => resolve());
+      });
+      return { directory, socket, server };
+    })();
+    return this.hooks;
+  }
+
+  /** One hook's call: pre-receive is answered with the verdict, post-receive records the push. */
+  private async answerHook(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const call = parseHookCall(await readBody(request, 1_000_000));
+    const push = call && this.pushes.get(call.pushId);
+    if (!call || !push) return hookAnswer(response, false, ["edgebot: this push did not come through edgebot's server; nothing was changed."]);
+    const { repositories } = this.options.platform;
+    const applicationId = push.access.application.id;
+    if (call.hook === "pre-receive") {
+      const quarantine = call.quarantine;
+      const refusals = await reviewPush(push.access, call.updates, (commit, file) =>
+        repositories.readFileAtCommit(applicationId, commit, file, quarantine === undefined ? {} : { quarantine }),
+      );
+      if (refusals.length === 0) return hookAnswer(response, true, []);
+      return hookAnswer(response, false, ["edgebot refused this push; nothing was changed:", ...refusals.map((refusal) => `  ${refusal}`)]);
+    }
+    const branches = [];
+    for (const update of call.updates) {
+      const branch = /^refs\/heads\/(.+)$/.exec(update.ref)?.[1];
+      if (branch === undefined || /^0+$/.test(update.after)) continue;
+      branches.push({ branch, before: update.before, after: update.after, ...(await repositories.commitsBetween(applicationId, update.before, update.after, announcedCommits)) });
+    }
+    await recordPush(this.options.platform, { actor: push.actor, access: push.access, branches });
+    this.options.onPushed?.();
+    hookAnswer(
+      response,
+      true,
+      branches.map((pushed) => `edgebot: ${push.access.application.ref} ${pushed.branch} now at ${pushed.after.slice(0, 7)} (${pushed.count} new commit${pushed.count === 1 ? "" : "s"}); announced.`),
+    );
+  }
+}
+
+/**
+ * Serves git over HTTP on a server of its own, for the local shell: a newcomer clones from
+ * `http://<host>:<port>/git/<org>/<app>.git`. Resolves with the port it took.
+ */
+export async function serveGitHttp(git: GitHttp, listen: { port: number; host: string }): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    if (new URL(request.url ?? "/", "http://edgebot.invalid").pathname.startsWith(gitPathPrefix)) git.handle(request, response);
+    else answer(response, 404, "edgebot: not found. Clone from /git/<org>/<app>.git");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : listen.port;
+  return {
+    server,
+    port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+let gitExecPath: string | undefined;
+
+/**
+ * One of git's programs, from git's exec path: `git http-backend` would start one more
+ * process (the `git` wrapper) for every request.
+ */
+function gitProgram(name: "git-http-backend" | "git-upload-pack"): string {
+  gitExecPath ??= execFileSync("git", ["--exec-path"], { encoding: "utf8" }).trim();
+  return path.join(gitExecPath, name);
+}
+
+const noCache = { expires: "Fri, 01 Jan 1980 00:00:00 GMT", pragma: "no-cache", "cache-control": "no-cache, max-age=0, must-revalidate" };
+
+/** The Git-Protocol header (protocol version), when it holds what git would accept. */
+function protocolHeader(request: IncomingMessage): string | undefined {
+  const value = headerValue(request.headers["git-protocol"]);
+  return value !== undefined && /^[A-Za-z0-9=:._-]{1,100}$/.test(value) ? value : undefined;
+}
+
+/** Reads the CGI header block from http-backend's output, then streams the rest as the response body. */
+function readCgiAnswer(output: NodeJS.ReadableStream, response: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      const end = headerEnd(buffered);
+      if (end === undefined) {
+        if (buffered.length > 64 * 1024) {
+          output.off("data", onData);
+          reject(new Error("http-backend sent no end of its headers"));
+        }
+        return;
+      }
+      output.off("data", onData);
+      output.pause();
+      let status = 200;
+      const headers: Record<string, string> = {};
+      for (const line of buffered.subarray(0, end.at).toString("latin1").split(/\r?\n/)) {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).trim().toLowerCase();
+        const value = line.slice(colon + 1).trim();
+        if (name === "status") status = Number.parseInt(value, 10) || 500;
+        else headers[name] = value;
+      }
+      response.writeHead(status, headers);
+      response.write(buffered.subarray(end.at + end.length));
+      output.pipe(response);
+      resolve();
+    };
+    output.on("data", onData);
+    output.on("end", () => {
+      if (!response.headersSent) reject(new Error("http-backend ended before its headers"));
+    });
+  });
+}
+
+function headerEnd(buffer: Buffer): { at: number; length: number } | undefined {
+  const crlf = buffer.indexOf("\r\n\r\n");
+  const lf = buffer.indexOf("\n\n");
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { at: crlf, length: 4 };
+  if (lf !== -1) return { at: lf, length: 2 };
+  return undefined;
+}
+
+/** The password of a Basic Authorization header; the username is ignored. */
+function basicPassword(header: string | undefined): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]{1,1000})$/i.exec(header?.trim() ?? "");
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return colon === -1 ? undefined : decoded.slice(colon + 1);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A CGI variable from a request header, only when the header holds what it may. */
+function optional(name: string, value: string | undefined, shape: RegExp): Record<string, string> {
+  return value !== undefined && shape.test(value) ? { [name]: value } : {};
+}
+
+/** Configuration for one git run, through the environment: never from the request. */
+function gitConfig(settings: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(settings);
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(entries.length) };
+  entries.forEach(([key, value], index) => {
+    env[`GIT_CONFIG_KEY_${index}`] = key;
+    env[`GIT_CONFIG_VALUE_${index}`] = value;
+  });
+  return env;
+}
+
+// The git serving clients ignores the machine's and the user's git configuration.
+function isolatedGitEnvironment(): Record<string, string> {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C" };
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A short answer git shows its user: text/plain bodies are printed as "remote: …" lines. */
+function answer(response: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache", ...headers }).end(`${text}\n`);
+}
+
+function hookAnswer(response: ServerResponse, ok: boolean, messages: string[]): void {
+  if (response.headersSent) return;
+  response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok, messages }));
+}
+
+interface HookCall {
+  pushId: string;
+  hook: "pre-receive" | "post-receive";
+  updates: RefUpdate[];
+  quarantine: string | undefined;
+}
+
+function parseHookCall(body: string): HookCall | undefined {
+  try {
+    const value = JSON.parse(body) as Partial<HookCall>;
+    const sha = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+    if (typeof value.pushId !== "string" || (value.hook !== "pre-receive" && value.hook !== "post-receive") || !Array.isArray(value.updates)) return undefined;
+    const updates = value.updates.filter((update): update is RefUpdate => typeof update?.ref === "string" && sha.test(String(update.before)) && sha.test(String(update.after)));
+    if (updates.length !== value.updates.length) return undefined;
+    return { pushId: value.pushId, hook: value.hook, updates, quarantine: typeof value.quarantine === "string" ? value.quarantine : undefined };
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => {
+      body += chunk;
+      if (body.length > limit) request.destroy(new Error("hook call too large"));
+    });
+    request.on("end", () => resolve(body));
+    request.on("error", reject);
+  });
+}

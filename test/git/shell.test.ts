@@ -1,0 +1,131 @@
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "../../src/db/connect.ts";
+import { openTestDatabase } from "../support/database.ts";
+
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** `npm start`'s shell as a subprocess whose input stays open, so git can talk to it meanwhile. */
+class RunningShell {
+  private output = "";
+  private readonly child: ChildProcessWithoutNullStreams;
+
+  constructor(env: Record<string, string>) {
+    this.child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: projectRoot,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
+    });
+    this.child.stdout.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+  }
+
+  /** Types a line and waits until the output matches `until`; returns the output since the line was typed. */
+  async type(line: string, until: RegExp): Promise<string> {
+    const from = this.output.length;
+    this.child.stdin.write(`${line}\n`);
+    return this.waitFor(until, from);
+  }
+
+  async waitFor(until: RegExp, from = 0): Promise<string> {
+    const deadline = Date.now() + 60_000;
+    while (!until.test(this.output.slice(from))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${until}; the shell printed:\n${this.output}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return this.output.slice(from);
+  }
+
+  get printed(): string {
+    return this.output;
+  }
+
+  async end(): Promise<number | null> {
+    this.child.stdin.end();
+    return new Promise((resolve) => this.child.on("close", resolve));
+  }
+}
+
+function git(args: string[], cwd: string, home: string): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      args,
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HOME: home,
+          GIT_CONFIG_NOSYSTEM: "1",
+          GIT_TERMINAL_PROMPT: "0",
+          GIT_AUTHOR_NAME: "Ana",
+          GIT_AUTHOR_EMAIL: "ana@localhost",
+          GIT_COMMITTER_NAME: "Ana",
+          GIT_COMMITTER_EMAIL: "ana@localhost",
+          LC_ALL: "C",
+        },
+      },
+      (error, _stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+}
+
+describe("the shell serves git over HTTP", () => {
+  let dataDir: string;
+  let home: string;
+  let serverDatabase: DatabaseHandle | undefined;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-git-"));
+    home = await mkdtemp(path.join(tmpdir(), "edgebot-shell-git-client-"));
+    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana", GIT_HTTP_PORT: "0" };
+    if (process.env.TEST_DATABASE_URL) {
+      serverDatabase = await openTestDatabase();
+      env.DATABASE_URL = serverDatabase.url!;
+    }
+  });
+
+  afterAll(async () => {
+    await serverDatabase?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it("so a newcomer clones with a token, pushes to staging and sees the announcement in the shell", { timeout: 240_000 }, async () => {
+    const shell = new RunningShell(env);
+    try {
+      await shell.type("org create acme", /Created org acme/);
+      await shell.type("org channel acme C0ACME", /\n\n/);
+      await shell.type("app create www.acme.example --org acme --name www", /Created acme\/www/);
+      await shell.type("env create acme/www staging", /Created acme\/www staging/);
+      const created = await shell.type("token create", /git clone \S+/);
+      const token = /`(edgebot_pat_[A-Za-z0-9_-]{43})`/.exec(created)![1]!;
+      const cloneUrl = /git clone (http:\/\/127\.0\.0\.1:\d+)\/git\/<org>\/<app>\.git/.exec(created)![1]!;
+
+      const url = new URL(`${cloneUrl}/git/acme/www.git`);
+      url.username = "ana";
+      url.password = token;
+      const clone = path.join(home, "www");
+      const cloned = await git(["clone", "--quiet", "--branch", "staging", url.toString(), clone], home, home);
+      expect(cloned.stderr).toBe("");
+      expect(cloned.code).toBe(0);
+
+      await writeFile(path.join(clone, "varnish", "default.vcl"), "vcl 4.1;\n# from the newcomer\nbackend default none;\n");
+      expect((await git(["commit", "--quiet", "-am", "First change from a clone"], clone, home)).code).toBe(0);
+      const pushed = await git(["push", "--quiet", "origin", "staging"], clone, home);
+      expect(pushed.code).toBe(0);
+      expect(pushed.stderr).toMatch(/remote: edgebot: acme\/www staging now at [0-9a-f]{7} \(1 new commit\); announced\./);
+
+      const announced = await shell.waitFor(/\[#C0ACME\] 1 commit pushed to acme\/www staging with git/);
+      expect(announced).toContain("First change from a clone");
+      expect(announced).toContain("by ana (ana@localhost)");
+    } finally {
+      expect(await shell.end()).toBe(0);
+    }
+    expect(shell.printed).not.toContain("git over HTTP is off");
+  });
+});
