@@ -1,4 +1,5 @@
 import { Invalid } from "../../core/errors.ts";
+import type { EditableFile } from "../../core/configs.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
 import type { PersonRef } from "../../core/users.ts";
@@ -18,6 +19,11 @@ export interface CommandContext {
    * (a one-time code is kept nowhere). Absent where nobody else can be reached (the shell).
    */
   tellNow?: (person: Actor, message: Message) => Promise<void>;
+  /**
+   * Opens an editor holding a file, whose submission commits it (`editConfigFile`), and says
+   * what to answer. Absent where there is no editor (the shell).
+   */
+  openEditor?: (file: EditableFile) => Promise<Message>;
 }
 
 /** One command of the grammar: its words, how it reads its arguments, and what it does. */
