@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -240,18 +241,19 @@ export class Repositories {
     assertCommit(change.base);
     assertPath(change.file);
     const repository = this.pathOf(applicationId);
+    const existing = parseTree(await this.git(repository, tracedSoNotSilent).raw(["ls-tree", "-z", change.base, "--", change.file]))[0];
+    if (existing?.type === "blob" && existing.sha === blobId(change.content)) return undefined;
+    // Git processes are most of an edit's time, so as few as git allows: the base's tree goes
+    // into a scratch index, and update-index hashes the new file from a scratch work tree.
     const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-edit-"));
     try {
-      const contentFile = path.join(scratch, "content");
-      await writeFile(contentFile, change.content);
-      const git = this.git(repository, { GIT_INDEX_FILE: path.join(scratch, "index"), ...tracedSoNotSilent });
-      const blob = (await git.raw(["hash-object", "-w", "--no-filters", "--", contentFile])).trim();
-      const existing = parseTree(await git.raw(["ls-tree", "-z", change.base, "--", change.file]))[0];
+      const workTree = path.join(scratch, "tree");
+      await mkdir(path.dirname(path.join(workTree, change.file)), { recursive: true });
+      await writeFile(path.join(workTree, change.file), change.content);
+      const git = this.git(workTree, { GIT_DIR: repository, GIT_WORK_TREE: workTree, GIT_INDEX_FILE: path.join(scratch, "index"), ...tracedSoNotSilent });
       await git.raw(["read-tree", change.base]);
-      await git.raw(["update-index", "--add", "--cacheinfo", `${existing?.type === "blob" ? existing.mode : "100644"},${blob},${change.file}`]);
+      await git.raw(["update-index", "--add", ...(existing?.mode === "100755" ? ["--chmod=+x"] : []), "--", change.file]);
       const tree = (await git.raw(["write-tree"])).trim();
-      const baseTree = (await git.raw(["rev-parse", `${change.base}^{tree}`])).trim();
-      if (tree === baseTree) return undefined;
       return await this.commitTree(repository, { tree, parents: [change.base], message: change.message, author: change.author });
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -297,9 +299,11 @@ export class Repositories {
    */
   async planMerge(applicationId: number, merge: { from: string; to: string; message: string; author: CommitAuthor }): Promise<MergePlan> {
     const repository = this.pathOf(applicationId);
-    const ours = await this.head(applicationId, merge.to);
-    const theirs = await this.head(applicationId, merge.from);
+    assertBranch(merge.to);
+    assertBranch(merge.from);
     const git = this.git(repository);
+    const [ours, theirs] = (await git.raw(["rev-parse", `refs/heads/${merge.to}^{commit}`, `refs/heads/${merge.from}^{commit}`])).split("\n");
+    if (!ours || !theirs) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
     const base = (await git.raw(["merge-base", ours, theirs])).trim();
     if (base === theirs) return { kind: "up_to_date", head: ours };
     if (base === ours) return { kind: "fast_forward", head: ours, commit: theirs };
@@ -396,4 +400,10 @@ function parseNameStatus(output: string): BranchDiff["files"] {
     }
   }
   return files;
+}
+
+/** The id git gives a file's content (SHA-1 of its blob object), to see an edit that changes nothing without running git. */
+function blobId(content: string): string {
+  const bytes = Buffer.from(content);
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }
