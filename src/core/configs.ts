@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BranchMoved, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
+import { BranchMoved, filePath, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
 import { recordAudit } from "./audit.ts";
 import { sectionConfigSchema } from "./configuration.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
@@ -13,12 +13,12 @@ import { userById } from "./users.ts";
 // An environment's configuration is its branch: these read it, edit one file of it, compare two
 // branches and merge one into another, each git step checked against the branch head it started from.
 
-/** A path inside the repository, checked before git sees it; the same rule as the repositories'. */
+/** A path inside the repository, checked before git sees it by the repositories' own rule. */
 export const configPath = z
   .string()
   .trim()
   .regex(
-    /^(?![/-])(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/,
+    filePath,
     "must be a path inside the repository, like varnish/default.vcl: letters, digits, dots, dashes, underscores and slashes, without .. or a leading / or -",
   );
 

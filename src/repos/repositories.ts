@@ -56,8 +56,8 @@ export interface SetAsideRepository {
 }
 
 const branchName = /^[a-z][a-z0-9-]{0,30}$/;
-// No leading slash or dash, no empty, `.` or `..` segment: a path stays inside the repository and never reads as an option.
-const filePath = /^(?![/-])(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
+/** A path inside a repository: no leading slash or dash, no empty, `.` or `..` segment, so it stays inside and never reads as an option. */
+export const filePath = /^(?![/-])(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
 const commitId = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
