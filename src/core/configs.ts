@@ -142,12 +142,14 @@ export async function editConfigFile(
   const author = await commitAuthor(platform, input.actor);
   const { applicationId, name: env, ref } = environment;
 
-  const commit = await platform.repositories.commitFile(applicationId, { base, file, content, message, author }).catch((error: unknown) => {
+  const written = await platform.repositories.commitFile(applicationId, { base, file, content, message, author }).catch((error: unknown) => {
     // A base the repository does not hold is an edit from a state that never was here.
     if (error instanceof Error && /bad object|not a valid|not a tree|failed to unpack/i.test(error.message)) throw changedSinceOpened(ref, env);
     throw error;
   });
-  if (commit === undefined) throw new Invalid(`${file} already holds exactly this: nothing to commit`, "content");
+  if (written.kind === "unchanged") throw new Invalid(`${file} already holds exactly this: nothing to commit`, "content");
+  if (written.kind === "path_taken") throw new Invalid(`${file} clashes with a directory of that name, or sits under a file: name a file`, "path");
+  const { commit } = written;
 
   return inTransaction(platform, async (tx, undo) => {
     await recordAudit(tx, { org: environment.org, actor: input.actor, action: "config.edit", target: `${ref} ${env}`, details: { path: file, commit, base, message } });

@@ -232,17 +232,19 @@ export class Repositories {
 
   /**
    * Writes a commit on top of `base` in which `file` holds `content`, without a work tree and
-   * without moving any branch (see `moveBranch`). Undefined when the file already holds it.
+   * without moving any branch (see `moveBranch`). Nothing is written when the file already
+   * holds it, or when the path clashes with a directory (or sits under a file) of the base.
    */
   async commitFile(
     applicationId: number,
     change: { base: string; file: string; content: string; message: string; author: CommitAuthor },
-  ): Promise<string | undefined> {
+  ): Promise<{ kind: "committed"; commit: string } | { kind: "unchanged" } | { kind: "path_taken" }> {
     assertCommit(change.base);
     assertPath(change.file);
     const repository = this.pathOf(applicationId);
     const existing = parseTree(await this.git(repository, tracedSoNotSilent).raw(["ls-tree", "-z", change.base, "--", change.file]))[0];
-    if (existing?.type === "blob" && existing.sha === blobId(change.content)) return undefined;
+    if (existing?.type === "blob" && existing.sha === blobId(change.content)) return { kind: "unchanged" };
+    if (existing !== undefined && existing.type !== "blob") return { kind: "path_taken" };
     // Git processes are most of an edit's time, so as few as git allows: the base's tree goes
     // into a scratch index, and update-index hashes the new file from a scratch work tree.
     const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-edit-"));
@@ -252,9 +254,15 @@ export class Repositories {
       await writeFile(path.join(workTree, change.file), change.content);
       const git = this.git(workTree, { GIT_DIR: repository, GIT_WORK_TREE: workTree, GIT_INDEX_FILE: path.join(scratch, "index"), ...tracedSoNotSilent });
       await git.raw(["read-tree", change.base]);
-      await git.raw(["update-index", "--add", ...(existing?.mode === "100755" ? ["--chmod=+x"] : []), "--", change.file]);
+      try {
+        await git.raw(["update-index", "--add", ...(existing?.mode === "100755" ? ["--chmod=+x"] : []), "--", change.file]);
+      } catch (error) {
+        // A path under a file of the base (`a/b` where `a` is a file).
+        if (error instanceof Error && error.message.includes("appears as both a file and as a directory")) return { kind: "path_taken" };
+        throw error;
+      }
       const tree = (await git.raw(["write-tree"])).trim();
-      return await this.commitTree(repository, { tree, parents: [change.base], message: change.message, author: change.author });
+      return { kind: "committed", commit: await this.commitTree(repository, { tree, parents: [change.base], message: change.message, author: change.author }) };
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }

@@ -108,7 +108,7 @@ describe("config edit", () => {
     expect(await gitIn(world, id, ["log", "-1", "--format=%s", "refs/heads/staging"])).toBe("Edit varnish/extra.vcl");
   });
 
-  it("refuses JSON that does not parse and a section.config.json off its schema, committing nothing", async () => {
+  it("refuses JSON that does not parse, a section.config.json off its schema, a path that clashes and no change, committing nothing", async () => {
     const { developer, ref, id } = await buildApp();
     const head = await world.platform.repositories.head(id, "staging");
     const before = await snapshot(world.platform);
@@ -123,6 +123,11 @@ describe("config edit", () => {
       expect(error, path + content).toBeInstanceOf(Invalid);
       expect(error.message).toContain(says);
       expect((error as Invalid).field).toBe("content");
+    }
+    for (const path of ["varnish", "section.config.json/inner.vcl"]) {
+      const clash = await failure(editConfigFile(world.platform, { actor: developer, app: ref, env: "staging", path, content: "x", base: head }));
+      expect(clash, path).toBeInstanceOf(Invalid);
+      expect(clash.message).toContain("clashes with a directory of that name, or sits under a file");
     }
     const unchanged = await failure(edit(developer, ref, "staging", "varnish/default.vcl", await world.platform.repositories.readFile(id, "staging", "varnish/default.vcl")));
     expect(unchanged.message).toContain("nothing to commit");
