@@ -136,7 +136,7 @@ export async function editConfigFile(
   const base = parseField(commitId, input.base, "base", "the edit's starting point");
   const message = input.message === undefined || input.message.trim() === "" ? `Edit ${file}` : parseField(commitMessage, input.message, "message", "the commit message");
   const content = normalizeContent(input.content);
-  checkContent(file, content);
+  checkConfigFile(file, content);
   const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
   authorizeConfigChange(environment.role, environment.name, `application ${input.app} not found`);
   const author = await commitAuthor(platform, input.actor);
@@ -253,8 +253,11 @@ function normalizeContent(content: string): string {
   return text === "" || text.endsWith("\n") ? text : `${text}\n`;
 }
 
-/** JSON must parse, and section.config.json must match its schema; errors name the field "content". */
-function checkContent(file: string, content: string): void {
+/**
+ * The rule for a configuration file's content, however it arrives (an edit, a push): JSON must
+ * parse, and section.config.json must match its schema. Errors name the field "content".
+ */
+export function checkConfigFile(file: string, content: string): void {
   if (Buffer.byteLength(content) > maxConfigFileBytes) throw new Invalid(`${file} would be larger than ${maxConfigFileBytes / 1024} KiB`, "content");
   if (!file.endsWith(".json")) return;
   let parsed: unknown;
