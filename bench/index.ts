@@ -5,6 +5,7 @@ import { migrateToLatest } from "../src/db/migrate.ts";
 import { createBenchDatabase, defaultAdminUrl, serverVersion, type BenchDatabase } from "./bench-database.ts";
 import { coreSection } from "./core.ts";
 import { dnsSection } from "./dns.ts";
+import { gitSection } from "./git.ts";
 import { gitHttpSection } from "./git-http.ts";
 import { describeMachine, machineLine } from "./machine.ts";
 import { textTable, writeDocumentSection } from "./report.ts";
@@ -12,7 +13,7 @@ import type { BenchSection } from "./section.ts";
 import { slackSection } from "./slack.ts";
 
 /** Every section `npm run bench` runs, in order; Slack, DNS and git join here. */
-const sections: BenchSection[] = [coreSection, slackSection, dnsSection, gitHttpSection];
+const sections: BenchSection[] = [coreSection, slackSection, dnsSection, gitSection, gitHttpSection];
 
 const usage = `usage: npm run bench -- [--quick | --scale <0..1>] [--explain] [--section <id>] [--no-docs] [--docs]
   --quick         1/20 of the data and a fifth of the iterations; Slack runs of 5 s (same as BENCH_SCALE=0.05)

@@ -16,6 +16,10 @@ export interface NotificationPayloads {
   "app.split": { app: string; split: string; prefix: string };
   "env.created": { app: string; env: string; from: string; hostname?: string };
   "env.deleted": { app: string; env: string; domains: string[] };
+  /** A file of an environment was edited from chat: the commit that holds the edit. */
+  "config.edited": { app: string; env: string; path: string; commit: string; message: string };
+  /** `from` was merged into `to`; `commit` is `to`'s new head (a fast-forward or a merge commit). */
+  "env.promoted": { app: string; from: string; to: string; commit: string; fastForward: boolean };
   "domain.added": { app: string; env: string; hostname: string };
   "domain.removed": { app: string; env: string; hostname: string };
   "member.role_changed": { org: string; member: NotifiedPerson; from: Role; to: Role };

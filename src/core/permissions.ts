@@ -5,6 +5,7 @@ import { Forbidden, NotFound } from "./errors.ts";
 export type Action =
   | "view" // see the org, its apps, environments, domains, members
   | "build" // create/delete apps, environments, domains; edit/promote config; run go-live checks
+  | "release" // change production's configuration: edit it, promote into it, push to it
   | "request_invitation"
   | "administer" // approve/deny invitations, change roles, remove members, set channels, see audit
   | "own"; // rename org, set billing contact, delete org
@@ -12,6 +13,7 @@ export type Action =
 const allowedRoles: Record<Action, readonly Role[]> = {
   view: ["owner", "admin", "developer", "viewer"],
   build: ["owner", "admin", "developer"],
+  release: ["owner", "admin"],
   request_invitation: ["owner", "admin", "developer"],
   administer: ["owner", "admin"],
   own: ["owner"],
@@ -20,6 +22,7 @@ const allowedRoles: Record<Action, readonly Role[]> = {
 const describe: Record<Action, string> = {
   view: "see this org",
   build: "change applications, environments or domains",
+  release: "change production's configuration",
   request_invitation: "invite people",
   administer: "manage members, channels or the audit log",
   own: "rename, bill or delete the org",
@@ -40,6 +43,20 @@ export function authorize(role: Role | null | undefined, action: Action, notFoun
     throw new Forbidden(`you are ${article(role)} ${role} here: only ${article(allowedRoles[action][0]!)} ${who} can ${describe[action]}`);
   }
   return role;
+}
+
+/**
+ * Checks that the actor may change an environment's configuration (an edit, a promotion into
+ * it, a push): developers and above for any environment but production, which takes an
+ * owner or an admin. One rule for every way configuration changes.
+ */
+export function authorizeConfigChange(role: Role | null | undefined, env: string, notFound: string): Role {
+  return authorize(role, configChange(env), notFound);
+}
+
+/** What changing an environment's configuration takes, however it is changed (edit, promote, push). */
+export function configChange(env: string): Action {
+  return env === "production" ? "release" : "build";
 }
 
 /** "a" or "an", for a role: "an admin", "a viewer". */

@@ -1,15 +1,12 @@
 import type { Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
-import { sectionConfigSchema } from "./configuration.ts";
-import { Forbidden, NotFound } from "./errors.ts";
+import { checkConfigFile, sectionConfigPath } from "./configs.ts";
+import { Forbidden, Invalid, NotFound } from "./errors.ts";
 import { notify } from "./notifications.ts";
-import { article, may } from "./permissions.ts";
+import { article, configChange, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { accessTokenHash, recordTokenUse, tokenUseIsStale } from "./tokens.ts";
-
-/** The branch only owners and admins may push to. */
-export const protectedBranch = "production";
 
 /** What a git client may do with one application's repository, from its owner's membership. */
 export interface RepositoryAccess {
@@ -133,30 +130,26 @@ export async function reviewPush(
       refusals.push(`${branch}: is not an environment of ${access.application.ref}: create environments with \`env create ${access.application.ref} <env>\`, then push to it`);
       continue;
     }
-    if (branch === protectedBranch && !may(access.role, "administer")) {
-      refusals.push(`${branch}: pushing to ${protectedBranch} takes an owner or admin (you are ${article(access.role)} ${access.role}): push to another environment and ask them to promote it`);
+    if (!may(access.role, configChange(branch))) {
+      refusals.push(`${branch}: pushing to ${branch} takes an owner or admin (you are ${article(access.role)} ${access.role}): push to another environment and ask them to promote it`);
       continue;
     }
-    const problem = configurationProblem(await readFile(update.after, "section.config.json"));
-    if (problem !== undefined) refusals.push(`${branch}: section.config.json ${problem}`);
+    const problem = configurationProblem(await readFile(update.after, sectionConfigPath));
+    if (problem !== undefined) refusals.push(`${branch}: ${problem}`);
   }
   return refusals;
 }
 
-/** What is wrong with a `section.config.json`, or undefined when it is valid. */
+/** What is wrong with a `section.config.json`, or undefined when it is valid: the rules `config edit` applies. */
 export function configurationProblem(content: string | undefined): string | undefined {
-  if (content === undefined) return "is missing: every environment needs one";
-  let parsed: unknown;
+  if (content === undefined) return `${sectionConfigPath} is missing: every environment needs one`;
   try {
-    parsed = JSON.parse(content);
+    checkConfigFile(sectionConfigPath, content);
+    return undefined;
   } catch (error) {
-    return `is not valid JSON: ${(error as Error).message}`;
+    if (error instanceof Invalid) return error.message;
+    throw error;
   }
-  const result = sectionConfigSchema.safeParse(parsed);
-  if (result.success) return undefined;
-  const issue = result.error.issues[0]!;
-  const where = issue.path.length > 0 ? issue.path.join(".") : "the top level";
-  return `is not valid: ${where}: ${issue.message}`;
 }
 
 /** Records an accepted push: one audit event per branch and the announcement, in one transaction. */

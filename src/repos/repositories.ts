@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,6 +10,45 @@ export interface CommitAuthor {
   email: string;
 }
 
+/** A file of a branch. */
+export interface TreeFile {
+  path: string;
+  /** In bytes. */
+  size: number;
+}
+
+/** One commit as a log shows it. */
+export interface CommitSummary {
+  sha: string;
+  authorName: string;
+  authorEmail: string;
+  authoredAt: Date;
+  /** The first line of the message. */
+  subject: string;
+}
+
+/** The files a change touches and its unified diff. */
+export interface BranchDiff {
+  /** `status` is git's letter: A added, M modified, D deleted, R renamed (from `previousPath`), T type changed. */
+  files: Array<{ status: string; path: string; previousPath?: string }>;
+  patch: string;
+}
+
+/** How a merge of one branch into another would go; `head` is the target's head it was planned on. */
+export type MergePlan =
+  | { kind: "up_to_date"; head: string }
+  | { kind: "fast_forward"; head: string; commit: string }
+  | { kind: "merge"; head: string; commit: string }
+  | { kind: "conflict"; head: string; files: string[] };
+
+/** A branch was not where a change expected it: someone else moved it first. */
+export class BranchMoved extends Error {
+  constructor(readonly branch: string) {
+    super(`branch ${branch} moved`);
+    this.name = "BranchMoved";
+  }
+}
+
 /** A repository moved aside by `setAside`: put it back, or delete it for good. */
 export interface SetAsideRepository {
   restore(): Promise<void>;
@@ -16,7 +56,9 @@ export interface SetAsideRepository {
 }
 
 const branchName = /^[a-z][a-z0-9-]{0,30}$/;
-const filePath = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]{1,200}$/;
+/** A path inside a repository: no leading slash or dash, no empty, `.` or `..` segment, so it stays inside and never reads as an option. */
+export const filePath = /^(?![/-])(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
+const commitId = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
  * The bare git repositories of applications, one per application under one root.
@@ -148,24 +190,153 @@ export class Repositories {
     return output.split("\n").filter(Boolean).sort();
   }
 
-  /** Every file at the head of a branch, by path, as text. */
-  async filesAt(applicationId: number, branch: string): Promise<Record<string, string>> {
-    assertBranch(branch);
-    const git = this.git(this.pathOf(applicationId));
-    const listing = await git.raw(["ls-tree", "-r", "-z", "--name-only", "--full-tree", `refs/heads/${branch}`]);
-    const files: Record<string, string> = {};
-    for (const name of listing.split("\0").filter(Boolean)) {
-      assertPath(name);
-      files[name] = await git.raw(["show", `refs/heads/${branch}:${name}`]);
-    }
-    return files;
-  }
-
   /** Reads one file at the head of a branch. */
   async readFile(applicationId: number, branch: string, file: string): Promise<string> {
     assertBranch(branch);
     assertPath(file);
     return this.git(this.pathOf(applicationId)).raw(["show", `refs/heads/${branch}:${file}`]);
+  }
+
+  /** The files of a branch's head, with their sizes in bytes, in path order. */
+  async files(applicationId: number, branch: string): Promise<TreeFile[]> {
+    assertBranch(branch);
+    const output = await this.git(this.pathOf(applicationId)).raw(["ls-tree", "-r", "-l", "-z", `refs/heads/${branch}`]);
+    return parseTree(output).map(({ path: file, size }) => ({ path: file, size }));
+  }
+
+  /** Every file at the head of a branch, by path, as text. */
+  async filesAt(applicationId: number, branch: string): Promise<Record<string, string>> {
+    const files: Record<string, string> = {};
+    for (const { path: file } of await this.files(applicationId, branch)) files[file] = await this.readFile(applicationId, branch, file);
+    return files;
+  }
+
+  /** What a commit holds at a path: a file with its bytes, a directory, or nothing. */
+  async findFileAt(applicationId: number, commit: string, file: string): Promise<{ kind: "file"; content: Buffer } | { kind: "directory" } | { kind: "missing" }> {
+    assertCommit(commit);
+    assertPath(file);
+    // Traced: ls-tree prints nothing for a missing file.
+    const git = this.git(this.pathOf(applicationId), tracedSoNotSilent);
+    const [entry] = parseTree(await git.raw(["ls-tree", "-l", "-z", commit, "--", file]));
+    if (entry === undefined || entry.path !== file) return { kind: "missing" };
+    if (entry.type === "tree") return { kind: "directory" };
+    // As bytes: a file need not be text.
+    return { kind: "file", content: (await git.binaryCatFile(["blob", entry.sha])) as Buffer };
+  }
+
+  /** The newest commits of a branch, newest first. */
+  async log(applicationId: number, branch: string, limit: number): Promise<CommitSummary[]> {
+    assertBranch(branch);
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`invalid limit ${limit}`);
+    const output = await this.git(this.pathOf(applicationId)).raw(["log", "-z", `--max-count=${limit}`, "--format=%H%x1f%an%x1f%ae%x1f%aI%x1f%s", `refs/heads/${branch}`, "--"]);
+    return output
+      .split("\0")
+      .filter((record) => record.trim() !== "")
+      .map((record) => {
+        const [sha, authorName, authorEmail, authoredAt, subject] = record.replace(/^\n/, "").split("\x1f");
+        return { sha: sha!, authorName: authorName!, authorEmail: authorEmail!, authoredAt: new Date(authoredAt!), subject: subject ?? "" };
+      });
+  }
+
+  /**
+   * Writes a commit on top of `base` in which `file` holds `content`, without a work tree and
+   * without moving any branch (see `moveBranch`). Nothing is written when the file already
+   * holds it, or when the path clashes with a directory (or sits under a file) of the base.
+   */
+  async commitFile(
+    applicationId: number,
+    change: { base: string; file: string; content: string; message: string; author: CommitAuthor },
+  ): Promise<{ kind: "committed"; commit: string } | { kind: "unchanged" } | { kind: "path_taken" }> {
+    assertCommit(change.base);
+    assertPath(change.file);
+    const repository = this.pathOf(applicationId);
+    const existing = parseTree(await this.git(repository, tracedSoNotSilent).raw(["ls-tree", "-z", change.base, "--", change.file]))[0];
+    if (existing?.type === "blob" && existing.sha === blobId(change.content)) return { kind: "unchanged" };
+    if (existing !== undefined && existing.type !== "blob") return { kind: "path_taken" };
+    // Git processes are most of an edit's time, so as few as git allows: the base's tree goes
+    // into a scratch index, and update-index hashes the new file from a scratch work tree.
+    const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-edit-"));
+    try {
+      const workTree = path.join(scratch, "tree");
+      await mkdir(path.dirname(path.join(workTree, change.file)), { recursive: true });
+      await writeFile(path.join(workTree, change.file), change.content);
+      const git = this.git(workTree, { GIT_DIR: repository, GIT_WORK_TREE: workTree, GIT_INDEX_FILE: path.join(scratch, "index"), ...tracedSoNotSilent });
+      await git.raw(["read-tree", change.base]);
+      try {
+        await git.raw(["update-index", "--add", ...(existing?.mode === "100755" ? ["--chmod=+x"] : []), "--", change.file]);
+      } catch (error) {
+        // A path under a file of the base (`a/b` where `a` is a file).
+        if (error instanceof Error && error.message.includes("appears as both a file and as a directory")) return { kind: "path_taken" };
+        throw error;
+      }
+      const tree = (await git.raw(["write-tree"])).trim();
+      return { kind: "committed", commit: await this.commitTree(repository, { tree, parents: [change.base], message: change.message, author: change.author }) };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Moves a branch from `expected` to `commit`, only if it still points at `expected`: of two
+   * changes made from the same head, the second finds the branch moved and changes nothing.
+   */
+  async moveBranch(applicationId: number, branch: string, commit: string, expected: string): Promise<void> {
+    assertBranch(branch);
+    assertCommit(commit);
+    assertCommit(expected);
+    try {
+      await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, commit, expected]);
+    } catch (error) {
+      // "cannot lock ref": the branch is elsewhere now, or another update holds it this instant.
+      if (error instanceof Error && error.message.includes("cannot lock ref")) throw new BranchMoved(branch);
+      throw error;
+    }
+  }
+
+  /**
+   * What `from` brings to `to`: the files changed on `from` since the two last met (their
+   * merge base) and the unified diff, as `git diff --merge-base to from` shows them.
+   */
+  async diff(applicationId: number, to: string, from: string): Promise<BranchDiff> {
+    assertBranch(to);
+    assertBranch(from);
+    const git = this.git(this.pathOf(applicationId));
+    const range = ["--merge-base", `refs/heads/${to}`, `refs/heads/${from}`, "--"];
+    const [names, patch] = await Promise.all([
+      git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--name-status", "-z", ...range]),
+      git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range]),
+    ]);
+    return { files: parseNameStatus(names), patch };
+  }
+
+  /**
+   * How `from` would be merged into `to`, computed without a work tree: already contained,
+   * a fast-forward, a merge commit written by `author` (no branch moves), or the files in conflict.
+   */
+  async planMerge(applicationId: number, merge: { from: string; to: string; message: string; author: CommitAuthor }): Promise<MergePlan> {
+    const repository = this.pathOf(applicationId);
+    assertBranch(merge.to);
+    assertBranch(merge.from);
+    const git = this.git(repository);
+    const [ours, theirs] = (await git.raw(["rev-parse", `refs/heads/${merge.to}^{commit}`, `refs/heads/${merge.from}^{commit}`])).split("\n");
+    if (!ours || !theirs) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
+    const base = (await git.raw(["merge-base", ours, theirs])).trim();
+    if (base === theirs) return { kind: "up_to_date", head: ours };
+    if (base === ours) return { kind: "fast_forward", head: ours, commit: theirs };
+    // merge-tree exits 1 on conflict with nothing on stderr, which simple-git does not raise:
+    // the conflicted paths, listed after the tree, are what tell.
+    const output = await git.raw(["merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs]);
+    const [tree, ...conflicted] = output.split("\0").filter(Boolean);
+    if (tree === undefined || !/^[0-9a-f]{40,64}$/.test(tree)) throw new Error(`git merge-tree answered ${JSON.stringify(output.slice(0, 200))}`);
+    if (conflicted.length > 0) return { kind: "conflict", head: ours, files: [...new Set(conflicted)].sort() };
+    const commit = await this.commitTree(repository, { tree, parents: [ours, theirs], message: merge.message, author: merge.author });
+    return { kind: "merge", head: ours, commit };
+  }
+
+  private async commitTree(repository: string, commit: { tree: string; parents: string[]; message: string; author: CommitAuthor }): Promise<string> {
+    const parents = commit.parents.flatMap((parent) => ["-p", parent]);
+    const git = this.git(repository, authorEnvironment(commit.author));
+    return (await git.raw(["commit-tree", commit.tree, ...parents, "-m", commit.message])).trim();
   }
 
   private git(baseDir: string, env: Record<string, string> = {}): SimpleGit {
@@ -226,7 +397,7 @@ function assertBranch(branch: string): void {
 }
 
 function assertCommit(commit: string): void {
-  if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(commit)) throw new Error("invalid commit id");
+  if (!commitId.test(commit)) throw new Error(`refusing commit id ${JSON.stringify(commit)}`);
 }
 
 // Git's quarantine for a push in progress: a tmp_objdir-incoming-* directory in the repository's objects.
@@ -262,4 +433,39 @@ function authorEnvironment(author: CommitAuthor): Record<string, string> {
     GIT_COMMITTER_NAME: author.name,
     GIT_COMMITTER_EMAIL: author.email,
   };
+}
+
+/** Reads `git ls-tree -z` output (with or without `-l`). */
+function parseTree(output: string): Array<{ mode: string; type: string; sha: string; size: number; path: string }> {
+  return output
+    .split("\0")
+    .filter(Boolean)
+    .map((line) => {
+      const tab = line.indexOf("\t");
+      const [mode, type, sha, size] = line.slice(0, tab).trim().split(/\s+/);
+      return { mode: mode!, type: type!, sha: sha!, size: Number(size ?? Number.NaN), path: line.slice(tab + 1) };
+    });
+}
+
+/** Reads `git diff --name-status -z`: a status, then one path, or two for a rename or copy. */
+function parseNameStatus(output: string): BranchDiff["files"] {
+  const fields = output.split("\0").filter((field) => field !== "");
+  const files: BranchDiff["files"] = [];
+  for (let index = 0; index < fields.length; ) {
+    const status = fields[index]!.charAt(0);
+    if (status === "R" || status === "C") {
+      files.push({ status, previousPath: fields[index + 1]!, path: fields[index + 2]! });
+      index += 3;
+    } else {
+      files.push({ status, path: fields[index + 1]! });
+      index += 2;
+    }
+  }
+  return files;
+}
+
+/** The id git gives a file's content (SHA-1 of its blob object), to see an edit that changes nothing without running git. */
+function blobId(content: string): string {
+  const bytes = Buffer.from(content);
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }

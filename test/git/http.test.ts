@@ -192,7 +192,7 @@ describe("git over HTTP with a real git client", () => {
     const push = await runGit(["push", "origin", "staging"], clone);
     expect(push.code).not.toBe(0);
     expect(push.stderr).toContain("remote: edgebot refused this push; nothing was changed:");
-    expect(push.stderr).toMatch(/remote:\s+staging: section\.config\.json is not valid: proxychain: /);
+    expect(push.stderr).toMatch(/remote:\s+staging: section\.config\.json does not match its schema: proxychain: /);
     expect(push.stderr).toContain("! [remote rejected] staging -> staging (pre-receive hook declined)");
 
     await commitIn(clone, "staging", "section.config.json", "{ not json", "Break the JSON");

@@ -2,6 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
 import { escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
+import { shortCommit } from "./configs.ts";
 import { gaveUpAnnouncement, goLiveResultsMessage, liveAnnouncement, regressionAnnouncement } from "./dns.ts";
 import { plural } from "./orgs.ts";
 
@@ -27,6 +28,14 @@ export function notificationMessage(notification: Notification): Message {
       const builder = new MessageBuilder().section(`:wastebasket: *${app}* environment *${env}* was deleted${domains.length > 0 ? ` with ${plural(domains.length, "domain")}` : ""}.`);
       if (domains.length > 0) builder.list(domains.map(hostnameLabel), { limit: 20, noun: "domains" });
       return builder.context(by).build();
+    }
+    case "config.edited": {
+      const { app, env, path, commit, message } = notification.payload;
+      return announce(`:pencil2: *${escapeText(path)}* of *${app}* ${env} was edited: ${escapeText(message)} (\`${shortCommit(commit)}\`).`, by);
+    }
+    case "env.promoted": {
+      const { app, from, to, commit, fastForward } = notification.payload;
+      return announce(`:arrow_double_up: *${app}* ${from} was promoted into *${to}*, now at \`${shortCommit(commit)}\`${fastForward ? "" : " (a merge commit)"}.`, by);
     }
     case "domain.added": {
       const { app, env, hostname } = notification.payload;

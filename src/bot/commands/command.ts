@@ -1,4 +1,5 @@
 import { Invalid } from "../../core/errors.ts";
+import type { EditableFile } from "../../core/configs.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
 import type { PersonRef } from "../../core/users.ts";
@@ -20,6 +21,11 @@ export interface CommandContext {
   tellNow?: (person: Actor, message: Message) => Promise<void>;
   /** Where git clients reach edgebot's git over HTTP (like `http://127.0.0.1:3000`), when this surface knows it. */
   gitBaseUrl?: string;
+  /**
+   * Opens an editor holding a file, whose submission commits it (`editConfigFile`), and says
+   * what to answer. Absent where there is no editor (the shell).
+   */
+  openEditor?: (file: EditableFile) => Promise<Message>;
 }
 
 /** One command of the grammar: its words, how it reads its arguments, and what it does. */

@@ -1,6 +1,7 @@
 import type { Command } from "./command.ts";
 import { applicationCommands } from "./applications.ts";
 import { auditCommands } from "./audit.ts";
+import { configCommands } from "./config.ts";
 import { dnsCommands } from "./dns.ts";
 import { invitationCommands } from "./invitations.ts";
 import { orgCommands } from "./orgs.ts";
@@ -24,7 +25,7 @@ const helpCommand: Command = {
 };
 
 /** Every command edgebot understands, in the order help lists them. */
-export const commands: Command[] = [helpCommand, ...orgCommands, ...invitationCommands, ...applicationCommands, ...dnsCommands, ...tokenCommands, ...auditCommands];
+export const commands: Command[] = [helpCommand, ...orgCommands, ...invitationCommands, ...applicationCommands, ...configCommands, ...dnsCommands, ...tokenCommands, ...auditCommands];
 
 /** The command a line starts with: the longest name whose words match. */
 export function findCommand(words: string[]): { command: Command; consumed: number } | undefined {

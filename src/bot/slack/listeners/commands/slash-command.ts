@@ -5,6 +5,7 @@ import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { formFor, formPrefill } from "../../../forms.ts";
 import { openForm } from "../../forms.ts";
+import { openConfigEditor } from "../../config-editor.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
@@ -36,7 +37,18 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
         return;
       }
       await identities.introduceMentioned(client, command.team_id, command.text);
-      const outcome = await runCommandLine({ platform: identities.platformFor(client, command.team_id), dns, actor: identity.actor, teamId: command.team_id, tellNow: identities.tellerFor(client, command.team_id) }, command.text, { slashCommand, logger: log });
+      const outcome = await runCommandLine(
+        {
+          platform: identities.platformFor(client, command.team_id),
+          dns,
+          actor: identity.actor,
+          teamId: command.team_id,
+          tellNow: identities.tellerFor(client, command.team_id),
+          openEditor: (file) => openConfigEditor(client, { triggerId: command.trigger_id, file, responseUrl: command.response_url }),
+        },
+        command.text,
+        { slashCommand, logger: log },
+      );
       if (outcome.kind === "incomplete") {
         await answerIncomplete(outcome, { respond, client, triggerId: command.trigger_id, responseUrl: command.response_url, log });
         return;

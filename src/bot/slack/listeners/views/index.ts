@@ -9,6 +9,7 @@ import type { Message } from "../../../message.ts";
 import { postToResponseUrl, readFormOrigin, type FormOrigin } from "../../forms.ts";
 import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
+import { registerConfigViews } from "./configs.ts";
 import { registerInvitationViews } from "./invitations.ts";
 
 export interface ViewDependencies {
@@ -27,6 +28,7 @@ export interface ViewDependencies {
 export function registerViews(app: App, dependencies: ViewDependencies): void {
   const { dns, identities, logger } = dependencies;
   registerInvitationViews(app, dependencies);
+  registerConfigViews(app, dependencies);
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
     // Errors are shown under a field of the modal as it is, even one that names no form of ours.

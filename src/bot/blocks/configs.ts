@@ -1,0 +1,162 @@
+import type { ModalView } from "@slack/types";
+import type { ConfigFile, ConfigListing, EditableFile, PromotionOutcome } from "../../core/configs.ts";
+import type { BranchDiff, CommitSummary } from "../../repos/repositories.ts";
+import { code, escapeText, maxSectionText, MessageBuilder, say, sayError, when, type Message } from "../message.ts";
+import { plural } from "./orgs.ts";
+
+/** The callback id of the config editor modal. */
+export const configEditorCallback = "config_edit";
+
+/** The editor's fields: the file's content and the commit message (block ids, which errors name). */
+export const configEditorFields = { content: "content", message: "message" } as const;
+
+/** The editor's action id in each of its input blocks. */
+export const configEditorAction = "value";
+
+/** Slack's limit for a plain-text input, which is also how much of a file its editor can hold. */
+export const maxEditorCharacters = 3000;
+
+const maxMessageCharacters = 500;
+
+/** A commit as people read it: its first 10 characters. */
+export function shortCommit(sha: string): string {
+  return sha.slice(0, 10);
+}
+
+export function configListMessage(listing: ConfigListing): Message {
+  const builder = new MessageBuilder().section(`*${listing.ref} ${listing.env}* at \`${shortCommit(listing.head)}\` · ${plural(listing.files.length, "file")}`);
+  builder.list(
+    listing.files.map((file) => `${code(file.path)} · ${size(file.size)}`),
+    { limit: 200, noun: "files" },
+  );
+  return builder.context(`Show one: ${code(`config show ${listing.ref} ${listing.env} <path>`)} · edit one: ${code(`config edit ${listing.ref} ${listing.env} <path>`)}`).build();
+}
+
+export function configFileMessage(file: ConfigFile): Message {
+  const heading = `*${file.path}* of *${file.ref} ${file.env}* at \`${shortCommit(file.head)}\` · ${size(file.size)}`;
+  if (file.content === null) return new MessageBuilder().section(heading).context("Binary or too large to show here: read it with git.").build();
+  const shown = codeBlock(file.content, maxSectionText);
+  const builder = new MessageBuilder().section(heading).section(shown.text);
+  if (shown.cut > 0) builder.context(`Showing the first ${shown.lines} lines: ${plural(shown.cut, "more line")} not shown. Read the whole file with git.`);
+  return builder.build();
+}
+
+export function environmentLogMessage(log: { ref: string; env: string; commits: CommitSummary[] }): Message {
+  const builder = new MessageBuilder().section(`*Recent commits of ${log.ref} ${log.env}*`);
+  builder.list(
+    log.commits.map((commit) => `\`${shortCommit(commit.sha)}\` ${escapeText(commit.subject)} — ${escapeText(commit.authorName)} (${escapeText(commit.authorEmail)}), ${when(commit.authoredAt)}`),
+    { limit: 50, noun: "commits" },
+  );
+  return builder.build();
+}
+
+const statusWord: Record<string, string> = { A: "added", M: "modified", D: "deleted", R: "renamed", C: "copied", T: "type changed" };
+
+export function environmentDiffMessage(diff: { ref: string; from: string; to: string } & BranchDiff): Message {
+  if (diff.files.length === 0) return say(`*${diff.ref}*: ${diff.from} has nothing that ${diff.to} lacks. Promoting would change nothing.`);
+  const builder = new MessageBuilder().section(`*${diff.ref}*: what promoting *${diff.from}* into *${diff.to}* brings · ${plural(diff.files.length, "file")} changed`);
+  builder.list(
+    diff.files.map((file) => `${statusWord[file.status] ?? file.status} ${code(file.path)}${file.previousPath === undefined ? "" : ` (was ${code(file.previousPath)})`}`),
+    { limit: 30, noun: "files" },
+  );
+  const shown = codeBlock(diff.patch, maxSectionText);
+  builder.section(shown.text);
+  if (shown.cut > 0) builder.context(`${plural(shown.cut, "more line")} of the diff not shown: see the whole diff with git.`);
+  return builder.context(`Promote: ${code(`env promote ${diff.ref} ${diff.from} ${diff.to}`)}`).build();
+}
+
+export function promotionMessage(outcome: PromotionOutcome): Message {
+  switch (outcome.kind) {
+    case "up_to_date":
+      return say(`*${outcome.ref} ${outcome.to}* already has everything in ${outcome.from} (at \`${shortCommit(outcome.commit)}\`): nothing to promote.`);
+    case "conflict":
+      return new MessageBuilder()
+        .section(`:warning: *${outcome.from}* and *${outcome.to}* of *${outcome.ref}* both changed the same lines: nothing was promoted. Files in conflict:`)
+        .list(outcome.files.map((file) => code(file)), { limit: 50, noun: "files" })
+        .context(`Make ${outcome.from} agree with ${outcome.to} in these files (\`config edit\`, or with git), then promote again.`)
+        .build({ error: true });
+    case "fast_forward":
+    case "merge":
+      return new MessageBuilder()
+        .section(`:white_check_mark: Promoted *${outcome.from}* into *${outcome.ref} ${outcome.to}*, now at \`${shortCommit(outcome.commit)}\`${outcome.kind === "merge" ? " (a merge commit)" : ""}.`)
+        .build();
+  }
+}
+
+/** The answer when a file is too long for Slack's editor. */
+export function tooLongToEditMessage(file: EditableFile): Message {
+  return sayError(`${file.path} has ${file.content.length} characters, more than Slack's editor holds (${maxEditorCharacters}). Change it with git: clone the repository, commit and push to ${file.env}.`);
+}
+
+/** The shell has no editor: it says how to change a file there. */
+export function editNeedsSlackMessage(file: EditableFile): Message {
+  return new MessageBuilder()
+    .section(`Editing opens a form in Slack. Here, change *${file.path}* of *${file.ref} ${file.env}* with git: clone the repository, commit and push to ${file.env}.`)
+    .context(`${file.env} is at \`${shortCommit(file.base)}\`${file.exists ? "" : `; ${file.path} does not exist yet`}.`)
+    .build();
+}
+
+/** The editor modal: the file's content and a commit message; `metadata` comes back on submit. */
+export function configEditorView(file: EditableFile, metadata: string): ModalView {
+  return {
+    type: "modal",
+    callback_id: configEditorCallback,
+    title: { type: "plain_text", text: "Edit configuration" },
+    submit: { type: "plain_text", text: "Commit" },
+    close: { type: "plain_text", text: "Cancel" },
+    private_metadata: metadata,
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `${file.exists ? "Editing" : "Creating"} *${escapeText(file.path)}* of *${file.ref} ${file.env}*, at \`${shortCommit(file.base)}\`. Committing makes a commit by you on ${file.env}.`,
+        },
+      },
+      {
+        type: "input",
+        block_id: configEditorFields.content,
+        label: { type: "plain_text", text: file.path.slice(0, 2000) },
+        element: {
+          type: "plain_text_input",
+          action_id: configEditorAction,
+          multiline: true,
+          max_length: maxEditorCharacters,
+          ...(file.content === "" ? {} : { initial_value: file.content }),
+        },
+      },
+      {
+        type: "input",
+        block_id: configEditorFields.message,
+        optional: true,
+        label: { type: "plain_text", text: "Commit message" },
+        hint: { type: "plain_text", text: `Edit ${file.path}, when left empty.`.slice(0, 2000) },
+        element: { type: "plain_text_input", action_id: configEditorAction, max_length: maxMessageCharacters },
+      },
+    ],
+  };
+}
+
+/** Text in a code block that fits `limit` characters, cut at a line; `cut` counts the lines left out. */
+function codeBlock(text: string, limit: number): { text: string; lines: number; cut: number } {
+  // Slack reads &, < and > as markup even in code; three backticks would end the block.
+  const lines = escapeText(text.replace(/\n$/, "")).replace(/```/g, "`\u200b``").split("\n");
+  const budget = limit - "```\n\n```".length;
+  let used = 0;
+  let shown = 0;
+  for (const line of lines) {
+    const cost = line.length + 1;
+    if (used + cost > budget) break;
+    used += cost;
+    shown += 1;
+  }
+  // A first line longer than the whole budget is shown cut rather than not at all.
+  const body = shown === 0 ? lines[0]!.slice(0, budget) : lines.slice(0, shown).join("\n");
+  const count = Math.max(shown, 1);
+  return { text: `\`\`\`\n${body}\n\`\`\``, lines: count, cut: lines.length - count };
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}

@@ -1,0 +1,65 @@
+import type { App } from "@slack/bolt";
+import type { Logger } from "pino";
+import { editConfigFile } from "../../../../core/configs.ts";
+import { AlreadyDone, Conflict, CoreError, Invalid } from "../../../../core/errors.ts";
+import { onceForRequest, type Platform } from "../../../../core/platform.ts";
+import { configEditorAction, configEditorCallback, configEditorFields, shortCommit } from "../../../blocks/configs.ts";
+import { emailMissing } from "../../../blocks/identity.ts";
+import { escapeText, say } from "../../../message.ts";
+import { readConfigEditorMetadata } from "../../config-editor.ts";
+import { postToResponseUrl } from "../../forms.ts";
+import type { SlackIdentities } from "../../identities.ts";
+
+export interface ConfigViewDependencies {
+  platform: Platform;
+  identities: SlackIdentities;
+  logger: Logger;
+}
+
+/**
+ * The config editor's submission commits the file. It runs before the acknowledgement: a
+ * validation error or a refused edit must come back on the field to keep the modal open, and
+ * the commit is a few quick git steps. A modal submitted twice commits once.
+ */
+export function registerConfigViews(app: App, dependencies: ConfigViewDependencies): void {
+  const { identities, logger } = dependencies;
+  app.view({ callback_id: configEditorCallback, type: "view_submission" }, async ({ ack, body, view, client }) => {
+    const onContent = (message: string) => ack({ response_action: "errors", errors: { [configEditorFields.content]: message } });
+    const metadata = readConfigEditorMetadata(view.private_metadata);
+    if (metadata === undefined) return onContent("this form is out of date: close it and run config edit again");
+    const teamId = body.user.team_id ?? view.team_id;
+    const log = logger.child({ team: teamId, user: body.user.id, app: metadata.app, env: metadata.env });
+    const identity = await identities.resolve(client, teamId, body.user.id).catch((error: unknown) => {
+      log.error({ err: error }, "could not look up who submitted an edit");
+      return undefined;
+    });
+    if (identity === undefined) return onContent("Slack could not tell us who you are just now: submit again in a moment");
+    if (identity.kind === "no_email") return onContent(emailMissing);
+
+    const platform = onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`);
+    const content = typedValue(view.state.values, configEditorFields.content) ?? "";
+    const message = typedValue(view.state.values, configEditorFields.message);
+    try {
+      const edit = await editConfigFile(platform, { actor: identity.actor, app: metadata.app, env: metadata.env, path: metadata.path, base: metadata.base, content, message });
+      await ack({ response_action: "clear" });
+      if (metadata.responseUrl !== undefined) {
+        const answer = say(`:white_check_mark: Committed *${escapeText(edit.path)}* to *${edit.ref} ${edit.env}* as \`${shortCommit(edit.commit)}\`.`);
+        await postToResponseUrl(metadata.responseUrl, answer).catch((error: unknown) => log.warn({ err: error }, "could not confirm the edit"));
+      }
+    } catch (error) {
+      if (error instanceof AlreadyDone) return ack();
+      if ((error instanceof Invalid || error instanceof Conflict) && error.field === configEditorFields.message) {
+        return ack({ response_action: "errors", errors: { [configEditorFields.message]: error.message } });
+      }
+      if (error instanceof CoreError) return onContent(error.message);
+      log.error({ err: error }, "committing an edit failed");
+      return onContent("something went wrong on our side; nothing was committed. Try again.");
+    }
+  });
+}
+
+/** A typed input's value from a submitted view; null or absent when left empty or not shaped as ours. */
+function typedValue(state: Record<string, Record<string, { type: string; value?: string | null }> | undefined>, block: string): string | undefined {
+  const input = state[block]?.[configEditorAction];
+  return input?.type === "plain_text_input" && typeof input.value === "string" ? input.value : undefined;
+}
