@@ -9,6 +9,7 @@ import { onceForRequest, type Platform } from "../../src/core/platform.ts";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 import { recheckQueueName, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 import { startDnsServer, type TestDnsServer, type ZoneRecord } from "../support/dns-server.ts";
+import { until as untilDone } from "../support/until.ts";
 import { applicationId, buildApplication, buildOrg, buildUser, failure, unique, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
@@ -45,15 +46,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting for the job queue");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** What the job queue does in its own time. */
+const untilQueued = <T>(read: () => Promise<T | undefined>) => untilDone(read, { what: "the job queue", timeoutMs: 15_000 });
 
 interface WaitingRecheck {
   data: Recheck;
@@ -123,14 +117,14 @@ describe("background DNS re-checks on the job queue", () => {
     expect(await waitingRechecks(environmentId)).toHaveLength(1);
 
     await makeDue(environmentId);
-    await until(async () => ((await waitingRechecks(environmentId))[0]?.data.attempt === 2 ? true : undefined));
+    await untilQueued(async () => ((await waitingRechecks(environmentId))[0]?.data.attempt === 2 ? true : undefined));
     expect(await recheckRows(hostname)).toEqual([{ verdict: "fails", checked_by: null }]);
     expect((await waitingRechecks(environmentId))[0]?.delaySeconds).toBe(120);
     expect(await liveAt(environmentId)).toBeNull();
 
     pointAt(hostname, "edge");
     await makeDue(environmentId);
-    await until(async () => ((await liveAt(environmentId)) !== null ? true : undefined));
+    await untilQueued(async () => ((await liveAt(environmentId)) !== null ? true : undefined));
     expect(await recheckRows(hostname)).toEqual([
       { verdict: "fails", checked_by: null },
       { verdict: "passes", checked_by: null },
@@ -152,7 +146,7 @@ describe("background DNS re-checks on the job queue", () => {
     // Attempt 8 would wait an hour, and the 48 hours end in 30 minutes.
     const since = new Date(Date.now() - 47.5 * 3600_000).toISOString();
     await makeDue(environmentId, { attempt: 7, since });
-    const gaveUp = await until(async () => (await announcements("golive.gave_up", ref))[0]);
+    const gaveUp = await untilQueued(async () => (await announcements("golive.gave_up", ref))[0]);
     expect(gaveUp.channel_id).toBe("C0GIVEUP");
     expect(gaveUp.payload).toMatchObject({ env: "production", since, verdicts: [{ hostname, status: "fails" }] });
     expect(await waitingRechecks(environmentId)).toEqual([]);
@@ -168,13 +162,13 @@ describe("background DNS re-checks on the job queue", () => {
 
     // DNS still right: the daily check stores its check and announces nothing.
     await queue.runNow("dns-daily-recheck");
-    await until(async () => ((await recheckRows(hostname)).length === 1 ? true : undefined));
+    await untilQueued(async () => ((await recheckRows(hostname)).length === 1 ? true : undefined));
     expect(await liveAt(environmentId)).not.toBeNull();
     expect(await announcements("env.regressed", ref)).toEqual([]);
 
     pointAt(hostname, "elsewhere");
     await queue.runNow("dns-daily-recheck");
-    const regressed = await until(async () => (await announcements("env.regressed", ref))[0]);
+    const regressed = await untilQueued(async () => (await announcements("env.regressed", ref))[0]);
     expect(regressed.channel_id).toBe("C0DAILY");
     expect(regressed.payload).toMatchObject({ env: "production", background: true, verdicts: [{ hostname, status: "fails", recordToCreate: `CNAME ${hostname} → ${hostname}.${suffix}` }] });
     expect(await liveAt(environmentId)).toBeNull();
@@ -201,7 +195,7 @@ describe("background DNS re-checks on the job queue", () => {
     expect(await goLive(platform, { actor: owner, app: ref, env: "production", dns })).toMatchObject({ posted: false, rechecking: true });
     pointAt(hostname, "edge");
     await makeDue(environmentId);
-    const told = await until(async () => (await announcements("env.live", ref))[0]);
+    const told = await untilQueued(async () => (await announcements("env.live", ref))[0]);
     expect(told.channel_id).toBe(`U${owner.displayName.toUpperCase()}`);
   });
 
@@ -209,7 +203,7 @@ describe("background DNS re-checks on the job queue", () => {
     const checksBefore = (await world.platform.db.selectFrom("dns_checks").select("id").execute()).length;
     await sql`insert into pgboss.job (name, data, singleton_key, policy, retry_limit) values
       (${recheckQueueName}, ${JSON.stringify({ environmentId: "1; drop table domains", attempt: 1 })}::jsonb, 'malformed', 'stately', 0)`.execute(world.platform.db);
-    const state = await until(async () => {
+    const state = await untilQueued(async () => {
       const { rows } = await sql<{ state: string }>`select state from pgboss.job where singleton_key = 'malformed'`.execute(world.platform.db);
       return rows[0]?.state === "failed" ? rows[0].state : undefined;
     });

@@ -2,6 +2,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inviteMember } from "../../src/core/invitations.ts";
 import { scheduledJobs, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
+import { until } from "../support/until.ts";
 import { idleDnsVerifier } from "../support/dns-server.ts";
 import { addMember, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
 
@@ -15,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await queue?.stop();
 });
-
-async function until<T>(read: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out waiting for the job");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describe("the job queue", () => {
   it("schedules the invitation sweep every minute, in UTC", async () => {
@@ -47,7 +38,7 @@ describe("the job queue", () => {
     const swept = await until(async () => {
       const row = await world.platform.db.selectFrom("invitations").select("status").where("id", "=", request.invitation.id).executeTakeFirstOrThrow();
       return row.status === "expired" ? row : undefined;
-    });
+    }, { what: "the invitation sweep", timeoutMs: 10_000 });
     expect(swept.status).toBe("expired");
     const untouched = await world.platform.db.selectFrom("invitations").select("status").where("id", "=", fresh.invitation.id).executeTakeFirstOrThrow();
     expect(untouched.status).toBe("pending");

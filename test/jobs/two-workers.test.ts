@@ -13,6 +13,7 @@ import { recheckQueueName, startJobQueue } from "../../src/jobs/queue.ts";
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
 import { testBotToken, testSigningSecret } from "../support/slack-app.ts";
+import { until } from "../support/until.ts";
 import { applicationId, buildApplication, buildOrg, buildUser, useWorld } from "../support/world.ts";
 
 const world = useWorld();
@@ -52,16 +53,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function until<T>(read: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** `npm start` in Slack mode against the test's Postgres database: the web server, the outbox and the job queue. */
 async function edgebotProcess(env: Record<string, string>): Promise<Worker> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { cwd: projectRoot, env: { PATH: process.env.PATH ?? "", HOME: tmpdir(), ...env } });
@@ -70,7 +61,7 @@ async function edgebotProcess(env: Record<string, string>): Promise<Worker> {
   child.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
   child.stdin.end();
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  await until(async () => (log.includes("edgebot listening") ? true : undefined), 30_000).catch(() => {
+  await until(() => (log.includes("edgebot listening") ? true : undefined), { what: "edgebot to listen", timeoutMs: 30_000, everyMs: 200 }).catch(() => {
     throw new Error(`edgebot did not start:\n${log}`);
   });
   return {
@@ -145,11 +136,11 @@ describe("two edgebot workers sharing one database", () => {
 
       const checked = async () => Number((await sql<{ n: string }>`select count(*) as n from dns_checks where trigger = 'recheck'`.execute(world.platform.db)).rows[0]!.n);
       // About 30 s alone; several times that while the rest of the suite shares the 2 cores.
-      await until(async () => ((await checked()) >= due ? true : undefined), 330_000).catch(async (error: Error) => {
+      await until(async () => ((await checked()) >= due ? true : undefined), { what: `${due} checks`, timeoutMs: 330_000, everyMs: 200 }).catch(async (error: Error) => {
         const logs = workers.map((worker, index) => `worker ${index + 1} ran ${worker.rechecks()} re-checks; its other log lines:\n${worker.tail()}`);
         throw new Error(`${error.message}: ${await checked()} of ${due} checks done\n${logs.join("\n")}`);
       });
-      await until(async () => (workers.reduce((sum, worker) => sum + worker.rechecks(), 0) >= due ? true : undefined), 10_000);
+      await until(() => (workers.reduce((sum, worker) => sum + worker.rechecks(), 0) >= due ? true : undefined), { what: "the workers' logs", timeoutMs: 10_000 });
       // Long enough for a duplicate to show: a second polling round of both workers.
       await new Promise((resolve) => setTimeout(resolve, 3000));
     } finally {
