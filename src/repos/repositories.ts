@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -250,30 +251,33 @@ export class Repositories {
     assertCommit(change.base);
     assertPath(change.file);
     const repository = this.pathOf(applicationId);
-    const existing = parseTree(await this.git(repository, tracedSoNotSilent).raw(["ls-tree", "-z", change.base, "--", change.file]))[0];
-    if (existing?.type === "blob" && existing.sha === blobId(change.content)) return { kind: "unchanged" };
+    // The file and every directory above it, as the base holds them, in one ls-tree: a path
+    // under a file (`a/b` where `a` is a file) shows that file.
+    const prefixes = change.file.split("/").map((_, index, parts) => parts.slice(0, index + 1).join("/"));
+    // ls-tree also lists what else is in those directories; only the named paths count.
+    const entries = parseTree(await this.git(repository, tracedSoNotSilent).raw(["ls-tree", "-z", change.base, "--", ...prefixes])).filter((entry) => prefixes.includes(entry.path));
+    const existing = entries.find((entry) => entry.path === change.file);
+    if (entries.some((entry) => entry.path !== change.file && entry.type !== "tree")) return { kind: "path_taken" };
     if (existing !== undefined && existing.type !== "blob") return { kind: "path_taken" };
-    // Git processes are most of an edit's time, so as few as git allows: the base's tree goes
-    // into a scratch index, and update-index hashes the new file from a scratch work tree.
-    const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-edit-"));
-    try {
-      const workTree = path.join(scratch, "tree");
-      await mkdir(path.dirname(path.join(workTree, change.file)), { recursive: true });
-      await writeFile(path.join(workTree, change.file), change.content);
-      const git = this.git(workTree, { GIT_DIR: repository, GIT_WORK_TREE: workTree, GIT_INDEX_FILE: path.join(scratch, "index"), ...tracedSoNotSilent });
-      await git.raw(["read-tree", change.base]);
-      try {
-        await git.raw(["update-index", "--add", ...(existing?.mode === "100755" ? ["--chmod=+x"] : []), "--", change.file]);
-      } catch (error) {
-        // A path under a file of the base (`a/b` where `a` is a file).
-        if (error instanceof Error && error.message.includes("appears as both a file and as a directory")) return { kind: "path_taken" };
-        throw error;
-      }
-      const tree = (await git.raw(["write-tree"])).trim();
-      return { kind: "committed", commit: await this.commitTree(repository, { tree, parents: [change.base], message: change.message, author: change.author }) };
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
+    if (existing?.sha === blobId(change.content)) return { kind: "unchanged" };
+    // Git processes are most of an edit's time, so one fast-import writes the file and the
+    // commit and prints the commit's id. Its ref is reset before the end, so no ref is written:
+    // the commit is reachable only once moveBranch points the environment at it.
+    const when = `${Math.floor(Date.now() / 1000)} +0000`;
+    // Names and emails are checked where people are registered; what would end the line is dropped here too.
+    const person = `${identityPart(change.author.name)} <${identityPart(change.author.email)}> ${when}`;
+    const stream = [
+      "commit refs/edgebot/edit\nmark :1\n",
+      `author ${person}\ncommitter ${person}\n`,
+      data(`${change.message}\n`),
+      `from ${change.base}\n`,
+      `M ${existing?.mode === "100755" ? "100755" : "100644"} inline ${change.file}\n`,
+      data(change.content),
+      "\nget-mark :1\nreset refs/edgebot/edit\n\ndone\n",
+    ];
+    const commit = (await this.gitWithInput(repository, ["fast-import", "--quiet", "--done"], Buffer.concat(stream.map((part) => (typeof part === "string" ? Buffer.from(part) : part))))).trim();
+    assertCommit(commit);
+    return { kind: "committed", commit };
   }
 
   /**
@@ -318,9 +322,11 @@ export class Repositories {
     assertBranch(merge.to);
     assertBranch(merge.from);
     const git = this.git(repository);
-    const [ours, theirs] = (await git.raw(["rev-parse", `refs/heads/${merge.to}^{commit}`, `refs/heads/${merge.from}^{commit}`])).split("\n");
+    // One process for both heads and where they last met: rev-parse prints `to...from` as the
+    // right side's head, the left side's, then ^ and each merge base.
+    const [theirs, ours, ...bases] = (await git.raw(["rev-parse", `refs/heads/${merge.to}...refs/heads/${merge.from}`])).split("\n").filter(Boolean);
     if (!ours || !theirs) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
-    const base = (await git.raw(["merge-base", ours, theirs])).trim();
+    const base = bases.find((line) => line.startsWith("^"))?.slice(1);
     if (base === theirs) return { kind: "up_to_date", head: ours };
     if (base === ours) return { kind: "fast_forward", head: ours, commit: theirs };
     // merge-tree exits 1 on conflict with nothing on stderr, which simple-git does not raise:
@@ -337,6 +343,23 @@ export class Repositories {
     const parents = commit.parents.flatMap((parent) => ["-p", parent]);
     const git = this.git(repository, authorEnvironment(commit.author));
     return (await git.raw(["commit-tree", commit.tree, ...parents, "-m", commit.message])).trim();
+  }
+
+  /** Runs git in a bare repository with `input` on its standard input (which simple-git cannot give); resolves with its output. */
+  private gitWithInput(repository: string, args: string[], input: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("git", args, { cwd: repository, env: { ...isolatedEnvironment(), GIT_DIR: repository } });
+      const output: Buffer[] = [];
+      const errors: Buffer[] = [];
+      child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+      child.stderr.on("data", (chunk: Buffer) => errors.push(chunk));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code === 0) resolve(Buffer.concat(output).toString());
+        else reject(new Error(Buffer.concat(errors).toString().trim() || `git ${args[0]} exited with ${code}`));
+      });
+      child.stdin.end(input);
+    });
   }
 
   private git(baseDir: string, env: Record<string, string> = {}): SimpleGit {
@@ -465,6 +488,17 @@ function parseNameStatus(output: string): BranchDiff["files"] {
 }
 
 /** The id git gives a file's content (SHA-1 of its blob object), to see an edit that changes nothing without running git. */
+/** A name or email as a line of a commit holds it: without angle brackets or control characters. */
+function identityPart(text: string): string {
+  return text.replace(/[<>\p{Cc}]/gu, "").trim();
+}
+
+/** A fast-import `data` block: the byte count, then the bytes. */
+function data(text: string): Buffer {
+  const bytes = Buffer.from(text);
+  return Buffer.concat([Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from("\n")]);
+}
+
 function blobId(content: string): string {
   const bytes = Buffer.from(content);
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
