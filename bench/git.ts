@@ -207,7 +207,7 @@ function report(
   const markdown = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${(loadavg()[0] ?? 0).toFixed(2)} at the end on ${machine.cores} cores (other engineers' work shared the machine).`,
     "",
-    `Git processes per call: env diff 2 (run together), config edit open 3, config edit commit 6, env promote 3 (fast-forward) or 5 (merge), env log 1.`,
+    `Git processes per call: env diff 2 (run together), config edit open 3, config edit commit 3 (ls-tree, fast-import, update-ref), env promote 2 (fast-forward) or 4 (merge: rev-parse, merge-tree, commit-tree, update-ref), env log 1.`,
     "",
     `One application whose production branch holds ${input.commits} commits (made with \`git fast-import\`: each changes one of ${ruleFiles} rule files and appends to a changelog, then repacked), with staging, qa and hotfix branched from it. Each row times the core function its command calls, as the command runs it (database lookups, permission, git, the transaction with its audit event and notification), ${input.times} calls after a warm-up; the database is Postgres on loopback. Git runs as child processes (\`simple-git\`), so each row is mostly the count of git processes it starts.`,
     "",

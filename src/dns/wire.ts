@@ -1,5 +1,4 @@
 import { randomFillSync } from "node:crypto";
-import type { Packet } from "dns2";
 
 /*
  * The DNS messages verification exchanges, as bytes. A query is written straight into a
@@ -8,7 +7,6 @@ import type { Packet } from "dns2";
  * lowercase string. dns2's decoders cost several times more (they decode a name a label
  * at a time and build an object for every header, question and record), and the
  * verifier's CPU per hostname decides its throughput on a busy machine.
- * The test and benchmark servers still answer through dns2's encoders, on `ByteWriter` below.
  */
 
 /** One answer record, with names lowercased and without their trailing dot. */
@@ -271,69 +269,5 @@ function formatIpv6(message: Buffer, start: number): string {
   const hex = (list: number[]) => list.map((group) => group.toString(16)).join(":");
   if (bestLength < 2) return hex(groups);
   return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
-}
-
-/*
- * dns2's codec writes through a Writer that holds every bit as an array element, which made
- * it, not the clients, set the pace of the test and benchmark servers. This one keeps bytes
- * and writes whole bytes when aligned; dns2's own encoders do the rest, unchanged.
- */
-
-/** dns2's Writer interface, on bytes. */
-export class ByteWriter {
-  /** Name offsets for compression; dns2's `Packet#toBuffer` sets it. */
-  names: Map<string, number> | undefined;
-  private readonly bytes: number[] = [];
-  private bits = 0;
-
-  write(value: number, size: number): void {
-    if ((this.bits & 7) === 0 && (size & 7) === 0) {
-      for (let shift = size - 8; shift >= 0; shift -= 8) this.bytes.push((value >>> shift) & 0xff);
-      this.bits += size;
-      return;
-    }
-    for (let bit = size - 1; bit >= 0; bit--) this.writeBit((value >>> bit) & 1);
-  }
-
-  /** Appends what another writer (dns2's, which holds bits, or this kind) has written. */
-  writeBuffer(other: ByteWriter | { buffer: number[] }): void {
-    if (other instanceof ByteWriter) for (let bit = 0; bit < other.bits; bit++) this.writeBit((other.bytes[bit >> 3]! >> (7 - (bit & 7))) & 1);
-    else for (const bit of other.buffer) this.writeBit(bit);
-  }
-
-  bitLength(): number {
-    return this.bits;
-  }
-
-  byteLength(): number {
-    return this.bits / 8;
-  }
-
-  patch(bitOffset: number, value: number, size: number): void {
-    for (let bit = 0; bit < size; bit++) {
-      const position = bitOffset + bit;
-      const mask = 0x80 >> (position & 7);
-      if ((value >>> (size - bit - 1)) & 1) this.bytes[position >> 3]! |= mask;
-      else this.bytes[position >> 3]! &= ~mask;
-    }
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.from(this.bytes);
-  }
-
-  private writeBit(bit: number): void {
-    const index = this.bits >> 3;
-    if (index === this.bytes.length) this.bytes.push(0);
-    if (bit) this.bytes[index]! |= 0x80 >> (this.bits & 7);
-    this.bits += 1;
-  }
-}
-
-/** A message as bytes, through dns2's encoders. */
-export function encodePacket(packet: Packet): Buffer {
-  // dns2's types leave out the writer `Packet#toBuffer` takes (its header and records' toBuffer show it).
-  const toBuffer = packet.toBuffer as (this: Packet, writer: ByteWriter) => Buffer;
-  return toBuffer.call(packet, new ByteWriter());
 }
 

@@ -1,6 +1,6 @@
 import { Packet } from "dns2";
 import { describe, expect, it } from "vitest";
-import { decodeReply, encodePacket, encodeQuery, MalformedMessage, recordTypeCode } from "../../src/dns/wire.ts";
+import { decodeReply, encodeQuery, MalformedMessage, recordTypeCode } from "../../src/dns/wire.ts";
 
 /** A reply with every field verification reads: flags, rcode, a compressed CNAME chain, A, AAAA and a large TTL. */
 function sampleReply(): Packet {
@@ -81,7 +81,7 @@ describe("replies read in place", () => {
     const reply = new Packet();
     reply.header.qr = 1;
     for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v6.example", Packet.TYPE.AAAA, Packet.CLASS.IN, 60), { address }));
-    const bytes = encodePacket(reply);
+    const bytes = reply.toBuffer();
     const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
     expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
     expect(ours).toEqual(["2001:db8::1", "::1", "::", "2001:db8:0:1:1:1:1:1", "2001:0:0:1::1", "fe80::", "1::2:0:0:3:4", "2001:db8:85a3::8a2e:370:7334"]);
@@ -92,7 +92,7 @@ describe("replies read in place", () => {
     const reply = new Packet();
     reply.header.qr = 1;
     for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v4.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address }));
-    const bytes = encodePacket(reply);
+    const bytes = reply.toBuffer();
     const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
     expect(ours).toEqual(addresses);
     expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
@@ -106,7 +106,7 @@ describe("replies read in place", () => {
       Object.assign(new Packet.Resource("shop.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address: "192.0.2.10" }),
     );
     reply.authorities.push(Object.assign(new Packet.Resource("shop.example", Packet.TYPE.NS, Packet.CLASS.IN, 60), { ns: "ns1.shop.example" }));
-    expect(decodeReply(encodePacket(reply))).toMatchObject({ question: undefined, answers: [{ type: "A", name: "shop.example", address: "192.0.2.10" }] });
+    expect(decodeReply(reply.toBuffer())).toMatchObject({ question: undefined, answers: [{ type: "A", name: "shop.example", address: "192.0.2.10" }] });
   });
 
   it("refuse a message cut short at every length, with a MalformedMessage", () => {
@@ -170,9 +170,3 @@ describe("replies read in place", () => {
   });
 });
 
-describe("the byte writer under dns2's encoders", () => {
-  it("encodes exactly the bytes dns2's own writer does", () => {
-    const reply = sampleReply();
-    expect(encodePacket(reply).equals(reply.toBuffer())).toBe(true);
-  });
-});
