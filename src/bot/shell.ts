@@ -77,11 +77,8 @@ export function plainText(message: Message): string {
     .replace(/:warning: /g, "! ")
     .replace(/:white_check_mark: /g, "✓ ")
     .replace(/:wastebasket: /g, "✓ ")
-    .replace(/:hourglass_flowing_sand: /g, "")
-    .replace(/:large_green_circle: /g, "")
-    .replace(/:red_circle: /g, "")
-    .replace(/:grey_question: /g, "")
-    .replace(/:(rocket|seedling|globe_with_meridians|bust_in_silhouette|arrow_up|key): /g, "")
+    // Any other emoji code, like :rocket: or :scissors:, says nothing in a terminal.
+    .replace(/(^|\s):[a-z][a-z0-9_+-]*: /gm, "$1")
     .replace(/\*([^*\n]+)\*/g, "$1")
     .replace(/(^|\s)_([^_\n]+)_(?=\s|$)/g, "$1$2")
     .replace(/&lt;/g, "<")
