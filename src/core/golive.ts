@@ -80,10 +80,10 @@ export async function goLive(platform: Platform, input: { actor: Actor; app: str
     const posted = await notify(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: { app: environment.ref, env: environment.name, verdicts, live: change.live } });
     const announcement = changeAnnouncement(checked, change, { verdicts, hostnames: domains.map((domain) => domain.hostname), background: false });
     if (announcement !== undefined) await notify(tx, { org: environment.org, app, actor: input.actor, ...announcement });
-    const rechecking = !change.live && platform.rechecks !== undefined;
-    if (rechecking) {
-      await platform.rechecks!.schedule(tx, { environmentId: environment.id, attempt: 1, since: new Date().toISOString(), askedBy: input.actor.userId }, recheckDelaySeconds(1));
-    }
+    // Not live: re-checked in the background where something runs re-checks.
+    const rechecks = change.live ? undefined : platform.rechecks;
+    await rechecks?.schedule(tx, { environmentId: environment.id, attempt: 1, since: new Date().toISOString(), askedBy: input.actor.userId }, recheckDelaySeconds(1));
+    const rechecking = rechecks !== undefined;
     return { app: environment.ref, env: environment.name, verdicts, live: change.live, wentLive: change.wentLive, regressed: change.regressed, posted, rechecking };
   });
 }

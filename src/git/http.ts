@@ -277,9 +277,10 @@ export class GitHttp {
     const applicationId = push.access.application.id;
     if (call.hook === "pre-receive") {
       const quarantine = call.quarantine;
-      const refusals = await reviewPush(push.access, call.updates, (commit, file) =>
-        repositories.readFileAtCommit(applicationId, commit, file, quarantine === undefined ? {} : { quarantine }),
-      );
+      const refusals = await reviewPush(push.access, call.updates, async (commit, file) => {
+        const found = await repositories.findFileAt(applicationId, commit, file, quarantine === undefined ? {} : { quarantine });
+        return found.kind === "file" ? found.content.toString() : undefined;
+      });
       if (refusals.length === 0) return hookAnswer(response, true, []);
       return hookAnswer(response, false, ["edgebot refused this push; nothing was changed:", ...refusals.map((refusal) => `  ${refusal}`)]);
     }

@@ -212,12 +212,23 @@ export class Repositories {
     return files;
   }
 
-  /** What a commit holds at a path: a file with its bytes, a directory, or nothing. */
-  async findFileAt(applicationId: number, commit: string, file: string): Promise<{ kind: "file"; content: Buffer } | { kind: "directory" } | { kind: "missing" }> {
+  /**
+   * What a commit holds at a path: a file with its bytes, a directory, or nothing. `quarantine`
+   * is where git keeps a push's objects until its pre-receive hook accepts it
+   * (`GIT_QUARANTINE_PATH`): a commit being pushed is only found there.
+   */
+  async findFileAt(
+    applicationId: number,
+    commit: string,
+    file: string,
+    options: { quarantine?: string } = {},
+  ): Promise<{ kind: "file"; content: Buffer } | { kind: "directory" } | { kind: "missing" }> {
     assertCommit(commit);
     assertPath(file);
+    const repository = this.pathOf(applicationId);
+    const objects = options.quarantine === undefined ? {} : quarantineEnvironment(repository, options.quarantine);
     // Traced: ls-tree prints nothing for a missing file.
-    const git = this.git(this.pathOf(applicationId), tracedSoNotSilent);
+    const git = this.git(repository, { ...tracedSoNotSilent, ...objects });
     const [entry] = parseTree(await git.raw(["ls-tree", "-l", "-z", commit, "--", file]));
     if (entry === undefined || entry.path !== file) return { kind: "missing" };
     if (entry.type === "tree") return { kind: "directory" };
@@ -371,24 +382,6 @@ export class Repositories {
       allowEnvironment: Object.keys(environment).filter((key) => key.startsWith("GIT_")),
       unsafe: { allowUnsafeConfigPaths: true },
     }).env(environment);
-  }
-
-  /**
-   * Reads one file at a commit, or undefined when the commit has no such file. `quarantine` is
-   * where git keeps a push's objects until its pre-receive hook accepts it (`GIT_QUARANTINE_PATH`):
-   * a commit being pushed is only found there.
-   */
-  async readFileAtCommit(applicationId: number, commit: string, file: string, options: { quarantine?: string } = {}): Promise<string | undefined> {
-    assertCommit(commit);
-    assertPath(file);
-    const repository = this.pathOf(applicationId);
-    const env = options.quarantine === undefined ? {} : quarantineEnvironment(repository, options.quarantine);
-    try {
-      return await this.git(repository, env).raw(["cat-file", "blob", `${commit}:${file}`]);
-    } catch (error) {
-      if (/does not exist|not a valid object name|invalid object name|exists on disk|bad file/i.test(String((error as Error).message))) return undefined;
-      throw error;
-    }
   }
 
   /** The commits `after` has and `before` has not: how many, and the newest `limit` (sha, subject). */

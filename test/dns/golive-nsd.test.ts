@@ -1,12 +1,11 @@
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../../src/bot/shell.ts";
-import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker } from "../../src/bot/slack/outbox.ts";
+import type { OutboxWorker } from "../../src/bot/slack/outbox.ts";
 import type { SlackApp } from "../../src/bot/slack/app.ts";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
 import { nsdMissing, startNsd, type NsdServer, type NsdZone } from "../support/nsd.ts";
-import { signedRequest, slashCommandBody, startSlackApp, testBotToken, testTeam } from "../support/slack-app.ts";
+import { manualOutbox, signedRequest, slashCommandBody, startSlackApp, testTeam } from "../support/slack-app.ts";
 import { unique, useWorld } from "../support/world.ts";
 
 if (nsdMissing !== undefined) console.warn(`golive-nsd.test.ts: ${nsdMissing}`);
@@ -49,8 +48,7 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     nsd = await startNsd(zones("shop.old-cdn.example"));
     dns = createDnsVerifier({ dnsServers: [nsd.address], dnsTimeoutMs: 1000, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: [] });
     ({ slack, url } = await startSlackApp(world.platform, fake, { dns }));
-    // Delivers only when the test asks, so each step sees exactly what it sent.
-    outbox = startOutboxWorker({ db: world.platform.db, botTokenFor: singleWorkspaceToken(testBotToken), slackApiUrl: fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 3_600_000 });
+    outbox = manualOutbox(world.platform.db, fake);
   });
   afterAll(async () => {
     await outbox?.stop();

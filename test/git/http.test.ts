@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,17 +9,12 @@ import { createAccessToken, revokeAccessToken } from "../../src/core/tokens.ts";
 import { createSlackApp } from "../../src/bot/slack/app.ts";
 import { GitHttp, serveGitHttp } from "../../src/git/http.ts";
 import { idleDnsVerifier } from "../support/dns-server.ts";
+import { runGitClient, type GitRun } from "../support/git-client.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
 import { testBotToken, testSigningSecret } from "../support/slack-app.ts";
 import { addMember, applicationId, buildApplication, buildOrg, buildUser, gitIn, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
-
-interface GitRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe("git over HTTP with a real git client", () => {
   let git: GitHttp;
@@ -37,30 +31,8 @@ describe("git over HTTP with a real git client", () => {
   let pushesAnnounced = 0;
 
   /** Runs the git client with nothing of the machine's or the user's git configuration. */
-  function runGit(args: string[], cwd = home, extraEnv: Record<string, string> = {}): Promise<GitRun> {
-    return new Promise((resolve) => {
-      execFile(
-        "git",
-        args,
-        {
-          cwd,
-          env: {
-            PATH: process.env.PATH ?? "/usr/bin:/bin",
-            HOME: home,
-            GIT_CONFIG_NOSYSTEM: "1",
-            GIT_TERMINAL_PROMPT: "0",
-            GIT_AUTHOR_NAME: "Dev",
-            GIT_AUTHOR_EMAIL: "dev@example.com",
-            GIT_COMMITTER_NAME: "Dev",
-            GIT_COMMITTER_EMAIL: "dev@example.com",
-            LC_ALL: "C",
-            ...extraEnv,
-          },
-        },
-        (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const runGit = (args: string[], cwd = home, env: Record<string, string> = {}): Promise<GitRun> =>
+    runGitClient(args, { cwd, home, author: { name: "Dev", email: "dev@example.com" }, env });
 
   const urlWith = (token: string, ref = app) => `http://git:${token}@127.0.0.1:${server.port}/git/${ref}.git`;
 

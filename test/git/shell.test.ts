@@ -1,4 +1,5 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { runGitClient, type GitRun } from "../support/git-client.ts";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -49,28 +50,8 @@ class RunningShell {
   }
 }
 
-function git(args: string[], cwd: string, home: string): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      args,
-      {
-        cwd,
-        env: {
-          PATH: process.env.PATH ?? "/usr/bin:/bin",
-          HOME: home,
-          GIT_CONFIG_NOSYSTEM: "1",
-          GIT_TERMINAL_PROMPT: "0",
-          GIT_AUTHOR_NAME: "Ana",
-          GIT_AUTHOR_EMAIL: "ana@localhost",
-          GIT_COMMITTER_NAME: "Ana",
-          GIT_COMMITTER_EMAIL: "ana@localhost",
-          LC_ALL: "C",
-        },
-      },
-      (error, _stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stderr }),
-    );
-  });
+function git(args: string[], cwd: string, home: string): Promise<GitRun> {
+  return runGitClient(args, { cwd, home, author: { name: "Ana", email: "ana@localhost" } });
 }
 
 describe("the shell serves git over HTTP", () => {

@@ -1,7 +1,10 @@
 import { createHmac, randomBytes } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
+import type { Kysely } from "kysely";
 import { createSlackApp, slackEventsPath, type SlackApp } from "../../src/bot/slack/app.ts";
+import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker } from "../../src/bot/slack/outbox.ts";
+import type { Database } from "../../src/db/schema.ts";
 import type { Platform } from "../../src/core/platform.ts";
 import type { DnsVerifier } from "../../src/dns/verify.ts";
 import { idleDnsVerifier } from "./dns-server.ts";
@@ -67,6 +70,14 @@ export function useSlackApp(mode: SlackAppMode = {}): SlackTestBed {
     await bed.fake.stop();
   });
   return bed;
+}
+
+/**
+ * The outbox worker posting to the fake Slack, delivering only when a test calls `deliverDue`,
+ * so each test sees exactly what its own steps sent.
+ */
+export function manualOutbox(db: Kysely<Database>, fake: FakeSlack): OutboxWorker {
+  return startOutboxWorker({ db, botTokenFor: singleWorkspaceToken(testBotToken), slackApiUrl: fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 3_600_000 });
 }
 
 /** A Slack user the fake knows (users.info answers with their email), registered in edgebot under the same identity. */

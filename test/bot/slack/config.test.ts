@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../../../src/bot/shell.ts";
-import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker } from "../../../src/bot/slack/outbox.ts";
+import type { OutboxWorker } from "../../../src/bot/slack/outbox.ts";
 import { createEnvironment } from "../../../src/core/environments.ts";
 import {
   addSlackPerson,
   interactionBody,
   signedRequest,
   slashCommandBody,
-  testBotToken,
+  manualOutbox,
   useSlackApp,
   viewOf,
   viewSubmissionPayload,
@@ -21,8 +20,7 @@ const bed = useSlackApp();
 let outbox: OutboxWorker;
 
 beforeAll(() => {
-  // Delivers only when a test asks, so each test sees exactly what its own steps sent.
-  outbox = startOutboxWorker({ db: bed.world.platform.db, botTokenFor: singleWorkspaceToken(testBotToken), slackApiUrl: bed.fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 3_600_000 });
+  outbox = manualOutbox(bed.world.platform.db, bed.fake);
 });
 
 afterAll(async () => {
