@@ -182,9 +182,8 @@ export type PromotionOutcome =
  * while the merge was made. Promotions are announced in the application's channel.
  */
 export async function promoteEnvironment(platform: Platform, input: { actor: Actor; app: string; from: string; to: string }): Promise<PromotionOutcome> {
-  const { from, to } = await environmentPair(platform, input);
+  const [{ from, to }, author] = await Promise.all([environmentPair(platform, input), commitAuthor(platform, input.actor)]);
   authorizeConfigChange(to.role, to.name, `application ${input.app} not found`);
-  const author = await commitAuthor(platform, input.actor);
   const names = { ref: to.ref, from: from.name, to: to.name };
   const plan = await platform.repositories.planMerge(to.applicationId, { from: from.name, to: to.name, message: `Promote ${from.name} into ${to.name}`, author });
   if (plan.kind === "conflict") return { kind: "conflict", ...names, files: plan.files };
@@ -209,9 +208,14 @@ async function environmentPair(platform: Platform, input: { actor: Actor; app: s
   const fromName = parseField(environmentName, input.from, "from", "environment name");
   const toName = parseField(environmentName, input.to, "to", "environment name");
   if (fromName === toName) throw new Invalid(`name two different environments, not ${fromName} twice`, "to");
-  const from = await findEnvironmentAsMember(platform.db, input.actor, input.app, fromName);
-  const to = await findEnvironmentAsMember(platform.db, input.actor, input.app, toName);
-  return { from, to };
+  // Both at once; when both fail, the first named is the one reported.
+  const [from, to] = await Promise.allSettled([
+    findEnvironmentAsMember(platform.db, input.actor, input.app, fromName),
+    findEnvironmentAsMember(platform.db, input.actor, input.app, toName),
+  ]);
+  if (from.status === "rejected") throw from.reason;
+  if (to.status === "rejected") throw to.reason;
+  return { from: from.value, to: to.value };
 }
 
 /** Moves the environment's branch from `expected` to `commit`, or throws `refusal()` when it moved meanwhile. */

@@ -1,9 +1,11 @@
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
+import { readBranchHead, readBranchHeads, readHeadTarget } from "./refs.ts";
 
 /** Who a commit is by: the acting user. */
 export interface CommitAuthor {
@@ -156,9 +158,18 @@ export class Repositories {
   /** The commit a branch points at, or undefined when there is no such branch. */
   async findHead(applicationId: number, branch: string): Promise<string | undefined> {
     assertBranch(branch);
-    const sha = (await this.git(this.pathOf(applicationId)).raw(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`])).trim();
-    // With --quiet git reports a missing branch only by its exit code, which simple-git does not raise.
-    return sha === "" ? undefined : sha;
+    return readBranchHead(this.pathOf(applicationId), branch);
+  }
+
+  /**
+   * What a clone is told the repository holds: every branch with its commit, and the branch
+   * `HEAD` names (with its commit, or none while that branch does not exist).
+   */
+  async advertisedRefs(applicationId: number): Promise<{ head: { target: string; commit: string | undefined } | undefined; branches: Map<string, string> }> {
+    const repository = this.pathOf(applicationId);
+    const target = await readHeadTarget(repository);
+    const branches = await readBranchHeads(repository);
+    return { head: target === undefined ? undefined : { target, commit: branches.get(target) }, branches };
   }
 
   /**
@@ -187,8 +198,8 @@ export class Repositories {
   }
 
   async branches(applicationId: number): Promise<string[]> {
-    const output = await this.git(this.pathOf(applicationId)).raw(["for-each-ref", "--format=%(refname:short)", "refs/heads/"]);
-    return output.split("\n").filter(Boolean).sort();
+    const heads = await readBranchHeads(this.pathOf(applicationId));
+    return [...heads.keys()].map((ref) => ref.slice("refs/heads/".length)).sort();
   }
 
   /** Reads one file at the head of a branch. */
@@ -332,12 +343,12 @@ export class Repositories {
     const repository = this.pathOf(applicationId);
     assertBranch(merge.to);
     assertBranch(merge.from);
+    const [ours, theirs] = await Promise.all([readBranchHead(repository, merge.to), readBranchHead(repository, merge.from)]);
+    if (ours === undefined || theirs === undefined) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
+    if (ours === theirs) return { kind: "up_to_date", head: ours };
     const git = this.git(repository);
-    // One process for both heads and where they last met: rev-parse prints `to...from` as the
-    // right side's head, the left side's, then ^ and each merge base.
-    const [theirs, ours, ...bases] = (await git.raw(["rev-parse", `refs/heads/${merge.to}...refs/heads/${merge.from}`])).split("\n").filter(Boolean);
-    if (!ours || !theirs) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
-    const base = bases.find((line) => line.startsWith("^"))?.slice(1);
+    // No output (exit 1) when the two share no history: merge-tree then refuses the merge below.
+    const base = (await git.raw(["merge-base", ours, theirs])).trim();
     if (base === theirs) return { kind: "up_to_date", head: ours };
     if (base === ours) return { kind: "fast_forward", head: ours, commit: theirs };
     // merge-tree exits 1 on conflict with nothing on stderr, which simple-git does not raise:
@@ -346,14 +357,8 @@ export class Repositories {
     const [tree, ...conflicted] = output.split("\0").filter(Boolean);
     if (tree === undefined || !/^[0-9a-f]{40,64}$/.test(tree)) throw new Error(`git merge-tree answered ${JSON.stringify(output.slice(0, 200))}`);
     if (conflicted.length > 0) return { kind: "conflict", head: ours, files: [...new Set(conflicted)].sort() };
-    const commit = await this.commitTree(repository, { tree, parents: [ours, theirs], message: merge.message, author: merge.author });
+    const commit = await writeCommit(repository, { tree, parents: [ours, theirs], message: merge.message, author: merge.author });
     return { kind: "merge", head: ours, commit };
-  }
-
-  private async commitTree(repository: string, commit: { tree: string; parents: string[]; message: string; author: CommitAuthor }): Promise<string> {
-    const parents = commit.parents.flatMap((parent) => ["-p", parent]);
-    const git = this.git(repository, authorEnvironment(commit.author));
-    return (await git.raw(["commit-tree", commit.tree, ...parents, "-m", commit.message])).trim();
   }
 
   /** Runs git in a bare repository with `input` on its standard input (which simple-git cannot give); resolves with its output. */
@@ -480,7 +485,33 @@ function parseNameStatus(output: string): BranchDiff["files"] {
   return files;
 }
 
-/** The id git gives a file's content (SHA-1 of its blob object), to see an edit that changes nothing without running git. */
+/**
+ * Writes a commit object into the repository as git would (a zlib-deflated loose object named by
+ * its SHA-1) and returns its id. A merge's commit is the one object git has no cheaper way to
+ * write than a process of its own (`commit-tree`), and a process is most of a promotion's time.
+ * The repositories edgebot creates use SHA-1 object names, which the tree's id confirms.
+ */
+async function writeCommit(repository: string, commit: { tree: string; parents: string[]; message: string; author: CommitAuthor }): Promise<string> {
+  if (!/^[0-9a-f]{40}$/.test(commit.tree) || !commit.parents.every((parent) => /^[0-9a-f]{40}$/.test(parent))) {
+    throw new Error("only repositories with SHA-1 object names are supported");
+  }
+  const person = `${identityPart(commit.author.name)} <${identityPart(commit.author.email)}> ${Math.floor(Date.now() / 1000)} +0000`;
+  const message = commit.message.endsWith("\n") ? commit.message : `${commit.message}\n`;
+  const body = Buffer.from(
+    [`tree ${commit.tree}`, ...commit.parents.map((parent) => `parent ${parent}`), `author ${person}`, `committer ${person}`, "", message].join("\n"),
+  );
+  const object = Buffer.concat([Buffer.from(`commit ${body.length}\0`), body]);
+  const id = createHash("sha1").update(object).digest("hex");
+  const directory = path.join(repository, "objects", id.slice(0, 2));
+  const file = path.join(directory, id.slice(2));
+  // Written under a temporary name and renamed into place, so no reader sees half an object.
+  await mkdir(directory, { recursive: true });
+  const temporary = path.join(directory, `tmp_obj_${randomBytes(8).toString("hex")}`);
+  await writeFile(temporary, deflateSync(object), { mode: 0o444, flag: "wx" });
+  await rename(temporary, file);
+  return id;
+}
+
 /** A name or email as a line of a commit holds it: without angle brackets or control characters. */
 function identityPart(text: string): string {
   return text.replace(/[<>\p{Cc}]/gu, "").trim();
@@ -492,6 +523,7 @@ function data(text: string): Buffer {
   return Buffer.concat([Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from("\n")]);
 }
 
+/** The id git gives a file's content (SHA-1 of its blob object), to see an edit that changes nothing without running git. */
 function blobId(content: string): string {
   const bytes = Buffer.from(content);
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");

@@ -225,6 +225,8 @@ describe("env diff and env promote", () => {
     expect(await gitIn(world, id, ["log", "-1", "--format=%P|%an <%ae>|%s", commit])).toBe(`${hotfix.commit} ${staged.commit}|${owner.displayName} <${owner.email}>|Promote staging into production`);
     expect(await gitIn(world, id, ["show", "refs/heads/production:varnish/default.vcl"])).toContain("# staging change");
     expect(await gitIn(world, id, ["show", "refs/heads/production:section.config.json"])).toContain("hotfix.example.com");
+    // The merge commit is written without git: git must find it whole and well-formed.
+    expect(await gitIn(world, id, ["fsck", "--strict", "--no-progress", "--no-dangling"])).toBe("");
   });
 
   it("on conflict changes nothing and lists the conflicting files", async () => {

@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Repositories } from "../../src/repos/repositories.ts";
 
@@ -24,6 +26,26 @@ describe("application repositories", () => {
       await expect(repositories.readFile(1, "production", file)).rejects.toThrow(/refusing path/);
     }
     expect(await repositories.branches(1)).toEqual(["production"]);
+  });
+
+  it("reads branch heads from loose and packed refs alike, a loose ref winning", async () => {
+    await repositories.create(1, initial);
+    await repositories.createBranch(1, "staging", "production");
+    const production = await repositories.head(1, "production");
+    const git = (args: string[]) => promisify(execFile)("git", args, { cwd: repositories.pathOf(1), env: { ...process.env, GIT_AUTHOR_NAME: "Ana", GIT_AUTHOR_EMAIL: "ana@example.com", GIT_COMMITTER_NAME: "Ana", GIT_COMMITTER_EMAIL: "ana@example.com" } }).then(({ stdout }) => stdout.trim());
+    await git(["pack-refs", "--all", "--prune"]);
+    expect(await readdir(path.join(repositories.pathOf(1), "refs", "heads"))).toEqual([]);
+    expect(await repositories.head(1, "staging")).toBe(production);
+    expect(await repositories.findHead(1, "qa")).toBeUndefined();
+    const empty = await git(["commit-tree", "-m", "Empty", `${production}^{tree}`]);
+    await git(["update-ref", "refs/heads/staging", empty]);
+    expect(await repositories.head(1, "staging")).toBe(empty);
+    expect(await repositories.branches(1)).toEqual(["production", "staging"]);
+    expect(await repositories.advertisedRefs(1)).toEqual({
+      head: { target: "refs/heads/production", commit: production },
+      branches: new Map([["refs/heads/production", production], ["refs/heads/staging", empty]]),
+    });
+    expect(await git(["for-each-ref", "--format=%(objectname) %(refname)", "refs/heads/"])).toBe(`${production} refs/heads/production\n${empty} refs/heads/staging`);
   });
 
   it("puts a set-aside repository back, and removes leftovers of interrupted deletions", async () => {
