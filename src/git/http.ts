@@ -3,12 +3,14 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
+import { holdsFirstPacket, lsRefsAnswer, parseLsRefsRequest, requestCommand } from "./ls-refs.ts";
 import { authorizeGitClient, authorizePush, recordPush, reviewPush, type RefUpdate, type RepositoryAccess } from "../core/pushes.ts";
 
 /** Where git clients find repositories: `/git/<org>/<app>.git`. */
@@ -154,25 +156,53 @@ export class GitHttp {
   /**
    * Serves a clone or fetch with `git upload-pack` run directly, as http-backend would run it
    * (same arguments, headers and pkt-lines). On the machines edgebot runs on, starting a process
-   * costs 20–40 ms; http-backend would add one for each of a clone's three requests and make a
-   * clone over HTTP twice as slow as a local one (see docs/BENCHMARKS.md). Pushes still go
-   * through http-backend, whose receive-pack runs edgebot's hooks.
+   * costs 10–40 ms; http-backend would add one for each of a clone's three requests and make a
+   * clone over HTTP twice as slow as a local one (see docs/BENCHMARKS.md). Of protocol v2's three
+   * requests, the capability list and `ls-refs` are answered here without a process (see
+   * ls-refs.ts); only the `fetch` that sends the pack runs git. Pushes still go through
+   * http-backend, whose receive-pack runs edgebot's hooks.
    */
-  private runUploadPack(request: IncomingMessage, response: ServerResponse, access: RepositoryAccess, options: { advertise: boolean; protocol: string | undefined }): Promise<void> {
-    if (!options.advertise && headerValue(request.headers["content-type"]) !== "application/x-git-upload-pack-request") {
-      answer(response, 415, "edgebot: expected application/x-git-upload-pack-request");
-      return Promise.resolve();
+  private async runUploadPack(request: IncomingMessage, response: ServerResponse, access: RepositoryAccess, options: { advertise: boolean; protocol: string | undefined }): Promise<void> {
+    const version2 = options.protocol !== undefined && /(^|:)version=2(:|$)/.test(options.protocol);
+    if (options.advertise) {
+      if (version2 && this.capabilities !== undefined) {
+        response.writeHead(200, { "content-type": "application/x-git-upload-pack-advertisement", ...noCache }).end(this.capabilities);
+        return;
+      }
+      return this.spawnUploadPack(response, access, { advertise: true, version2, protocol: options.protocol, input: undefined });
+    }
+    if (headerValue(request.headers["content-type"]) !== "application/x-git-upload-pack-request") {
+      return answer(response, 415, "edgebot: expected application/x-git-upload-pack-request");
     }
     const encoding = headerValue(request.headers["content-encoding"])?.toLowerCase();
     if (encoding !== undefined && !["gzip", "x-gzip", "identity"].includes(encoding)) {
-      answer(response, 415, `edgebot: cannot read a request body in ${encoding.slice(0, 20)}`);
-      return Promise.resolve();
+      return answer(response, 415, `edgebot: cannot read a request body in ${encoding.slice(0, 20)}`);
     }
-    const version2 = options.protocol !== undefined && /(^|:)version=2(:|$)/.test(options.protocol);
-    if (options.advertise && version2 && this.capabilities !== undefined) {
-      response.writeHead(200, { "content-type": "application/x-git-upload-pack-advertisement", ...noCache }).end(this.capabilities);
-      return Promise.resolve();
+    let body: Readable = request;
+    if (encoding === "gzip" || encoding === "x-gzip") {
+      const gunzip = createGunzip();
+      gunzip.on("error", () => request.destroy());
+      body = request.pipe(gunzip);
     }
+    if (!version2) return this.spawnUploadPack(response, access, { advertise: false, version2, protocol: options.protocol, input: { read: Buffer.alloc(0), rest: body } });
+    const start = await readUntil(body, holdsFirstPacket, maxLsRefsRequestBytes);
+    if (requestCommand(start.read) !== "ls-refs" || start.ended) {
+      return this.spawnUploadPack(response, access, { advertise: false, version2, protocol: options.protocol, input: { read: start.read, rest: start.ended ? undefined : body } });
+    }
+    const whole = await readUntil(body, () => false, maxLsRefsRequestBytes, start.read);
+    const lsRefs = whole.ended ? parseLsRefsRequest(whole.read) : undefined;
+    // Anything not understood (or too large to be an ls-refs) is git's to answer, as it came.
+    if (lsRefs === undefined) return this.spawnUploadPack(response, access, { advertise: false, version2, protocol: options.protocol, input: { read: whole.read, rest: whole.ended ? undefined : body } });
+    const refs = await this.options.platform.repositories.advertisedRefs(access.application.id);
+    response.writeHead(200, { "content-type": "application/x-git-upload-pack-result", ...noCache }).end(lsRefsAnswer(lsRefs, refs));
+  }
+
+  /** Runs `git upload-pack` for one request: `input` is what was read of the body already, then the rest of it. */
+  private spawnUploadPack(
+    response: ServerResponse,
+    access: RepositoryAccess,
+    options: { advertise: boolean; version2: boolean; protocol: string | undefined; input: { read: Buffer; rest: Readable | undefined } | undefined },
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const uploadPack = spawn(gitProgram("git-upload-pack"), options.advertise ? ["--stateless-rpc", "--http-backend-info-refs", "."] : ["--stateless-rpc", "."], {
         cwd: this.options.platform.repositories.pathOf(access.application.id),
@@ -190,24 +220,24 @@ export class GitHttp {
         "content-type": `application/x-git-upload-pack-${options.advertise ? "advertisement" : "result"}`,
         ...noCache,
       });
-      if (options.advertise) {
+      if (options.input === undefined) {
         // Protocol v0 and v1 advertisements start with the service line; v2's capability list does not.
-        if (!version2) response.write("001e# service=git-upload-pack\n0000");
+        if (!options.version2) response.write("001e# service=git-upload-pack\n0000");
         uploadPack.stdin.end();
-      } else if (encoding === "gzip" || encoding === "x-gzip") {
-        const gunzip = createGunzip();
-        gunzip.on("error", () => uploadPack.kill());
-        request.pipe(gunzip).pipe(uploadPack.stdin);
+      } else if (options.input.rest === undefined) {
+        uploadPack.stdin.end(options.input.read);
       } else {
-        request.pipe(uploadPack.stdin);
+        uploadPack.stdin.write(options.input.read);
+        options.input.rest.pipe(uploadPack.stdin);
       }
       const output: Buffer[] = [];
-      if (options.advertise && version2) uploadPack.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+      const advertisesCapabilities = options.advertise && options.version2;
+      if (advertisesCapabilities) uploadPack.stdout.on("data", (chunk: Buffer) => output.push(chunk));
       uploadPack.stdout.pipe(response);
       uploadPack.on("error", reject);
       uploadPack.on("close", (code) => {
         if (code !== 0 && code !== null) this.options.logger.warn({ code, stderr }, "git upload-pack failed");
-        else if (options.advertise && version2) this.capabilities = Buffer.concat(output);
+        else if (advertisesCapabilities) this.capabilities = Buffer.concat(output);
         resolve();
       });
     });
@@ -456,6 +486,37 @@ function parseHookCall(body: string): HookCall | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** An ls-refs request is a few short lines; a larger body is a fetch, or not for us to read. */
+const maxLsRefsRequestBytes = 64 * 1024;
+
+/**
+ * Reads a request body until `enough(read)` says so, it ends, or `limit` bytes are read, and
+ * leaves the stream paused there, so that the rest can still be piped on.
+ */
+function readUntil(body: Readable, enough: (read: Buffer) => boolean, limit: number, already: Buffer = Buffer.alloc(0)): Promise<{ read: Buffer; ended: boolean }> {
+  if (body.readableEnded) return Promise.resolve({ read: already, ended: true });
+  return new Promise((resolve, reject) => {
+    let read = already;
+    const finish = (ended: boolean) => {
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("error", reject);
+      body.pause();
+      resolve({ read, ended });
+    };
+    const onData = (chunk: Buffer) => {
+      read = Buffer.concat([read, chunk]);
+      if (enough(read) || read.length >= limit) finish(false);
+    };
+    const onEnd = () => finish(true);
+    body.on("data", onData);
+    body.once("end", onEnd);
+    body.once("error", reject);
+    // A stream paused by an earlier read stays paused when a listener is added.
+    body.resume();
+  });
 }
 
 function readBody(request: IncomingMessage, limit: number): Promise<string> {

@@ -12,7 +12,7 @@ import { idleDnsVerifier } from "../support/dns-server.ts";
 import { runGitClient, type GitRun } from "../support/git-client.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
 import { testBotToken, testSigningSecret } from "../support/slack-app.ts";
-import { addMember, applicationId, buildApplication, buildOrg, buildUser, gitIn, useWorld, type TestUser } from "../support/world.ts";
+import { addMember, applicationId, buildApplication, buildOrg, buildUser, commitOn, gitIn, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
 
@@ -231,6 +231,31 @@ describe("git over HTTP with a real git client", () => {
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toBe('Basic realm="edgebot"');
     expect(await anonymous.text()).toContain("token create");
+  });
+
+  it("lists branches and HEAD exactly as git itself does, packed or loose", async () => {
+    const local = `file://${world.platform.repositories.pathOf(appId)}`;
+    const listings = async (options: string[], patterns: string[] = []) => {
+      const [served, direct] = await Promise.all([runGit(["ls-remote", ...options, urlWith(tokens.viewer), ...patterns]), runGit(["ls-remote", ...options, local, ...patterns])]);
+      expect(served.stderr).toBe("");
+      expect(served.code).toBe(0);
+      return { served: served.stdout, direct: direct.stdout };
+    };
+    const all = await listings(["--symref"]);
+    expect(all.served).toMatch(/^ref: refs\/heads\/production\tHEAD\n[0-9a-f]{40}\tHEAD\n[\s\S]*refs\/heads\/staging\n$/);
+    expect(all.served).toBe(all.direct);
+    for (const [options, patterns] of [[["--heads"], []], [["--symref"], ["HEAD"]], [[], ["staging"]]] as const) {
+      const listed = await listings([...options], [...patterns]);
+      expect(listed.served).toBe(listed.direct);
+    }
+    // git's maintenance moves branches into packed-refs; a branch moved since then is loose again.
+    await gitIn(world, appId, ["pack-refs", "--all", "--prune"]);
+    const packed = await listings(["--symref"]);
+    expect(packed.served).toBe(all.served);
+    const moved = await commitOn(world, appId, "staging", "Moved after packing");
+    const listed = await listings(["--symref"]);
+    expect(listed.served).toBe(listed.direct);
+    expect(listed.served).toContain(`${moved}\trefs/heads/staging`);
   });
 
   it("is served on the Slack app's HTTP server too, beside /healthz", async () => {
