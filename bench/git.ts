@@ -62,8 +62,12 @@ async function runGit(context: BenchContext): Promise<SectionResult> {
     const measured: Array<{ measurement: Measurement; note: string }> = [];
     const warmup = 3;
     measured.push({
-      note: "one git process that reads a branch head (`Repositories.head`): the floor each git step of the rows below stands on",
-      measurement: await measure("one git process (rev-parse)", counter, { iterations: times, warmup }, () => platform.repositories.head(id, "staging")),
+      note: "one git process that lists a branch's files (`Repositories.files`, `git ls-tree`): the floor each git step of the rows below stands on",
+      measurement: await measure("one git process (ls-tree)", counter, { iterations: times, warmup }, () => platform.repositories.files(id, "staging")),
+    });
+    measured.push({
+      note: "a branch head read from the ref files, no process (`Repositories.head`)",
+      measurement: await measure("branch head (ref files)", counter, { iterations: times, warmup }, () => platform.repositories.head(id, "staging")),
     });
     measured.push({
       note: "staging against production, 5 commits ahead",
@@ -207,7 +211,7 @@ function report(
   const markdown = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${(loadavg()[0] ?? 0).toFixed(2)} at the end on ${machine.cores} cores (other engineers' work shared the machine).`,
     "",
-    `Git processes per call: env diff 2 (run together), config edit open 3, config edit commit 3 (ls-tree, fast-import, update-ref), env promote 2 (fast-forward) or 4 (merge: rev-parse, merge-tree, commit-tree, update-ref), env log 1.`,
+    `Git processes per call: env diff 2 (run together), config edit open 2 (ls-tree, cat-file), config edit commit 3 (ls-tree, fast-import, update-ref), env promote 2 (fast-forward: merge-base, update-ref) or 3 (merge: merge-base, merge-tree, update-ref), env log 1. Branch heads are read from the ref files and a merge commit is written by edgebot, without a process.`,
     "",
     `One application whose production branch holds ${input.commits} commits (made with \`git fast-import\`: each changes one of ${ruleFiles} rule files and appends to a changelog, then repacked), with staging, qa and hotfix branched from it. Each row times the core function its command calls, as the command runs it (database lookups, permission, git, the transaction with its audit event and notification), ${input.times} calls after a warm-up; the database is Postgres on loopback. Git runs as child processes (\`simple-git\`), so each row is mostly the count of git processes it starts.`,
     "",

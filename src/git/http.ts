@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
@@ -272,8 +272,9 @@ export class GitHttp {
   /** The hook directory and the socket its hooks call back on: made once, on the first push. */
   private startHooks(): Promise<{ directory: string; socket: string; server: Server }> {
     this.hooks ??= (async () => {
+      await removeHookDirectoriesOfEndedProcesses();
       // A private directory: only edgebot's user can reach the socket or change the hooks.
-      const directory = await mkdtemp(path.join(tmpdir(), "edgebot-git-"));
+      const directory = await mkdtemp(path.join(tmpdir(), `${hookDirectoryPrefix}${process.pid}-`));
       await chmod(directory, 0o700);
       for (const hook of ["pre-receive", "post-receive"]) {
         const script = path.join(directory, hook);
@@ -353,6 +354,33 @@ export async function serveGitHttp(git: GitHttp, listen: { port: number; host: s
     port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+const hookDirectoryPrefix = "edgebot-hooks-";
+
+/**
+ * A process that crashed left its hook directory behind; `close` removes it otherwise. Each is
+ * named after the process that made it, and one is removed only once that process has ended,
+ * so edgebot processes sharing the machine leave each other's alone.
+ */
+async function removeHookDirectoriesOfEndedProcesses(): Promise<void> {
+  const pattern = new RegExp(`^${hookDirectoryPrefix}(\\d+)-[A-Za-z0-9]{6}$`);
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isRunning(pid)) {
+      await rm(path.join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 let gitExecPath: string | undefined;

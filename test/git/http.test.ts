@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -154,6 +155,34 @@ describe("git over HTTP with a real git client", () => {
     });
     const audit = await world.platform.db.selectFrom("audit_events").select(["action", "target", "details", "actor_id"]).where("action", "=", "git.push").orderBy("id", "desc").executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ target: `${app} staging`, actor_id: developer.id, details: { from: before, to: second, commits: 2 } });
+  });
+
+  it("removes hook directories that ended edgebot processes left behind, and only those", async () => {
+    const ended = await new Promise<number>((resolve) => {
+      const child = spawn("true");
+      child.on("exit", () => resolve(child.pid!));
+    });
+    const leftover = path.join(tmpdir(), `edgebot-hooks-${ended}-AbC123`);
+    const running = path.join(tmpdir(), `edgebot-hooks-${process.ppid}-XyZ789`);
+    await mkdir(path.join(leftover, "inside"), { recursive: true });
+    await mkdir(running);
+    const fresh = new GitHttp({ platform: world.platform, logger: pino({ level: "silent" }) });
+    const freshServer = await serveGitHttp(fresh, { port: 0, host: "127.0.0.1" });
+    try {
+      const clone = await cloneAs(tokens.developer);
+      const pushed = await commitIn(clone, "staging", "varnish/default.vcl", "vcl 4.1;\n# after a crash\n", "After a crash");
+      const push = await runGit(["push", "--quiet", `http://git:${tokens.developer}@127.0.0.1:${freshServer.port}/git/${app}.git`, "staging"], clone);
+      expect(push.code).toBe(0);
+      expect(await headOf("staging")).toBe(pushed);
+      const remaining = (await readdir(tmpdir())).filter((name) => name.startsWith("edgebot-hooks-"));
+      expect(remaining).not.toContain(path.basename(leftover));
+      expect(remaining).toContain(path.basename(running));
+      expect(remaining.some((name) => name.startsWith(`edgebot-hooks-${process.pid}-`))).toBe(true);
+    } finally {
+      await freshServer.close();
+      await fresh.close();
+      await rm(running, { recursive: true, force: true });
+    }
   });
 
   it("refuses a section.config.json that fails validation, showing why in git's output", async () => {
