@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type WhereInterface } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import type { Verdict } from "../dns/verify.ts";
 import type { Actor, Tx } from "./platform.ts";
@@ -218,15 +218,25 @@ export const deliveryLeaseSeconds = 60;
  * transaction, and then marked delivered or rescheduled. Other processes skip it while it is
  * in flight, and no database connection waits on Slack. A process that dies mid-delivery
  * leaves the row to be claimed again when the lease ends. Returns how many were delivered;
- * stops at `limit` claims or when `shouldStop` says so.
+ * stops at `limit` claims, when `shouldStop` says so, or when nothing due is left to claim.
  */
 export async function deliverDueNotifications(
   db: Kysely<Database>,
   deliver: (notification: Notification) => Promise<DeliveryOutcome>,
-  options: { limit?: number; maxAttempts: number; shouldStop?: () => boolean },
+  options: {
+    limit?: number;
+    maxAttempts: number;
+    shouldStop?: () => boolean;
+    /**
+     * Workspaces whose notifications are not to be claimed now (asked before each claim; null
+     * for notifications without one): theirs stay due, untouched, while the others are delivered.
+     */
+    heldWorkspaces?: () => ReadonlyArray<string | null>;
+  },
 ): Promise<number> {
   let delivered = 0;
   for (let claims = 0; claims < (options.limit ?? 100) && !options.shouldStop?.(); claims += 1) {
+    const held = options.heldWorkspaces?.() ?? [];
     const row = await db
       .updateTable("outbox")
       .set({ next_attempt_at: sql<Date>`now() + make_interval(secs => ${deliveryLeaseSeconds})` })
@@ -237,6 +247,7 @@ export async function deliverDueNotifications(
           .where("delivered_at", "is", null)
           .where("given_up_at", "is", null)
           .where("next_attempt_at", "<=", sql<Date>`now()`)
+          .$call((query) => withoutWorkspaces(query, held))
           .orderBy("next_attempt_at")
           .orderBy("id")
           .limit(1)
@@ -316,6 +327,15 @@ async function tellActorChannelUnreachable(tx: Tx, row: { org_id: number | null;
         .limit(1),
     )
     .execute();
+}
+
+/** Leaves out the notifications of `held` workspaces (null: those without a workspace). */
+function withoutWorkspaces<Q extends WhereInterface<Database, "outbox">>(query: Q, held: ReadonlyArray<string | null>): Q {
+  const named = held.filter((teamId): teamId is string => teamId !== null);
+  const nullHeld = named.length < held.length;
+  if (named.length === 0) return nullHeld ? (query.where("team_id", "is not", null) as Q) : query;
+  // `not in` is never true of a null team_id: those rows are kept by name unless null is held too.
+  return query.where((eb) => (nullHeld ? eb("team_id", "not in", named) : eb.or([eb("team_id", "is", null), eb("team_id", "not in", named)]))) as Q;
 }
 
 function describeError(error: unknown): string {

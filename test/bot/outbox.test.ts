@@ -148,7 +148,7 @@ describe("the outbox worker", () => {
     expect(row!.message_ts).toMatch(/^\d+\.\d+$/);
   });
 
-  it("a 429 with Retry-After delays the message and pauses the worker, then delivers once", async () => {
+  it("a 429 with Retry-After delays the message and pauses its workspace, then delivers once", async () => {
     const channel = freshChannel();
     const [first, second] = await queue(channel, 2);
     fake.replyOnce("chat.postMessage", { status: 429, headers: { "retry-after": "1" }, body: { ok: false, error: "ratelimited" } });
@@ -157,7 +157,7 @@ describe("the outbox worker", () => {
     const posts = await fake.waitFor(() => postsTo(channel).length >= 3 && postsTo(channel), 5000);
 
     const limitedAt = posts[0]!.at;
-    // Nothing at all went out during the pause, not even the other channel-mate.
+    // Nothing went out to that workspace during the pause, not even the other channel-mate.
     expect(posts[1]!.at - limitedAt).toBeGreaterThanOrEqual(1000);
     const delivered = posts.slice(1).map((call) => String(call.args.text));
     expect(delivered.filter((text) => text.includes(first!))).toHaveLength(1);
@@ -393,16 +393,114 @@ describe("the outbox worker in several workspaces", () => {
     });
   }
 
-  /** An org whose channel was set in workspace `teamId`, with one notification waiting for it. */
-  async function queueIn(teamId: string, channel: string): Promise<void> {
+  /** An org whose channel was set in workspace `teamId`; the function writes one notification for it and returns its hostname. */
+  async function channelSetIn(teamId: string, channel: string): Promise<() => Promise<string>> {
     const owner = await buildUser(world.platform);
     const org = await buildOrg(world.platform, owner);
     await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId });
     const { id } = await world.platform.db.selectFrom("orgs").select("id").where("slug", "=", org).executeTakeFirstOrThrow();
-    await world.platform.db.transaction().execute((tx) =>
-      notify(tx, { org: { id }, actor: owner, kind: "domain.added", payload: { app: `${org}/www`, env: "production", hostname: `${unique("w")}.example.com` } }),
-    );
+    return async () => {
+      const hostname = `${unique("w")}.example.com`;
+      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id }, actor: owner, kind: "domain.added", payload: { app: `${org}/www`, env: "production", hostname } }));
+      return hostname;
+    };
   }
+
+  /** An org whose channel was set in workspace `teamId`, with one notification waiting for it; returns its hostname. */
+  async function queueIn(teamId: string, channel: string): Promise<string> {
+    return (await channelSetIn(teamId, channel))();
+  }
+
+  /** Two workspaces with edgebot installed, each with its own bot token and channel. */
+  async function twoWorkspaces() {
+    const store = installations();
+    const [alpha, beta] = [unique("TALPHA").toUpperCase(), unique("TBETA").toUpperCase()];
+    const tokens = { alpha: `xoxb-${alpha.toLowerCase()}`, beta: `xoxb-${beta.toLowerCase()}` };
+    await install(store, alpha, tokens.alpha);
+    await install(store, beta, tokens.beta);
+    return { store, alpha, beta, tokens, channels: { alpha: freshChannel(), beta: freshChannel() }, botTokenFor: (teamId: string | null) => store.botTokenFor(teamId) };
+  }
+
+  /** Slack answers the next post made with `token` (that workspace's) with 429 and Retry-After. */
+  function rateLimitsOnce(token: string, retryAfterSeconds: number): void {
+    let limited = false;
+    fake.on("chat.postMessage", (call) => {
+      if (call.token !== token || limited) return undefined;
+      limited = true;
+      return { status: 429, headers: { "retry-after": String(retryAfterSeconds) }, body: { ok: false, error: "ratelimited" } };
+    });
+  }
+
+  it("a 429 in one workspace holds back only its notifications: the other's go out in the same pass, and its own after the pause", async () => {
+    const { alpha, beta, tokens, channels, botTokenFor } = await twoWorkspaces();
+    const alphaHostnames = [await queueIn(alpha, channels.alpha), await queueIn(alpha, channels.alpha)];
+    const betaHostnames = [await queueIn(beta, channels.beta), await queueIn(beta, channels.beta)];
+    const secondBefore = (await rowsFor(channels.alpha))[1]!;
+    rateLimitsOnce(tokens.alpha, 1);
+    const delivering = worker({ botTokenFor });
+
+    // One pass: alpha's first post is refused, and beta's two still go out.
+    expect(await delivering.deliverDue()).toBe(2);
+    const [limited] = postsTo(channels.alpha);
+    expect(postsTo(channels.alpha)).toHaveLength(1);
+    expect(String(limited!.args.text)).toContain(alphaHostnames[0]!);
+    expect(postsTo(channels.beta).map((call) => [call.token, betaHostnames.findIndex((hostname) => String(call.args.text).includes(hostname))])).toEqual([
+      [tokens.beta, 0],
+      [tokens.beta, 1],
+    ]);
+    expect((await rowsFor(channels.beta)).map((row) => [row.attempts, row.delivered_at instanceof Date])).toEqual([
+      [1, true],
+      [1, true],
+    ]);
+    const [first, second] = await rowsFor(channels.alpha);
+    // The refused one waits for the end of the pause without using up an attempt; the other was not even claimed.
+    expect(first).toMatchObject({ attempts: 0, delivered_at: null, given_up_at: null, last_error: "rate limited: retry after 1s" });
+    expect(first!.next_attempt_at.getTime()).toBeGreaterThanOrEqual(limited!.at + 1000);
+    expect(second).toEqual(secondBefore);
+
+    // During the pause a pass posts nothing to alpha and leaves its rows alone.
+    expect(await delivering.deliverDue()).toBe(0);
+    expect(postsTo(channels.alpha)).toHaveLength(1);
+    expect((await rowsFor(channels.alpha))[1]).toEqual(secondBefore);
+
+    let afterPause = 0;
+    await waitUntil(async () => (afterPause += await delivering.deliverDue()) === 2);
+    const posts = postsTo(channels.alpha);
+    expect(posts).toHaveLength(3);
+    expect(posts.every((call) => call.token === tokens.alpha)).toBe(true);
+    expect(posts[1]!.at - limited!.at).toBeGreaterThanOrEqual(1000);
+    for (const hostname of alphaHostnames) expect(posts.slice(1).filter((call) => String(call.args.text).includes(hostname))).toHaveLength(1);
+    expect((await rowsFor(channels.alpha)).map((row) => [row.attempts, row.last_error, row.delivered_at instanceof Date])).toEqual([
+      [1, null, true],
+      [1, null, true],
+    ]);
+    expect(postsTo(channels.beta)).toHaveLength(2);
+  });
+
+  it("while one workspace is paused, the polling worker keeps delivering another's new notifications", async () => {
+    const { alpha, beta, tokens, channels, botTokenFor } = await twoWorkspaces();
+    const alphaHostname = await queueIn(alpha, channels.alpha);
+    const notifyBeta = await channelSetIn(beta, channels.beta);
+    rateLimitsOnce(tokens.alpha, 2);
+
+    worker({ botTokenFor, pollMs: 20 });
+    const [limited] = await fake.waitFor(() => postsTo(channels.alpha).length === 1 && postsTo(channels.alpha));
+    // Written after the 429, so only a later pass can deliver it: one in the usual poll, not after the pause.
+    const betaHostname = await notifyBeta();
+    const [toBeta] = await fake.waitFor(() => postsTo(channels.beta).length === 1 && postsTo(channels.beta));
+    expect(toBeta!.at - limited!.at).toBeLessThan(2000);
+    expect(String(toBeta!.args.text)).toContain(betaHostname);
+    expect(postsTo(channels.alpha)).toHaveLength(1);
+
+    const posts = await fake.waitFor(() => postsTo(channels.alpha).length === 2 && postsTo(channels.alpha), 5000);
+    expect(posts[1]!.at - limited!.at).toBeGreaterThanOrEqual(2000);
+    expect(String(posts[1]!.args.text)).toContain(alphaHostname);
+    const [row] = await waitUntil(async () => {
+      const found = await rowsFor(channels.alpha);
+      return found[0]?.delivered_at ? found : undefined;
+    });
+    expect(row).toMatchObject({ attempts: 1, last_error: null });
+  });
 
   it("posts each notification with the bot token of the workspace its channel was set in", async () => {
     const store = installations();

@@ -4,6 +4,7 @@ import { setApplicationChannel } from "../../src/core/applications.ts";
 import { addDomain, removeDomain } from "../../src/core/domains.ts";
 import { createEnvironment, deleteEnvironment } from "../../src/core/environments.ts";
 import { changeRole, removeMember } from "../../src/core/members.ts";
+import { deliverDueNotifications, notify, type Notification } from "../../src/core/notifications.ts";
 import { setOrgChannel } from "../../src/core/orgs.ts";
 import { addMember, applicationId, buildApplication, buildOrg, buildUser, failure, unique, useWorld, type TestUser } from "../support/world.ts";
 
@@ -138,5 +139,53 @@ describe("notifications are written with the change that causes them", () => {
     await failure(removeMember(world.platform, { actor: viewer, org, member: { kind: "email", email: owner.email } }));
 
     expect(await outboxOf(org)).toEqual(before);
+  });
+});
+
+describe("delivering due notifications", () => {
+  /** One notification waiting for a channel set in workspace `teamId` (null: set before workspaces were recorded). */
+  async function waitingIn(teamId: string | null): Promise<number> {
+    const { owner, org } = await orgWithChannel();
+    const id = await orgId(org);
+    await world.platform.db.updateTable("orgs").set({ channel_team_id: teamId }).where("id", "=", id).execute();
+    await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id }, actor: owner, kind: "domain.added", payload: { app: `${org}/www`, env: "production", hostname: `${unique("h")}.example.com` } }));
+    const row = await world.platform.db.selectFrom("outbox").select("id").where("org_id", "=", id).executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  /** One pass that delivers everything it is handed; says which ids it was handed. */
+  async function pass(heldWorkspaces: Array<string | null>): Promise<number[]> {
+    const handed: Notification[] = [];
+    await deliverDueNotifications(
+      world.platform.db,
+      async (notification) => {
+        handed.push(notification);
+        return { delivered: true, messageTs: null };
+      },
+      { maxAttempts: 1, limit: 1000, heldWorkspaces: () => heldWorkspaces },
+    );
+    return handed.map((notification) => notification.id);
+  }
+
+  async function row(id: number) {
+    return world.platform.db.selectFrom("outbox").select(["attempts", "next_attempt_at", "last_error", "delivered_at"]).where("id", "=", id).executeTakeFirstOrThrow();
+  }
+
+  it("a held workspace's notifications stay due and untouched while the others are delivered", async () => {
+    const [alpha, beta] = [unique("TA").toUpperCase(), unique("TB").toUpperCase()];
+    const [inAlpha, inBeta, inNone] = [await waitingIn(alpha), await waitingIn(beta), await waitingIn(null)];
+    const alphaBefore = await row(inAlpha);
+
+    // Rows of earlier tests are due too: only these three are looked at.
+    const mine = (handed: number[]) => handed.filter((id) => [inAlpha, inBeta, inNone].includes(id));
+    expect(mine(await pass([alpha, null]))).toEqual([inBeta]);
+    expect(await row(inAlpha)).toEqual(alphaBefore);
+    expect(mine(await pass([alpha]))).toEqual([inNone]);
+    expect(await row(inAlpha)).toEqual(alphaBefore);
+
+    const laterInNone = await waitingIn(null);
+    expect(await pass([null])).toEqual([inAlpha]);
+    expect(await pass([])).toEqual([laterInNone]);
+    expect(await row(inAlpha)).toMatchObject({ attempts: 1, last_error: null, delivered_at: expect.any(Date) });
   });
 });

@@ -79,8 +79,14 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
     return client;
   };
-  // Set by a 429: nothing is posted before then, by this worker, to any channel.
-  let pausedUntil = 0;
+  // Slack's rate limits are per workspace: a 429 pauses that workspace until its Retry-After
+  // ends, and this worker leaves its notifications due but unclaimed; other workspaces go on.
+  const pausedUntil = new Map<string | null, number>();
+  const pausedWorkspaces = (): Array<string | null> => {
+    const now = Date.now();
+    for (const [teamId, until] of pausedUntil) if (until <= now) pausedUntil.delete(teamId);
+    return [...pausedUntil.keys()];
+  };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let pass: Promise<unknown> = Promise.resolve();
@@ -113,9 +119,10 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       switch (failure.code) {
         case "slack_webapi_rate_limited_error": {
           const waitMs = Math.max(1, failure.retryAfter ?? 1) * 1000;
-          pausedUntil = Math.max(pausedUntil, Date.now() + waitMs);
-          logger.warn({ outboxId: notification.id, retryAfterSeconds: waitMs / 1000 }, "Slack rate limited the outbox; pausing");
-          return { delivered: false, error: `rate limited: retry after ${waitMs / 1000}s`, retryAt: new Date(pausedUntil), countsAsAttempt: false };
+          const until = Math.max(pausedUntil.get(notification.teamId) ?? 0, Date.now() + waitMs);
+          pausedUntil.set(notification.teamId, until);
+          logger.warn({ outboxId: notification.id, teamId: notification.teamId, retryAfterSeconds: waitMs / 1000 }, "Slack rate limited the outbox in a workspace; pausing that workspace");
+          return { delivered: false, error: `rate limited: retry after ${waitMs / 1000}s`, retryAt: new Date(until), countsAsAttempt: false };
         }
         case "slack_webapi_http_error":
           if ((failure.statusCode ?? 0) >= 500 || failure.statusCode === 408) return retryLater(notification, `HTTP ${failure.statusCode} from Slack`);
@@ -160,22 +167,18 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     return post(client, notification, true);
   };
 
-  const deliverDue = async (): Promise<number> => {
-    if (Date.now() < pausedUntil) return 0;
-    return deliverDueNotifications(options.db, deliver, {
-      maxAttempts,
-      limit: options.batchSize ?? 100,
-      shouldStop: () => stopped || Date.now() < pausedUntil,
-    });
-  };
+  const deliverDue = (): Promise<number> =>
+    deliverDueNotifications(options.db, deliver, { maxAttempts, limit: options.batchSize ?? 100, shouldStop: () => stopped, heldWorkspaces: pausedWorkspaces });
 
+  // Paused workspaces do not stretch the poll: others may have messages due. A pass that finds
+  // only paused workspaces' messages costs one claim query, like a pass that finds none.
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
       pass = deliverDue()
         .catch((error: unknown) => logger.error({ err: error }, "outbox delivery pass failed"))
         .finally(schedule);
-    }, Math.max(pollMs, pausedUntil - Date.now()));
+    }, pollMs);
   };
   schedule();
 
