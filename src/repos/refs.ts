@@ -1,5 +1,5 @@
 import type { Dirent } from "node:fs";
-import { readFile, readdir } from "node:fs/promises";
+import { open, readFile, readdir, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -13,6 +13,9 @@ import path from "node:path";
  * Git moves a ref into `packed-refs` before deleting the loose file and takes it out of
  * `packed-refs` before deleting the loose file too, so reading the loose ref first and then
  * `packed-refs` sees each branch as it was at some instant.
+ *
+ * A branch is moved here too (`writeBranchHead`), by git's own locking protocol, so that a
+ * compare-and-swap inside a database transaction costs a few file operations, not a process.
  */
 
 const objectId = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -38,6 +41,49 @@ export async function readHeadTarget(repository: string): Promise<string | undef
   const content = await readFile(path.join(repository, "HEAD"), "utf8");
   const match = /^ref: (refs\/heads\/\S+)\n?$/.exec(content);
   return match?.[1];
+}
+
+/** Another writer holds the branch's lock (`<ref>.lock`): git's "cannot lock ref". */
+export class BranchLocked extends Error {
+  constructor(readonly ref: string) {
+    super(`${ref} is locked by another update`);
+    this.name = "BranchLocked";
+  }
+}
+
+/**
+ * Points a branch at `commit` as `git update-ref` does: it creates `<ref>.lock` exclusively
+ * (so git and edgebot writers exclude each other), checks the branch is still at `expected`
+ * when one is given (answering false, with nothing changed, when it is not), writes the lock
+ * and renames it over the loose ref, which then wins over any packed one. No reflog is kept, as
+ * git keeps none in a bare repository, and like git by default it does not fsync the ref.
+ * `commit` must name a commit the repository holds: this does not look.
+ */
+export async function writeBranchHead(repository: string, branch: string, commit: string, expected?: string): Promise<boolean> {
+  if (!objectId.test(commit) || (expected !== undefined && !objectId.test(expected))) throw new Error("invalid commit id");
+  const ref = path.join(repository, "refs", "heads", branch);
+  const lock = `${ref}.lock`;
+  let handle: FileHandle;
+  try {
+    handle = await open(lock, "wx", 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new BranchLocked(`refs/heads/${branch}`);
+    throw error;
+  }
+  let renamed = false;
+  try {
+    if (expected !== undefined && (await readBranchHead(repository, branch)) !== expected) return false;
+    await handle.writeFile(`${commit}\n`);
+    await handle.close();
+    await rename(lock, ref);
+    renamed = true;
+    return true;
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => undefined);
+      await rm(lock, { force: true });
+    }
+  }
 }
 
 async function readLooseRef(repository: string, ref: string): Promise<string | undefined> {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { readBranchHead, readBranchHeads, readHeadTarget } from "./refs.ts";
+import { BranchLocked, readBranchHead, readBranchHeads, readHeadTarget, writeBranchHead } from "./refs.ts";
 
 /** Who a commit is by: the acting user. */
 export interface CommitAuthor {
@@ -179,14 +179,17 @@ export class Repositories {
   async createBranch(applicationId: number, branch: string, from: string): Promise<void> {
     assertBranch(branch);
     assertBranch(from);
-    await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, `refs/heads/${from}`]);
+    const repository = this.pathOf(applicationId);
+    const head = await readBranchHead(repository, from);
+    if (head === undefined) throw new Error(`branch ${from} does not exist`);
+    await writeBranchHead(repository, branch, head);
   }
 
   /** Points a branch at a given commit (used to undo a deletion). */
   async setBranch(applicationId: number, branch: string, sha: string): Promise<void> {
     assertBranch(branch);
-    if (!/^[0-9a-f]{40,64}$/.test(sha)) throw new Error("invalid commit id");
-    await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, sha]);
+    assertCommit(sha);
+    await writeBranchHead(this.pathOf(applicationId), branch, sha);
   }
 
   /** Deletes a branch and returns the commit it pointed at; undefined when it was already gone. */
@@ -310,13 +313,15 @@ export class Repositories {
     assertBranch(branch);
     assertCommit(commit);
     assertCommit(expected);
+    let moved: boolean;
     try {
-      await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["update-ref", `refs/heads/${branch}`, commit, expected]);
+      moved = await writeBranchHead(this.pathOf(applicationId), branch, commit, expected);
     } catch (error) {
-      // "cannot lock ref": the branch is elsewhere now, or another update holds it this instant.
-      if (error instanceof Error && error.message.includes("cannot lock ref")) throw new BranchMoved(branch);
+      // Another update holds the branch this instant: it will not be at `expected` after it.
+      if (error instanceof BranchLocked) throw new BranchMoved(branch);
       throw error;
     }
+    if (!moved) throw new BranchMoved(branch);
   }
 
   /**
