@@ -39,7 +39,7 @@ interface Round {
 
 async function runGitHttp(context: BenchContext): Promise<SectionResult> {
   const { progress } = context;
-  const rounds = context.scale < 1 ? 3 : 15;
+  const rounds = context.scale < 1 ? 3 : 31;
   const workspace = await mkdtemp(path.join(tmpdir(), "edgebot-bench-git-"));
   const database = await openDatabase({ databaseUrl: context.databaseUrl, poolSize: 4 });
   const platform = { db: database.db, repositories: new Repositories(path.join(workspace, "repos")) };

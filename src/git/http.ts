@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -28,6 +29,12 @@ const requestPath = /^\/git\/([a-z0-9][a-z0-9-]{0,38})\/([a-z0-9][a-z0-9-]{0,38}
 const services = new Set(["git-upload-pack", "git-receive-pack"]);
 // How many commits of a push the announcement names; the count covers the rest.
 const announcedCommits = 10;
+
+/** Whose token a request carries, and what they may do with the repository. */
+type GitClient = NonNullable<Awaited<ReturnType<typeof authorizeGitClient>>>;
+
+/** How long a connection's authorization is reused by its next requests (see `GitHttp.authorize`). */
+const connectionAuthorizationMs = 5000;
 
 /** A push in progress: who made it, to which repository; its hooks find it by its id. */
 interface PushInProgress {
@@ -73,6 +80,8 @@ export class GitHttp {
    */
   private capabilities: Buffer | undefined;
   private hooks: Promise<{ directory: string; socket: string; server: Server }> | undefined;
+  /** The last authorization found on each open connection (see `authorize`). */
+  private readonly connectionAuthorizations = new WeakMap<Socket, { authorization: string; org: string; app: string; client: GitClient; until: number }>();
 
   constructor(private readonly options: GitHttpOptions) {}
 
@@ -104,9 +113,9 @@ export class GitHttp {
     const method = endpoint === "info/refs" ? "GET" : "POST";
     if (request.method !== method) return answer(response, 405, `edgebot: ${endpoint} takes ${method}`, { allow: method });
 
-    let client: Awaited<ReturnType<typeof authorizeGitClient>>;
+    let client: GitClient | undefined;
     try {
-      client = await authorizeGitClient(this.options.platform.db, { token: basicPassword(request.headers.authorization) ?? "", org, app });
+      client = await this.authorize(request, org, app);
       if (client && service === "git-receive-pack") authorizePush(client.access);
     } catch (error) {
       if (error instanceof CoreError) return answer(response, error.kind === "not_found" ? 404 : 403, `edgebot: ${error.message}`);
@@ -151,6 +160,22 @@ export class GitHttp {
     } finally {
       this.pushes.delete(pushId);
     }
+  }
+
+  /**
+   * Who the request's token belongs to and their access to `org/app`. A git command makes its
+   * requests one after another on one connection (three for a clone), so an answer found for a
+   * connection is reused by its next requests with the same credentials for a few seconds: a
+   * token revoked meanwhile stops working on new connections at once, and on one already open
+   * within `connectionAuthorizationMs`.
+   */
+  private async authorize(request: IncomingMessage, org: string, app: string): Promise<GitClient | undefined> {
+    const authorization = request.headers.authorization ?? "";
+    const recent = this.connectionAuthorizations.get(request.socket);
+    if (recent && recent.authorization === authorization && recent.org === org && recent.app === app && performance.now() < recent.until) return recent.client;
+    const client = await authorizeGitClient(this.options.platform.db, { token: basicPassword(authorization) ?? "", org, app });
+    if (client) this.connectionAuthorizations.set(request.socket, { authorization, org, app, client, until: performance.now() + connectionAuthorizationMs });
+    return client;
   }
 
   /**

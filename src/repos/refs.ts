@@ -1,12 +1,13 @@
-import type { Dirent } from "node:fs";
-import { open, readFile, readdir, rename, rm, type FileHandle } from "node:fs/promises";
+import { readFileSync, readdirSync, type Dirent } from "node:fs";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /**
  * Reads a bare repository's branches straight from git's "files" ref storage, without starting
  * git: on these machines a process costs 10–20 ms, and a branch head is read by most commands
  * and by every clone. Only what edgebot's repositories hold is read: branches (`refs/heads/`)
- * and the symbolic `HEAD`. Writes stay with git (`update-ref`), which locks and logs them.
+ * and the symbolic `HEAD`. The files are read synchronously: each holds one line, and on these
+ * machines a trip through libuv's thread pool costs ten times the read.
  *
  * A branch is a loose file `refs/heads/<name>` holding its commit id, or else a line of
  * `packed-refs` (git's maintenance packs loose refs there). A loose ref wins over a packed one.
@@ -21,24 +22,22 @@ import path from "node:path";
 const objectId = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** A branch's commit, or undefined when there is no such branch. `branch` must already be a checked name. */
-export async function readBranchHead(repository: string, branch: string): Promise<string | undefined> {
+export function readBranchHead(repository: string, branch: string): string | undefined {
   const ref = `refs/heads/${branch}`;
-  const loose = await readLooseRef(repository, ref);
-  if (loose !== undefined) return loose;
-  return (await readPackedRefs(repository)).get(ref);
+  return readLooseRef(repository, ref) ?? readPackedRefs(repository).get(ref);
 }
 
 /** Every branch and its commit, by full ref name (`refs/heads/…`), in git's (byte) order. */
-export async function readBranchHeads(repository: string): Promise<Map<string, string>> {
-  const heads = await readLooseRefs(repository, "refs/heads");
-  const packed = await readPackedRefs(repository);
+export function readBranchHeads(repository: string): Map<string, string> {
+  const heads = readLooseRefs(repository, "refs/heads");
+  const packed = readPackedRefs(repository);
   for (const [ref, commit] of packed) if (ref.startsWith("refs/heads/") && !heads.has(ref)) heads.set(ref, commit);
   return new Map([...heads].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** The ref `HEAD` names (`refs/heads/production`), or undefined when HEAD is not symbolic. */
-export async function readHeadTarget(repository: string): Promise<string | undefined> {
-  const content = await readFile(path.join(repository, "HEAD"), "utf8");
+export function readHeadTarget(repository: string): string | undefined {
+  const content = readFileSync(path.join(repository, "HEAD"), "utf8");
   const match = /^ref: (refs\/heads\/\S+)\n?$/.exec(content);
   return match?.[1];
 }
@@ -72,7 +71,7 @@ export async function writeBranchHead(repository: string, branch: string, commit
   }
   let renamed = false;
   try {
-    if (expected !== undefined && (await readBranchHead(repository, branch)) !== expected) return false;
+    if (expected !== undefined && readBranchHead(repository, branch) !== expected) return false;
     await handle.writeFile(`${commit}\n`);
     await handle.close();
     await rename(lock, ref);
@@ -86,10 +85,10 @@ export async function writeBranchHead(repository: string, branch: string, commit
   }
 }
 
-async function readLooseRef(repository: string, ref: string): Promise<string | undefined> {
+function readLooseRef(repository: string, ref: string): string | undefined {
   let content: string;
   try {
-    content = await readFile(path.join(repository, ref), "utf8");
+    content = readFileSync(path.join(repository, ref), "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // ENOTDIR: a path under a file; EISDIR: a directory of branches, not a branch.
@@ -99,21 +98,21 @@ async function readLooseRef(repository: string, ref: string): Promise<string | u
   return commitIn(content, ref);
 }
 
-async function readLooseRefs(repository: string, directory: string): Promise<Map<string, string>> {
+function readLooseRefs(repository: string, directory: string): Map<string, string> {
   const refs = new Map<string, string>();
   let entries: Dirent[];
   try {
-    entries = await readdir(path.join(repository, directory), { withFileTypes: true });
+    entries = readdirSync(path.join(repository, directory), { withFileTypes: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return refs;
     throw error;
   }
   for (const entry of entries) {
     const ref = `${directory}/${entry.name}`;
-    if (entry.isDirectory()) for (const [name, commit] of await readLooseRefs(repository, ref)) refs.set(name, commit);
+    if (entry.isDirectory()) for (const [name, commit] of readLooseRefs(repository, ref)) refs.set(name, commit);
     // A ref being written is `<ref>.lock` until git renames it into place.
     else if (entry.isFile() && !entry.name.endsWith(".lock")) {
-      const commit = await readLooseRef(repository, ref);
+      const commit = readLooseRef(repository, ref);
       if (commit !== undefined) refs.set(ref, commit);
     }
   }
@@ -121,11 +120,11 @@ async function readLooseRefs(repository: string, directory: string): Promise<Map
 }
 
 /** `packed-refs`: a header comment, then `<id> <ref>` lines, each tag's followed by `^<peeled id>`. */
-async function readPackedRefs(repository: string): Promise<Map<string, string>> {
+function readPackedRefs(repository: string): Map<string, string> {
   const refs = new Map<string, string>();
   let content: string;
   try {
-    content = await readFile(path.join(repository, "packed-refs"), "utf8");
+    content = readFileSync(path.join(repository, "packed-refs"), "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return refs;
     throw error;

@@ -167,8 +167,8 @@ export class Repositories {
    */
   async advertisedRefs(applicationId: number): Promise<{ head: { target: string; commit: string | undefined } | undefined; branches: Map<string, string> }> {
     const repository = this.pathOf(applicationId);
-    const target = await readHeadTarget(repository);
-    const branches = await readBranchHeads(repository);
+    const target = readHeadTarget(repository);
+    const branches = readBranchHeads(repository);
     return { head: target === undefined ? undefined : { target, commit: branches.get(target) }, branches };
   }
 
@@ -180,7 +180,7 @@ export class Repositories {
     assertBranch(branch);
     assertBranch(from);
     const repository = this.pathOf(applicationId);
-    const head = await readBranchHead(repository, from);
+    const head = readBranchHead(repository, from);
     if (head === undefined) throw new Error(`branch ${from} does not exist`);
     await writeBranchHead(repository, branch, head);
   }
@@ -201,7 +201,7 @@ export class Repositories {
   }
 
   async branches(applicationId: number): Promise<string[]> {
-    const heads = await readBranchHeads(this.pathOf(applicationId));
+    const heads = readBranchHeads(this.pathOf(applicationId));
     return [...heads.keys()].map((ref) => ref.slice("refs/heads/".length)).sort();
   }
 
@@ -348,7 +348,7 @@ export class Repositories {
     const repository = this.pathOf(applicationId);
     assertBranch(merge.to);
     assertBranch(merge.from);
-    const [ours, theirs] = await Promise.all([readBranchHead(repository, merge.to), readBranchHead(repository, merge.from)]);
+    const [ours, theirs] = [readBranchHead(repository, merge.to), readBranchHead(repository, merge.from)];
     if (ours === undefined || theirs === undefined) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
     if (ours === theirs) return { kind: "up_to_date", head: ours };
     const git = this.git(repository);
