@@ -54,6 +54,8 @@ async function runGitHttp(context: BenchContext): Promise<SectionResult> {
     const id = (await database.db.selectFrom("applications").select("id").where("slug", "=", app.ref.split("/")[1]!).executeTakeFirstOrThrow()).id;
     const repository = platform.repositories.pathOf(id);
     await addCommits(repository, "staging", commits);
+    // As edgebot's maintenance job leaves it (git gc, with the commit-graph): both clones read the same pack.
+    await platform.repositories.maintain(id);
     const { token } = await createAccessToken(platform, { actor });
     server = await serveGitHttp(git, { port: 0, host: "127.0.0.1" });
     const httpUrl = `http://bench:${token}@127.0.0.1:${server.port}/git/${app.ref}.git`;
@@ -119,8 +121,6 @@ async function addCommits(repository: string, branch: string, count: number): Pr
     importer.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`git fast-import exited with ${code}`))));
     importer.stdin.end(`${lines.join("\n")}\n`);
   });
-  // Packed as a server's repository would be after git's maintenance: both clones read the same pack.
-  await run("git", ["repack", "-a", "-d", "-q"], { cwd: repository, env: gitEnvironment(tmpdir()) });
 }
 
 function gitClone(url: string, directory: string, home: string): Promise<void> {

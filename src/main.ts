@@ -78,12 +78,12 @@ async function shell(platform: Platform, dns: DnsVerifier, config: Config, logge
 
 /** Runs the Slack app until SIGINT or SIGTERM, then stops taking requests. */
 async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
-  // Background work (DNS re-checks, invitations expiring) runs on the job queue, each job in one
-  // of the processes sharing the database. Commands schedule re-checks through it.
+  // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
+  // queue, each job in one of the processes sharing the database. Commands schedule through it.
   const jobs = await startJobQueue({ platform, dns, logger: logger.child({ component: "jobs" }) });
-  const withRechecks = { ...platform, rechecks: jobs.rechecks };
-  const git = new GitHttp({ platform: withRechecks, logger: logger.child({ component: "git" }) });
-  const slack = createSlackApp({ platform: withRechecks, dns, config, logger, git });
+  const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
+  const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }) });
+  const slack = createSlackApp({ platform: withJobs, dns, config, logger, git });
   const { port } = await slack.start();
   // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
   const outbox = startOutboxWorker({

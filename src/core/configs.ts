@@ -154,6 +154,7 @@ export async function editConfigFile(
   return inTransaction(platform, async (tx, undo) => {
     await recordAudit(tx, { org: environment.org, actor: input.actor, action: "config.edit", target: `${ref} ${env}`, details: { path: file, commit, base, message } });
     await notify(tx, { org: environment.org, app: { id: applicationId }, actor: input.actor, kind: "config.edited", payload: { app: ref, env, path: file, commit, message } });
+    await platform.maintenance?.schedule(tx, applicationId);
     await moveBranch(platform, environment, { commit, expected: base, refusal: () => changedSinceOpened(ref, env) });
     undo.onRollback(() => platform.repositories.moveBranch(applicationId, env, base, commit));
     return { ref, env, path: file, commit };
@@ -193,6 +194,7 @@ export async function promoteEnvironment(platform: Platform, input: { actor: Act
     const fastForward = plan.kind === "fast_forward";
     await recordAudit(tx, { org: to.org, actor: input.actor, action: "env.promote", target: `${to.ref} ${to.name}`, details: { from: from.name, commit: plan.commit, previous: plan.head, fastForward } });
     await notify(tx, { org: to.org, app: { id: to.applicationId }, actor: input.actor, kind: "env.promoted", payload: { app: to.ref, from: from.name, to: to.name, commit: plan.commit, fastForward } });
+    if (plan.kind === "merge") await platform.maintenance?.schedule(tx, to.applicationId);
     await moveBranch(platform, to, {
       commit: plan.commit,
       expected: plan.head,

@@ -21,6 +21,17 @@ export interface Platform {
   directory?: PeopleDirectory;
   /** Where background DNS re-checks are scheduled (the job queue); absent where nothing runs them (the shell). */
   rechecks?: RecheckQueue;
+  /** Where repository maintenance is scheduled after a change adds commits (the job queue); absent in the shell. */
+  maintenance?: MaintenanceQueue;
+}
+
+/**
+ * Schedules housekeeping of an application's repository (packing loose objects, writing the
+ * commit-graph) a while after a change, in the change's own transaction: one waits per
+ * repository, however many changes come meanwhile.
+ */
+export interface MaintenanceQueue {
+  schedule(tx: Tx, applicationId: number): Promise<void>;
 }
 
 /**

@@ -173,5 +173,6 @@ export async function recordPush(platform: Platform, input: { actor: Actor; acce
         app: { id: access.application.id },
       });
     }
+    await platform.maintenance?.schedule(tx, access.application.id);
   });
 }

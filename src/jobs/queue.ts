@@ -7,13 +7,15 @@ import { isDeadlock } from "../core/database-errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import type { DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
-import { onceForRequest, type Platform } from "../core/platform.ts";
+import { onceForRequest, type MaintenanceQueue, type Platform } from "../core/platform.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
 export interface JobQueue {
   /** Schedules DNS re-checks; core writes them in its own transactions. */
   rechecks: RecheckQueue;
+  /** Schedules repository maintenance after changes; core writes it in its own transactions. */
+  maintenance: MaintenanceQueue;
   /** Runs a scheduled job now instead of at its next scheduled time. */
   runNow(job: ScheduledJob): Promise<void>;
   /** Stops taking jobs and waits for those in progress. */
@@ -41,6 +43,14 @@ const recheckData = z.object({
   askedBy: z.number().int().positive().nullable(),
 });
 
+/** The queue of repository maintenance: at most one waiting per application. */
+export const maintenanceQueueName = "repository-maintenance";
+
+const maintenanceData = z.object({ applicationId: z.number().int().positive() });
+
+/** How long after a change its repository is maintained; the changes in between share that run. */
+export const maintenanceDelaySeconds = 600;
+
 /** Re-check jobs a worker takes at a time; their DNS questions run together under `DNS_CONCURRENCY`. */
 const recheckBatchSize = 50;
 /** Live environments queued per statement by the daily re-check. */
@@ -53,7 +63,14 @@ const dailyPageSize = 1000;
  * reaches the database through Kysely, so on the embedded database it waits its turn on
  * PGlite's single connection like everything else.
  */
-export async function startJobQueue(options: { platform: Platform; dns: DnsChecker; logger: Logger; pollingIntervalSeconds?: number }): Promise<JobQueue> {
+export async function startJobQueue(options: {
+  platform: Platform;
+  dns: DnsChecker;
+  logger: Logger;
+  pollingIntervalSeconds?: number;
+  /** `maintenanceDelaySeconds` unless given (tests wait less). */
+  maintenanceDelaySeconds?: number;
+}): Promise<JobQueue> {
   const { dns, logger } = options;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
   const boss = new PgBoss({ db: sqlThrough(options.platform.db), schema: "pgboss" });
@@ -67,7 +84,14 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
       await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: `environment:${recheck.environmentId}`, priority: 1, db: sqlThrough(tx) });
     },
   };
-  const platform: Platform = { ...options.platform, rechecks };
+  const maintenanceDelay = options.maintenanceDelaySeconds ?? maintenanceDelaySeconds;
+  const maintenance: MaintenanceQueue = {
+    async schedule(tx, applicationId) {
+      // A repository with maintenance already waiting keeps that one: it will see this change too.
+      await boss.send(maintenanceQueueName, { applicationId }, { startAfter: maintenanceDelay, singletonKey: `application:${applicationId}`, db: sqlThrough(tx) });
+    },
+  };
+  const platform: Platform = { ...options.platform, rechecks, maintenance };
 
   // "stately": at most one re-check of an environment waits, and at most one runs.
   await createQueue(boss, recheckQueueName, { name: recheckQueueName, policy: "stately" });
@@ -94,6 +118,23 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
     );
     // The batch's other jobs complete when this returns; failing these first keeps them out of that.
     if (failed.length > 0) await boss.fail(recheckQueueName, failed);
+  });
+
+  await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
+  await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, async ([job]) => {
+    const parsed = maintenanceData.safeParse(job?.data);
+    if (!job) return;
+    if (!parsed.success) {
+      logger.error({ job: job.id, data: job.data }, "repository maintenance job with a malformed payload; failed, not run");
+      await boss.fail(maintenanceQueueName, job.id);
+      return;
+    }
+    const { applicationId } = parsed.data;
+    // Deleted since the change: nothing to maintain.
+    if (!(await platform.repositories.exists(applicationId))) return;
+    const started = performance.now();
+    await platform.repositories.maintain(applicationId);
+    logger.info({ job: job.id, application: applicationId, ms: Math.round(performance.now() - started) }, "repository maintained");
   });
 
   const handlers: Record<ScheduledJob, () => Promise<void>> = {
@@ -125,6 +166,7 @@ export async function startJobQueue(options: { platform: Platform; dns: DnsCheck
 
   return {
     rechecks,
+    maintenance,
     async runNow(job) {
       await boss.send(job, {});
     },

@@ -394,6 +394,16 @@ export class Repositories {
     }).env(environment);
   }
 
+  /**
+   * Housekeeping, as git's own `gc` does it: loose objects (every edit and merge writes some)
+   * packed, unreachable ones pruned after git's two-week grace, and the commit-graph written,
+   * which spares merge-base and merge-tree from reading every commit. Refs are left loose, so
+   * no branch is locked by it.
+   */
+  async maintain(applicationId: number): Promise<void> {
+    await this.git(this.pathOf(applicationId), tracedSoNotSilent).raw(["-c", "gc.packRefs=false", "-c", "gc.writeCommitGraph=true", "gc", "--quiet"]);
+  }
+
   /** The commits `after` has and `before` has not: how many, and the newest `limit` (sha, subject). */
   async commitsBetween(applicationId: number, before: string, after: string, limit: number): Promise<{ count: number; commits: Array<{ sha: string; subject: string }> }> {
     assertCommit(after);
