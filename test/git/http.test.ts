@@ -273,7 +273,8 @@ describe("git over HTTP with a real git client", () => {
     const all = await listings(["--symref"]);
     expect(all.served).toMatch(/^ref: refs\/heads\/production\tHEAD\n[0-9a-f]{40}\tHEAD\n[\s\S]*refs\/heads\/staging\n$/);
     expect(all.served).toBe(all.direct);
-    for (const [options, patterns] of [[["--heads"], []], [["--symref"], ["HEAD"]], [[], ["staging"]]] as const) {
+    // A server option is git's to judge: that request goes to upload-pack as it came.
+    for (const [options, patterns] of [[["--heads"], []], [["--symref"], ["HEAD"]], [[], ["staging"]], [["--server-option=trace"], []]] as const) {
       const listed = await listings([...options], [...patterns]);
       expect(listed.served).toBe(listed.direct);
     }
