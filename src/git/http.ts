@@ -211,10 +211,10 @@ export class GitHttp {
     }
     if (!version2) return this.spawnUploadPack(response, access, { advertise: false, version2, protocol: options.protocol, input: { read: Buffer.alloc(0), rest: body } });
     const start = await readUntil(body, holdsFirstPacket, maxLsRefsRequestBytes);
-    if (requestCommand(start.read) !== "ls-refs" || start.ended) {
+    if (requestCommand(start.read) !== "ls-refs") {
       return this.spawnUploadPack(response, access, { advertise: false, version2, protocol: options.protocol, input: { read: start.read, rest: start.ended ? undefined : body } });
     }
-    const whole = await readUntil(body, () => false, maxLsRefsRequestBytes, start.read);
+    const whole = start.ended ? start : await readUntil(body, () => false, maxLsRefsRequestBytes, start.read);
     const lsRefs = whole.ended ? parseLsRefsRequest(whole.read) : undefined;
     // Anything not understood (or too large to be an ls-refs) is git's to answer, as it came.
     if (lsRefs === undefined) return this.spawnUploadPack(response, access, { advertise: false, version2, protocol: options.protocol, input: { read: whole.read, rest: whole.ended ? undefined : body } });
