@@ -122,8 +122,8 @@ export async function startJobQueue(options: {
 
   await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
   await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, async ([job]) => {
-    const parsed = maintenanceData.safeParse(job?.data);
     if (!job) return;
+    const parsed = maintenanceData.safeParse(job.data);
     if (!parsed.success) {
       logger.error({ job: job.id, data: job.data }, "repository maintenance job with a malformed payload; failed, not run");
       await boss.fail(maintenanceQueueName, job.id);
