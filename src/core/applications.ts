@@ -133,6 +133,12 @@ function applicationNotFound(ref: string): NotFound {
   return new NotFound(`application ${ref.slice(0, 80)} not found`);
 }
 
+/** Every application's id in order, a page at a time (the weekly repository maintenance goes through them all). */
+export async function applicationIds(platform: Platform, page: { afterId: number; limit: number }): Promise<number[]> {
+  const rows = await platform.db.selectFrom("applications").select("id").where("id", ">", page.afterId).orderBy("id").limit(page.limit).execute();
+  return rows.map((row) => row.id);
+}
+
 /** Resolves `org/app` (or `app` alone when only one of the actor's orgs has it) to an application the actor can see. */
 export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor, ref: string): Promise<ApplicationAccess> {
   const rows = await applicationsInScope(db, actor, ref).select(accessColumns).limit(20).execute();

@@ -2,6 +2,7 @@ import { CompiledQuery, type Kysely } from "kysely";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { z } from "zod";
+import { applicationIds } from "../core/applications.ts";
 import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
 import { isDeadlock } from "../core/database-errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
@@ -28,6 +29,8 @@ export const scheduledJobs = {
   "invitations-expire": "* * * * *",
   /** Every live environment gets a DNS re-check, each its own job, so that regressions are announced. */
   "dns-daily-recheck": "17 4 * * *",
+  /** Every repository gets maintenance, each its own job: those no change has scheduled it for too. */
+  "repositories-weekly-maintenance": "37 3 * * 0",
 } as const;
 
 export type ScheduledJob = keyof typeof scheduledJobs;
@@ -53,7 +56,7 @@ export const maintenanceDelaySeconds = 600;
 
 /** Re-check jobs a worker takes at a time; their DNS questions run together under `DNS_CONCURRENCY`. */
 const recheckBatchSize = 50;
-/** Live environments queued per statement by the daily re-check. */
+/** Live environments (or applications) queued per statement by the daily re-check (or the weekly maintenance). */
 const dailyPageSize = 1000;
 
 /**
@@ -154,6 +157,17 @@ export async function startJobQueue(options: {
         afterId = ids.at(-1)!;
       }
       logger.info({ environments: queued }, "daily DNS re-check of live environments queued");
+    },
+    "repositories-weekly-maintenance": async () => {
+      let queued = 0;
+      for (let afterId = 0; ; ) {
+        const ids = await applicationIds(platform, { afterId, limit: dailyPageSize });
+        if (ids.length === 0) break;
+        await boss.insert(ids.map((applicationId) => ({ name: maintenanceQueueName, data: { applicationId }, singletonKey: `application:${applicationId}` })));
+        queued += ids.length;
+        afterId = ids.at(-1)!;
+      }
+      logger.info({ repositories: queued }, "weekly repository maintenance queued");
     },
   };
   for (const [name, cron] of Object.entries(scheduledJobs) as Array<[ScheduledJob, string]>) {

@@ -9,7 +9,7 @@ import type { Platform } from "../../src/core/platform.ts";
 import { maintenanceQueueName, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 import { idleDnsVerifier } from "../support/dns-server.ts";
 import { until } from "../support/until.ts";
-import { applicationId, buildApplication, buildOrg, buildUser, gitIn, useWorld, type TestUser } from "../support/world.ts";
+import { applicationId, buildApplication, buildOrg, buildUser, commitOn, gitIn, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
 let queue: JobQueue;
@@ -67,6 +67,22 @@ describe("repository maintenance", () => {
     expect(await world.platform.repositories.head(id, "staging")).toBe(last);
     expect(await gitIn(world, id, ["log", "--format=%s", `${first}~1..refs/heads/staging`])).toBe("Edit notes.txt\nEdit notes.txt\nEdit notes.txt");
     expect(await gitIn(world, id, ["fsck", "--strict", "--no-progress", "--no-dangling"])).toBe("");
+  });
+
+  it("maintains every repository once a week, those no change scheduled it for too", async () => {
+    const owner = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    const { ref } = await buildApplication(world.platform, owner, org);
+    const id = await applicationId(world.platform, ref);
+    // A commit made behind edgebot's back schedules nothing.
+    const moved = await commitOn(world, id, "production", "Made with git");
+    expect(await maintenanceJobs(id)).toEqual([]);
+    expect(await gitIn(world, id, ["count-objects"])).not.toMatch(/^0 objects/);
+
+    await queue.runNow("repositories-weekly-maintenance");
+    await until(async () => ((await maintenanceJobs(id)).some((job) => job.state === "completed") ? true : undefined), { what: "the weekly maintenance", timeoutMs: 30_000 });
+    expect(await gitIn(world, id, ["count-objects"])).toMatch(/^0 objects/);
+    expect(await world.platform.repositories.head(id, "production")).toBe(moved);
   });
 
   it("fails a job whose payload is malformed without touching any repository", async () => {
