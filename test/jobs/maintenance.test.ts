@@ -3,7 +3,7 @@ import path from "node:path";
 import { sql } from "kysely";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { editConfigFile, startConfigEdit } from "../../src/core/configs.ts";
+import { editConfigFile, promoteEnvironment, startConfigEdit } from "../../src/core/configs.ts";
 import { createEnvironment } from "../../src/core/environments.ts";
 import type { Platform } from "../../src/core/platform.ts";
 import { maintenanceQueueName, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
@@ -31,9 +31,9 @@ async function maintenanceJobs(id: number): Promise<Array<{ state: string; start
   return rows;
 }
 
-async function edit(actor: TestUser, app: string, content: string): Promise<string> {
-  const opened = (await startConfigEdit(platform, { actor, app, env: "staging", path: "notes.txt" })).base;
-  return (await editConfigFile(platform, { actor, app, env: "staging", path: "notes.txt", content, base: opened })).commit;
+async function edit(actor: TestUser, app: string, content: string, env = "staging", file = "notes.txt"): Promise<string> {
+  const opened = (await startConfigEdit(platform, { actor, app, env, path: file })).base;
+  return (await editConfigFile(platform, { actor, app, env, path: file, content, base: opened })).commit;
 }
 
 describe("repository maintenance", () => {
@@ -67,6 +67,15 @@ describe("repository maintenance", () => {
     expect(await world.platform.repositories.head(id, "staging")).toBe(last);
     expect(await gitIn(world, id, ["log", "--format=%s", `${first}~1..refs/heads/staging`])).toBe("Edit notes.txt\nEdit notes.txt\nEdit notes.txt");
     expect(await gitIn(world, id, ["fsck", "--strict", "--no-progress", "--no-dangling"])).toBe("");
+
+    // A promotion that writes a merge commit schedules the next run; a fast-forward writes nothing to pack.
+    await promoteEnvironment(platform, { actor: owner, app: ref, from: "staging", to: "production" });
+    expect((await maintenanceJobs(id)).map((job) => job.state)).toEqual(["completed"]);
+    await edit(owner, ref, "hotfix\n", "production", "hotfix.txt");
+    await edit(owner, ref, "five\n");
+    await until(async () => ((await maintenanceJobs(id)).every((job) => job.state === "completed") ? true : undefined), { what: "the second maintenance job", timeoutMs: 30_000 });
+    expect((await promoteEnvironment(platform, { actor: owner, app: ref, from: "staging", to: "production" })).kind).toBe("merge");
+    expect((await maintenanceJobs(id)).map((job) => job.state)).toEqual(["completed", "completed", "created"]);
   });
 
   it("maintains every repository once a week, those no change scheduled it for too", async () => {
