@@ -8,7 +8,7 @@ import { isDeadlock } from "../core/database-errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import type { DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
-import { onceForRequest, type MaintenanceQueue, type Platform } from "../core/platform.ts";
+import { onceForRequest, type MaintenanceQueue, type Platform, type Tx } from "../core/platform.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
@@ -76,7 +76,7 @@ export async function startJobQueue(options: {
 }): Promise<JobQueue> {
   const { dns, logger } = options;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
-  const boss = new PgBoss({ db: sqlThrough(options.platform.db), schema: "pgboss" });
+  const boss = new PgBoss({ db: sqlThroughPool(options.platform.db), schema: "pgboss" });
   boss.on("error", (error) => logger.error({ err: error }, "job queue error"));
   await boss.start();
 
@@ -206,7 +206,35 @@ async function createQueue(boss: PgBoss, name: string, options?: PgBoss.Queue): 
   }
 }
 
-/** pg-boss's way into the database: Kysely's connection, or the caller's transaction. */
-function sqlThrough(db: Kysely<Database>): { executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> } {
-  return { executeSql: async (text, values) => ({ rows: (await db.executeQuery(CompiledQuery.raw(text, values ?? []))).rows }) };
+/** How pg-boss runs its SQL. */
+interface SqlRunner {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * pg-boss's own way into the database, through Kysely's pool. Some of its SQL is several
+ * statements in one text with its own BEGIN and COMMIT (its locked maintenance commands); when
+ * one of them fails (a deadlock, a lock timeout), the rest, COMMIT included, is skipped, and the
+ * connection would go back to the pool inside an aborted transaction, failing everything sent on
+ * it ("current transaction is aborted") until Postgres drops the session. So each text runs on
+ * one connection, which a failure rolls back before it is released.
+ */
+export function sqlThroughPool(db: Kysely<Database>): SqlRunner {
+  return {
+    executeSql: (text, values) =>
+      db.connection().execute(async (connection) => {
+        try {
+          return { rows: (await connection.executeQuery(CompiledQuery.raw(text, values ?? []))).rows };
+        } catch (error) {
+          // Outside a transaction this is only a warning.
+          await connection.executeQuery(CompiledQuery.raw("ROLLBACK")).catch(() => undefined);
+          throw error;
+        }
+      }),
+  };
+}
+
+/** pg-boss's way into the caller's transaction: what it sends commits or rolls back with the rest. */
+function sqlThrough(tx: Tx): SqlRunner {
+  return { executeSql: async (text, values) => ({ rows: (await tx.executeQuery(CompiledQuery.raw(text, values ?? []))).rows }) };
 }

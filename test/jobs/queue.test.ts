@@ -1,7 +1,8 @@
+import { sql } from "kysely";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inviteMember } from "../../src/core/invitations.ts";
-import { scheduledJobs, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
+import { scheduledJobs, sqlThroughPool, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 import { until } from "../support/until.ts";
 import { idleDnsVerifier } from "../support/dns-server.ts";
 import { addMember, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
@@ -18,6 +19,16 @@ afterAll(async () => {
 });
 
 describe("the job queue", () => {
+  it("rolls back a statement block of pg-boss's that fails, so no pooled connection is left in an aborted transaction", async () => {
+    const runner = sqlThroughPool(world.platform.db);
+    // Like pg-boss's locked maintenance commands: BEGIN, a statement that fails, COMMIT never reached.
+    await expect(runner.executeSql("BEGIN; SELECT 1 / 0; COMMIT;")).rejects.toThrow(/division by zero/);
+    // Enough at once to take every connection of the pool, the one that ran the block included.
+    const answers = await Promise.all(Array.from({ length: 30 }, (_, index) => runner.executeSql(`SELECT ${index} AS n, pg_sleep(0.01)`)));
+    expect(answers.map(({ rows }) => (rows[0] as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, index) => index));
+    expect((await sql<{ n: number }>`select 1 as n`.execute(world.platform.db)).rows).toEqual([{ n: 1 }]);
+  });
+
   it("schedules the invitation sweep every minute, in UTC", async () => {
     const rows = await world.platform.db.selectFrom("pgboss.schedule" as never).selectAll().execute();
     expect(rows.map((row) => ({ name: (row as { name: string }).name, cron: (row as { cron: string }).cron }))).toEqual(
