@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
+import { isolatedGitEnvironment } from "../repos/repositories.ts";
 import { holdsFirstPacket, lsRefsAnswer, parseLsRefsRequest, requestCommand } from "./ls-refs.ts";
 import { authorizeGitClient, authorizePush, recordPush, reviewPush, type RefUpdate, type RepositoryAccess } from "../core/pushes.ts";
 
@@ -502,10 +503,6 @@ function gitConfig(settings: Record<string, string>): Record<string, string> {
   return env;
 }
 
-// The git serving clients ignores the machine's and the user's git configuration.
-function isolatedGitEnvironment(): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", LC_ALL: "C" };
-}
 
 function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;

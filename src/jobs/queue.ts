@@ -56,8 +56,8 @@ export const maintenanceDelaySeconds = 600;
 
 /** Re-check jobs a worker takes at a time; their DNS questions run together under `DNS_CONCURRENCY`. */
 const recheckBatchSize = 50;
-/** Live environments (or applications) queued per statement by the daily re-check (or the weekly maintenance). */
-const dailyPageSize = 1000;
+/** Jobs queued per statement by the daily re-check and the weekly maintenance. */
+const idsPerStatement = 1000;
 
 /**
  * Starts pg-boss on edgebot's database and registers the scheduled jobs and the DNS re-checks.
@@ -140,6 +140,18 @@ export async function startJobQueue(options: {
     logger.info({ job: job.id, application: applicationId, ms: Math.round(performance.now() - started) }, "repository maintained");
   });
 
+  /** Queues one job per id, a page of ids per statement; returns how many. */
+  const queueEach = async (page: (range: { afterId: number; limit: number }) => Promise<number[]>, job: (id: number) => PgBoss.JobInsert): Promise<number> => {
+    let queued = 0;
+    for (let afterId = 0; ; ) {
+      const ids = await page({ afterId, limit: idsPerStatement });
+      if (ids.length === 0) return queued;
+      await boss.insert(ids.map(job));
+      queued += ids.length;
+      afterId = ids.at(-1)!;
+    }
+  };
+
   const handlers: Record<ScheduledJob, () => Promise<void>> = {
     "invitations-expire": async () => {
       const expired = await expireInvitations(platform.db);
@@ -147,26 +159,17 @@ export async function startJobQueue(options: {
     },
     "dns-daily-recheck": async () => {
       const since = new Date().toISOString();
-      let queued = 0;
-      for (let afterId = 0; ; ) {
-        const ids = await liveEnvironmentIds(platform, { afterId, limit: dailyPageSize });
-        if (ids.length === 0) break;
-        const data: Recheck[] = ids.map((environmentId) => ({ environmentId, attempt: 0, since, askedBy: null }));
-        await boss.insert(data.map((recheck) => ({ name: recheckQueueName, data: recheck, singletonKey: `environment:${recheck.environmentId}` })));
-        queued += ids.length;
-        afterId = ids.at(-1)!;
-      }
+      const queued = await queueEach(
+        (page) => liveEnvironmentIds(platform, page),
+        (environmentId) => ({ name: recheckQueueName, data: { environmentId, attempt: 0, since, askedBy: null } satisfies Recheck, singletonKey: `environment:${environmentId}` }),
+      );
       logger.info({ environments: queued }, "daily DNS re-check of live environments queued");
     },
     "repositories-weekly-maintenance": async () => {
-      let queued = 0;
-      for (let afterId = 0; ; ) {
-        const ids = await applicationIds(platform, { afterId, limit: dailyPageSize });
-        if (ids.length === 0) break;
-        await boss.insert(ids.map((applicationId) => ({ name: maintenanceQueueName, data: { applicationId }, singletonKey: `application:${applicationId}` })));
-        queued += ids.length;
-        afterId = ids.at(-1)!;
-      }
+      const queued = await queueEach(
+        (page) => applicationIds(platform, page),
+        (applicationId) => ({ name: maintenanceQueueName, data: { applicationId }, singletonKey: `application:${applicationId}` }),
+      );
       logger.info({ repositories: queued }, "weekly repository maintenance queued");
     },
   };

@@ -369,7 +369,7 @@ export class Repositories {
   /** Runs git in a bare repository with `input` on its standard input (which simple-git cannot give); resolves with its output. */
   private gitWithInput(repository: string, args: string[], input: Buffer): Promise<string> {
     return new Promise((resolve, reject) => {
-      const child = spawn("git", args, { cwd: repository, env: { ...isolatedEnvironment(), GIT_DIR: repository } });
+      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository } });
       const output: Buffer[] = [];
       const errors: Buffer[] = [];
       child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
@@ -384,7 +384,7 @@ export class Repositories {
   }
 
   private git(baseDir: string, env: Record<string, string> = {}): SimpleGit {
-    const environment = { ...isolatedEnvironment(), ...env };
+    const environment = { ...isolatedGitEnvironment(), ...env };
     // Every GIT_* value here is set by edgebot itself, never taken from user input.
     return simpleGit({
       baseDir,
@@ -450,8 +450,8 @@ function assertPath(file: string): void {
   if (!filePath.test(file)) throw new Error(`refusing path ${JSON.stringify(file)}`);
 }
 
-// Git run by edgebot ignores the machine's and the user's git configuration and never prompts.
-function isolatedEnvironment(): Record<string, string> {
+/** The environment of every git edgebot runs: none of the machine's or the user's git configuration, and never a prompt. */
+export function isolatedGitEnvironment(): Record<string, string> {
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: tmpdir(),
