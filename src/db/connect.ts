@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { Database } from "./schema.ts";
 
@@ -30,9 +31,31 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
-/** The database the configuration names: Postgres at DATABASE_URL, else PGlite in DATA_DIR/pglite. */
-export function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  return openDatabase({ databaseUrl: config.databaseUrl, pgliteDir: path.join(config.dataDir, "pglite") });
+/**
+ * The database the configuration names: Postgres at DATABASE_URL, else PGlite in DATA_DIR/pglite,
+ * which this process then holds alone (`lockDataDir`) until the handle is closed. Several
+ * processes may share one Postgres server; only one may open an embedded database.
+ */
+export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl });
+  await mkdir(config.dataDir, { recursive: true });
+  const lock = lockDataDir(config.dataDir);
+  try {
+    const handle = await openDatabase({ pgliteDir: path.join(config.dataDir, "pglite") });
+    return {
+      ...handle,
+      close: async () => {
+        try {
+          await handle.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 /** Opens Postgres when a URL is given, else embedded PGlite; both speak the same SQL. */

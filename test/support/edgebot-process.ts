@@ -1,0 +1,53 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
+import { until } from "./until.ts";
+
+const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** `npm start`'s entry point running as a real process, its stderr collected as it comes. */
+export interface EdgebotProcess {
+  child: ChildProcessWithoutNullStreams;
+  stderr(): string;
+  stdout(): string;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+  /** Resolves with the HTTP port once edgebot logs that it is listening. */
+  listening(timeoutMs?: number): Promise<number>;
+}
+
+/**
+ * Starts `node --import tsx src/main.ts` with only PATH, HOME and `env` set, so nothing of the
+ * test runner's environment leaks in. Standard input is closed unless `input` is given.
+ */
+export function startEdgebot(env: Record<string, string>, options: { input?: string; keepStdinOpen?: boolean } = {}): EdgebotProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    cwd: projectRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  if (options.input !== undefined) child.stdin.write(options.input);
+  if (!options.keepStdinOpen) child.stdin.end();
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  let ended = false;
+  void exited.then(() => (ended = true));
+  return {
+    child,
+    stderr: () => stderr,
+    stdout: () => stdout,
+    exited,
+    // Generous: a process starting on a busy machine (tsx, then PGlite's WebAssembly) can take 20 s.
+    listening: (timeoutMs = 45_000) =>
+      until(
+        () => {
+          if (ended) throw new Error(`edgebot exited before listening:\n${stderr}`);
+          const port = /"port":(\d+)[^\n]*edgebot listening/.exec(stderr)?.[1];
+          return port === undefined ? undefined : Number(port);
+        },
+        { what: "edgebot to listen", timeoutMs, everyMs: 50 },
+      ),
+  };
+}
