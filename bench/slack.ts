@@ -72,7 +72,7 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       clientRetries: 0,
     });
     const { port: edgebotPort } = await edgebot.start({ port: 0, host: "127.0.0.1" });
-    stopEdgebot = () => edgebot.stop();
+    stopEdgebot = async () => void (await edgebot.stop());
 
     // The baseline: the same Bolt, receiver and signing secret; its handler only acknowledges.
     bare = new App({

@@ -72,6 +72,7 @@ const environmentSchema = z.object({
   SLASH_COMMAND: optionalText.pipe(
     z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "must look like /edge").optional(),
   ),
+  SHUTDOWN_TIMEOUT_S: optionalText.pipe(wholeNumber(0, 3600)),
   LOG_LEVEL: optionalText.pipe(
     z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
@@ -83,8 +84,8 @@ const environmentSchema = z.object({
     z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, . _ or -").optional(),
   ),
   SLACK_SIGNING_SECRET: optionalText,
-  SLACK_BOT_TOKEN: optionalText,
-  SLACK_APP_TOKEN: optionalText,
+  SLACK_BOT_TOKEN: optionalText.pipe(z.string().startsWith("xoxb-", "must be a bot token, starting with xoxb- (OAuth & Permissions, Bot User OAuth Token)").optional()),
+  SLACK_APP_TOKEN: optionalText.pipe(z.string().startsWith("xapp-", "must be an app-level token, starting with xapp- (Basic Information, App-Level Tokens)").optional()),
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: optionalText,
@@ -117,6 +118,8 @@ export interface Config {
   /** The shell's git over HTTP port on 127.0.0.1 (default `port`; 0 picks a free one). In Slack HTTP mode git is served on `port`. */
   gitHttpPort: number;
   slashCommand: string;
+  /** How long a stop waits for the commands in progress before it closes anyway. */
+  shutdownTimeoutS: number;
   /** LOG_LEVEL as set; each mode picks its own default when unset. */
   logLevel: string | undefined;
   /** The local shell's user id (team `local`). */
@@ -214,6 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: values.PORT ?? 3000,
     gitHttpPort: values.GIT_HTTP_PORT ?? values.PORT ?? 3000,
     slashCommand: values.SLASH_COMMAND ?? "/edge",
+    shutdownTimeoutS: values.SHUTDOWN_TIMEOUT_S ?? 10,
     logLevel: values.LOG_LEVEL,
     localUser: values.EDGEBOT_USER ?? "local",
     slack: {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { printNotifications, runShell } from "./bot/shell.ts";
 import { createSlackApp, slackEventsPath, slackInstallPath, type SlackApp } from "./bot/slack/app.ts";
+import { checkSlackCredentials, type BotIdentity } from "./bot/slack/credentials.ts";
 import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase } from "./db/connect.ts";
@@ -13,16 +14,7 @@ import { createLogger } from "./logger.ts";
 import { Repositories } from "./repos/repositories.ts";
 
 async function main(): Promise<number> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`edgebot: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadConfig();
   const inSlack = slackMode(config.slack) !== "shell";
   // The shell's terminal shows replies, so only warnings and errors are logged there by default.
   const logger = createLogger(config.logLevel ?? (inSlack ? "info" : "warn"));
@@ -36,22 +28,48 @@ async function main(): Promise<number> {
     if (leftovers.length > 0) logger.warn({ leftovers }, "removed repositories left over from interrupted deletions");
     const platform = { db: database.db, repositories };
     const dns = createDnsVerifier(config);
+    const stop = listenForStop(logger);
     if (inSlack) {
-      await serveSlack(platform, dns, config, logger);
+      await serveSlack(platform, dns, config, logger, stop);
     } else {
-      await shell(platform, dns, config, logger);
+      await shell(platform, dns, config, logger, stop);
     }
   } finally {
     await database.close();
   }
+  logger.info("stopped");
   return 0;
+}
+
+/** SIGINT or SIGTERM, once asked: `signal` aborts, `asked` resolves. A second one stops the process at once. */
+interface StopRequest {
+  signal: AbortSignal;
+  asked: Promise<NodeJS.Signals>;
+}
+
+function listenForStop(logger: Logger): StopRequest {
+  const controller = new AbortController();
+  const asked = new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (controller.signal.aborted) {
+        logger.warn({ signal }, "asked again to stop: exiting without waiting");
+        process.exit(1);
+      }
+      logger.info({ signal }, "stopping");
+      controller.abort();
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  return { signal: controller.signal, asked };
 }
 
 /**
  * The local shell, with git over HTTP on 127.0.0.1 so a newcomer can clone and push locally; a
  * push's announcement is printed as soon as it is recorded. A port already taken leaves the shell without git.
  */
-async function shell(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
+async function shell(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
   const git = new GitHttp({ platform, logger: logger.child({ component: "git" }), onPushed: () => void printNotifications(platform.db, process.stdout) });
   const host = "127.0.0.1";
   const served = await serveGitHttp(git, { port: config.gitHttpPort, host }).catch((error: unknown) => {
@@ -68,6 +86,8 @@ async function shell(platform: Platform, dns: DnsVerifier, config: Config, logge
       input: process.stdin,
       output: process.stdout,
       interactive: process.stdin.isTTY === true,
+      // A stop ends the input: the command being run finishes and is answered, and the shell returns.
+      signal: stop.signal,
       ...(served ? { gitBaseUrl: `http://${host}:${served.port}` } : {}),
     });
   } finally {
@@ -76,35 +96,54 @@ async function shell(platform: Platform, dns: DnsVerifier, config: Config, logge
   }
 }
 
-/** Runs the Slack app until SIGINT or SIGTERM, then stops taking requests. */
-async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger): Promise<void> {
+/**
+ * Runs the Slack app until SIGINT or SIGTERM. The bot token (and Socket Mode's app token) is
+ * checked with Slack before anything listens. A stop takes no more requests, lets the commands
+ * in progress finish and answer (for up to SHUTDOWN_TIMEOUT_S), then stops the job queue and
+ * the outbox, whose delivery in flight ends before it returns, so no message stays claimed.
+ */
+async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
   const jobs = await startJobQueue({ platform, dns, logger: logger.child({ component: "jobs" }) });
   const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }) });
-  const slack = createSlackApp({ platform: withJobs, dns, config, logger, git });
-  const { port } = await slack.start();
-  // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
-  const outbox = startOutboxWorker({
-    db: platform.db,
-    botTokenFor: outboxTokens(slack, config),
-    ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-    logger: logger.child({ component: "outbox" }),
-  });
-  logger.info(
-    { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", git: slack.mode === "socket" ? undefined : "/git/<org>/<app>.git", slashCommand: config.slashCommand },
-    `edgebot listening on port ${port}`,
-  );
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  logger.info({ signal }, "stopping");
-  await slack.stop();
-  await git.close();
-  await jobs.stop();
-  await outbox.stop();
+  try {
+    const mode = slackMode(config.slack);
+    let botIdentity: BotIdentity | undefined;
+    if (mode !== "oauth") {
+      // Multi-workspace mode has no token of its own: each workspace's comes with its installation.
+      botIdentity = await checkSlackCredentials(
+        { botToken: config.slack.botToken!, appToken: mode === "socket" ? config.slack.appToken : undefined, apiUrl: config.slack.apiUrl },
+        { logger: logger.child({ component: "slack" }), signal: stop.signal },
+      ).catch((error: unknown) => {
+        if (stop.signal.aborted) return undefined;
+        throw error;
+      });
+      if (botIdentity === undefined) return;
+      logger.info({ team: botIdentity.teamId, botUser: botIdentity.botUserId }, "Slack accepted the bot token");
+    }
+    const slack = createSlackApp({ platform: withJobs, dns, config, logger, git, ...(botIdentity ? { botIdentity } : {}) });
+    const { port } = await slack.start();
+    // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
+    const outbox = startOutboxWorker({
+      db: platform.db,
+      botTokenFor: outboxTokens(slack, config),
+      ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
+      logger: logger.child({ component: "outbox" }),
+    });
+    logger.info(
+      { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", git: slack.mode === "socket" ? undefined : "/git/<org>/<app>.git", slashCommand: config.slashCommand },
+      `edgebot listening on port ${port}`,
+    );
+    await stop.asked;
+    const { unfinished } = await slack.stop({ drainMs: config.shutdownTimeoutS * 1000 });
+    if (unfinished > 0) logger.warn({ unfinished, shutdownTimeoutS: config.shutdownTimeoutS }, "stopped waiting for requests still in progress (SHUTDOWN_TIMEOUT_S)");
+    await outbox.stop();
+  } finally {
+    await git.close();
+    await jobs.stop();
+  }
 }
 
 /** One workspace posts with its bot token; many post with each channel's workspace's installation. */
@@ -114,10 +153,12 @@ function outboxTokens(slack: SlackApp, config: Config): BotTokenLookup {
   return singleWorkspaceToken(config.slack.botToken!);
 }
 
+// A setting edgebot cannot run with (a bad value, a token Slack refuses, a DATA_DIR in use)
+// is one line and exit 2; anything else is one line and exit 1. Neither prints a stack trace.
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`edgebot: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
+    process.exit(error instanceof ConfigError ? 2 : 1);
   },
 );

@@ -17,6 +17,7 @@ describe("configuration", () => {
       port: 3000,
       gitHttpPort: 3000,
       slashCommand: "/edge",
+      shutdownTimeoutS: 10,
       // Unset: the shell and the Slack app each choose their own default level.
       logLevel: undefined,
       localUser: "local",
@@ -114,6 +115,24 @@ describe("configuration", () => {
       expect((error as Error).message).not.toContain("hunter2");
     }
   });
+  it("reads SHUTDOWN_TIMEOUT_S as whole seconds", () => {
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_S: "0" }).shutdownTimeoutS).toBe(0);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_S: "30" }).shutdownTimeoutS).toBe(30);
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_S: "1.5" })).toThrow(/^SHUTDOWN_TIMEOUT_S: must be a whole number \(got "1.5"\)$/);
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_S: "-1" })).toThrow(/^SHUTDOWN_TIMEOUT_S: must be a whole number/);
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_S: "3601" })).toThrow(/^SHUTDOWN_TIMEOUT_S: must be at most 3600/);
+  });
+
+  it("knows a bot token and an app token by their shape, and never repeats a token it refuses", () => {
+    const pair = { SLACK_SIGNING_SECRET: "s3cret-signing" };
+    expect(() => loadConfig({ ...pair, SLACK_BOT_TOKEN: "xapp-1-A1-secret-app-token" })).toThrow(/^SLACK_BOT_TOKEN: must be a bot token, starting with xoxb- \([^)]*\)$/);
+    expect(() => loadConfig({ ...pair, SLACK_BOT_TOKEN: "xoxp-user-token-secret" })).toThrow(/^SLACK_BOT_TOKEN: must be a bot token/);
+    expect(() => loadConfig({ ...pair, SLACK_BOT_TOKEN: "xoxb-1", SLACK_APP_TOKEN: "xoxb-bot-token-secret" })).toThrow(/^SLACK_APP_TOKEN: must be an app-level token, starting with xapp- \([^)]*\)$/);
+    for (const secret of ["xapp-1-A1-secret-app-token", "xoxp-user-token-secret"]) {
+      expect(() => loadConfig({ ...pair, SLACK_BOT_TOKEN: secret })).not.toThrow(new RegExp(secret));
+    }
+  });
+
   it("takes the Slack HTTP pair together, and names the half that is missing without repeating the other", () => {
     expect(loadConfig({ SLACK_SIGNING_SECRET: "s3cret-signing", SLACK_BOT_TOKEN: "xoxb-1" }).slack).toMatchObject({ signingSecret: "s3cret-signing", botToken: "xoxb-1" });
     expect(() => loadConfig({ SLACK_SIGNING_SECRET: "s3cret-signing" })).toThrow(/^SLACK_BOT_TOKEN: is not set \(Slack HTTP mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN together\)$/);

@@ -29,10 +29,12 @@ export async function runShell(options: {
   interactive: boolean;
   /** Where git clients reach the shell's git over HTTP, when it is on. */
   gitBaseUrl?: string;
+  /** Ends the input early (a stop was asked for): the command being run is answered first. */
+  signal?: AbortSignal;
 }): Promise<void> {
   const user = await registerUser(options.platform, { teamId: localTeam, chatUserId: options.user, email: `${options.user}@localhost`, displayName: options.user });
   const context = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, dns: options.dns, ...(options.gitBaseUrl ? { gitBaseUrl: options.gitBaseUrl } : {}) };
-  const lines = createInterface({ input: options.input, terminal: false });
+  const lines = createInterface({ input: options.input, terminal: false, ...(options.signal ? { signal: options.signal } : {}) });
   const prompt = () => options.interactive && options.output.write("edge> ");
   if (options.interactive) {
     options.output.write(`edgebot shell, acting as ${user.displayName} <${user.email}>. Type help, or end input (Ctrl-D) to quit.\n`);

@@ -111,9 +111,12 @@ describe("two edgebot processes on one DATA_DIR", { timeout: 120_000 }, () => {
       expect(second.stderr()).toBe(`edgebot: DATA_DIR ${dataDir} is in use by edgebot (pid ${first.child.pid}); stop it or set another DATA_DIR\n`);
       expect(second.stdout()).toBe("");
 
-      first.child.stdin.end("org create after-refusal\n");
+      // A stop with SIGTERM, stdin still open: the shell ends after its answer and gives the lock back.
+      first.child.stdin.write("org create after-refusal\n");
+      await until(() => first.stdout().includes("Created org after-refusal") || undefined, { what: "the first process's second answer", timeoutMs: 20_000 });
+      first.child.kill("SIGTERM");
       expect(await first.exited).toBe(0);
-      expect(first.stdout()).toContain("Created org after-refusal");
+      await expect(readFile(path.join(dataDir, "edgebot.lock"))).rejects.toMatchObject({ code: "ENOENT" });
 
       // The lock went with the first process; a third starts and finds both orgs, and no second-org.
       const third = startEdgebot(env, { input: "org list\n" });

@@ -60,7 +60,8 @@ export class FakeSlack {
     return `http://127.0.0.1:${this.port}/response/${id}`;
   }
 
-  async start(): Promise<this> {
+  /** Listens on 127.0.0.1, on `port` when given (a Slack that comes up where edgebot was already told to look). */
+  async start(port = 0): Promise<this> {
     this.server = createServer(async (request, response) => {
       const body = await readBody(request);
       const url = new URL(request.url ?? "/", "http://127.0.0.1");
@@ -83,7 +84,7 @@ export class FakeSlack {
       response.writeHead(reply.status ?? 200, { "content-type": "application/json", ...(reply.headers ?? {}) }).end(JSON.stringify(reply.body ?? { ok: true }));
       this.arrivals.arrived();
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, "127.0.0.1", resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }

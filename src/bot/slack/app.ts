@@ -7,6 +7,7 @@ import { slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
 import { gitPathPrefix, type GitHttp } from "../../git/http.ts";
+import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
@@ -30,7 +31,12 @@ export interface SlackApp {
   installations: SlackInstallations | undefined;
   /** Starts listening; resolves with the port the HTTP server took. */
   start(listen?: { port?: number; host?: string }): Promise<{ port: number }>;
-  stop(): Promise<void>;
+  /**
+   * Stops taking requests, then waits for the work of those already taken (a command is
+   * acknowledged at once and answered later) for up to `drainMs` (default: no limit). Resolves
+   * with how many were still unfinished when the wait ended; their connections are closed.
+   */
+  stop(options?: { drainMs?: number }): Promise<{ unfinished: number }>;
 }
 
 export interface SlackAppOptions {
@@ -42,6 +48,8 @@ export interface SlackAppOptions {
   clientRetries?: number;
   /** Git over HTTP, served under `/git/` on the same server when given. */
   git?: GitHttp;
+  /** The bot token's identity, already asked of Slack (`checkSlackCredentials`); Bolt asks for it itself when absent. */
+  botIdentity?: BotIdentity;
 }
 
 /**
@@ -62,12 +70,14 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     // The client's own default retries for about 30 minutes; a person waits on these calls.
     retryConfig: { retries: options.clientRetries ?? 2, minTimeout: 250, maxTimeout: 1000 },
   };
+  const knownIdentity = options.botIdentity ? { botId: options.botIdentity.botId, botUserId: options.botIdentity.botUserId } : {};
   const healthz = healthRoute(platform, logger);
   const routes = [healthz, ...(options.git ? [gitRoute(options.git)] : [])];
 
   let receiver: HTTPReceiver | undefined;
   let socketReceiver: SocketModeReceiver | undefined;
   let healthServer: Server | undefined;
+  let httpServer: Server | undefined;
   let installations: SlackInstallations | undefined;
   let app: App;
   if (mode === "oauth") {
@@ -99,14 +109,37 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     // Socket Mode: Slack delivers over a WebSocket. Its client opens it with apps.connections.open, made with the
     // options in installerOptions (SLACK_API_URL, short retries). /healthz gets a server of its own (see start()).
     socketReceiver = new SocketModeReceiver({ appToken: appToken!, logger: boltLogger, installerOptions: { clientOptions } });
-    app = new App({ token: botToken, receiver: socketReceiver, clientOptions, logger: boltLogger });
+    app = new App({ token: botToken, ...knownIdentity, receiver: socketReceiver, clientOptions, logger: boltLogger });
   } else {
     receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: routes, logger: boltLogger });
-    app = new App({ token: botToken, receiver, clientOptions, logger: boltLogger });
+    app = new App({ token: botToken, ...knownIdentity, receiver, clientOptions, logger: boltLogger });
   }
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
+  // First of all middleware: every request's work, from its acknowledgement to its answer, is counted, so a stop can wait for it.
+  const inProgress = new Set<Promise<unknown>>();
+  app.use(async ({ next }) => {
+    const work = next();
+    inProgress.add(work);
+    try {
+      await work;
+    } finally {
+      inProgress.delete(work);
+    }
+  });
   const identities = new SlackIdentities(platform, installations ? { otherWorkspaces: otherWorkspaces(installations, clientOptions) } : {});
   registerListeners(app, { platform, dns: options.dns, slashCommand: config.slashCommand, identities, installations, logger });
+
+  const stopReceiving = async (): Promise<void> => {
+    if (!socketReceiver) {
+      await app.stop();
+      return;
+    }
+    // Bolt's stop() only asks the socket to close; waiting for the close handshake leaves nothing running.
+    const disconnected = new Promise((resolve) => socketReceiver.client.once("disconnected", resolve));
+    await app.stop();
+    await disconnected;
+    await closeServer(healthServer);
+  };
 
   return {
     app,
@@ -123,19 +156,25 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         });
         return { port: (healthServer.address() as AddressInfo).port };
       }
-      const server = (await app.start(listen.host === undefined ? port : { port, host: listen.host })) as Server;
-      return { port: (server.address() as AddressInfo).port };
+      httpServer = (await app.start(listen.host === undefined ? port : { port, host: listen.host })) as Server;
+      return { port: (httpServer.address() as AddressInfo).port };
     },
-    async stop() {
-      if (!socketReceiver) {
-        await app.stop();
-        return;
-      }
-      // Bolt's stop() only asks the socket to close; waiting for the close handshake leaves nothing running.
-      const disconnected = new Promise((resolve) => socketReceiver.client.once("disconnected", resolve));
-      await app.stop();
-      await disconnected;
-      await closeServer(healthServer);
+    async stop({ drainMs } = {}) {
+      // Not taking requests: the HTTP server closes its listening socket at once and its idle
+      // connections; the socket closes once Slack has seen it go. Requests in flight go on.
+      const stopped = stopReceiving();
+      const drained = async () => {
+        await stopped;
+        // Requests read before the server closed may still be starting their work: wait until none is left.
+        while (inProgress.size > 0) await Promise.allSettled([...inProgress]);
+      };
+      await settledWithin(drained(), drainMs);
+      const unfinished = inProgress.size;
+      // Past the deadline: whatever is still open (a slow clone, a hung answer) is cut.
+      httpServer?.closeAllConnections();
+      healthServer?.closeAllConnections();
+      await stopped;
+      return { unfinished };
     },
   };
 }
@@ -188,6 +227,19 @@ async function listenForHealth(routes: CustomRoute[], port: number, host: string
     });
   });
   return server;
+}
+
+/** Waits until `work` has settled, or for `limitMs` when given, whichever comes first. */
+async function settledWithin(work: Promise<unknown>, limitMs: number | undefined): Promise<void> {
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  if (limitMs === undefined) return settled;
+  let timer: NodeJS.Timeout | undefined;
+  const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+  await Promise.race([settled, timeUp]);
+  clearTimeout(timer);
 }
 
 function closeServer(server: Server | undefined): Promise<void> {

@@ -1,39 +1,18 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../../src/db/connect.ts";
 import { openTestDatabase } from "../../support/database.ts";
+import { startEdgebot } from "../../support/edgebot-process.ts";
 import { FakeSlack } from "../../support/fake-slack.ts";
 import { FakeSocketMode, testAppToken } from "../../support/fake-socket-mode.ts";
 import { signedRequest, slashCommandBody, testBotToken, testSigningSecret } from "../../support/slack-app.ts";
-
-const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
-
-/** `npm start`'s entry point as a subprocess; its stderr is collected as it comes. */
-function start(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: projectRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
-  });
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stdin.end();
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  return { child, stderr: () => stderr, exited };
-}
+import { until as waitUntil } from "../../support/until.ts";
 
 // Generous: a process starting on a busy machine (tsx, then PGlite's WebAssembly) can take 20 s.
 async function until<T>(condition: () => T | undefined, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = condition();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return waitUntil(condition, { what: "edgebot", timeoutMs, everyMs: 50 });
 }
 
 describe("npm start with Slack variables", { timeout: 90_000 }, () => {
@@ -59,7 +38,7 @@ describe("npm start with Slack variables", { timeout: 90_000 }, () => {
   });
 
   it("serves Slack over HTTP, answers /edge and /healthz, delivers notifications, and stops cleanly on SIGTERM without logging secrets", async () => {
-    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken });
+    const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken });
     try {
       const port = await until(() => /"port":(\d+)/.exec(run.stderr())?.[1]);
       const url = `http://127.0.0.1:${port}`;
@@ -91,7 +70,7 @@ describe("npm start with Slack variables", { timeout: 90_000 }, () => {
 
   it("serves Slack over Socket Mode with SLACK_APP_TOKEN, answers /healthz on PORT, and closes the socket on SIGTERM", async () => {
     const socketMode = await new FakeSocketMode(fake).start();
-    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken, SLACK_APP_TOKEN: testAppToken });
+    const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken, SLACK_APP_TOKEN: testAppToken });
     try {
       const port = await until(() => /"mode":"socket","port":(\d+)/.exec(run.stderr())?.[1]);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -115,14 +94,14 @@ describe("npm start with Slack variables", { timeout: 90_000 }, () => {
   });
 
   it("names the missing half of the HTTP pair, without repeating the other", async () => {
-    const run = start({ ...env, SLACK_BOT_TOKEN: testBotToken });
+    const run = startEdgebot({ ...env, SLACK_BOT_TOKEN: testBotToken });
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toBe("edgebot: SLACK_SIGNING_SECRET: is not set (Slack HTTP mode needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN together)\n");
   });
 
   it("serves multi-workspace Slack: /slack/install sends the admin to Slack, /healthz answers, and no secret is logged", async () => {
     const secrets = { SLACK_CLIENT_SECRET: "client-secret-value-0123", SLACK_STATE_SECRET: "state-secret-value-0123", SLACK_TOKEN_KEY: "ab".repeat(32) };
-    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "1111.2222", ...secrets });
+    const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "1111.2222", ...secrets });
     try {
       const port = await until(() => /"port":(\d+)/.exec(run.stderr())?.[1]);
       const url = `http://127.0.0.1:${port}`;
@@ -139,9 +118,59 @@ describe("npm start with Slack variables", { timeout: 90_000 }, () => {
   });
 
   it("names the missing part of the multi-workspace set, without repeating the others", async () => {
-    const run = start({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "client-secret-value", SLACK_STATE_SECRET: "state-secret-value" });
+    const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "client-secret-value", SLACK_STATE_SECRET: "state-secret-value" });
     expect(await run.exited).toBe(2);
     expect(run.stderr()).toMatch(/^edgebot: SLACK_TOKEN_KEY: is not set \(multi-workspace Slack needs [^\n]*\)\n$/);
     expect(run.stderr()).not.toContain("client-secret-value");
+  });
+
+  it("on SIGTERM takes no more requests, answers every command it acknowledged, and exits 0", async () => {
+    const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken, SHUTDOWN_TIMEOUT_S: "20" });
+    const url = `http://127.0.0.1:${await run.listening()}`;
+    // Each command first asks Slack who its (new) user is, slowly: all are in progress when the stop comes.
+    fake.delay("users.info", 700);
+    try {
+      const burst = Array.from({ length: 12 }, (_, index) => {
+        fake.addUser({ id: `UBURST${index}`, teamId: "T0TEST", email: `burst${index}@example.com`, name: `burst${index}` });
+        return slashCommandBody(fake, { text: `org create burst-${index}`, userId: `UBURST${index}` });
+      });
+      const acks = await Promise.all(burst.map((command) => signedRequest(url, command.body)));
+      expect(acks.map((ack) => ack.status)).toEqual(burst.map(() => 200));
+      expect(burst.filter((command) => fake.responses.has(command.responseId)).length).toBeLessThan(burst.length);
+
+      run.child.kill("SIGTERM");
+      await until(() => run.stderr().includes('"msg":"stopping"') || undefined);
+      const late = slashCommandBody(fake, { text: "org create too-late", userId: "UBURST0" });
+      await expect(signedRequest(url, late.body)).rejects.toThrow();
+
+      expect(await run.exited).toBe(0);
+      for (const command of burst) expect(String(fake.responses.get(command.responseId)?.[0]?.text)).toMatch(/Created org \*burst-\d+\*/);
+      expect(fake.responses.has(late.responseId)).toBe(false);
+      expect(run.stderr()).toContain('"msg":"stopped"');
+      expect(run.stderr()).not.toContain("stopped waiting for requests still in progress");
+    } finally {
+      fake.delay("users.info", 0);
+      run.child.kill("SIGKILL");
+    }
+  });
+
+  it("stops waiting for commands after SHUTDOWN_TIMEOUT_S, says so, and still exits 0", async () => {
+    const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken, SHUTDOWN_TIMEOUT_S: "1" });
+    const url = `http://127.0.0.1:${await run.listening()}`;
+    fake.delay("users.info", 8000);
+    try {
+      fake.addUser({ id: "USLOWSTOP", teamId: "T0TEST", email: "slowstop@example.com", name: "slowstop" });
+      const command = slashCommandBody(fake, { text: "org create slow-stop", userId: "USLOWSTOP" });
+      expect((await signedRequest(url, command.body)).status).toBe(200);
+      const stoppedAt = Date.now();
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(7000);
+      expect(run.stderr()).toMatch(/"unfinished":1,"shutdownTimeoutS":1,"msg":"stopped waiting for requests still in progress/);
+      expect(run.stderr()).toContain('"msg":"stopped"');
+    } finally {
+      fake.delay("users.info", 0);
+      run.child.kill("SIGKILL");
+    }
   });
 });
