@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
+import { ConfigError } from "../config.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
 import type { Database } from "./schema.ts";
@@ -38,7 +39,9 @@ export interface OpenDatabaseOptions {
  */
 export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
   if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl });
-  await mkdir(config.dataDir, { recursive: true });
+  await mkdir(config.dataDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    throw new ConfigError(`DATA_DIR: cannot create ${config.dataDir} (${error.code ?? error.message})`);
+  });
   const lock = lockDataDir(config.dataDir);
   try {
     const handle = await openDatabase({ pgliteDir: path.join(config.dataDir, "pglite") });

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
 import { sql } from "kysely";
 import type { Logger } from "pino";
-import { slackMode, type Config } from "../../config.ts";
+import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
 import { gitPathPrefix, type GitHttp } from "../../git/http.ts";
@@ -149,14 +149,18 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       const port = listen.port ?? config.port;
       if (!receiver) {
         // Bolt's socket receiver would serve /healthz on a port it neither reports nor binds to a host, nor closes before stop() returns.
-        healthServer = await listenForHealth(routes, port, listen.host);
+        healthServer = await listenForHealth(routes, port, listen.host).catch((error: unknown) => {
+          throw portRefused(error, port);
+        });
         await app.start().catch(async (error: unknown) => {
           await closeServer(healthServer);
           throw error;
         });
         return { port: (healthServer.address() as AddressInfo).port };
       }
-      httpServer = (await app.start(listen.host === undefined ? port : { port, host: listen.host })) as Server;
+      httpServer = (await app.start(listen.host === undefined ? port : { port, host: listen.host }).catch((error: unknown) => {
+        throw portRefused(error, port);
+      })) as Server;
       return { port: (httpServer.address() as AddressInfo).port };
     },
     async stop({ drainMs } = {}) {
@@ -240,6 +244,14 @@ async function settledWithin(work: Promise<unknown>, limitMs: number | undefined
   const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
   await Promise.race([settled, timeUp]);
   clearTimeout(timer);
+}
+
+/** A port the system will not give: a setting to change, said in one line. */
+function portRefused(error: unknown, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE") return new ConfigError(`PORT: ${port} is already in use; stop what holds it or set another PORT`);
+  if (code === "EACCES") return new ConfigError(`PORT: ${port} needs privileges this process does not have; set a PORT above 1023`);
+  return error;
 }
 
 function closeServer(server: Server | undefined): Promise<void> {

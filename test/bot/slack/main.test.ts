@@ -124,6 +124,13 @@ describe("npm start with Slack variables", { timeout: 90_000 }, () => {
     expect(run.stderr()).not.toContain("client-secret-value");
   });
 
+  it("names PORT in one line and exits 2 when the port is taken", async () => {
+    const taken = new URL(fake.apiUrl).port;
+    const run = startEdgebot({ ...env, LOG_LEVEL: "silent", PORT: taken, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toBe(`edgebot: PORT: ${taken} is already in use; stop what holds it or set another PORT\n`);
+  });
+
   it("on SIGTERM takes no more requests, answers every command it acknowledged, and exits 0", async () => {
     const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken, SHUTDOWN_TIMEOUT_S: "20" });
     const url = `http://127.0.0.1:${await run.listening()}`;
