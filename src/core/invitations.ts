@@ -58,9 +58,9 @@ export async function inviteMember(platform: Platform, input: { actor: Actor; or
   const role = parseField(invitedRole, input.role ?? "viewer", "role", "role") as InvitedRole;
   const org = await findOrgAsMember(platform.db, input.actor, input.org);
   authorize(org.role, "request_invitation", `org ${input.org} not found`);
-  const email = await inviteeEmail(platform.db, input.invitee);
+  const { email, userId } = await invitee(platform.db, input.invitee);
   const approvedAsMade = may(org.role, "administer");
-  if (approvedAsMade) await introduce(platform, email);
+  if (approvedAsMade && userId === undefined) await introduce(platform, email);
 
   try {
     return await inTransaction(platform, async (tx) => {
@@ -69,7 +69,7 @@ export async function inviteMember(platform: Platform, input: { actor: Actor; or
         .innerJoin("users as u", "u.id", "m.user_id")
         .select(["u.display_name", "m.role"])
         .where("m.org_id", "=", org.id)
-        .where("u.email", "=", email)
+        .$call((query) => (userId === undefined ? query.where("u.email", "=", email).where("u.email_confirmed", "=", true) : query.where("u.id", "=", userId)))
         .executeTakeFirst();
       if (member) throw new Conflict(`${member.display_name} (${email}) is already ${article(member.role)} ${member.role} of ${org.slug}`, "invitee");
       // A live invitation past its time no longer counts; the sweep would mark it soon anyway.
@@ -87,6 +87,7 @@ export async function inviteMember(platform: Platform, input: { actor: Actor; or
           org_id: org.id,
           role,
           invitee_email: email,
+          invitee_user_id: userId ?? null,
           requested_by: input.actor.userId,
           status: approvedAsMade ? "approved" : "pending",
           ...(approvedAsMade ? { decided_by: input.actor.userId, decided_at: sql<Date>`now()` } : {}),
@@ -189,13 +190,14 @@ export async function redeemInvitation(platform: Platform, input: { actor: Actor
     const row = await tx
       .selectFrom("invitations as i")
       .innerJoin("orgs as o", "o.id", "i.org_id")
-      .select(["i.id", "i.org_id", "o.slug", "i.role", "i.invitee_email", "i.status", "i.expires_at", sql<boolean>`i.expires_at <= now()`.as("expired")])
+      .select(["i.id", "i.org_id", "o.slug", "i.role", "i.invitee_email", "i.invitee_user_id", "i.status", "i.expires_at", sql<boolean>`i.expires_at <= now()`.as("expired")])
       .where("i.code_hash", "=", hashCode(code))
       .forUpdate(["i"])
       .executeTakeFirst();
     if (!row || row.status !== "approved") throw new NotFound("that code is not valid: it may have been used already");
     if (row.expired) throw new Conflict(`that code expired at ${utc(row.expires_at)}: ask for a new invitation`);
-    if (row.invitee_email !== user.email) throw new Forbidden(`that code is for someone else: your email is ${user.email}`);
+    if (row.invitee_email !== user.email || (row.invitee_user_id !== null && row.invitee_user_id !== user.id)) throw new Forbidden(`that code is for someone else: your email is ${user.email}`);
+    if (!user.emailConfirmed) throw new Forbidden(`your email ${user.email} is not confirmed in your chat workspace: confirm it there, then redeem the code again`);
     const org = { id: row.org_id, slug: row.slug };
     await addMember(tx, org, user.id, row.role);
     await tx.updateTable("invitations").set({ status: "accepted", accepted_by: user.id, accepted_at: sql<Date>`now()`, code_hash: null }).where("id", "=", row.id).execute();
@@ -264,7 +266,16 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
   const invitation = await readInvitation(tx, id);
   const row = await tx.selectFrom("invitations as i").innerJoin("orgs as o", "o.id", "i.org_id").select(["o.id", "o.slug"]).where("i.id", "=", id).executeTakeFirstOrThrow();
   const org = { id: row.id, slug: row.slug };
-  const known = await tx.selectFrom("users").select(["id", "display_name", "email"]).where("email", "=", invitation.email).executeTakeFirst();
+  // By mention: that user. By email: the one person with it confirmed; when several hold it, a
+  // code, which the one who redeems it uses (never all of them).
+  const candidates = await tx
+    .selectFrom("invitations as i")
+    .innerJoin("users as u", (join) => join.on((eb) => eb.or([eb("u.id", "=", eb.ref("i.invitee_user_id")), eb.and([eb("i.invitee_user_id", "is", null), eb("u.email", "=", eb.ref("i.invitee_email")), eb("u.email_confirmed", "=", true)])])))
+    .select(["u.id", "u.display_name", "u.email"])
+    .where("i.id", "=", id)
+    .limit(2)
+    .execute();
+  const known = candidates.length === 1 ? candidates[0] : undefined;
   if (!known) {
     const code = randomBytes(12).toString("base64url");
     await tx.updateTable("invitations").set({ code_hash: hashCode(code) }).where("id", "=", id).execute();
@@ -281,7 +292,7 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
 /** Lets the platform's directory make someone known by email before they are admitted; a failing directory only means a code instead. */
 async function introduce(platform: Platform, email: string): Promise<void> {
   if (platform.directory === undefined) return;
-  const known = await platform.db.selectFrom("users").select("id").where("email", "=", email).executeTakeFirst();
+  const known = await platform.db.selectFrom("users").select("id").where("email", "=", email).where("email_confirmed", "=", true).executeTakeFirst();
   if (!known) await platform.directory.introduce(email).catch(() => undefined);
 }
 
@@ -302,11 +313,12 @@ async function tellRequester(tx: Tx, invitation: Invitation, requestedBy: number
   });
 }
 
-async function inviteeEmail(db: Kysely<Database>, invitee: PersonRef): Promise<string> {
-  if (invitee.kind === "email") return parseField(emailSchema, invitee.email, "invitee", "email");
-  const user = await findUser(db, invitee);
-  if (!user) throw new Invalid(`${describePerson(invitee)} has not used edgebot yet, so their email is unknown: invite them by email instead`, "invitee");
-  return user.email;
+/** Who an invitation is for: an email, and the user a mention names (an invitation by email names no user). */
+async function invitee(db: Kysely<Database>, person: PersonRef): Promise<{ email: string; userId?: number }> {
+  if (person.kind === "email") return { email: parseField(emailSchema, person.email, "invitee", "email") };
+  const user = await findUser(db, person);
+  if (!user) throw new Invalid(`${describePerson(person)} has not used edgebot yet, so their email is unknown: invite them by email instead`, "invitee");
+  return { email: user.email, userId: user.id };
 }
 
 async function alreadyInvited(db: Kysely<Database>, orgId: number, email: string): Promise<Conflict> {

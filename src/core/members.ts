@@ -102,7 +102,7 @@ async function lockedMembership(tx: Tx, org: { id: number; slug: string; role: R
     .where("user_id", "=", actor.userId)
     .executeTakeFirst();
   org.role = authorize(current?.role, "administer", `org ${org.slug} not found`);
-  const user = await findUser(tx, person);
+  const user = await findUser(tx, person, { orgId: org.id });
   const row =
     user &&
     (await tx

@@ -7,9 +7,19 @@ type CreatedAt = ColumnType<Date, Date | undefined, never>;
 
 export interface UsersTable {
   id: Generated<number>;
+  /** From the chat profile; several users may share one (one per workspace, say). */
   email: string;
+  /** False when the chat says the email is unconfirmed: such an email matches nobody. */
+  email_confirmed: ColumnType<boolean, boolean | undefined, boolean>;
   display_name: string;
   created_at: CreatedAt;
+}
+
+export interface IdentityLinkCodesTable {
+  code_hash: string;
+  user_id: number;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface UserIdentitiesTable {
@@ -141,6 +151,8 @@ export interface InvitationsTable {
   org_id: number;
   role: Exclude<Role, "owner">;
   invitee_email: string;
+  /** The user an invitation by mention names; null for one by email, which any confirmed holder of it may redeem. */
+  invitee_user_id: ColumnType<number | null, number | null | undefined, number | null>;
   requested_by: number | null;
   status: InvitationStatus;
   decided_by: number | null;
@@ -184,6 +196,7 @@ export interface AccessTokensTable {
 export interface Database {
   users: UsersTable;
   user_identities: UserIdentitiesTable;
+  identity_link_codes: IdentityLinkCodesTable;
   orgs: OrgsTable;
   memberships: MembershipsTable;
   applications: ApplicationsTable;

@@ -13,22 +13,36 @@ describe("registering users from chat identities", () => {
     expect(again).toEqual({ id: first.id, email: `${name}.new@example.com`, displayName: "Ana B." });
   });
 
-  it("treats identities in two workspaces with one email as one person", async () => {
+  it("makes an identity from another workspace with the same email a new user, never the same one", async () => {
     const name = unique("bo");
     const inFirst = await registerUser(world.platform, { teamId: "T1", chatUserId: `U${name}`, email: `${name}@example.com`, displayName: "Bo" });
-    const inSecond = await registerUser(world.platform, { teamId: "T2", chatUserId: `W${name}`, email: `${name}@EXAMPLE.com`, displayName: "Bo" });
-    expect(inSecond.id).toBe(inFirst.id);
-    const identities = await world.platform.db.selectFrom("user_identities").select("team_id").where("user_id", "=", inFirst.id).orderBy("team_id").execute();
-    expect(identities.map((identity) => identity.team_id)).toEqual(["T1", "T2"]);
+    const inSecond = await registerUser(world.platform, { teamId: "T9", chatUserId: `W${name}`, email: `${name}@EXAMPLE.com`, displayName: "Bo" });
+    expect(inSecond.id).not.toBe(inFirst.id);
+    expect(inSecond.email).toBe(inFirst.email);
+    const identities = await world.platform.db.selectFrom("user_identities").select(["team_id", "user_id"]).where("chat_user_id", "in", [`U${name}`, `W${name}`]).orderBy("team_id").execute();
+    expect(identities).toEqual([
+      { team_id: "T1", user_id: inFirst.id },
+      { team_id: "T9", user_id: inSecond.id },
+    ]);
   });
 
-  it("keeps the old email when a profile takes an email another user already has", async () => {
+  it("follows a profile that takes an email another user has, without joining the two", async () => {
     const a = unique("cy");
     const b = unique("di");
     const cy = await registerUser(world.platform, { teamId: "T1", chatUserId: `U${a}`, email: `${a}@example.com`, displayName: "Cy" });
-    await registerUser(world.platform, { teamId: "T1", chatUserId: `U${b}`, email: `${b}@example.com`, displayName: "Di" });
+    const di = await registerUser(world.platform, { teamId: "T1", chatUserId: `U${b}`, email: `${b}@example.com`, displayName: "Di" });
     const changed = await registerUser(world.platform, { teamId: "T1", chatUserId: `U${a}`, email: `${b}@example.com`, displayName: "Cy Renamed" });
-    expect(changed).toEqual({ id: cy.id, email: `${a}@example.com`, displayName: "Cy Renamed" });
+    expect(changed).toEqual({ id: cy.id, email: `${b}@example.com`, displayName: "Cy Renamed" });
+    expect(changed.id).not.toBe(di.id);
+  });
+
+  it("registers one user when the same new identity arrives twice at once", async () => {
+    const name = unique("eve");
+    const identity = { teamId: "T1", chatUserId: `U${name}`, email: `${name}@example.com`, displayName: "Eve" };
+    const [one, two] = await Promise.all([registerUser(world.platform, identity), registerUser(world.platform, identity)]);
+    expect(two.id).toBe(one.id);
+    const users = await world.platform.db.selectFrom("users").select("id").where("email", "=", `${name}@example.com`).execute();
+    expect(users).toHaveLength(1);
   });
 
   it.each([

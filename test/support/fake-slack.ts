@@ -43,7 +43,7 @@ export class FakeSlack {
   /** Bodies posted to response URLs, by the id in the URL. */
   readonly responses = new Map<string, Array<Record<string, unknown>>>();
   private readonly responders = new Map<string, Responder[]>();
-  private readonly users = new Map<string, { id: string; team_id: string; name: string; real_name: string; profile: { email: string; display_name: string; real_name: string } }>();
+  private readonly users = new Map<string, { id: string; team_id: string; name: string; real_name: string; is_email_confirmed: boolean; profile: { email: string; display_name: string; real_name: string } }>();
   private server: Server | undefined;
   private port = 0;
   private readonly arrivals = new Arrivals("the fake Slack");
@@ -93,13 +93,14 @@ export class FakeSlack {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** A Slack user that users.info will describe. */
-  addUser(user: { id: string; teamId: string; email: string; name: string }): void {
+  /** A Slack user that users.info will describe; `emailConfirmed: false` as Slack marks an address its owner has not confirmed. */
+  addUser(user: { id: string; teamId: string; email: string; name: string; emailConfirmed?: boolean }): void {
     this.users.set(user.id, {
       id: user.id,
       team_id: user.teamId,
       name: user.name,
       real_name: user.name,
+      is_email_confirmed: user.emailConfirmed ?? true,
       profile: { email: user.email, display_name: user.name, real_name: user.name },
     });
   }

@@ -2,13 +2,13 @@ import { createHmac, randomBytes } from "node:crypto";
 import pino from "pino";
 import { afterAll, beforeAll } from "vitest";
 import type { Kysely } from "kysely";
-import { createSlackApp, slackEventsPath, type SlackApp } from "../../src/bot/slack/app.ts";
+import { createSlackApp, slackEventsPath, slackInstallPath, slackOAuthRedirectPath, type SlackApp } from "../../src/bot/slack/app.ts";
 import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker } from "../../src/bot/slack/outbox.ts";
 import type { Database } from "../../src/db/schema.ts";
 import type { Platform } from "../../src/core/platform.ts";
 import type { DnsVerifier } from "../../src/dns/verify.ts";
 import { idleDnsVerifier } from "./dns-server.ts";
-import { FakeSlack } from "./fake-slack.ts";
+import { FakeSlack, type FakeWorkspace } from "./fake-slack.ts";
 import { registerUser, type User } from "../../src/core/users.ts";
 import { unique, useWorld, type TestUser, type World } from "./world.ts";
 
@@ -70,6 +70,37 @@ export function useSlackApp(mode: SlackAppMode = {}): SlackTestBed {
     await bed.fake.stop();
   });
   return bed;
+}
+
+/** The cookie Bolt's installer keeps the OAuth state in. */
+export const stateCookie = "slack-app-oauth-state";
+
+/** A workspace the fake Slack will let install edgebot, with its own bot token. */
+export function fakeWorkspace(bed: SlackTestBed): FakeWorkspace {
+  const teamId = unique("T").toUpperCase();
+  const made = { teamId, code: unique("code-"), botToken: `xoxb-${unique("tok")}`, botUserId: `${teamId}BOT`, botId: `B${teamId}`, installerUserId: `U${teamId}ADMIN` };
+  bed.fake.addWorkspace(made);
+  return made;
+}
+
+/** An admin's browser visiting /slack/install: the redirect to Slack, and the state cookie it was given. */
+export async function startInstall(bed: SlackTestBed): Promise<{ response: Response; authorize: URL; cookie: string }> {
+  const response = await fetch(`${bed.url}${slackInstallPath}`, { redirect: "manual" });
+  const authorize = new URL(response.headers.get("location") ?? "about:blank");
+  const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
+  return { response, authorize, cookie };
+}
+
+/** Slack sending the admin's browser back with `code` and `state`, carrying `cookie`. */
+export function returnFromSlack(bed: SlackTestBed, query: { code: string; state?: string }, cookie?: string): Promise<Response> {
+  const params = new URLSearchParams({ code: query.code, ...(query.state === undefined ? {} : { state: query.state }) });
+  return fetch(`${bed.url}${slackOAuthRedirectPath}?${params}`, { redirect: "manual", headers: cookie ? { cookie } : {} });
+}
+
+/** The whole install of edgebot in `installed` (multi-workspace mode), as its admin clicks through it. */
+export async function installWorkspace(bed: SlackTestBed, installed: FakeWorkspace): Promise<Response> {
+  const { authorize, cookie } = await startInstall(bed);
+  return returnFromSlack(bed, { code: installed.code, state: authorize.searchParams.get("state")! }, cookie);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { decideInvitation, inviteMember, listInvitations, redeemInvitation } from "../../core/invitations.ts";
+import { linkIdentity, startIdentityLink } from "../../core/users.ts";
 import { invitationCodeForRequester, invitationListMessage, invitationOutcomeMessage } from "../blocks/invitations.ts";
-import { code, say, type Message } from "../message.ts";
+import { code, escapeText, say, when, type Message } from "../message.ts";
 import { personArgument, type Command, type CommandContext } from "./command.ts";
 
 /**
@@ -54,6 +55,24 @@ export const invitationCommands: Command[] = [
     syntax: { positionals: [{ name: "id" }, { name: "reason", optional: true, rest: true }] },
     async run({ platform, actor }, args) {
       return invitationOutcomeMessage(await decideInvitation(platform, { actor, id: args.text("id"), decision: "deny", reason: args.optionalText("reason") }));
+    },
+  },
+  {
+    name: "link",
+    usage: "link [code]",
+    summary: "Use one edgebot account from several workspaces: `link` where edgebot knows you gives a code, `link <code>` in the other workspace joins it",
+    syntax: { positionals: [{ name: "code", optional: true }] },
+    async run({ platform, actor, teamId }, args) {
+      const given = args.optionalText("code");
+      if (given === undefined) {
+        const link = await startIdentityLink(platform, { actor });
+        return say(
+          `:link: To act as this edgebot account from another workspace, type ${code(`link ${link.code}`)} there before ${when(link.expiresAt)}. ` +
+            "The code works once; keep it to yourself: whoever types it acts as you.",
+        );
+      }
+      const user = await linkIdentity(platform, { actor, teamId, code: given });
+      return say(`:link: Linked: here you are now ${escapeText(user.displayName)} (${escapeText(user.email)}), with the orgs of that account. Try ${code("org list")}.`);
     },
   },
   {

@@ -1,6 +1,6 @@
 import type { webApi } from "@slack/bolt";
 import type { Actor, Platform } from "../../core/platform.ts";
-import { chatIdentityIn, registerUser } from "../../core/users.ts";
+import { chatIdentityIn, identityOwner, registerUser } from "../../core/users.ts";
 import { tokenize, type Token } from "../grammar.ts";
 import type { Message } from "../message.ts";
 
@@ -10,18 +10,15 @@ export type SlackIdentity =
   /** Their profile shows no email (the app lacks users:read.email, or the profile hides it). */
   | { kind: "no_email" };
 
-/** One remembered identity: the edgebot user a team + user id belongs to, until `expiresAt`. */
-interface Remembered {
-  userId: number;
-  expiresAt: number;
-}
-
 /**
- * Registers Slack users on their first interaction from their profile (users.info), and
- * remembers them for a while so a known user costs no Web API call per command.
+ * Registers Slack users on their first interaction from their profile (users.info), and asks
+ * again only once a while (`ttlMs`), so a known user costs no Web API call per command. Which
+ * edgebot user an identity belongs to is read from the database every time: `link` may have
+ * moved it, in this process or another.
  */
 export class SlackIdentities {
-  private readonly known = new Map<string, Remembered>();
+  /** When each identity's profile was last read from Slack, and until when it is trusted. */
+  private readonly profileFreshUntil = new Map<string, number>();
   private readonly pending = new Map<string, Promise<SlackIdentity>>();
 
   constructor(
@@ -43,9 +40,10 @@ export class SlackIdentities {
   /** The edgebot user behind a Slack user, registering them when they are new. */
   async resolve(client: webApi.WebClient, teamId: string, slackUserId: string): Promise<SlackIdentity> {
     const key = `${teamId}:${slackUserId}`;
-    const now = this.now();
-    const remembered = this.known.get(key);
-    if (remembered && remembered.expiresAt > now) return { kind: "registered", actor: { userId: remembered.userId } };
+    if ((this.profileFreshUntil.get(key) ?? 0) > this.now()) {
+      const userId = await identityOwner(this.platform, teamId, slackUserId);
+      if (userId !== undefined) return { kind: "registered", actor: { userId } };
+    }
     // Two commands at once from a new user ask Slack once.
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight;
@@ -112,16 +110,18 @@ export class SlackIdentities {
     const email = profile?.email;
     if (!email) return { kind: "no_email" };
     const name = [profile?.display_name, profile?.real_name, answer.user?.real_name, answer.user?.name].map((candidate) => plainName(candidate ?? "")).find(Boolean);
-    const user = await registerUser(this.platform, { teamId, chatUserId: slackUserId, email, displayName: name ?? slackUserId });
-    this.remember(`${teamId}:${slackUserId}`, user.id);
+    // Slack says so when the person has not confirmed the address; such an email matches no invitation.
+    const emailConfirmed = answer.user?.is_email_confirmed !== false;
+    const user = await registerUser(this.platform, { teamId, chatUserId: slackUserId, email, emailConfirmed, displayName: name ?? slackUserId });
+    this.remember(`${teamId}:${slackUserId}`);
     return { kind: "registered", actor: { userId: user.id } };
   }
 
-  private remember(key: string, userId: number): void {
-    this.known.delete(key);
-    this.known.set(key, { userId, expiresAt: this.now() + (this.options.ttlMs ?? 10 * 60_000) });
+  private remember(key: string): void {
+    this.profileFreshUntil.delete(key);
+    this.profileFreshUntil.set(key, this.now() + (this.options.ttlMs ?? 10 * 60_000));
     // A Map iterates in insertion order: the first key is the oldest.
-    while (this.known.size > (this.options.maxEntries ?? 10_000)) this.known.delete(this.known.keys().next().value!);
+    while (this.profileFreshUntil.size > (this.options.maxEntries ?? 10_000)) this.profileFreshUntil.delete(this.profileFreshUntil.keys().next().value!);
   }
 
   private now(): number {

@@ -1,47 +1,21 @@
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { botScopes, slackInstallPath, slackOAuthRedirectPath } from "../../../src/bot/slack/app.ts";
+import { botScopes } from "../../../src/bot/slack/app.ts";
 import { startOutboxWorker, type OutboxWorker } from "../../../src/bot/slack/outbox.ts";
 import { TokenCipher } from "../../../src/bot/slack/token-cipher.ts";
 import type { FakeWorkspace } from "../../support/fake-slack.ts";
-import { eventBody, signedRequest, slashCommandBody, testOAuth, useSlackApp } from "../../support/slack-app.ts";
+import { eventBody, fakeWorkspace, installWorkspace, returnFromSlack, signedRequest, slashCommandBody, startInstall, stateCookie, testOAuth, useSlackApp } from "../../support/slack-app.ts";
 import { unique } from "../../support/world.ts";
 
 const bed = useSlackApp({ multiWorkspace: true });
-const stateCookie = "slack-app-oauth-state";
 const workers: OutboxWorker[] = [];
 
 afterEach(async () => {
   for (const worker of workers.splice(0)) await worker.stop();
 });
 
-/** A workspace the fake Slack will let install edgebot, with its own bot token. */
-function workspace(): FakeWorkspace {
-  const teamId = unique("T").toUpperCase();
-  const made = { teamId, code: unique("code-"), botToken: `xoxb-${unique("tok")}`, botUserId: `${teamId}BOT`, botId: `B${teamId}`, installerUserId: `U${teamId}ADMIN` };
-  bed.fake.addWorkspace(made);
-  return made;
-}
-
-/** An admin's browser visiting /slack/install: the redirect to Slack, and the state cookie it was given. */
-async function startInstall(): Promise<{ response: Response; authorize: URL; cookie: string }> {
-  const response = await fetch(`${bed.url}${slackInstallPath}`, { redirect: "manual" });
-  const authorize = new URL(response.headers.get("location") ?? "about:blank");
-  const cookie = (response.headers.get("set-cookie") ?? "").split(";")[0]!;
-  return { response, authorize, cookie };
-}
-
-/** Slack sending the admin's browser back with `code` and `state`, carrying `cookie`. */
-function returnFromSlack(query: { code: string; state?: string }, cookie?: string): Promise<Response> {
-  const params = new URLSearchParams({ code: query.code, ...(query.state === undefined ? {} : { state: query.state }) });
-  return fetch(`${bed.url}${slackOAuthRedirectPath}?${params}`, { redirect: "manual", headers: cookie ? { cookie } : {} });
-}
-
-/** The whole install, as an admin of `installed` clicks through it. */
-async function install(installed: FakeWorkspace): Promise<Response> {
-  const { authorize, cookie } = await startInstall();
-  return returnFromSlack({ code: installed.code, state: authorize.searchParams.get("state")! }, cookie);
-}
+const workspace = () => fakeWorkspace(bed);
+const install = (installed: FakeWorkspace) => installWorkspace(bed, installed);
 
 async function installationRows(teamId: string) {
   return bed.world.platform.db.selectFrom("slack_installations").selectAll().where("team_id", "=", teamId).execute();
@@ -67,7 +41,7 @@ async function waitUntil<T>(condition: () => Promise<T | undefined | false>, tim
 
 describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
   it("sends the admin from /slack/install to Slack's consent page with the client id and scopes, and a state cookie", async () => {
-    const { response, authorize, cookie } = await startInstall();
+    const { response, authorize, cookie } = await startInstall(bed);
 
     expect(response.status).toBe(302);
     expect(`${authorize.origin}${authorize.pathname}`).toBe("https://slack.com/oauth/v2/authorize");
@@ -152,13 +126,13 @@ describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
 
   it("refuses a return from Slack with a forged, missing or cookie-less state, and stores nothing", async () => {
     const gamma = workspace();
-    const { authorize, cookie } = await startInstall();
+    const { authorize, cookie } = await startInstall(bed);
     const state = authorize.searchParams.get("state")!;
 
-    const forged = await returnFromSlack({ code: gamma.code, state: "forged-state" }, `${stateCookie}=forged-state`);
-    const missing = await returnFromSlack({ code: gamma.code }, cookie);
-    const withoutCookie = await returnFromSlack({ code: gamma.code, state });
-    const otherBrowser = await returnFromSlack({ code: gamma.code, state }, `${stateCookie}=someone-elses-state`);
+    const forged = await returnFromSlack(bed, { code: gamma.code, state: "forged-state" }, `${stateCookie}=forged-state`);
+    const missing = await returnFromSlack(bed, { code: gamma.code }, cookie);
+    const withoutCookie = await returnFromSlack(bed, { code: gamma.code, state });
+    const otherBrowser = await returnFromSlack(bed, { code: gamma.code, state }, `${stateCookie}=someone-elses-state`);
 
     expect([forged.status, missing.status, withoutCookie.status, otherBrowser.status]).toEqual([400, 400, 400, 400]);
     expect(bed.fake.callsOf("oauth.v2.access").filter((call) => call.args.code === gamma.code)).toEqual([]);
