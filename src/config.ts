@@ -155,9 +155,9 @@ export interface Config {
     /**
      * The AES-256 keys of each workspace's bot token at rest (multi-workspace mode), newest first:
      * the first seals, any opens what it sealed. From SLACK_TOKEN_KEYS, or SLACK_TOKEN_KEY as a
-     * list of one; a single Buffer is read as that list.
+     * list of one.
      */
-    tokenKey: Buffer | readonly Buffer[] | undefined;
+    tokenKeys: readonly Buffer[] | undefined;
     apiUrl: string | undefined;
   };
 }
@@ -268,7 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: values.SLACK_CLIENT_ID,
       clientSecret: values.SLACK_CLIENT_SECRET,
       stateSecret: values.SLACK_STATE_SECRET,
-      tokenKey: tokenKeys(values),
+      tokenKeys: tokenKeys(values),
       apiUrl: values.SLACK_API_URL,
     },
   };

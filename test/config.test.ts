@@ -28,7 +28,7 @@ describe("configuration", () => {
         clientId: undefined,
         clientSecret: undefined,
         stateSecret: undefined,
-        tokenKey: undefined,
+        tokenKeys: undefined,
         apiUrl: undefined,
       },
     });
@@ -166,14 +166,14 @@ describe("configuration", () => {
     it("reads the client id, secrets and the token keys, newest first, each as hex or base64", () => {
       const { slack } = loadConfig(multiWorkspace);
       expect(slack).toMatchObject({ clientId: "1111.2222", clientSecret: "client-s3cret-value", stateSecret: "state-s3cret-value", signingSecret: "s3cret-signing", botToken: undefined });
-      expect(slack.tokenKey).toEqual([Buffer.from(hexKey, "hex")]);
+      expect(slack.tokenKeys).toEqual([Buffer.from(hexKey, "hex")]);
       const base64Older = Buffer.from(olderKey, "hex").toString("base64");
-      expect(loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEYS: `${hexKey}, ${base64Older}` }).slack.tokenKey).toEqual([Buffer.from(hexKey, "hex"), Buffer.from(olderKey, "hex")]);
+      expect(loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEYS: `${hexKey}, ${base64Older}` }).slack.tokenKeys).toEqual([Buffer.from(hexKey, "hex"), Buffer.from(olderKey, "hex")]);
     });
 
     it("still reads SLACK_TOKEN_KEY, as a list of one key, and refuses it beside SLACK_TOKEN_KEYS", () => {
       const { SLACK_TOKEN_KEYS: _keys, ...withoutKeys } = multiWorkspace;
-      expect(loadConfig({ ...withoutKeys, SLACK_TOKEN_KEY: hexKey }).slack.tokenKey).toEqual([Buffer.from(hexKey, "hex")]);
+      expect(loadConfig({ ...withoutKeys, SLACK_TOKEN_KEY: hexKey }).slack.tokenKeys).toEqual([Buffer.from(hexKey, "hex")]);
       const both = refusal({ ...multiWorkspace, SLACK_TOKEN_KEY: olderKey });
       expect(both).toBe("SLACK_TOKEN_KEY: must not be set with SLACK_TOKEN_KEYS (list every key in SLACK_TOKEN_KEYS, newest first)");
       expect(refusal({ ...withoutKeys, SLACK_TOKEN_KEY: "ab".repeat(33) })).toBe("SLACK_TOKEN_KEY: must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)");

@@ -132,7 +132,7 @@ export interface SlackInstallationsTable {
   team_id: string | null;
   enterprise_id: string | null;
   is_enterprise_install: boolean;
-  /** Encrypted: IV, tag and ciphertext (src/bot/slack/token-cipher.ts). */
+  /** Encrypted, naming its key and bound to its workspace (src/bot/slack/token-cipher.ts). */
   bot_token: Uint8Array;
   bot_id: string;
   bot_user_id: string;

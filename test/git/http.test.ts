@@ -294,7 +294,7 @@ describe("git over HTTP with a real git client", () => {
     const slack = createSlackApp({
       platform: world.platform,
       dns: idleDnsVerifier(),
-      config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined, apiUrl: fake.apiUrl } },
+      config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl: fake.apiUrl } },
       logger: pino({ level: "silent" }),
       clientRetries: 0,
       git,

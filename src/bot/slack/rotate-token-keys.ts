@@ -10,8 +10,8 @@ const tokens = (n: number): string => `${n} bot token${n === 1 ? "" : "s"}`;
 
 try {
   const config = loadConfig();
-  if (config.slack.tokenKey === undefined) throw new ConfigError("SLACK_TOKEN_KEYS: is not set (rotate-token-keys seals every stored bot token with its first key)");
-  const cipher = new TokenCipher(config.slack.tokenKey);
+  if (config.slack.tokenKeys === undefined) throw new ConfigError("SLACK_TOKEN_KEYS: is not set (rotate-token-keys seals every stored bot token with its first key)");
+  const cipher = new TokenCipher(config.slack.tokenKeys);
   const database = await openConfiguredDatabase(config);
   try {
     const report = await new SlackInstallations(database.db, cipher).resealTokens();
