@@ -31,13 +31,13 @@ const oldLeftoverMs = 60 * 60 * 1000;
 
 /**
  * Brings GIT_ROOT and the database back in step after processes that ended mid-change, at
- * start. Creations and deletions (see src/repos/leftovers.ts) were interrupted at some moment;
+ * start. Their creations and deletions (see src/repos/leftovers.ts) stopped at some moment;
  * the database says which way each went:
  * - a deletion (`.deleting-<id>-…`) whose application still exists never committed: put back;
- *   whose application is gone committed: finished;
+ *   one whose application is gone did: finished;
  * - a creation (`.creating-<id>-…`) whose application exists without a repository committed:
- *   moved into place; any other never did, and like
- * - a repository `<id>.git` without an application, is moved to `.orphaned`, never deleted.
+ *   moved into place; any other never did: moved to `.orphaned`, as is
+ * - a repository `<id>.git` without an application. Nothing is deleted but committed deletions.
  * Only what processes that have ended left is touched: others on this host or on other hosts
  * may share GIT_ROOT and be at work. Applications without a repository are reported (their
  * commands say so), and lock files older than a minute in repositories are removed.
@@ -62,6 +62,9 @@ export async function reconcileRepositories(platform: Platform, log: Reconciliat
 
   const refs = await applicationRefs(platform, [...new Set([...survey.repositories, ...ended.map((leftover) => leftover.applicationId)])]);
   const inPlace = new Set(survey.repositories);
+  // One entry that cannot be put right (a permission, a full disk) is logged and the others go on.
+  const step = (name: string, change: () => Promise<void>) =>
+    change().catch((error: unknown) => log.warn({ name, err: error }, `could not put ${name} right; it is left as it is`));
   const orphan = async (name: string, details: object, why: string) => {
     const to = await repositories.orphan(name);
     if (to === undefined) return;
@@ -76,35 +79,41 @@ export async function reconcileRepositories(platform: Platform, log: Reconciliat
   for (const leftover of ended.filter((entry) => entry.kind === "deleting").sort(newestFirst)) {
     const { name, applicationId: id } = leftover;
     const ref = refs.get(id);
-    if (ref === undefined) {
-      await repositories.removeLeftover(name);
-      report.deleted.push(name);
-      log.info({ name, application: id }, "finished deleting the repository of a deleted application");
-    } else if (!inPlace.has(id)) {
-      await repositories.moveIntoPlace(name, id);
-      inPlace.add(id);
-      report.restored.push(name);
-      log.info({ name, application: id, app: ref }, `put back the repository of ${ref}: its deletion did not commit`);
-    } else {
-      await orphan(name, { application: id, app: ref }, `a deletion that did not commit, of ${ref}, which has its repository`);
-    }
+    await step(name, async () => {
+      if (ref === undefined) {
+        await repositories.removeLeftover(name);
+        report.deleted.push(name);
+        log.info({ name, application: id }, "finished deleting the repository of a deleted application");
+      } else if (!inPlace.has(id)) {
+        await repositories.moveIntoPlace(name, id);
+        inPlace.add(id);
+        report.restored.push(name);
+        log.info({ name, application: id, app: ref }, `put back the repository of ${ref}: its deletion did not commit`);
+      } else {
+        await orphan(name, { application: id, app: ref }, `a deletion that did not commit, of ${ref}, which has its repository`);
+      }
+    });
   }
   for (const leftover of ended.filter((entry) => entry.kind === "creating").sort(newestFirst)) {
     const { name, applicationId: id } = leftover;
     const ref = refs.get(id);
-    if (ref !== undefined && !inPlace.has(id)) {
-      await repositories.moveIntoPlace(name, id);
-      inPlace.add(id);
-      report.installed.push(name);
-      log.info({ name, application: id, app: ref }, `moved the new repository of ${ref} into place: its creation had committed`);
-    } else {
-      await orphan(name, { application: id }, "a creation that did not commit");
-    }
+    await step(name, async () => {
+      if (ref !== undefined && !inPlace.has(id)) {
+        await repositories.moveIntoPlace(name, id);
+        inPlace.add(id);
+        report.installed.push(name);
+        log.info({ name, application: id, app: ref }, `moved the new repository of ${ref} into place: its creation had committed`);
+      } else {
+        await orphan(name, { application: id }, "a creation that did not commit");
+      }
+    });
   }
   for (const id of survey.repositories) {
     if (refs.has(id)) continue;
-    await orphan(`${id}.git`, { application: id }, "a repository without an application");
-    inPlace.delete(id);
+    await step(`${id}.git`, async () => {
+      await orphan(`${id}.git`, { application: id }, "a repository without an application");
+      inPlace.delete(id);
+    });
   }
 
   // Applications without a repository: those not seen on disk, looked at again (another
