@@ -138,6 +138,29 @@ export async function pendingRoleRequests(db: Kysely<Database>, orgId: number): 
 }
 
 /**
+ * Role requests the actor could approve now: waiting, unexpired, in orgs where they are an owner
+ * or admin, asked for by someone else, not about them, not approved by them yet; oldest first,
+ * at most `limit`, with how many there are.
+ */
+export async function roleRequestsAwaiting(platform: Platform, input: { actor: Actor; limit: number }): Promise<{ total: number; requests: RoleRequest[] }> {
+  const rows = await requestRows(platform.db)
+    .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "r.org_id").on("me.user_id", "=", input.actor.userId))
+    .select(sql<number>`count(*) over ()`.as("total"))
+    .where("me.role", "in", ["owner", "admin"])
+    .where("r.status", "=", "pending")
+    .where("r.expires_at", ">", sql<Date>`now()`)
+    .where("r.member_id", "!=", input.actor.userId)
+    .where((eb) => eb.or([eb("r.requested_by", "is", null), eb("r.requested_by", "!=", input.actor.userId)]))
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom("role_request_approvals as a").select("a.approver_id").whereRef("a.request_id", "=", "r.id").where("a.approver_id", "=", input.actor.userId))),
+    )
+    .orderBy("r.id")
+    .limit(input.limit)
+    .execute();
+  return { total: Number(rows[0]?.total ?? 0), requests: rows.map(toRoleRequest) };
+}
+
+/**
  * Marks waiting role requests past their time as expired, and returns them, editing the
  * messages showing them. Safe to run from several processes at once.
  */

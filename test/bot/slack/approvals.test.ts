@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../../../src/bot/shell.ts";
 import type { OutboxWorker } from "../../../src/bot/slack/outbox.ts";
 import type { RecordedCall } from "../../support/fake-slack.ts";
-import { addSlackPerson, blockActionPayload, interactionBody, manualOutbox, signedRequest, slashCommandBody, useSlackApp, viewOf, viewSubmissionPayload } from "../../support/slack-app.ts";
+import { addSlackPerson, appHomeOpenedBody, blockActionPayload, interactionBody, manualOutbox, signedRequest, slashCommandBody, useSlackApp, viewOf, viewSubmissionPayload } from "../../support/slack-app.ts";
 import { addMember, buildOrg, unique } from "../../support/world.ts";
 
 const bed = useSlackApp();
@@ -201,6 +201,34 @@ describe("approval thresholds in Slack", () => {
     expect(await type(second, `member deny ${id} not this quarter`)).toContain(`Denied request ${id}`);
     expect(await roleIn(org, developer)).toBe("developer");
     expect(await type(second, `member approve ${id}`)).toContain("already denied");
+  });
+
+  it("shows role requests to those who can still approve them on the Home tab, with buttons that work there", async () => {
+    const { org, owner, admin, second, developer } = await agency();
+    await type(owner, `org policy ${org} --approvals 2`);
+    await type(owner, `member role ${org} ${developer.email} admin`);
+    const id = await roleRequestId(developer);
+    const homeOf = async (person: Person) => {
+      const before = bed.fake.callsOf("views.publish").length;
+      await signedRequest(bed.url, appHomeOpenedBody({ userId: person.id }), { contentType: "application/json" });
+      const call = await bed.fake.waitFor(() => bed.fake.callsOf("views.publish").slice(before).find((candidate) => candidate.args.user_id === person.id));
+      return JSON.stringify(call.args.view);
+    };
+    const home = await homeOf(admin);
+    expect(home).toContain("Role changes waiting for you");
+    expect(home).toContain("0 of 2 approvals");
+    expect(home).toContain(`"action_id":"role_request_approve","style":"primary","text":{"type":"plain_text","text":"Approve"},"value":"${id}"`);
+    // The requester sees no buttons for their own request.
+    expect(await homeOf(owner)).not.toContain("Role changes waiting for you");
+
+    const before = bed.fake.calls.length;
+    await signedRequest(bed.url, interactionBody(blockActionPayload({ userId: admin.id, actionId: "role_request_approve", value: String(id) })));
+    const told = await bed.fake.waitFor(() => postsTo(admin, before)[0]);
+    expect(String(told.args.text)).toContain(`1 of 2 approvals: approved by ${admin.user.displayName}`);
+    const refreshed = await bed.fake.waitFor(() => bed.fake.calls.slice(before).find((call) => call.method === "views.publish" && call.args.user_id === admin.id));
+    expect(JSON.stringify(refreshed.args.view)).not.toContain("Role changes waiting for you");
+    // The other admin still has it to decide, with the progress so far.
+    expect(await homeOf(second)).toContain(`1 of 2 approvals: approved by ${admin.user.displayName}`);
   });
 
   it("refuses bad policy values and anyone but an owner, changing nothing", async () => {

@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from "@slack/bolt";
 import { checkMayDecideRoleRequest, decideRoleRequest } from "../../../../core/role-requests.ts";
 import { roleRequestActions } from "../../../blocks/notifications.ts";
 import { denyRoleRequestView, roleRequestOutcomeMessage } from "../../../blocks/role-requests.ts";
+import { publishHome } from "../../home.ts";
 import { decisionButton, teamOf, type InvitationActionDependencies } from "./invitations.ts";
 
 /**
@@ -13,8 +14,10 @@ export function registerRoleRequestActions(app: App, dependencies: InvitationAct
   const { platform, identities } = dependencies;
   app.action<BlockAction<ButtonAction>>(
     roleRequestActions.approve,
-    decisionButton(dependencies, async ({ actor, id, body, client, answer }) => {
+    decisionButton(dependencies, async ({ actor, id, body, client, answer, log }) => {
       await answer(roleRequestOutcomeMessage(await decideRoleRequest(identities.platformFor(client, teamOf(body)), { actor, id, decision: "approve" })));
+      // From the Home tab, the request leaves it.
+      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
     }),
   );
   app.action<BlockAction<ButtonAction>>(

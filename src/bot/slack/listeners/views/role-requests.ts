@@ -6,6 +6,7 @@ import { decideRoleRequest } from "../../../../core/role-requests.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { denyRoleRequestCallback, roleRequestOutcomeMessage } from "../../../blocks/role-requests.ts";
 import { postToResponseUrl } from "../../forms.ts";
+import { publishHome } from "../../home.ts";
 import type { InvitationViewDependencies } from "./invitations.ts";
 
 const metadataSchema = z.object({ request: z.number().int().positive(), responseUrl: z.url({ protocol: /^https?$/ }).max(500).optional() });
@@ -32,6 +33,9 @@ export function registerRoleRequestViews(app: App, dependencies: InvitationViewD
       await ack({ response_action: "clear" });
       if (metadata.responseUrl) {
         await postToResponseUrl(metadata.responseUrl, roleRequestOutcomeMessage(outcome)).catch((error: unknown) => log.warn({ err: error }, "could not confirm the denial"));
+      } else {
+        // Denied from the Home tab: the request leaves it.
+        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
       }
     } catch (error) {
       if (error instanceof AlreadyDone) return ack();
