@@ -132,8 +132,9 @@ export async function decideInvitation(
   const reason = input.reason === undefined ? undefined : parseReason(input.reason);
   if (input.decision === "approve") {
     // Outside the transaction: the lookup may ask a chat workspace, and a refusal comes first.
+    // Only an approval that may reach the threshold admits anyone, so only it looks them up.
     const { invitation } = await undecidedInvitation(platform.db, input.actor, id, { lock: false });
-    await introduce(platform, invitation.email);
+    if (invitation.approvedBy.length + 1 >= invitation.approvalsRequired) await introduce(platform, invitation.email);
   }
   return inTransaction(platform, async (tx) => {
     const { row, invitation } = await undecidedInvitation(tx, input.actor, id, { lock: true });
