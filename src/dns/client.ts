@@ -123,7 +123,7 @@ interface SourceSocket {
  * datagrams from the resolver's own address and port reach it, and closed after a few tries
  * or a second (`takeSocket`). Ids and ports come from the crypto random source. A spoofed
  * answer must hit both the port and the id while the try waits, about 30 bits of guessing
- * as with c-ares and unbound (README, "DNS checks"), and must repeat the question. It times
+ * as with c-ares and unbound (README, under `dns check`), and must repeat the question. It times
  * each try out itself and repeats a truncated reply's query over TCP.
  */
 export class DnsClient {
