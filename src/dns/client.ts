@@ -412,11 +412,14 @@ export function sourcePortRange(): SourcePortRange {
     for (const entry of readFileSync("/proc/sys/net/ipv4/ip_local_reserved_ports", "latin1").trim().split(",")) {
       if (entry === "") continue;
       const [first, last = first] = entry.split("-").map(Number);
-      for (let port = first!; port <= last! && port - first! < 65_536; port++) sourcePorts.reserved.add(port);
+      // Only those inside the range count: the others are never drawn.
+      for (let port = Math.max(first!, sourcePorts.low); port <= Math.min(last!, sourcePorts.high); port++) sourcePorts.reserved.add(port);
     }
   } catch {
     // Not Linux: IANA's range.
   }
+  // A range (nearly) all reserved would leave too little to guess, and no port to draw.
+  if (sourcePorts.high - sourcePorts.low + 1 - sourcePorts.reserved.size < 1024) sourcePorts = { low: 49_152, high: 65_535, reserved: new Set() };
   return sourcePorts;
 }
 

@@ -177,18 +177,18 @@ describe("each query's source port and id are drawn at random", () => {
     const ports = server.queries.map(({ peer }) => peer.port);
     const ids = server.queries.map(({ query }) => query.readUInt16BE(0));
     expect(ports).toHaveLength(count);
-    // Drawn uniformly from 28,000 ports (65,536 ids), 300 draws repeat one about once.
-    expect(new Set(ports).size).toBeGreaterThanOrEqual(count - 5);
-    expect(new Set(ids).size).toBeGreaterThanOrEqual(count - 5);
+    // Drawn uniformly from 28,000 ports (65,536 ids), 300 draws repeat one 1.6 times (0.7) on average.
+    expect(new Set(ports).size).toBeGreaterThanOrEqual(count - 10);
+    expect(new Set(ids).size).toBeGreaterThanOrEqual(count - 10);
     const { low, high } = sourcePortRange();
     expect(ports.every((port) => port >= low && port <= high)).toBe(true);
-    // Each quarter of the range gets its share (75 expected; under 45 has odds of about 1 in 30,000).
+    // Each quarter of the range gets its share (75 expected; under 40 has odds of about 1 in a million).
     const quarters = [0, 0, 0, 0];
     for (const port of ports) quarters[Math.min(3, Math.floor(((port - low) / (high - low + 1)) * 4))]! += 1;
-    for (const quarter of quarters) expect(quarter).toBeGreaterThanOrEqual(45);
+    for (const quarter of quarters) expect(quarter).toBeGreaterThanOrEqual(40);
     const idQuarters = [0, 0, 0, 0];
     for (const id of ids) idQuarters[id >> 14]! += 1;
-    for (const quarter of idQuarters) expect(quarter).toBeGreaterThanOrEqual(45);
+    for (const quarter of idQuarters) expect(quarter).toBeGreaterThanOrEqual(40);
   });
 
   it("gives every query in flight a socket of its own, so no two waiting queries share a port", async () => {
@@ -215,8 +215,8 @@ describe("each query's source port and id are drawn at random", () => {
     expect(perPort.size).toBeGreaterThanOrEqual(total / 16);
     // A socket carries 16 queries at most; a port seen more often was drawn again, by chance, for a later socket.
     const seenMore = [...perPort.values()].filter((count) => count > 16);
-    expect(seenMore.length).toBeLessThanOrEqual(2);
-    expect(Math.max(...perPort.values())).toBeLessThanOrEqual(32);
+    expect(seenMore.length).toBeLessThanOrEqual(4);
+    expect(Math.max(...perPort.values())).toBeLessThanOrEqual(48);
   });
 
   it("asks a retry from another port with another id, after a try that timed out", async () => {
