@@ -62,8 +62,9 @@ export interface DnsClientOptions {
 }
 
 /**
- * One query asked: its tries, each on the next resolver, until one is answered. The client moves it along itself, so a query costs one promise (each await
- * along the way cost a verification allocations, and the garbage collector's time).
+ * One query asked: its tries, each on the next resolver, until one is answered. The client
+ * moves it along itself, so a query costs one promise (each await along the way cost a
+ * verification allocations, and the garbage collector's time).
  */
 interface Query {
   name: string;
@@ -123,8 +124,8 @@ interface SourceSocket {
  * datagrams from the resolver's own address and port reach it, and closed after a few tries
  * or a second (`takeSocket`). Ids and ports come from the crypto random source. A spoofed
  * answer must hit both the port and the id while the try waits, about 30 bits of guessing
- * as with c-ares and unbound (README, under `dns check`), and must repeat the question. It times
- * each try out itself and repeats a truncated reply's query over TCP.
+ * as with c-ares and unbound (README, under `dns check`), and must repeat the question. It
+ * times each try out itself and repeats a truncated reply's query over TCP.
  */
 export class DnsClient {
   /**
@@ -170,7 +171,7 @@ export class DnsClient {
     this.closeIdle();
   }
 
-  /** The query's next try: over UDP, to the next resolver, from a new socket. */
+  /** The query's next try: over UDP, to the next resolver, from a socket that carries nothing else meanwhile (`takeSocket`). */
   private tryOverUdp(query: Query): void {
     if (this.closed) return query.reject(new Error("the DNS client was closed"));
     const { resolvers, timeoutMs } = this.options;
