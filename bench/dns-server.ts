@@ -2,7 +2,8 @@
  * The DNS server of the DNS benchmark, run by bench/dns.ts in a child process so that answering
  * does not share an event loop with the clients it measures. It answers `site<N>.<zone>` on
  * 127.0.0.1 as a recursive resolver would: the CNAME to the edge target and that target's A
- * record; any other name is NXDOMAIN. It reports its port, then how many questions it answered.
+ * record; any other name is NXDOMAIN. It reports its port, then how many questions it answered
+ * and from how many source ports they came since it was last asked.
  *
  * It reads and writes the DNS wire format itself, on a plain UDP socket: the question is copied
  * into the answer and the two records follow, the CNAME's owner a pointer to the question and
@@ -16,15 +17,20 @@ import dgram from "node:dgram";
 export type DnsServerRequest = { type: "start"; zone: string; edgeSuffix: string; edgeAddress: string } | { type: "count" } | { type: "stop" };
 
 /** What the server answers. */
-export type DnsServerReply = { type: "ready"; port: number } | { type: "count"; questions: number } | { type: "failed"; message: string };
+export type DnsServerReply = { type: "ready"; port: number } | { type: "count"; questions: number; sourcePorts: number } | { type: "failed"; message: string };
 
 const reply = (message: DnsServerReply) => process.send?.(message);
 let questions = 0;
+/** The source ports queries came from since the last count. */
+let sourcePorts = new Set<number>();
 let socket: dgram.Socket | undefined;
 
 process.on("message", (request: DnsServerRequest) => {
   if (request.type === "start") void start(request).catch((error: unknown) => reply({ type: "failed", message: String(error) }));
-  else if (request.type === "count") reply({ type: "count", questions });
+  else if (request.type === "count") {
+    reply({ type: "count", questions, sourcePorts: sourcePorts.size });
+    sourcePorts = new Set();
+  }
   else {
     socket?.close();
     process.disconnect();
@@ -48,6 +54,7 @@ async function start(request: Extract<DnsServerRequest, { type: "start" }>): Pro
   socket.on("message", (query, peer) => {
     if (query.length < 17) return;
     questions += 1;
+    sourcePorts.add(peer.port);
     // The question: labels from byte 12 to the root label, then type and class.
     const names: string[] = [];
     let offset = 12;

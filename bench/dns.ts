@@ -29,6 +29,8 @@ interface Round {
   succeeded: number;
   /** CPU time of the benchmark's process (user and system, every thread), in µs. */
   cpuMicroseconds: number;
+  /** How many source ports the server saw the round's queries come from. */
+  sourcePorts: number;
 }
 
 async function runDns(context: BenchContext): Promise<SectionResult> {
@@ -52,14 +54,14 @@ async function runDns(context: BenchContext): Promise<SectionResult> {
     const resolver = new Resolver({ timeout: timeoutMs, tries: 2 });
     resolver.setServers([address]);
     const ours = verifier;
-    const runVerifier = () => timed(async () => (await ours.verifyAll(hostnames)).filter((verdict) => verdict.status === "passes").length);
-    const runBaseline = () => timed(() => resolveAll(resolver, hostnames));
+    const runVerifier = () => timed(server, async () => (await ours.verifyAll(hostnames)).filter((verdict) => verdict.status === "passes").length);
+    const runBaseline = () => timed(server, () => resolveAll(resolver, hostnames));
 
     // Warm-up, full passes: a first pass runs before the JIT has optimised the code (the verifier's at a third of its speed).
     for (let pass = 0; pass < 3; pass++) await ours.verifyAll(hostnames);
     const verifierGrowthMb = verifierMemory.stop();
     await resolveAll(resolver, hostnames);
-    const questionsBefore = await server.questions();
+    const questionsBefore = (await server.count()).questions;
 
     const verifierRounds: Round[] = [];
     const baselineRounds: Round[] = [];
@@ -73,7 +75,7 @@ async function runDns(context: BenchContext): Promise<SectionResult> {
       }
     }
     const rssGrowthMb = memory.stop();
-    const questionsPerRound = ((await server.questions()) - questionsBefore) / (rounds * 2);
+    const questionsPerRound = ((await server.count()).questions - questionsBefore) / (rounds * 2);
     return report(context, { count, rounds, verifierRounds, baselineRounds, verifierGrowthMb, rssGrowthMb, rssAtStartMb: memory.startMb, questionsPerRound });
   } finally {
     verifierMemory.stop();
@@ -83,12 +85,15 @@ async function runDns(context: BenchContext): Promise<SectionResult> {
   }
 }
 
-async function timed(work: () => Promise<number>): Promise<Round> {
+/** Runs one client's pass; the server's count of source ports starts before it and is read after the timing ends. */
+async function timed(server: DnsServerProcess, work: () => Promise<number>): Promise<Round> {
+  await server.count();
   const started = performance.now();
   const cpu = process.cpuUsage();
   const succeeded = await work();
   const used = process.cpuUsage(cpu);
-  return { seconds: (performance.now() - started) / 1000, succeeded, cpuMicroseconds: used.user + used.system };
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, succeeded, cpuMicroseconds: used.user + used.system, sourcePorts: (await server.count()).sourcePorts };
 }
 
 /** The baseline: Node's resolver (c-ares) asks the same A question for each name, as many at once as the verifier. */
@@ -114,6 +119,7 @@ const median = (values: number[]) => {
 };
 const cpuPerHostname = (rounds: Round[], count: number) => median(rounds.map((round) => round.cpuMicroseconds / count)).toFixed(0);
 const perSecond = (value: number) => Math.round(value).toLocaleString("en-US");
+const portsPerRound = (rounds: Round[]) => perSecond(median(rounds.map((round) => round.sourcePorts)));
 
 function report(
   context: BenchContext,
@@ -134,11 +140,11 @@ function report(
 
   const roundsCell = (list: Round[]) => list.map((round) => perSecond(rate(round))).join(", ");
   const table = [
-    "| client | hostnames/s (median) | each round | client CPU µs per hostname (median) | right in every round |",
-    "|---|---:|---|---:|---|",
-    `| edgebot's verifier (\`DnsVerifier.verifyAll\`) | ${perSecond(ours)} | ${roundsCell(verifierRounds)} | ${cpuPerHostname(verifierRounds, count)} | ${verifierRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
-    `| Node's \`dns.promises.Resolver\` (\`resolve4\`) | ${perSecond(theirs)} | ${roundsCell(baselineRounds)} | ${cpuPerHostname(baselineRounds, count)} | ${baselineRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
-    `| verifier / baseline | ${ratio.toFixed(2)}× (median of the rounds' ratios) | ${verifierRounds.map((round, index) => `${(rate(round) / rate(baselineRounds[index]!)).toFixed(2)}×`).join(", ")} | | |`,
+    "| client | hostnames/s (median) | each round | client CPU µs per hostname (median) | source ports a round (median) | right in every round |",
+    "|---|---:|---|---:|---:|---|",
+    `| edgebot's verifier (\`DnsVerifier.verifyAll\`) | ${perSecond(ours)} | ${roundsCell(verifierRounds)} | ${cpuPerHostname(verifierRounds, count)} | ${portsPerRound(verifierRounds)} | ${verifierRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
+    `| Node's \`dns.promises.Resolver\` (\`resolve4\`) | ${perSecond(theirs)} | ${roundsCell(baselineRounds)} | ${cpuPerHostname(baselineRounds, count)} | ${portsPerRound(baselineRounds)} | ${baselineRounds.every((round) => round.succeeded === count) ? "yes" : "**NO**"} |`,
+    `| verifier / baseline | ${ratio.toFixed(2)}× (median of the rounds' ratios) | ${verifierRounds.map((round, index) => `${(rate(round) / rate(baselineRounds[index]!)).toFixed(2)}×`).join(", ")} | | | |`,
   ];
   const targetTable = [
     "| target | measured | met |",
@@ -152,9 +158,9 @@ function report(
   const markdown = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${loadAtEnd.toFixed(2)} at the end on ${machine.cores} cores (other engineers' work shared the machine).`,
     "",
-    `${perSecond(count)} hostnames (\`site<N>.${zone}\`), each checked against a UDP DNS server on 127.0.0.1 running in a child process (\`bench/dns-server.ts\`), which answers like a recursive resolver: the CNAME to \`site<N>.${zone}.${edgeSuffix}\` and that name's A record. Both clients run in the benchmark's process, ${concurrency} hostnames at a time, with a ${timeoutMs} ms timeout. **edgebot's verifier** is \`createDnsVerifier\` as edgebot builds it (a long-lived UDP socket connected to the resolver, queries written and replies read in place by \`src/dns/wire.ts\`, replies matched by id and question, one expiry timer for every try in flight): every hostname gets its full verdict. **The baseline** is Node's \`dns.promises.Resolver\` (c-ares) with \`setServers\` on the same server, asking the same question (\`resolve4\`: A) for the same names. The server answered ${input.questionsPerRound.toFixed(0)} questions per round on average: one per hostname for both. After a warm-up (three passes for the verifier, one for the baseline), ${rounds} rounds alternate which client goes first; each client's figure is its median round, and the ratio is the median of the rounds' own ratios (a round's two runs are back to back, so drift in the machine's load cancels).`,
+    `${perSecond(count)} hostnames (\`site<N>.${zone}\`), each checked against a UDP DNS server on 127.0.0.1 running in a child process (\`bench/dns-server.ts\`), which answers like a recursive resolver: the CNAME to \`site<N>.${zone}.${edgeSuffix}\` and that name's A record. Both clients run in the benchmark's process, ${concurrency} hostnames at a time, with a ${timeoutMs} ms timeout. **edgebot's verifier** is \`createDnsVerifier\` as edgebot builds it (every query from a UDP socket on a source port drawn at random and connected to the resolver, carrying no other query meanwhile and at most 16 in all, with a random id; queries written and replies read in place by \`src/dns/wire.ts\`, replies matched by id and question, one expiry timer for every try in flight): every hostname gets its full verdict. **The baseline** is Node's \`dns.promises.Resolver\` (c-ares) with \`setServers\` on the same server, asking the same question (\`resolve4\`: A) for the same names. The server answered ${input.questionsPerRound.toFixed(0)} questions per round on average: one per hostname for both. After a warm-up (three passes for the verifier, one for the baseline), ${rounds} rounds alternate which client goes first; each client's figure is its median round, and the ratio is the median of the rounds' own ratios (a round's two runs are back to back, so drift in the machine's load cancels).`,
     "",
-    "The server reads and writes the DNS wire format itself on a plain UDP socket, with a 4 MB receive buffer: the question copied into the answer, then the two records, with compression pointers. It used to be dns2's server, which decodes every query with dns2's bit-array reader; at about 19,500 answers/s it then set the pace, and both clients measured the same number whatever their own cost. It shares the 2 cores with both clients, so the figures are what each client and the server manage together, and the ratio compares clients that wait on the same server. **Client CPU** is the benchmark process's CPU time during a round divided by the hostnames: the client that spends more CPU a hostname leaves less to the server, and its rounds slow down first.",
+    "The server reads and writes the DNS wire format itself on a plain UDP socket, with a 4 MB receive buffer: the question copied into the answer, then the two records, with compression pointers. It used to be dns2's server, which decodes every query with dns2's bit-array reader; at about 19,500 answers/s it then set the pace, and both clients measured the same number whatever their own cost. It shares the 2 cores with both clients, so the figures are what each client and the server manage together, and the ratio compares clients that wait on the same server. **Client CPU** is the benchmark process's CPU time during a round divided by the hostnames: the client that spends more CPU a hostname leaves less to the server, and its rounds slow down first. **Source ports** are the distinct ports the server saw a round's queries come from: a spoofer off the path must guess the port of the query it answers, as well as its 16-bit id.",
     "",
     ...table,
     "",
@@ -215,9 +221,10 @@ class DnsServerProcess {
     return reply.port;
   }
 
-  async questions(): Promise<number> {
+  /** Questions answered since the start, and source ports seen since the last count. */
+  async count(): Promise<{ questions: number; sourcePorts: number }> {
     const reply = await this.ask({ type: "count" });
-    return reply.type === "count" ? reply.questions : Number.NaN;
+    return reply.type === "count" ? reply : { questions: Number.NaN, sourcePorts: Number.NaN };
   }
 
   async stop(): Promise<void> {

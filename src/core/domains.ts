@@ -40,6 +40,19 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
   );
 }
 
+/** Whether the actor is a member of the org whose application serves `hostname` (normalized); false when none serves it. */
+export async function isMemberServing(db: Kysely<Database>, actor: Actor, hostname: string): Promise<boolean> {
+  const serving = await db
+    .selectFrom("domains as d")
+    .innerJoin("environments as e", "e.id", "d.environment_id")
+    .innerJoin("applications as a", "a.id", "e.application_id")
+    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
+    .select("d.id")
+    .where("d.hostname", "=", hostname)
+    .executeTakeFirst();
+  return serving !== undefined;
+}
+
 /** Inserts a domain inside a change; callers turn a taken hostname into `hostnameTaken`'s conflict. */
 export async function insertDomain(tx: Tx, environmentId: number, hostname: string, actor: Actor): Promise<void> {
   await tx

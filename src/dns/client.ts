@@ -1,5 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
+import { randomInt } from "node:crypto";
 import { getServers } from "node:dns";
+import { readFileSync } from "node:fs";
 import { connect, isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { decodeReply, encodeQuery, randomQueryId, recordTypeCode, type AnswerRecord, type DecodedReply } from "./wire.ts";
@@ -73,8 +75,10 @@ interface Query {
   /** The resolver of the first try, as an index in the resolvers. */
   first: number;
   tries: number;
-  /** The current try's resolver, and when that try gives up (performance.now()). */
+  /** The current try's resolver, query id, socket (undefined once the try has ended), and when it gives up (performance.now()). */
   resolver: Resolver;
+  id: number;
+  source: SourceSocket | undefined;
   deadline: number;
   resolve(reply: DnsReply): void;
   reject(error: Error): void;
@@ -92,23 +96,46 @@ class FailedTry extends Error {
 }
 
 const maxTcpMessage = 65_535;
+/** Ports drawn for one socket before giving up: another socket may hold the one drawn. */
+const maxPortDraws = 8;
+/** A socket carries this many tries at most, one at a time, and is then closed with its port. */
+const maxTriesPerSocket = 16;
+/** A socket is not given a try after this long (ms): ports change at least this often. */
+const maxSocketAgeMs = 1000;
+
+/** A UDP socket on a random source port, connected to one resolver, carrying one try at a time. */
+interface SourceSocket {
+  socket: UdpSocket;
+  /** The try it carries: undefined while it waits in the pool. */
+  query: Query | undefined;
+  /** Bound and connected; until then a try's query waits in `unsent`. */
+  connected: boolean;
+  closed: boolean;
+  unsent: Buffer | undefined;
+  /** Tries it may still carry, and until when (performance.now()). */
+  triesLeft: number;
+  retireAt: number;
+}
 
 /**
- * A stub resolver client on wire.ts's query encoder and reply decoder. dns2's own UDPClient
- * opens a socket per query and never times out; this one keeps one UDP socket per resolver
- * for its whole life, matches replies to queries by id and question, times each try out
- * itself, and repeats a truncated reply's query over TCP.
+ * A stub resolver client on wire.ts's query encoder and reply decoder. Each try of a query
+ * carries a random query id and goes out from a socket that carries no other try meanwhile:
+ * bound to a source port drawn at random and connected to the resolver asked, so that only
+ * datagrams from the resolver's own address and port reach it, and closed after a few tries
+ * or a second (`takeSocket`). Ids and ports come from the crypto random source. A spoofed
+ * answer must hit both the port and the id while the try waits, about 30 bits of guessing
+ * as with c-ares and unbound (README, under `dns check`), and must repeat the question. It
+ * times each try out itself and repeats a truncated reply's query over TCP.
  */
 export class DnsClient {
-  /** One connected UDP socket per resolver, opened on its first query; `ready` once connected. */
-  private readonly sockets = new Map<Resolver, { opening: Promise<UdpSocket>; ready?: UdpSocket }>();
   /**
-   * Queries whose current try waits for its reply, by that try's query id. Every try waits
-   * the same timeout, so the map's order (the order they were sent) is also the order they
-   * expire in: one timer, set for the oldest, times them all out (a timer per try cost
-   * more than decoding its reply).
+   * Queries whose current try waits for its reply, in the order the tries were sent. Every
+   * try waits the same timeout, so that is also the order they expire in: one timer, set for
+   * the oldest, times them all out (a timer per try cost more than decoding its reply).
    */
-  private readonly pending = new Map<number, Query>();
+  private readonly pending = new Set<Query>();
+  /** Sockets waiting for a try, by resolver (see `takeSocket`). */
+  private readonly idle = new Map<Resolver, SourceSocket[]>();
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Each resolver as `ip:port`, for replies and messages. */
   private readonly addresses: Map<Resolver, string>;
@@ -126,7 +153,8 @@ export class DnsClient {
       // Spread queries over the resolvers; a retry moves on to the next one.
       const first = this.nextResolver++ % this.options.resolvers.length;
       const resolver = this.options.resolvers[first]!; // set again by each try
-      this.tryOverUdp({ name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, deadline: 0, resolve, reject });
+      const query: Query = { name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, id: 0, source: undefined, deadline: 0, resolve, reject };
+      this.tryOverUdp(query);
     });
   }
 
@@ -135,33 +163,38 @@ export class DnsClient {
     this.closed = true;
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
-    for (const [id, query] of this.pending) {
+    for (const query of this.pending) {
+      if (query.source !== undefined) closeSource(query.source);
       query.reject(new Error("the DNS client was closed"));
-      this.pending.delete(id);
     }
-    for (const { opening } of this.sockets.values()) opening.then((socket) => socket.close(), () => undefined);
-    this.sockets.clear();
+    this.pending.clear();
+    this.closeIdle();
   }
 
-  /** The query's next try: over UDP, to the next resolver. */
+  /** The query's next try: over UDP, to the next resolver, from a socket that carries nothing else meanwhile (`takeSocket`). */
   private tryOverUdp(query: Query): void {
     if (this.closed) return query.reject(new Error("the DNS client was closed"));
     const { resolvers, timeoutMs } = this.options;
     const resolver = resolvers[(query.first + query.tries) % resolvers.length]!;
     query.tries += 1;
     query.resolver = resolver;
-    let id: number;
+    query.id = randomQueryId();
     let message: Buffer;
     try {
-      id = this.freeId();
-      message = encodeQuery(id, query.name, query.typeCode);
+      message = encodeQuery(query.id, query.name, query.typeCode);
     } catch (error) {
       return query.reject(error as Error);
     }
-    query.deadline = performance.now() + timeoutMs;
-    this.pending.set(id, query);
+    const now = performance.now();
+    query.deadline = now + timeoutMs;
+    this.pending.add(query);
     this.expiryTimer ??= setTimeout(this.expire, timeoutMs);
-    this.send(resolver, message);
+    const source = this.takeSocket(resolver, now);
+    source.query = query;
+    source.triesLeft -= 1;
+    query.source = source;
+    if (source.connected) source.socket.send(message);
+    else source.unsent = message;
   }
 
   /** A try's reply: the query's answer, or the same question over TCP when it was truncated. */
@@ -223,73 +256,109 @@ export class DnsClient {
     });
   }
 
-  /** Sends a datagram; a socket that cannot be opened or a send that fails is a try without an answer, ended by its timer. */
-  private send(resolver: Resolver, message: Buffer): void {
-    let socket = this.sockets.get(resolver);
-    if (!socket) {
-      const opening = this.openSocket(resolver);
-      const opened: { opening: Promise<UdpSocket>; ready?: UdpSocket } = { opening };
-      socket = opened;
-      this.sockets.set(resolver, opened);
-      opening.then(
-        (ready) => (opened.ready = ready),
-        // The next query opens another.
-        () => this.sockets.delete(resolver),
-      );
+  /**
+   * A socket for a try to `resolver`: one of the pool's, unless it has carried its share of
+   * tries or lived its time, else a new one. A port seen by someone off the path (by the
+   * side channels of SAD DNS, say) is then of use to them for a few tries at most, and a
+   * quiet client opens a new socket for nearly every try.
+   */
+  private takeSocket(resolver: Resolver, now: number): SourceSocket {
+    const idle = this.idle.get(resolver);
+    while (idle !== undefined && idle.length > 0) {
+      const source = idle.pop()!;
+      if (source.retireAt > now) return source;
+      closeSource(source);
     }
-    if (socket.ready) socket.ready.send(message);
-    else socket.opening.then((ready) => ready.send(message), () => undefined);
+    return this.openSocket(resolver, now);
   }
 
   /**
-   * A socket connected to one resolver: sending needs no address lookup, and the kernel
-   * delivers only that resolver's datagrams.
+   * A new socket: bound to a random source port (another is drawn while the one drawn is
+   * taken), connected to the resolver, so that the kernel passes on only datagrams from its
+   * address and port. One that cannot be bound or connected ends its try at once; later
+   * errors (an ICMP "port unreachable") are left to the timeout.
    */
-  private openSocket(resolver: Resolver): Promise<UdpSocket> {
-    // Many replies can arrive while the event loop is busy; the default buffer would drop some.
-    const socket = createSocket({ type: isIP(resolver.host) === 6 ? "udp6" : "udp4", recvBufferSize: 2 ** 20 });
-    socket.on("message", (data) => this.onDatagram(data, resolver));
+  private openSocket(resolver: Resolver, now: number): SourceSocket {
+    const socket = createSocket({ type: isIP(resolver.host) === 6 ? "udp6" : "udp4" });
+    const source: SourceSocket = { socket, query: undefined, connected: false, closed: false, unsent: undefined, triesLeft: maxTriesPerSocket, retireAt: now + maxSocketAgeMs };
     // The socket alone must not keep the process running; pending timers do while they wait.
     socket.unref();
-    return new Promise((resolve, reject) => {
-      socket.once("error", reject);
-      socket.connect(resolver.port, resolver.host, () => {
-        socket.removeListener("error", reject);
-        // Later errors (an ICMP "port unreachable", a failed send) are left to the timeouts.
-        socket.on("error", () => undefined);
-        resolve(socket);
+    let drawsLeft = maxPortDraws;
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (source.connected || source.closed) return;
+      if (error.code === "EADDRINUSE" && --drawsLeft > 0) return void socket.bind({ port: randomSourcePort(), exclusive: true });
+      const query = source.query;
+      closeSource(source);
+      if (query === undefined) return;
+      this.endTry(query, false);
+      this.failed(query, new FailedTry(`no UDP socket to ${this.addressOf(resolver)}: ${error.message}`, false));
+    });
+    socket.on("message", (data: Buffer) => {
+      if (source.query !== undefined) this.onDatagram(source.query, data);
+    });
+    socket.once("listening", () => {
+      if (source.closed) return;
+      socket.connect(resolver.port, resolver.host, (error?: Error) => {
+        if (source.closed) return;
+        if (error) return void socket.emit("error", error);
+        source.connected = true;
+        if (source.unsent !== undefined) socket.send(source.unsent);
+        source.unsent = undefined;
       });
     });
+    socket.bind({ port: randomSourcePort(), exclusive: true });
+    return source;
   }
 
-  private onDatagram(data: Buffer, resolver: Resolver): void {
+  /** A datagram on the socket of the query's current try: from the resolver asked, which the socket is connected to. */
+  private onDatagram(query: Query, data: Buffer): void {
     let reply: DecodedReply;
     try {
       reply = decodeReply(data);
     } catch (error) {
-      // A reply (QR set) with a waiting try's id from the resolver asked that cannot be read
-      // ends that try now, saying why, instead of after its timeout.
-      const id = data.length >= 3 && (data[2]! & 0x80) !== 0 ? data.readUInt16BE(0) : -1;
-      const waiting = this.pending.get(id);
-      if (waiting?.resolver !== resolver) return;
-      this.settle(id);
-      this.failed(waiting, new FailedTry(`an unreadable answer from ${this.addressOf(resolver)}: ${(error as Error).message}`, false));
+      // A reply (QR set) with the try's id that cannot be read ends the try now, saying why,
+      // instead of after its timeout.
+      if (data.length < 3 || (data[2]! & 0x80) === 0 || data.readUInt16BE(0) !== query.id) return;
+      this.endTry(query, false);
+      this.failed(query, new FailedTry(`an unreadable answer from ${this.addressOf(query.resolver)}: ${(error as Error).message}`, false));
       return;
     }
-    const waiting = this.pending.get(reply.id);
-    // Anything that is not the reply we wait for, from the resolver we asked, is ignored.
-    if (!waiting || waiting.resolver !== resolver || !matches(reply, reply.id, waiting.questionName, waiting.typeCode)) return;
-    this.settle(reply.id);
-    this.answered(waiting, reply);
+    // Anything that is not the reply we wait for is ignored.
+    if (!matches(reply, query.id, query.questionName, query.typeCode)) return;
+    this.endTry(query, true);
+    this.answered(query, reply);
   }
 
-  /** Takes a try out of the waiting ones; the expiry timer stops when none is left, so that it does not keep the process running. */
-  private settle(id: number): void {
-    this.pending.delete(id);
+  /**
+   * Ends a query's current try: out of the waiting ones, its socket back in the pool when the
+   * try was answered and the socket may carry more, else closed. With no try left waiting, the
+   * expiry timer stops (so that it does not keep the process running) and the pool closes.
+   */
+  private endTry(query: Query, answered: boolean): void {
+    this.pending.delete(query);
+    const source = query.source;
+    query.source = undefined;
+    if (source !== undefined) {
+      source.query = undefined;
+      source.unsent = undefined;
+      if (answered && source.connected && source.triesLeft > 0 && !this.closed) this.idleFor(query.resolver).push(source);
+      else closeSource(source);
+    }
     if (this.pending.size === 0) {
       clearTimeout(this.expiryTimer);
       this.expiryTimer = undefined;
+      this.closeIdle();
     }
+  }
+
+  private idleFor(resolver: Resolver): SourceSocket[] {
+    let idle = this.idle.get(resolver);
+    if (idle === undefined) this.idle.set(resolver, (idle = []));
+    return idle;
+  }
+
+  private closeIdle(): void {
+    for (const idle of this.idle.values()) for (const source of idle.splice(0)) closeSource(source);
   }
 
   private addressOf(resolver: Resolver): string {
@@ -301,22 +370,66 @@ export class DnsClient {
     this.expiryTimer = undefined;
     const now = performance.now();
     const expired: Query[] = [];
-    for (const [id, query] of this.pending) {
+    for (const query of this.pending) {
       if (query.deadline > now) break;
-      this.pending.delete(id);
+      this.endTry(query, false);
       expired.push(query);
     }
-    // Their next tries join the map (and arm the timer) only once the expired ones are out of it.
+    // Their next tries join the set (and arm the timer) only once the expired ones are out of it.
     for (const query of expired) this.failed(query, new FailedTry(`no answer within ${this.options.timeoutMs} ms`, true));
     const oldest = this.pending.values().next().value;
     if (oldest) this.expiryTimer ??= setTimeout(this.expire, Math.max(1, Math.ceil(oldest.deadline - now)));
   };
+}
 
-  private freeId(): number {
-    if (this.pending.size >= 0xffff) throw new Error("too many DNS queries in flight");
-    let id = randomQueryId();
-    while (this.pending.has(id)) id = randomQueryId();
-    return id;
+/** Closes a socket, once: datagrams still queued for it are then ignored. */
+function closeSource(source: SourceSocket): void {
+  if (source.closed) return;
+  source.closed = true;
+  source.query = undefined;
+  source.socket.close();
+}
+
+/**
+ * The ports a try's socket may be bound to: the system's ephemeral range (on Linux
+ * 32768–60999 by default), less its reserved ports, or IANA's dynamic range elsewhere. The
+ * ports other programs are given by the system anyway, so drawing from them takes no fixed
+ * port a service listens on.
+ */
+export interface SourcePortRange {
+  low: number;
+  high: number;
+  reserved: Set<number>;
+}
+
+let sourcePorts: SourcePortRange | undefined;
+
+export function sourcePortRange(): SourcePortRange {
+  if (sourcePorts) return sourcePorts;
+  sourcePorts = { low: 49_152, high: 65_535, reserved: new Set() };
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "latin1").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! >= 1024 && high! <= 65_535 && high! - low! >= 1023) sourcePorts = { low: low!, high: high!, reserved: new Set() };
+    for (const entry of readFileSync("/proc/sys/net/ipv4/ip_local_reserved_ports", "latin1").trim().split(",")) {
+      if (entry === "") continue;
+      const [first, last = first] = entry.split("-").map(Number);
+      // Only those inside the range count: the others are never drawn.
+      for (let port = Math.max(first!, sourcePorts.low); port <= Math.min(last!, sourcePorts.high); port++) sourcePorts.reserved.add(port);
+    }
+  } catch {
+    // Not Linux: IANA's range.
+  }
+  // A range (nearly) all reserved would leave too little to guess, and no port to draw.
+  if (sourcePorts.high - sourcePorts.low + 1 - sourcePorts.reserved.size < 1024) sourcePorts = { low: 49_152, high: 65_535, reserved: new Set() };
+  return sourcePorts;
+}
+
+/** A source port drawn from the crypto random source, uniformly over `sourcePortRange()`. */
+function randomSourcePort(): number {
+  const { low, high, reserved } = sourcePortRange();
+  for (;;) {
+    const port = randomInt(low, high + 1);
+    if (!reserved.has(port)) return port;
   }
 }
 

@@ -9,6 +9,8 @@ export type Verdict =
       expectedTarget: string;
       /** How it reaches the edge: the CNAME names followed, or the A records that are all edge addresses. */
       found: string;
+      /** `found` in parts, when it names addresses: see `FoundLine`. */
+      foundParts?: FoundLine;
     }
   | {
       status: "fails";
@@ -18,6 +20,8 @@ export type Verdict =
       recordToCreate: string;
       /** What DNS holds instead, one line each, like `NXDOMAIN: www.example.com does not exist`. */
       found: string[];
+      /** `found` in parts, when it names addresses: see `FoundLine`. */
+      foundParts?: FoundLine[];
     }
   | {
       status: "could_not_check";
@@ -26,6 +30,12 @@ export type Verdict =
       /** Why, like `SERVFAIL from 127.0.0.1:53`. */
       reason: string;
     };
+
+/**
+ * A line of what a verdict found, as words and the lists of addresses DNS gave, kept apart
+ * so that the verdict can be shown without some of them (`withoutInternalAddresses`).
+ */
+export type FoundLine = Array<string | { addresses: string[] }>;
 
 export interface DnsVerifierOptions {
   client: DnsClient;
@@ -120,7 +130,8 @@ export class DnsVerifier {
     if (chain.length > 0) {
       if (end.kind === "loop") return failing(hostname, expectedTarget, [`CNAME loop: ${path}`]);
       if (end.kind === "too_long") return failing(hostname, expectedTarget, [`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`]);
-      const where = end.kind === "addresses" ? `which has A ${end.addresses.join(", ")}` : end.kind === "nxdomain" ? "which does not exist: NXDOMAIN" : "which has no address";
+      if (end.kind === "addresses") return failing(hostname, expectedTarget, [[`wrong CNAME target: ${path} (which has A `, { addresses: end.addresses }, ")"]]);
+      const where = end.kind === "nxdomain" ? "which does not exist: NXDOMAIN" : "which has no address";
       return failing(hostname, expectedTarget, [`wrong CNAME target: ${path} (${where})`]);
     }
     if (end.kind === "nxdomain") return failing(hostname, expectedTarget, [`NXDOMAIN: ${hostname} does not exist`]);
@@ -133,21 +144,24 @@ export class DnsVerifier {
     const ipv6 = addressesIn(answered(await this.options.client.query(hostname, "AAAA"), hostname, "AAAA"), "AAAA", hostname);
     if (addresses.length === 0 && ipv6.length === 0) return failing(hostname, expectedTarget, [`no data: ${hostname} has no CNAME, A or AAAA record`]);
 
-    const found: string[] = [];
+    const found: Array<string | FoundLine> = [];
     if (addresses.length > 0) {
       const edge = await this.edgeAddresses(expectedTarget, addresses, "A");
       const stray = addresses.filter((address) => !edge.check(address, "ipv4"));
-      if (stray.length > 0) found.push(`A ${stray.join(", ")}: not an edge address`);
+      if (stray.length > 0) found.push(["A ", { addresses: stray }, ": not an edge address"]);
     }
     if (ipv6.length > 0) {
       const edge = await this.edgeAddresses(expectedTarget, ipv6, "AAAA");
       const stray = ipv6.filter((address) => !edge.check(address, "ipv6"));
-      if (stray.length > 0) found.push(`AAAA ${stray.join(", ")}: not the edge (it is IPv4): remove the AAAA record`);
+      if (stray.length > 0) found.push(["AAAA ", { addresses: stray }, ": not the edge (it is IPv4): remove the AAAA record"]);
     }
     if (addresses.length === 0) found.unshift(`no A or CNAME record at ${hostname}`);
     if (found.length > 0) return failing(hostname, expectedTarget, found);
-    const via = [addresses.length > 0 && `A ${addresses.join(", ")}`, ipv6.length > 0 && `AAAA ${ipv6.join(", ")}`].filter(Boolean).join(", ");
-    return { status: "passes", hostname, expectedTarget, found: `${via}: edge addresses` };
+    const via: FoundLine = [];
+    if (addresses.length > 0) via.push("A ", { addresses });
+    if (ipv6.length > 0) via.push(addresses.length > 0 ? ", AAAA " : "AAAA ", { addresses: ipv6 });
+    via.push(": edge addresses");
+    return { status: "passes", hostname, expectedTarget, found: spelled(via), foundParts: via };
   }
 
   /**
@@ -208,9 +222,65 @@ function answered(reply: DnsReply, name: string, type: RecordType): DnsReply {
   return reply;
 }
 
-/** A "fails" verdict: the record to create, and what DNS holds instead. */
-function failing(hostname: string, expectedTarget: string, found: string[]): Verdict {
-  return { status: "fails", hostname, expectedTarget, recordToCreate: `CNAME ${hostname} → ${expectedTarget}`, found };
+/** A "fails" verdict: the record to create, and what DNS holds instead (lines that name addresses in parts). */
+function failing(hostname: string, expectedTarget: string, found: Array<string | FoundLine>): Verdict {
+  const verdict: Verdict = { status: "fails", hostname, expectedTarget, recordToCreate: `CNAME ${hostname} → ${expectedTarget}`, found: found.map((line) => (typeof line === "string" ? line : spelled(line))) };
+  if (found.some((line) => typeof line !== "string")) verdict.foundParts = found.map((line) => (typeof line === "string" ? [line] : line));
+  return verdict;
+}
+
+/** A found line as text. */
+function spelled(line: FoundLine): string {
+  let text = "";
+  for (const part of line) text += typeof part === "string" ? part : part.addresses.join(", ");
+  return text;
+}
+
+/**
+ * The addresses no one outside an organisation is shown for its hostnames: "this network"
+ * (0.0.0.0/8), private (RFC 1918, IPv6 unique local), loopback, link-local and CGNAT
+ * (100.64.0.0/10). Node's BlockList also matches their IPv4-mapped IPv6 forms.
+ */
+const internalAddresses = (() => {
+  const list = new BlockList();
+  for (const [network, prefix] of [["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12], ["192.168.0.0", 16]] as const) list.addSubnet(network, prefix, "ipv4");
+  for (const [network, prefix] of [["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10]] as const) list.addSubnet(network, prefix, "ipv6");
+  return list;
+})();
+
+/** Whether an address lies in a private, loopback, link-local or CGNAT network (see `internalAddresses`). */
+export function isInternalAddress(address: string): boolean {
+  const family = isIP(address);
+  return family !== 0 && internalAddresses.check(address, family === 4 ? "ipv4" : "ipv6");
+}
+
+/**
+ * The verdict as someone outside the organisations serving its hostname may see it: the same
+ * status and advice, with internal addresses (see `isInternalAddress`) left out of what was
+ * found and counted instead, so that DNS checks do not map private networks for strangers.
+ */
+export function withoutInternalAddresses(verdict: Verdict): Verdict {
+  if (verdict.status === "passes" && verdict.foundParts !== undefined) {
+    const foundParts = withoutInternal(verdict.foundParts);
+    return { ...verdict, found: spelled(foundParts), foundParts };
+  }
+  if (verdict.status === "fails" && verdict.foundParts !== undefined) {
+    const foundParts = verdict.foundParts.map(withoutInternal);
+    return { ...verdict, found: foundParts.map(spelled), foundParts };
+  }
+  return verdict;
+}
+
+/** A found line with its internal addresses replaced by a count of them, in words. */
+function withoutInternal(line: FoundLine): FoundLine {
+  return line.flatMap((part) => {
+    if (typeof part === "string") return [part];
+    const shown = part.addresses.filter((address) => !isInternalAddress(address));
+    const hidden = part.addresses.length - shown.length;
+    if (hidden === 0) return [part];
+    const note = hidden === 1 ? "[an internal address, not shown]" : `[${hidden} internal addresses, not shown]`;
+    return shown.length === 0 ? [note] : [{ addresses: shown }, `, ${note}`];
+  });
 }
 
 /** The name `owner` is a CNAME of, in a reply. */

@@ -41,6 +41,15 @@ const classIn = 1;
 /** RFC 1035 §2.3.4: a label is at most 63 bytes, a name at most 255 on the wire (length bytes and the root's zero included). */
 const maxLabelLength = 63;
 const maxNameLength = 255;
+/**
+ * Compression pointers followed in one name at most: a name has at most 127 labels (255
+ * bytes), and no compressor needs more than a pointer a label. Every pointer must also point
+ * back, so reading ends anyway; the cap bounds the work a long chain of pointers could cost.
+ */
+const maxPointerHops = 127;
+/** The fewest bytes a question takes (the root name, type, class), and a record (the root name, type, class, TTL, data length). */
+const minQuestionLength = 5;
+const minRecordLength = 11;
 const dot = 0x2e;
 
 /** Query ids come from the system's random source, like dns2's, drawn a batch at a time (one call per query cost as much as the rest of the encoding). */
@@ -111,15 +120,21 @@ const nameBytes = Buffer.alloc(maxNameLength);
 
 /**
  * Reads what verification needs of a reply (see `DecodedReply`), without the authority and
- * additional sections. Throws MalformedMessage on a message cut short, a compression pointer
- * that points outside the message, forward or into a loop, a name or label too long, or an
- * A or AAAA record of the wrong size.
+ * additional sections. Throws MalformedMessage on a message cut short or whose counts claim
+ * more questions and answers than its bytes can hold, a compression pointer that points
+ * outside the message, forward or into a loop, a chain of more than 127 pointers, a name or
+ * label too long, or an A or AAAA record of the wrong size. Its memory and work grow with the
+ * message's bytes, not with what the header claims.
  */
 export function decodeReply(message: Buffer): DecodedReply {
   if (message.length < headerLength) throw new MalformedMessage(`a message of ${message.length} bytes is shorter than a DNS header (${headerLength})`);
   const reader = new MessageReader(message, headerLength);
   const questionCount = message.readUInt16BE(4);
   const answerCount = message.readUInt16BE(6);
+  const leastLength = headerLength + questionCount * minQuestionLength + answerCount * minRecordLength;
+  if (leastLength > message.length) {
+    throw new MalformedMessage(`a message of ${message.length} bytes claims ${questionCount} questions and ${answerCount} answers, which take at least ${leastLength}`);
+  }
   let question: DecodedReply["question"];
   for (let count = 0; count < questionCount; count++) {
     const name = reader.name();
@@ -127,7 +142,8 @@ export function decodeReply(message: Buffer): DecodedReply {
     reader.skip(2); // class
     question ??= { name, type };
   }
-  // Sized for every record (an empty array grows to 16 on its first push), cut to those read.
+  // Sized for every record (an empty array grows to 16 on its first push), cut to those read;
+  // the count was checked against the message's length above.
   const answers = new Array<AnswerRecord>(answerCount);
   let answersRead = 0;
   for (let count = 0; count < answerCount; count++) {
@@ -195,6 +211,7 @@ class MessageReader {
     let runStart = at;
     let length = 0;
     let wireLength = 1; // the root's zero byte
+    let hops = 0;
     for (;;) {
       if (at >= message.length) throw new MalformedMessage(`a name runs past the end of the message (byte ${at})`);
       const size = message[at]!;
@@ -207,6 +224,7 @@ class MessageReader {
         const target = ((size & 0x3f) << 8) | message[at + 1]!;
         if (target >= message.length) throw new MalformedMessage(`a compression pointer at byte ${at} points outside the message (to byte ${target} of ${message.length})`);
         if (target >= runStart) throw new MalformedMessage(`a compression pointer at byte ${at} points forward or into a loop (to byte ${target})`);
+        if (++hops > maxPointerHops) throw new MalformedMessage(`a name follows more than ${maxPointerHops} compression pointers (at byte ${at})`);
         if (resumeAt < 0) resumeAt = at + 2;
         at = target;
         runStart = target;

@@ -72,6 +72,7 @@ describe("DNS verification against a real server on loopback", () => {
       expectedTarget: `www.shop.example.${suffix}`,
       recordToCreate: `CNAME www.shop.example → www.shop.example.${suffix}`,
       found: ["wrong CNAME target: www.shop.example → shop.old-cdn.example (which has A 203.0.113.5)"],
+      foundParts: [["wrong CNAME target: www.shop.example → shop.old-cdn.example (which has A ", { addresses: ["203.0.113.5"] }, ")"]],
     });
   });
 

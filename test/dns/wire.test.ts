@@ -128,6 +128,40 @@ describe("replies read in place", () => {
     expect(() => decodeReply(Buffer.from([...header, 0xc0, 10, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]))).toThrow(/pointer at byte 10 points forward or into a loop \(to byte 12\)/);
   });
 
+  it("refuse counts the message's bytes cannot hold before reading or making room for any record", () => {
+    const header = (questions: number, answers: number) => [0x12, 0x34, 0x81, 0x80, questions >> 8, questions & 0xff, answers >> 8, answers & 0xff, 0, 0, 0, 0];
+    expect(() => decodeReply(Buffer.from(header(0, 65_535)))).toThrow(/^a message of 12 bytes claims 0 questions and 65535 answers, which take at least 720897$/);
+    expect(() => decodeReply(Buffer.from(header(65_535, 0)))).toThrow(/claims 65535 questions and 0 answers, which take at least 327687/);
+    // One A record takes 16 bytes with a pointer for its name; two cannot fit in 27.
+    const oneRecord = [0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1];
+    expect(() => decodeReply(Buffer.from([...header(0, 3), ...oneRecord]))).toThrow(/claims 0 questions and 3 answers, which take at least 45/);
+    // Work too is bounded by the bytes: a thousand such replies cost next to nothing.
+    const claim = Buffer.from(header(0, 65_535));
+    const started = performance.now();
+    for (let round = 0; round < 1000; round++) expect(() => decodeReply(claim)).toThrow(MalformedMessage);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it("refuse a name that follows more than 127 compression pointers, and read one that follows 127", () => {
+    /** A reply whose A record's name is a chain of `hops` pointers, held in a TXT record before it (verification skips TXT). */
+    const chained = (hops: number) => {
+      const dataStart = 12 + 11;
+      const data = [1, 0x61, 0];
+      let previous = dataStart;
+      for (let index = 0; index < hops - 1; index++) {
+        const at = dataStart + data.length;
+        data.push(0xc0 | (previous >> 8), previous & 0xff);
+        previous = at;
+      }
+      const header = [0x12, 0x34, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
+      const txt = [0, 0, 16, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data];
+      return Buffer.from([...header, ...txt, 0xc0 | (previous >> 8), previous & 0xff, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+    };
+    expect(decodeReply(chained(127)).answers).toEqual([{ type: "A", name: "a", address: "192.0.2.1" }]);
+    expect(() => decodeReply(chained(128))).toThrow(/a name follows more than 127 compression pointers/);
+    expect(() => decodeReply(chained(8000))).toThrow(/a name follows more than 127 compression pointers/);
+  });
+
   it("refuse unknown label types, names over 255 bytes, and records of the wrong size", () => {
     expect(() => decodeReply(replyWithAnswerName([0x41, 0x61, 0]))).toThrow(/unknown label type 0x41 at byte 12/);
     const longName = Array.from({ length: 5 }, () => [60, ...Buffer.from("a".repeat(60))]).flat();

@@ -1,5 +1,7 @@
+import { isMemberServing } from "../../core/domains.ts";
 import { normalizeHostname } from "../../core/hostnames.ts";
 import { goLive } from "../../core/golive.ts";
+import { withoutInternalAddresses } from "../../dns/verify.ts";
 import { dnsCheckMessage, goLiveResultsMessage } from "../blocks/dns.ts";
 import type { Command } from "./command.ts";
 
@@ -22,9 +24,11 @@ export const dnsCommands: Command[] = [
     usage: "dns check <hostname>",
     summary: "The DNS record a hostname needs, and whether it points at the edge now",
     syntax: { positionals: [{ name: "hostname" }] },
-    async run({ dns }, args) {
+    async run({ platform, actor, dns }, args) {
       const { hostname, reducedFrom } = normalizeHostname(args.text("hostname"));
-      return dnsCheckMessage(await dns.verify(hostname), reducedFrom === undefined ? {} : { reducedFrom });
+      const [verdict, member] = await Promise.all([dns.verify(hostname), isMemberServing(platform.db, actor, hostname)]);
+      // Anyone may ask; only the serving org's members see where it points inside private networks.
+      return dnsCheckMessage(member ? verdict : withoutInternalAddresses(verdict), reducedFrom === undefined ? {} : { reducedFrom });
     },
   },
 ];
