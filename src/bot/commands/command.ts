@@ -12,7 +12,7 @@ export interface CommandContext {
   actor: Actor;
   /** The chat workspace the command came from; mentions are read in it. */
   teamId: string;
-  /** Checks hostnames against DNS; one for the process, its socket shared by every command. */
+  /** Checks hostnames against DNS; one for the process, shared by every command. */
   dns: DnsVerifier;
   /**
    * Tells another person something at once and directly, for what must not wait in the outbox
