@@ -2,6 +2,7 @@ import type { KnownBlock } from "@slack/types";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
 import { escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
+import { claimedAnnouncement, claimedAwayAnnouncement, claimGaveUpAnnouncement } from "./claims.ts";
 import { shortCommit } from "./configs.ts";
 import { gaveUpAnnouncement, goLiveResultsMessage, liveAnnouncement, regressionAnnouncement } from "./dns.ts";
 import { plural } from "./orgs.ts";
@@ -45,6 +46,12 @@ export function notificationMessage(notification: Notification): Message {
       const { app, env, hostname } = notification.payload;
       return announce(`:wastebasket: *${hostnameLabel(hostname)}* was removed from *${app}* ${env}.`, by);
     }
+    case "domain.claimed":
+      return claimedAnnouncement(notification.payload, by);
+    case "domain.claimed_away":
+      return claimedAwayAnnouncement(notification.payload);
+    case "claim.gave_up":
+      return claimGaveUpAnnouncement(notification.payload);
     case "member.role_changed": {
       const { org, member, from, to } = notification.payload;
       return announce(`:bust_in_silhouette: ${person(member)} is now ${to} of *${org}* (was ${from}).`, by);

@@ -1,5 +1,7 @@
 import { createApplication, deleteApplication, listApplications, setApplicationChannel, showApplication } from "../../core/applications.ts";
+import { claimHostname } from "../../core/claims.ts";
 import { addDomain, listDomains, removeDomain } from "../../core/domains.ts";
+import { claimMessage } from "../blocks/claims.ts";
 import { splitApplication } from "../../core/splits.ts";
 import { createEnvironment, deleteEnvironment, listEnvironments, showEnvironment } from "../../core/environments.ts";
 import {
@@ -152,6 +154,15 @@ export const applicationCommands: Command[] = [
     async run({ platform, actor }, args) {
       const removed = await removeDomain(platform, { actor, app: args.text("app"), env: args.text("env"), hostname: args.text("hostname") });
       return say(`:white_check_mark: Removed *${removed.hostname}* from *${removed.ref} ${removed.env}*.`);
+    },
+  },
+  {
+    name: "domain claim",
+    usage: "domain claim <app> <env> <hostname>",
+    summary: "Prove control of a hostname's DNS with a TXT record, to take it from the org that holds it (developers and up)",
+    syntax: { positionals: [{ name: "app" }, { name: "env" }, { name: "hostname" }] },
+    async run({ platform, actor, dns }, args) {
+      return claimMessage(await claimHostname(platform, { actor, app: args.text("app"), env: args.text("env"), hostname: args.text("hostname"), dns }));
     },
   },
   {
