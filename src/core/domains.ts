@@ -18,11 +18,20 @@ export interface DomainEntry {
   dnsCheckedAt: Date | null;
 }
 
+/** Where a taken hostname would be claimed to, and what must happen first when that environment does not exist yet. */
+export interface ClaimSuggestion {
+  /** `org/app`. */
+  ref: string;
+  env: string;
+  /** Like "create the application with another hostname first". */
+  first?: string;
+}
+
 /**
- * The conflict for a hostname already in use: it names where, when the actor may see
- * that org, and says nothing more otherwise.
+ * The conflict for a hostname already in use: it names where, when the actor may see that org.
+ * Otherwise it says nothing of who holds it, and how to claim it by proving control of its DNS.
  */
-export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string, field: string): Promise<Conflict> {
+export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string, field: string, claimAs: ClaimSuggestion): Promise<Conflict> {
   const visible = await db
     .selectFrom("domains as d")
     .innerJoin("environments as e", "e.id", "d.environment_id")
@@ -32,10 +41,10 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
     .select(["o.slug as org", "a.slug as app", "e.name as env"])
     .where("d.hostname", "=", hostname)
     .executeTakeFirst();
+  if (visible) return new Conflict(`${hostname} is already served by ${visible.org}/${visible.app} ${visible.env}`, field);
+  const claim = `domain claim ${claimAs.ref} ${claimAs.env} ${hostname}`;
   return new Conflict(
-    visible
-      ? `${hostname} is already served by ${visible.org}/${visible.app} ${visible.env}`
-      : `${hostname} is already served by another application on the platform`,
+    `${hostname} is already served by another application on the platform. If you control its DNS, claim it: ${claimAs.first === undefined ? "" : `${claimAs.first}, then `}run ${claim} and create the TXT record it shows`,
     field,
   );
 }
@@ -80,7 +89,7 @@ export async function addDomain(
       await recordDomainChange(tx, environment, input.actor, hostname, "added");
     });
   } catch (error) {
-    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname");
+    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname", { ref: environment.ref, env: environment.name });
     throw error;
   }
   return { ref: environment.ref, env: environment.name, hostname, ...(reducedFrom === undefined ? {} : { reducedFrom }) };
