@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { challengeName, type ChallengeVerdict } from "../dns/verify.ts";
 import { recordAudit } from "./audit.ts";
+import { isUniqueViolation } from "./database-errors.ts";
 import { announceInBackground } from "./dns-rechecks.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, Invalid } from "./errors.ts";
@@ -98,7 +99,38 @@ export async function claimHostname(
     throw new Conflict(`${hostname} is already served by ${holder.ref} ${holder.env}, in ${environment.org.slug}: move it with domain remove and domain add, there is nothing to claim`, "hostname");
   }
 
-  const opened = await inTransaction(platform, async (tx) => {
+  // Two first runs at once: one makes the claim, the other finds it when it tries again.
+  const opened = await openClaim(platform, environment, hostname, input.actor).catch((error: unknown) => {
+    if (isUniqueViolation(error, "hostname_claims_open_key")) return openClaim(platform, environment, hostname, input.actor);
+    throw error;
+  });
+  const record = { name: challengeName(hostname), value: opened.token };
+  if (opened.created) return { status: "waiting", ...named, record, rechecking: platform.rechecks !== undefined };
+
+  const verdict = await input.dns.verifyChallenge(hostname, opened.token);
+  // The request's key (a form submitted twice) went with the first transaction; this one is
+  // guarded by the claim's own state: it moves the hostname once, however often it runs.
+  const { requestKey: _recorded, ...afterLook } = platform;
+  return inTransaction(afterLook, async (tx) => {
+    const claim = await lockOpenClaim(tx, opened.claim.id);
+    // Settled meanwhile, by a background look or another request: the hostname is here.
+    if (claim === undefined) return { status: "claimed", ref: environment.ref, env: environment.name, hostname } as const;
+    await recordLook(tx, claim.id, verdict);
+    if (verdict.status === "found") {
+      await moveClaimedHostname(tx, claim, { actor: input.actor, askedBy: input.actor.userId, background: false });
+      return { status: "claimed", ref: environment.ref, env: environment.name, hostname } as const;
+    }
+    await scheduleLook(platform, tx, claim.id, input.actor);
+    return { status: "waiting", ...named, record, verdict, rechecking: platform.rechecks !== undefined } as const;
+  });
+}
+
+/**
+ * The org's open claim of a hostname, made now (audited, its first look scheduled) or found,
+ * pointed at `environment`: the same token for as long as it is open.
+ */
+async function openClaim(platform: Platform, environment: EnvironmentAccess, hostname: string, actor: Actor): Promise<{ claim: { id: number }; token: string; created: boolean }> {
+  return inTransaction(platform, async (tx) => {
     const existing = await tx
       .selectFrom("hostname_claims")
       .select(["id", "token", "environment_id"])
@@ -111,35 +143,19 @@ export async function claimHostname(
       // Asked again for another environment of the org: the same record, a new destination.
       if (existing.environment_id !== environment.id) {
         await tx.updateTable("hostname_claims").set({ environment_id: environment.id }).where("id", "=", existing.id).execute();
-        await recordAudit(tx, { org: environment.org, actor: input.actor, action: "domain.claim", target: hostname, details: { app: environment.ref, env: environment.name, record: challengeName(hostname), retargeted: true } });
+        await recordAudit(tx, { org: environment.org, actor, action: "domain.claim", target: hostname, details: { app: environment.ref, env: environment.name, record: challengeName(hostname), retargeted: true } });
       }
       return { claim: { id: existing.id }, token: existing.token, created: false };
     }
     const token = newToken();
     const created = await tx
       .insertInto("hostname_claims")
-      .values({ hostname, org_id: environment.org.id, environment_id: environment.id, token, created_by: input.actor.userId })
+      .values({ hostname, org_id: environment.org.id, environment_id: environment.id, token, created_by: actor.userId })
       .returning("id")
       .executeTakeFirstOrThrow();
-    await recordAudit(tx, { org: environment.org, actor: input.actor, action: "domain.claim", target: hostname, details: { app: environment.ref, env: environment.name, record: challengeName(hostname) } });
-    await scheduleLook(platform, tx, created.id, input.actor);
+    await recordAudit(tx, { org: environment.org, actor, action: "domain.claim", target: hostname, details: { app: environment.ref, env: environment.name, record: challengeName(hostname) } });
+    await scheduleLook(platform, tx, created.id, actor);
     return { claim: { id: created.id }, token, created: true };
-  });
-  const record = { name: challengeName(hostname), value: opened.token };
-  if (opened.created) return { status: "waiting", ...named, record, rechecking: platform.rechecks !== undefined };
-
-  const verdict = await input.dns.verifyChallenge(hostname, opened.token);
-  return inTransaction(platform, async (tx) => {
-    const claim = await lockOpenClaim(tx, opened.claim.id);
-    // Settled meanwhile, by a background look or another request: the hostname is here.
-    if (claim === undefined) return { status: "claimed", ref: environment.ref, env: environment.name, hostname } as const;
-    await recordLook(tx, claim.id, verdict);
-    if (verdict.status === "found") {
-      await moveClaimedHostname(tx, claim, { actor: input.actor, askedBy: input.actor.userId, background: false });
-      return { status: "claimed", ref: environment.ref, env: environment.name, hostname } as const;
-    }
-    await scheduleLook(platform, tx, claim.id, input.actor);
-    return { status: "waiting", ...named, record, verdict, rechecking: platform.rechecks !== undefined } as const;
   });
 }
 

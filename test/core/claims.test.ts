@@ -228,6 +228,13 @@ describe("hostname ownership by DNS proof (domain claim)", () => {
     const { ref: otherRef } = await buildApplication(world.platform, other, await buildOrg(world.platform, other));
     expect(shownToken((await run(other, `domain claim ${otherRef} production ${hostname}`)).text)).not.toBe(first);
     setRecords(`_edgebot-challenge.${hostname}`, [{ name: `_edgebot-challenge.${hostname}`, type: "TXT", text: first }]);
+    // Two first runs at once make one claim, and show the same record.
+    const raced = `${unique("raced")}.example.com`;
+    await buildApplication(world.platform, holder, (await world.platform.db.selectFrom("orgs").select("slug").where("created_by", "=", holder.userId).executeTakeFirstOrThrow()).slug, raced);
+    const [one, two] = await Promise.all([0, 1].map(() => claimHostname(world.platform, { actor: owner, app: ref, env: "production", hostname: raced, dns })));
+    expect(one).toMatchObject({ status: "waiting" });
+    expect(two).toMatchObject({ status: "waiting", record: (one as { record: unknown }).record });
+    expect(await claimRows(raced)).toHaveLength(1);
     // The latest request names where it goes.
     await run(owner, `domain claim ${ref} staging ${hostname}`);
     expect(await holderOf(hostname)).toBe(`${ref} staging`);
