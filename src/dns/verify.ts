@@ -27,23 +27,6 @@ export type Verdict =
       reason: string;
     };
 
-/** Where a hostname's ownership challenge is published: a TXT record at this name. */
-export function challengeName(hostname: string): string {
-  return `_edgebot-challenge.${canonicalName(hostname)}`;
-}
-
-/** What DNS holds at a hostname's challenge name; "could not check" is never a refusal. */
-export type ChallengeVerdict =
-  | { status: "found"; hostname: string; recordName: string }
-  | {
-      status: "missing";
-      hostname: string;
-      recordName: string;
-      /** The TXT texts there instead (none when the name does not exist or has none). */
-      found: string[];
-    }
-  | { status: "could_not_check"; hostname: string; recordName: string; reason: string };
-
 export interface DnsVerifierOptions {
   client: DnsClient;
   /** EDGE_CNAME_SUFFIX: hostname h is expected to be a CNAME of `h.<suffix>`. */
@@ -271,6 +254,23 @@ function addressesIn(reply: DnsReply, type: "A" | "AAAA", owner?: string): strin
   }
   return addresses;
 }
+
+/** Where a hostname's ownership challenge is published: a TXT record at this name. */
+export function challengeName(hostname: string): string {
+  return `_edgebot-challenge.${canonicalName(hostname)}`;
+}
+
+/** What DNS holds at a hostname's challenge name; "could not check" is never a refusal. */
+export type ChallengeVerdict =
+  | { status: "found"; hostname: string; recordName: string }
+  | {
+      status: "missing";
+      hostname: string;
+      recordName: string;
+      /** The TXT texts there instead (none when the name does not exist or has none). */
+      found: string[];
+    }
+  | { status: "could_not_check"; hostname: string; recordName: string; reason: string };
 
 /** The verifier edgebot runs with, from its configuration (DNS_SERVERS empty: the system's resolvers). */
 export function createDnsVerifier(config: {
