@@ -113,8 +113,11 @@ export async function claimHostname(
   const { requestKey: _recorded, ...afterLook } = platform;
   return inTransaction(afterLook, async (tx) => {
     const claim = await lockOpenClaim(tx, opened.claim.id);
-    // Settled meanwhile, by a background look or another request: the hostname is here.
-    if (claim === undefined) return { status: "claimed", ref: environment.ref, env: environment.name, hostname } as const;
+    if (claim === undefined) {
+      // Settled meanwhile, by a background look or another request: the hostname is here, or the claim went with its environment.
+      if ((await holderOf(tx, hostname))?.environmentId === environment.id) return { status: "claimed", ref: environment.ref, env: environment.name, hostname } as const;
+      throw new Conflict(`the claim of ${hostname} ended while DNS was asked (its environment was deleted, or the hostname moved): run domain claim again`, "hostname");
+    }
     await recordLook(tx, claim.id, verdict);
     if (verdict.status === "found") {
       await moveClaimedHostname(tx, claim, { actor: input.actor, askedBy: input.actor.userId, background: false });

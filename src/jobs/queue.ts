@@ -105,7 +105,7 @@ export async function startJobQueue(options: {
   };
   const platform: Platform = { ...options.platform, rechecks, maintenance };
 
-  // "stately": at most one re-check of an environment waits, and at most one runs.
+  // "stately": at most one re-check of an environment (of a claim) waits, and at most one runs.
   await createQueue(boss, recheckQueueName, { name: recheckQueueName, policy: "stately" });
   await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
