@@ -60,6 +60,30 @@ interface OpenClaim {
   createdBy: number | null;
 }
 
+/** A claim still waiting for its record, as `domain list` shows it to the org's members. */
+export interface WaitingClaim {
+  hostname: string;
+  /** The environment it is to move to. */
+  environment: string;
+  record: ChallengeRecord;
+  /** What the last look found, if one was made. */
+  lastLook: "found" | "missing" | "could_not_check" | null;
+}
+
+/** The open claims of an application's environments (of one of them, with `env`), by hostname. */
+export async function waitingClaimsOf(db: Platform["db"], applicationId: number, env?: string): Promise<WaitingClaim[]> {
+  let query = db
+    .selectFrom("hostname_claims as c")
+    .innerJoin("environments as e", "e.id", "c.environment_id")
+    .select(["c.hostname", "c.token", "c.last_verdict", "e.name"])
+    .where("e.application_id", "=", applicationId)
+    .where("c.status", "=", "open")
+    .orderBy("c.hostname");
+  if (env !== undefined) query = query.where("e.name", "=", env);
+  const rows = await query.execute();
+  return rows.map((row) => ({ hostname: row.hostname, environment: row.name, record: { name: challengeName(row.hostname), value: row.token }, lastLook: row.last_verdict }));
+}
+
 /** A new token: 128 random bits, recognisable as edgebot's in a zone file. */
 function newToken(): string {
   return `edgebot-claim-${randomBytes(16).toString("hex")}`;

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
+import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
@@ -116,11 +117,11 @@ export async function removeDomain(
   return { ref: environment.ref, env: environment.name, hostname };
 }
 
-/** The domains of an application, or of one of its environments. */
+/** The domains of an application, or of one of its environments, and the hostnames it claims (`domain claim`) still waiting for DNS. */
 export async function listDomains(
   platform: Platform,
   input: { actor: Actor; app: string; env?: string | undefined },
-): Promise<{ ref: string; env: string | undefined; domains: DomainEntry[] }> {
+): Promise<{ ref: string; env: string | undefined; domains: DomainEntry[]; claims: WaitingClaim[] }> {
   const envName = input.env === undefined ? undefined : parseField(environmentName, input.env, "env", "environment name");
   const found = await applicationsInScope(platform.db, input.actor, input.app)
     .leftJoin("environments as e", (join) => {
@@ -138,6 +139,7 @@ export async function listDomains(
   return {
     ref,
     env: envName,
+    claims: await waitingClaimsOf(platform.db, app.id, envName),
     domains: rows
       .filter((row) => row.hostname !== null)
       .map((row) => ({

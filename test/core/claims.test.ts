@@ -114,6 +114,11 @@ describe("hostname ownership by DNS proof (domain claim)", () => {
     expect(again.text).toContain(`_edgebot-challenge.${hostname}\` has no TXT record`);
     expect(await claimRows(hostname)).toEqual([{ org_id: expect.any(Number), token, status: "open", last_verdict: "missing" }]);
     expect((await auditOf(org, hostname)).map((event) => event.action)).toEqual(["domain.claim"]);
+    // Its members see the claim waiting, with its record; the squatter sees nothing of it.
+    const waiting = await run(owner, `domain list ${ref}`);
+    expect(waiting.text).toContain("Claimed, waiting for DNS (1): each moves here once its TXT record is published.");
+    expect(waiting.text).toContain(`${hostname} · production — TXT \`_edgebot-challenge.${hostname}\` = \`${token}\` (not there at the last look)`);
+    expect((await run(squatter, `domain list ${squatRef}`)).text).not.toContain("Claimed");
 
     // A record with another value moves nothing.
     setRecords(`_edgebot-challenge.${hostname}`, [{ name: `_edgebot-challenge.${hostname}`, type: "TXT", text: "edgebot-claim-0000000000000000000000000000dead" }]);
@@ -161,6 +166,7 @@ describe("hostname ownership by DNS proof (domain claim)", () => {
     const domain = await world.platform.db.selectFrom("domains").select(["dns_status", "created_by"]).where("hostname", "=", hostname).executeTakeFirstOrThrow();
     expect(domain).toEqual({ dns_status: "pending", created_by: owner.userId });
 
+    expect((await run(owner, `domain list ${ref}`)).text).not.toContain("Claimed");
     // Claiming it again is claiming your own hostname: refused.
     expect((await run(owner, `domain claim ${ref} production ${hostname}`)).text).toContain(`${hostname} is already served by ${ref} production`);
     // And the squatter, without the DNS, cannot claim it back.

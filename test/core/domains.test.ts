@@ -150,7 +150,7 @@ describe("domain list", () => {
 
   it("lists an environment with no domains as empty", async () => {
     const { owner, ref } = await buildApp();
-    expect(await listDomains(world.platform, { actor: owner, app: ref, env: "staging" })).toEqual({ ref, env: "staging", domains: [] });
+    expect(await listDomains(world.platform, { actor: owner, app: ref, env: "staging" })).toEqual({ ref, env: "staging", domains: [], claims: [] });
   });
 });
 

@@ -169,11 +169,11 @@ export const applicationCommands: Command[] = [
     name: "domain list",
     readOnly: true,
     usage: "domain list <app> [<env>]",
-    summary: "The domains of an application or one environment, with their DNS status",
+    summary: "The domains of an application or one environment, with their DNS status, and its claims waiting for DNS",
     syntax: { positionals: [{ name: "app" }, { name: "env", optional: true }] },
     async run({ platform, actor }, args) {
-      const { ref, env, domains } = await listDomains(platform, { actor, app: args.text("app"), env: args.optionalText("env") });
-      return domainListMessage(ref, env, domains);
+      const { ref, env, domains, claims } = await listDomains(platform, { actor, app: args.text("app"), env: args.optionalText("env") });
+      return domainListMessage(ref, env, domains, claims);
     },
   },
 ];
