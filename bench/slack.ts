@@ -66,7 +66,7 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       config: {
         port: 0,
         slashCommand,
-        slack: { signingSecret, botToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined, apiUrl },
+        slack: { signingSecret, botToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl },
       },
       logger: pino({ level: "silent" }),
       clientRetries: 0,

@@ -89,12 +89,33 @@ const environmentSchema = z.object({
   SLACK_CLIENT_ID: optionalText,
   SLACK_CLIENT_SECRET: optionalText,
   SLACK_STATE_SECRET: optionalText,
+  SLACK_TOKEN_KEYS: optionalText.pipe(
+    z
+      .string()
+      .transform((list, context) => {
+        // Entries are named by position: the message never quotes a key.
+        const keys: Buffer[] = [];
+        for (const [index, entry] of list.split(",").entries()) {
+          const key = tokenKeyBytes(entry.trim());
+          const same = key === undefined ? -1 : keys.findIndex((earlier) => earlier.equals(key));
+          const problem = key === undefined ? tokenKeyRule : same >= 0 ? `is the same key as the ${ordinal(same + 1)}` : undefined;
+          if (problem !== undefined) {
+            context.addIssue({ code: "custom", message: `the ${ordinal(index + 1)} entry ${problem}` });
+            return z.NEVER;
+          }
+          keys.push(key!);
+        }
+        return keys;
+      })
+      .optional(),
+  ),
+  // Before SLACK_TOKEN_KEYS: one key, read as a list of one.
   SLACK_TOKEN_KEY: optionalText.pipe(
     z
       .string()
       .transform((text, context) => {
         const key = tokenKeyBytes(text);
-        if (key === undefined) context.addIssue({ code: "custom", message: "must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)" });
+        if (key === undefined) context.addIssue({ code: "custom", message: tokenKeyRule });
         return key ?? z.NEVER;
       })
       .optional(),
@@ -131,8 +152,12 @@ export interface Config {
     clientId: string | undefined;
     clientSecret: string | undefined;
     stateSecret: string | undefined;
-    /** The AES-256 key that encrypts each workspace's bot token at rest (multi-workspace mode). */
-    tokenKey: Buffer | undefined;
+    /**
+     * The AES-256 keys of each workspace's bot token at rest (multi-workspace mode), newest first:
+     * the first seals, any opens what it sealed. From SLACK_TOKEN_KEYS, or SLACK_TOKEN_KEY as a
+     * list of one.
+     */
+    tokenKeys: readonly Buffer[] | undefined;
     apiUrl: string | undefined;
   };
 }
@@ -146,6 +171,15 @@ export function slackMode(slack: Config["slack"]): SlackMode {
   return slack.appToken === undefined ? "http" : "socket";
 }
 
+const tokenKeyRule = "must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)";
+
+/** 1st, 2nd, 3rd, 4th… 11th, 12th, 13th… 21st. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? "th" : ({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[n % 10] ?? "th";
+  return `${n}${suffix}`;
+}
+
 /** A 32-byte key written as 64 hex characters or as base64; undefined for anything else. */
 function tokenKeyBytes(text: string): Buffer | undefined {
   if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, "hex");
@@ -155,7 +189,7 @@ function tokenKeyBytes(text: string): Buffer | undefined {
 }
 
 // Refused values are quoted back in the error, except these: a secret never reaches a log.
-const secretVariables = new Set(["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_TOKEN_KEY"]);
+const secretVariables = new Set(["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_TOKEN_KEYS", "SLACK_TOKEN_KEY"]);
 
 const splitList = (list: string | undefined): string[] =>
   list === undefined ? [] : list.split(",").map((item) => item.trim()).filter(Boolean);
@@ -177,19 +211,26 @@ function checkSlackHttpPair(values: z.infer<typeof environmentSchema>): void {
   }
 }
 
-const multiWorkspaceVariables = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SLACK_TOKEN_KEY"] as const;
+const multiWorkspaceVariables = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SLACK_TOKEN_KEYS"] as const;
 
 /**
  * Multi-workspace OAuth needs the three SLACK_CLIENT_ID/SECRET/STATE_SECRET variables, the signing
- * secret and the token key together; each workspace's bot token comes from its installation, so
- * a single SLACK_BOT_TOKEN (or Socket Mode's app token) would be ambiguous and is refused.
+ * secret and the token keys (SLACK_TOKEN_KEY still stands for SLACK_TOKEN_KEYS) together; each
+ * workspace's bot token comes from its installation, so a single SLACK_BOT_TOKEN (or Socket
+ * Mode's app token) would be ambiguous and is refused.
  */
 function checkSlackMultiWorkspace(values: z.infer<typeof environmentSchema>): void {
-  const missing = multiWorkspaceVariables.find((name) => values[name] === undefined);
+  const missing = multiWorkspaceVariables.find((name) => (name === "SLACK_TOKEN_KEYS" ? tokenKeys(values) : values[name]) === undefined);
   if (missing) throw new ConfigError(`${missing}: is not set (multi-workspace Slack needs ${multiWorkspaceVariables.slice(0, -1).join(", ")} and ${multiWorkspaceVariables.at(-1)} together)`);
   for (const name of ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"] as const) {
     if (values[name] !== undefined) throw new ConfigError(`${name}: must not be set with SLACK_CLIENT_ID (in multi-workspace mode each workspace's token comes from its installation)`);
   }
+}
+
+/** SLACK_TOKEN_KEYS, or SLACK_TOKEN_KEY as a list of one; both at once would leave unsaid which key is newest. */
+function tokenKeys(values: z.infer<typeof environmentSchema>): Buffer[] | undefined {
+  if (values.SLACK_TOKEN_KEY && values.SLACK_TOKEN_KEYS) throw new ConfigError("SLACK_TOKEN_KEY: must not be set with SLACK_TOKEN_KEYS (list every key in SLACK_TOKEN_KEYS, newest first)");
+  return values.SLACK_TOKEN_KEYS ?? (values.SLACK_TOKEN_KEY ? [values.SLACK_TOKEN_KEY] : undefined);
 }
 
 /** Reads and validates the environment; a bad value throws one line naming the variable. */
@@ -227,7 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: values.SLACK_CLIENT_ID,
       clientSecret: values.SLACK_CLIENT_SECRET,
       stateSecret: values.SLACK_STATE_SECRET,
-      tokenKey: values.SLACK_TOKEN_KEY,
+      tokenKeys: tokenKeys(values),
       apiUrl: values.SLACK_API_URL,
     },
   };

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import type { Platform } from "./core/platform.ts";
+import { reconcileRepositories } from "./core/reconciliation.ts";
 import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
 import { GitHttp, serveGitHttp } from "./git/http.ts";
 import { startJobQueue } from "./jobs/queue.ts";
@@ -24,9 +25,9 @@ async function main(): Promise<number> {
     const applied = await migrateToLatest(database.db);
     logger.info({ database: database.kind, migrations: applied }, "database ready");
     const repositories = new Repositories(config.gitRoot);
-    const leftovers = await repositories.removeLeftovers();
-    if (leftovers.length > 0) logger.warn({ leftovers }, "removed repositories left over from interrupted deletions");
     const platform = { db: database.db, repositories };
+    const reconciled = await reconcileRepositories(platform, logger.child({ component: "repositories" }));
+    logger.info(Object.fromEntries(Object.entries(reconciled).map(([step, names]) => [step, names.length])), "repositories reconciled with the database");
     const dns = createDnsVerifier(config);
     const stop = listenForStop(logger);
     if (inSlack) {

@@ -28,7 +28,7 @@ describe("configuration", () => {
         clientId: undefined,
         clientSecret: undefined,
         stateSecret: undefined,
-        tokenKey: undefined,
+        tokenKeys: undefined,
         apiUrl: undefined,
       },
     });
@@ -143,26 +143,46 @@ describe("configuration", () => {
 
   describe("multi-workspace Slack", () => {
     const hexKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    const olderKey = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
     const multiWorkspace = {
       SLACK_CLIENT_ID: "1111.2222",
       SLACK_CLIENT_SECRET: "client-s3cret-value",
       SLACK_STATE_SECRET: "state-s3cret-value",
       SLACK_SIGNING_SECRET: "s3cret-signing",
-      SLACK_TOKEN_KEY: hexKey,
+      SLACK_TOKEN_KEYS: hexKey,
     };
 
-    it("reads the client id, secrets and the token key, as hex or base64", () => {
+    /** The one line loadConfig refuses `env` with. */
+    function refusal(env: Record<string, string>): string {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error("loadConfig accepted it");
+    }
+
+    it("reads the client id, secrets and the token keys, newest first, each as hex or base64", () => {
       const { slack } = loadConfig(multiWorkspace);
       expect(slack).toMatchObject({ clientId: "1111.2222", clientSecret: "client-s3cret-value", stateSecret: "state-s3cret-value", signingSecret: "s3cret-signing", botToken: undefined });
-      expect(slack.tokenKey).toEqual(Buffer.from(hexKey, "hex"));
-      const base64Key = Buffer.from(hexKey, "hex").toString("base64");
-      expect(loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEY: base64Key }).slack.tokenKey).toEqual(Buffer.from(hexKey, "hex"));
+      expect(slack.tokenKeys).toEqual([Buffer.from(hexKey, "hex")]);
+      const base64Older = Buffer.from(olderKey, "hex").toString("base64");
+      expect(loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEYS: `${hexKey}, ${base64Older}` }).slack.tokenKeys).toEqual([Buffer.from(hexKey, "hex"), Buffer.from(olderKey, "hex")]);
     });
 
-    it.each(["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SLACK_TOKEN_KEY"])("names %s when it is the one missing", (variable) => {
+    it("still reads SLACK_TOKEN_KEY, as a list of one key, and refuses it beside SLACK_TOKEN_KEYS", () => {
+      const { SLACK_TOKEN_KEYS: _keys, ...withoutKeys } = multiWorkspace;
+      expect(loadConfig({ ...withoutKeys, SLACK_TOKEN_KEY: hexKey }).slack.tokenKeys).toEqual([Buffer.from(hexKey, "hex")]);
+      const both = refusal({ ...multiWorkspace, SLACK_TOKEN_KEY: olderKey });
+      expect(both).toBe("SLACK_TOKEN_KEY: must not be set with SLACK_TOKEN_KEYS (list every key in SLACK_TOKEN_KEYS, newest first)");
+      expect(refusal({ ...withoutKeys, SLACK_TOKEN_KEY: "ab".repeat(33) })).toBe("SLACK_TOKEN_KEY: must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)");
+    });
+
+    it.each(["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_SIGNING_SECRET", "SLACK_TOKEN_KEYS"])("names %s when it is the one missing", (variable) => {
       const partial: Record<string, string> = { ...multiWorkspace };
       delete partial[variable];
-      expect(() => loadConfig(partial)).toThrow(new RegExp(`^${variable}: is not set \\(multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_SIGNING_SECRET and SLACK_TOKEN_KEY together\\)$`));
+      expect(() => loadConfig(partial)).toThrow(new RegExp(`^${variable}: is not set \\(multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET, SLACK_SIGNING_SECRET and SLACK_TOKEN_KEYS together\\)$`));
     });
 
     it.each([
@@ -170,16 +190,27 @@ describe("configuration", () => {
       ["not hex nor base64", "zz".repeat(32)],
       ["base64 of 31 bytes", Buffer.alloc(31, 1).toString("base64")],
       ["hex of 33 bytes", "ab".repeat(33)],
-    ])("refuses a token key that is %s, without repeating it", (_why, key) => {
-      let message = "";
-      try {
-        loadConfig({ ...multiWorkspace, SLACK_TOKEN_KEY: key });
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConfigError);
-        message = (error as Error).message;
-      }
-      expect(message).toBe("SLACK_TOKEN_KEY: must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)");
-      expect(message).not.toContain(key);
+      ["empty", ""],
+    ])("refuses a token key that is %s, naming its place in the list and repeating no key", (_why, key) => {
+      expect(refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: key || "," })).toBe("SLACK_TOKEN_KEYS: the 1st entry must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)");
+      const message = refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: `${hexKey},${key}` });
+      expect(message).toBe("SLACK_TOKEN_KEYS: the 2nd entry must be 32 bytes as 64 hex characters or base64 (make one with: openssl rand -hex 32)");
+      if (key) expect(message).not.toContain(key);
+      expect(message).not.toContain(hexKey);
+    });
+
+    it("names the entry by its place however long the list", () => {
+      const keys = (bad: number) => Array.from({ length: 23 }, (_, index) => (index === bad - 1 ? "nope" : index.toString(16).padStart(64, "0"))).join(",");
+      expect(refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: keys(3) })).toMatch(/^SLACK_TOKEN_KEYS: the 3rd entry must be/);
+      expect(refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: keys(12) })).toMatch(/^SLACK_TOKEN_KEYS: the 12th entry must be/);
+      expect(refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: keys(21) })).toMatch(/^SLACK_TOKEN_KEYS: the 21st entry must be/);
+      expect(refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: keys(22) })).toMatch(/^SLACK_TOKEN_KEYS: the 22nd entry must be/);
+    });
+
+    it("refuses the same key twice in the list, without repeating it", () => {
+      const base64Same = Buffer.from(hexKey, "hex").toString("base64");
+      const message = refusal({ ...multiWorkspace, SLACK_TOKEN_KEYS: `${hexKey},${olderKey},${base64Same}` });
+      expect(message).toBe("SLACK_TOKEN_KEYS: the 3rd entry is the same key as the 1st");
     });
 
     it("refuses a single bot token or app token alongside it", () => {

@@ -4,7 +4,7 @@ import { recordAudit } from "./audit.ts";
 import { initialConfigurationFiles } from "./configuration.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
-import { Conflict, Invalid, NotFound } from "./errors.ts";
+import { Conflict, Invalid, NotFound, RepositoryMissing } from "./errors.ts";
 import { normalizeHostname, slugFromHostname } from "./hostnames.ts";
 import { applicationSlug, orgSlug, parseField, parseOrigin } from "./names.ts";
 import { findOrgAsMember, insertOrg, oneOrg, orgAccessColumns, orgInScope, parseChannelId } from "./orgs.ts";
@@ -139,6 +139,29 @@ export async function applicationIds(platform: Platform, page: { afterId: number
   return rows.map((row) => row.id);
 }
 
+/** `org/app` of each of the given applications that exist, by id. */
+export async function applicationRefs(platform: Platform, ids: number[]): Promise<Map<number, string>> {
+  const refs = new Map<number, string>();
+  for (let start = 0; start < ids.length; start += 1000) {
+    const rows = await platform.db
+      .selectFrom("applications as a")
+      .innerJoin("orgs as o", "o.id", "a.org_id")
+      .select(["a.id", "a.slug", "o.slug as org_slug"])
+      .where("a.id", "in", ids.slice(start, start + 1000))
+      .execute();
+    for (const row of rows) refs.set(row.id, `${row.org_slug}/${row.slug}`);
+  }
+  return refs;
+}
+
+/**
+ * Refuses to go on with an application whose repository is not on disk, saying so, rather than
+ * letting git fail on a directory that is not there.
+ */
+export async function requireRepository(platform: Platform, application: { id: number; ref: string }): Promise<void> {
+  if (!(await platform.repositories.exists(application.id))) throw new RepositoryMissing(application.ref);
+}
+
 /** Resolves `org/app` (or `app` alone when only one of the actor's orgs has it) to an application the actor can see. */
 export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor, ref: string): Promise<ApplicationAccess> {
   const rows = await applicationsInScope(db, actor, ref).select(accessColumns).limit(20).execute();
@@ -197,13 +220,16 @@ export async function createApplication(
       await recordAudit(tx, { org, actor: input.actor, action: "app.create", target: `${org.slug}/${slug}`, details: { hostname, origin } });
       await notify(tx, { org, app, actor: input.actor, kind: "app.created", payload: { app: `${org.slug}/${slug}`, hostname, origin } });
 
-      undo.onRollback(() => platform.repositories.remove(app.id));
-      await platform.repositories.create(app.id, {
+      // Built aside and moved into place once the application is committed: a crash at any
+      // moment leaves no repository without its application (see reconcileRepositories).
+      const repository = await platform.repositories.prepare(app.id, {
         branch: "production",
         files: initialConfigurationFiles(origin),
         message: `Create ${slug} for ${hostname}`,
         author: { name: author.displayName, email: author.email },
       });
+      undo.onRollback(repository.discard);
+      undo.afterCommit(repository.install);
       return {
         ref: `${org.slug}/${slug}`,
         org: org.slug,

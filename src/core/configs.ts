@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BranchMoved, filePath, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
+import { requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { sectionConfigSchema } from "./configuration.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
@@ -66,7 +67,7 @@ export interface EditableFile {
 
 /** An environment's files, with their sizes. */
 export async function listConfigFiles(platform: Platform, input: { actor: Actor; app: string; env: string }): Promise<ConfigListing> {
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  const environment = await findEnvironmentWithRepository(platform, input.actor, input.app, input.env);
   const head = await platform.repositories.head(environment.applicationId, environment.name);
   return { ref: environment.ref, env: environment.name, head, files: await platform.repositories.files(environment.applicationId, environment.name) };
 }
@@ -74,7 +75,7 @@ export async function listConfigFiles(platform: Platform, input: { actor: Actor;
 /** One file of an environment, as text unless it is binary or too large to show. */
 export async function readConfigFile(platform: Platform, input: { actor: Actor; app: string; env: string; path: string }): Promise<ConfigFile> {
   const file = parseField(configPath, input.path, "path");
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  const environment = await findEnvironmentWithRepository(platform, input.actor, input.app, input.env);
   const head = await platform.repositories.head(environment.applicationId, environment.name);
   const bytes = await readBytes(platform, environment, head, file);
   return { ref: environment.ref, env: environment.name, path: file, head, size: bytes.length, content: asText(bytes) };
@@ -92,7 +93,7 @@ export async function environmentLog(
   },
 ): Promise<{ ref: string; env: string; commits: CommitSummary[] }> {
   const limit = input.limit === undefined ? 10 : parseField(logLimit, input.limit, "limit", "--limit");
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  const environment = await findEnvironmentWithRepository(platform, input.actor, input.app, input.env);
   return { ref: environment.ref, env: environment.name, commits: await platform.repositories.log(environment.applicationId, environment.name, limit) };
 }
 
@@ -102,7 +103,7 @@ export async function environmentLog(
  */
 export async function startConfigEdit(platform: Platform, input: { actor: Actor; app: string; env: string; path: string }): Promise<EditableFile> {
   const file = parseField(configPath, input.path, "path");
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  const environment = await findEnvironmentWithRepository(platform, input.actor, input.app, input.env);
   authorizeConfigChange(environment.role, environment.name, `application ${input.app} not found`);
   const base = await platform.repositories.head(environment.applicationId, environment.name);
   const found = await platform.repositories.findFileAt(environment.applicationId, base, file);
@@ -137,7 +138,7 @@ export async function editConfigFile(
   const message = input.message === undefined || input.message.trim() === "" ? `Edit ${file}` : parseField(commitMessage, input.message, "message", "the commit message");
   const content = normalizeContent(input.content);
   checkConfigFile(file, content);
-  const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
+  const environment = await findEnvironmentWithRepository(platform, input.actor, input.app, input.env);
   authorizeConfigChange(environment.role, environment.name, `application ${input.app} not found`);
   const author = await commitAuthor(platform, input.actor);
   const { applicationId, name: env, ref } = environment;
@@ -217,7 +218,15 @@ async function environmentPair(platform: Platform, input: { actor: Actor; app: s
   ]);
   if (from.status === "rejected") throw from.reason;
   if (to.status === "rejected") throw to.reason;
+  await requireRepository(platform, { id: to.value.applicationId, ref: to.value.ref });
   return { from: from.value, to: to.value };
+}
+
+/** An environment the actor can see, whose repository is on disk. */
+async function findEnvironmentWithRepository(platform: Platform, actor: Actor, app: string, env: string): Promise<EnvironmentAccess> {
+  const environment = await findEnvironmentAsMember(platform.db, actor, app, env);
+  await requireRepository(platform, { id: environment.applicationId, ref: environment.ref });
+  return environment;
 }
 
 /** Moves the environment's branch from `expected` to `commit`, or throws `refusal()` when it moved meanwhile. */

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus, Role } from "../db/schema.ts";
-import { accessColumns, applicationsInScope, findApplicationAsMember, oneApplication } from "./applications.ts";
+import { accessColumns, applicationsInScope, findApplicationAsMember, oneApplication, requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
@@ -83,6 +83,7 @@ export async function createEnvironment(
   const app = await findApplicationAsMember(platform.db, input.actor, input.app);
   authorize(app.role, "build", `application ${input.app} not found`);
   const ref = `${app.org.slug}/${app.slug}`;
+  await requireRepository(platform, { id: app.id, ref });
   try {
     return await inTransaction(platform, async (tx, undo) => {
       const base = await tx
@@ -200,9 +201,25 @@ export async function deleteEnvironment(
       kind: "env.deleted",
       payload: { app: environment.ref, env: environment.name, domains: domains.map((domain) => domain.hostname) },
     });
-    // A branch already gone from disk does not keep its environment alive.
-    const sha = await platform.repositories.deleteBranch(environment.applicationId, environment.name);
-    if (sha !== undefined) undo.onRollback(() => platform.repositories.setBranch(environment.applicationId, environment.name, sha));
+    // After the commit: a crash then leaves at worst a branch no environment uses, which the
+    // next environment of that name takes over, never an environment without its branch.
+    undo.afterCommit(() => deleteUnusedBranch(platform, environment.applicationId, environment.name));
     return { ref: environment.ref, env: environment.name, domains: domains.length };
+  });
+}
+
+/**
+ * Deletes the branch of an environment whose deletion has committed, unless an environment of
+ * that name exists again. The application's row is locked for it: inserting an environment
+ * takes a key-share lock on that row, so an `env create` of the same name either committed
+ * before (and its branch stays) or creates its branch after this.
+ */
+async function deleteUnusedBranch(platform: Platform, applicationId: number, name: string): Promise<void> {
+  await platform.db.transaction().execute(async (tx) => {
+    const application = await tx.selectFrom("applications").select("id").where("id", "=", applicationId).forUpdate().executeTakeFirst();
+    // Deleted too: its repository goes with it.
+    if (application === undefined) return;
+    const again = await tx.selectFrom("environments").select("id").where("application_id", "=", applicationId).where("name", "=", name).executeTakeFirst();
+    if (again === undefined) await platform.repositories.deleteBranch(applicationId, name);
   });
 }

@@ -1,6 +1,6 @@
 /** Base of the errors core throws; surfaces turn them into short answers. */
 export abstract class CoreError extends Error {
-  abstract readonly kind: "not_found" | "forbidden" | "invalid" | "conflict" | "already_done";
+  abstract readonly kind: "not_found" | "forbidden" | "invalid" | "conflict" | "already_done" | "unavailable";
 
   // Messages often repeat what the user typed; control characters in it are made visible.
   constructor(message: string) {
@@ -48,4 +48,19 @@ export class Conflict extends CoreError {
 export class AlreadyDone extends CoreError {
   readonly kind = "already_done";
   override name = "AlreadyDone";
+}
+
+/**
+ * The application's repository is not on disk (lost, or not yet restored): its commands cannot
+ * run until an operator puts it back. Nothing was changed.
+ */
+export class RepositoryMissing extends CoreError {
+  readonly kind = "unavailable";
+  override name = "RepositoryMissing";
+  constructor(
+    /** `org/app`. */
+    readonly ref: string,
+  ) {
+    super(`the repository of ${ref} is missing; restore it from a backup`);
+  }
 }

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Database, InvitationStatus, Role } from "../db/schema.ts";
+import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { email as emailSchema, parseField, role as roleSchema } from "./names.ts";
-import { notifyPeople, settleInvitationMessages } from "./notifications.ts";
+import { editRequestMessages, notifyPeople, settleInvitationMessages } from "./notifications.ts";
 import { findOrgAsMember } from "./orgs.ts";
 import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
@@ -14,8 +15,8 @@ import { describePerson, findUser, userById, type PersonRef } from "./users.ts";
 /** How long an invitation lives, from its creation. */
 export const invitationLifetimeHours = 48;
 
-/** An invitation as people see it. */
-export interface Invitation {
+/** An invitation as people see it, with its approvals so far. */
+export interface Invitation extends ApprovalProgress {
   id: number;
   org: string;
   email: string;
@@ -36,12 +37,14 @@ export interface Invitation {
 export type InvitedRole = Exclude<Role, "owner">;
 
 /**
- * What an invitation or a decision came to: waiting for an owner's or admin's approval;
- * denied; the person added at once (edgebot knows them by email); or approved with a one-time
- * code for someone edgebot does not know yet. The code exists only in this answer.
+ * What an invitation or a decision came to: waiting for approvals (`requested` when made,
+ * `approved_once` after an approval that does not reach the threshold yet); denied; the person
+ * added at once (edgebot knows them by email); or approved with a one-time code for someone
+ * edgebot does not know yet. The code exists only in this answer.
  */
 export type InvitationOutcome =
   | { kind: "requested"; invitation: Invitation }
+  | { kind: "approved_once"; invitation: Invitation }
   | { kind: "denied"; invitation: Invitation }
   | { kind: "joined"; invitation: Invitation; member: { displayName: string; email: string } }
   /** `requester` is who asked, when someone other than the approver: they pass the code on. */
@@ -51,15 +54,17 @@ const invitedRole = roleSchema.refine((value): value is InvitedRole => value !==
 
 /**
  * `member invite`: owners and admins invite, approved as made; a developer's invitation is a
- * request that waits for an owner or admin; a viewer may not invite. Someone already a member,
- * or already invited, is answered with what exists.
+ * request that waits for an owner or admin; a viewer may not invite. An invitation as admin,
+ * whoever makes it, waits for the org's threshold of approvals from owners or admins other than
+ * the requester. Someone already a member, or already invited, is answered with what exists.
  */
 export async function inviteMember(platform: Platform, input: { actor: Actor; org: string; invitee: PersonRef; role?: string | undefined }): Promise<InvitationOutcome> {
   const role = parseField(invitedRole, input.role ?? "viewer", "role", "role") as InvitedRole;
   const org = await findOrgAsMember(platform.db, input.actor, input.org);
   authorize(org.role, "request_invitation", `org ${input.org} not found`);
   const { email, userId } = await invitee(platform.db, input.invitee);
-  const approvedAsMade = may(org.role, "administer");
+  const approvalsRequired = role === "admin" ? await grantApprovalsRequired(platform.db, org, input.actor.userId) : may(org.role, "administer") ? 0 : 1;
+  const approvedAsMade = approvalsRequired === 0;
   if (approvedAsMade && userId === undefined) await introduce(platform, email);
 
   try {
@@ -89,17 +94,18 @@ export async function inviteMember(platform: Platform, input: { actor: Actor; or
           invitee_email: email,
           invitee_user_id: userId ?? null,
           requested_by: input.actor.userId,
+          approvals_required: approvalsRequired,
           status: approvedAsMade ? "approved" : "pending",
           ...(approvedAsMade ? { decided_by: input.actor.userId, decided_at: sql<Date>`now()` } : {}),
         })
         .returning("id")
         .executeTakeFirstOrThrow();
-      await recordAudit(tx, { org, actor: input.actor, action: "invitation.create", target: email, details: { invitation: created.id, role, approved: approvedAsMade } });
+      await recordAudit(tx, { org, actor: input.actor, action: "invitation.create", target: email, details: { invitation: created.id, role, approved: approvedAsMade, approvalsRequired } });
       if (approvedAsMade) return admit(tx, created.id, input.actor);
       const invitation = await readInvitation(tx, created.id);
       await notifyPeople(tx, {
         kind: "invitation.requested",
-        payload: { org: org.slug, invitation: invitation.id, email, role },
+        payload: { org: org.slug, invitation: invitation.id, email, role, approvals: approvalsRequired },
         actor: input.actor,
         org,
         to: { channelElse: "administrators" },
@@ -113,9 +119,10 @@ export async function inviteMember(platform: Platform, input: { actor: Actor; or
 }
 
 /**
- * `invite approve` / `invite deny`: an owner or admin other than the requester decides, once.
- * The invitation is locked first, so a double click, a retry or two admins at the same moment
- * see the first decision and are told who made it.
+ * `invite approve` / `invite deny`: an owner or admin other than the requester decides. Each
+ * approval counts once per person; the one that reaches the invitation's threshold approves it,
+ * and any denial ends it. The invitation is locked first, so a double click, a retry or two
+ * admins at the same moment each count once, in turn, and see what the others did.
  */
 export async function decideInvitation(
   platform: Platform,
@@ -125,8 +132,9 @@ export async function decideInvitation(
   const reason = input.reason === undefined ? undefined : parseReason(input.reason);
   if (input.decision === "approve") {
     // Outside the transaction: the lookup may ask a chat workspace, and a refusal comes first.
+    // Only an approval that may reach the threshold admits anyone, so only it looks them up.
     const { invitation } = await undecidedInvitation(platform.db, input.actor, id, { lock: false });
-    await introduce(platform, invitation.email);
+    if (invitation.approvedBy.length + 1 >= invitation.approvalsRequired) await introduce(platform, invitation.email);
   }
   return inTransaction(platform, async (tx) => {
     const { row, invitation } = await undecidedInvitation(tx, input.actor, id, { lock: true });
@@ -143,8 +151,31 @@ export async function decideInvitation(
       await tellRequester(tx, denied, row.requested_by, input.actor, org);
       return { kind: "denied", invitation: denied };
     }
+    if (await tx.selectFrom("invitation_approvals").select("approver_id").where("invitation_id", "=", id).where("approver_id", "=", input.actor.userId).executeTakeFirst()) {
+      throw new Conflict(`you already approved invitation ${id}: ${describeProgress(invitation)}; another owner or admin must approve it too`);
+    }
+    await tx.insertInto("invitation_approvals").values({ invitation_id: id, approver_id: input.actor.userId }).execute();
+    const counted = await readInvitation(tx, id);
+    const approvals = counted.approvedBy.length;
+    await recordAudit(tx, {
+      org,
+      actor: input.actor,
+      action: "invitation.approve",
+      target: invitation.email,
+      details: { invitation: id, approvals, approvalsRequired: counted.approvalsRequired },
+    });
+    if (approvals < counted.approvalsRequired) {
+      await editRequestMessages(tx, {
+        request: { kind: "invitation.requested", id },
+        edit: {
+          kind: "invitation.progress",
+          payload: { org: org.slug, invitation: id, email: counted.email, role: counted.role, approvals: counted.approvalsRequired, approvedBy: counted.approvedBy },
+        },
+        actor: input.actor,
+      });
+      return { kind: "approved_once", invitation: counted };
+    }
     await tx.updateTable("invitations").set({ status: "approved", decided_by: input.actor.userId, decided_at: sql<Date>`now()` }).where("id", "=", id).execute();
-    await recordAudit(tx, { org, actor: input.actor, action: "invitation.approve", target: invitation.email, details: { invitation: id } });
     const outcome = await admit(tx, id, input.actor);
     await settleInvitationMessages(tx, outcome.invitation, input.actor);
     await tellRequester(tx, outcome.invitation, row.requested_by, input.actor, org);
@@ -168,6 +199,7 @@ async function undecidedInvitation(db: Kysely<Database>, actor: Actor, id: numbe
     .leftJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "i.org_id").on("me.user_id", "=", actor.userId))
     .select(["i.id", "i.org_id", "o.slug", "i.requested_by", "me.role as actor_role"])
     .where("i.id", "=", id);
+  // Locked, the row waits for a decision in flight; the invitation is read after, as it then is.
   const row = await (options.lock ? query.forUpdate(["i"]) : query).executeTakeFirst();
   // Someone outside the org learns nothing about its invitations.
   if (!row || row.actor_role === null) throw new NotFound(`invitation ${id} not found`);
@@ -231,6 +263,10 @@ export async function invitationsAwaiting(platform: Platform, input: { actor: Ac
     .where("i.status", "=", "pending")
     .where("i.expires_at", ">", sql<Date>`now()`)
     .where((eb) => eb.or([eb("i.requested_by", "is", null), eb("i.requested_by", "!=", input.actor.userId)]))
+    // Someone who approved already has nothing more to do.
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom("invitation_approvals as a").select("a.approver_id").whereRef("a.invitation_id", "=", "i.id").where("a.approver_id", "=", input.actor.userId))),
+    )
     .orderBy("i.id")
     .limit(input.limit)
     .execute();
@@ -337,8 +373,14 @@ function alreadyDecided(invitation: Invitation): string {
     case "denied":
       return `invitation ${invitation.id} was already denied by ${invitation.decidedBy ?? "someone no longer here"} at ${when}`;
     default:
-      return `invitation ${invitation.id} was already approved by ${invitation.decidedBy ?? "someone no longer here"} at ${when}`;
+      return `invitation ${invitation.id} was already approved by ${approvers(invitation)} at ${when}`;
   }
+}
+
+/** Who approved a decided invitation: everyone whose approval counted, else the one who decided. */
+function approvers(invitation: Invitation): string {
+  if (invitation.approvedBy.length > 0) return invitation.approvedBy.join(" and ");
+  return invitation.decidedBy ?? "someone no longer here";
 }
 
 function invitationRows(db: Kysely<Database>) {
@@ -362,6 +404,14 @@ function invitationRows(db: Kysely<Database>) {
       "joiner.display_name as accepted_by",
       "i.created_at",
       "i.expires_at",
+      "i.approvals_required",
+      // Approvals count while their givers are still owners or admins of the org.
+      sql<string[]>`array(
+        select u.display_name from invitation_approvals a
+        join users u on u.id = a.approver_id
+        join memberships m on m.user_id = a.approver_id and m.org_id = i.org_id and m.role in ('owner', 'admin')
+        where a.invitation_id = i.id
+        order by a.approved_at, a.approver_id)`.as("approved_by"),
     ]);
 }
 
@@ -383,6 +433,8 @@ function toInvitation(row: {
   accepted_by: string | null;
   created_at: Date;
   expires_at: Date;
+  approvals_required: number;
+  approved_by: string[] | null;
 }): Invitation {
   return {
     id: row.id,
@@ -398,6 +450,8 @@ function toInvitation(row: {
     acceptedBy: row.accepted_by,
     createdAt: row.created_at,
     expiresAt: row.expires_at,
+    approvalsRequired: row.approvals_required,
+    approvedBy: row.approved_by ?? [],
   };
 }
 

@@ -1,11 +1,13 @@
 import type { Role } from "../db/schema.ts";
+import { grantsHighRole } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { Conflict, Forbidden, NotFound } from "./errors.ts";
 import { parseField, role as roleSchema } from "./names.ts";
 import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
 import { notify } from "./notifications.ts";
-import { article, authorize } from "./permissions.ts";
+import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+import { openRoleRequest, pendingRoleRequests, type RoleRequest } from "./role-requests.ts";
 import { describePerson, findUser, type PersonRef } from "./users.ts";
 
 export interface Member {
@@ -18,8 +20,11 @@ export interface Member {
 
 const roleOrder: Record<Role, number> = { owner: 0, admin: 1, developer: 2, viewer: 3 };
 
-/** Everyone in an org, owners first. */
-export async function listMembers(platform: Platform, input: { actor: Actor; org: string }): Promise<{ org: { slug: string; name: string }; members: Member[] }> {
+/** Everyone in an org, owners first; for owners and admins, the role requests waiting too. */
+export async function listMembers(
+  platform: Platform,
+  input: { actor: Actor; org: string },
+): Promise<{ org: { slug: string; name: string }; members: Member[]; requests: RoleRequest[] }> {
   const found = await orgInScope(platform.db, input.actor, input.org)
     .innerJoin("memberships as m", "m.org_id", "o.id")
     .innerJoin("users as u", "u.id", "m.user_id")
@@ -30,12 +35,18 @@ export async function listMembers(platform: Platform, input: { actor: Actor; org
   const members = rows
     .map((row) => ({ userId: row.id, displayName: row.display_name, email: row.email, role: row.role, since: row.created_at }))
     .sort((a, b) => roleOrder[a.role] - roleOrder[b.role]);
-  return { org: { slug: org.slug, name: org.name }, members };
+  const requests = may(org.role, "administer") ? await pendingRoleRequests(platform.db, org.id) : [];
+  return { org: { slug: org.slug, name: org.name }, members, requests };
 }
+
+/** What `member role` came to: the role changed, or a request waiting for approvals. */
+export type RoleChange = { kind: "changed"; org: string; member: Member; from: Role } | { kind: "requested"; request: RoleRequest };
 
 /**
  * Changes a member's role (owners and admins). Only an owner grants or takes away the
- * owner role, and the last owner can never be demoted.
+ * owner role, and the last owner can never be demoted. Making someone admin or owner is a
+ * request that waits for the org's threshold of approvals (`openRoleRequest`); taking a role
+ * away applies at once.
  */
 export async function changeRole(
   platform: Platform,
@@ -47,7 +58,7 @@ export async function changeRole(
     /** The new role. */
     role: string;
   },
-): Promise<{ org: string; member: Member; from: Role }> {
+): Promise<RoleChange> {
   const newRole = parseField(roleSchema, input.role, "role");
   const org = await findOrgAsMember(platform.db, input.actor, input.org);
   authorize(org.role, "administer", `org ${input.org} not found`);
@@ -56,6 +67,10 @@ export async function changeRole(
     if (target.role === newRole) throw new Conflict(`${target.displayName} is already ${article(newRole)} ${newRole} of ${org.slug}`);
     if ((target.role === "owner" || newRole === "owner") && org.role !== "owner") {
       throw new Forbidden("only an owner can make someone an owner or change an owner's role");
+    }
+    if (grantsHighRole(target.role, newRole)) {
+      const request = await openRoleRequest(tx, { actor: input.actor, org, member: target, to: newRole as "owner" | "admin" });
+      if (request !== null) return { kind: "requested", request };
     }
     if (target.role === "owner") await assertAnotherOwner(tx, org, target.displayName, "demote");
     await tx.updateTable("memberships").set({ role: newRole }).where("org_id", "=", org.id).where("user_id", "=", target.userId).execute();
@@ -72,7 +87,7 @@ export async function changeRole(
       kind: "member.role_changed",
       payload: { org: org.slug, member: { name: target.displayName, email: target.email }, from: target.role, to: newRole },
     });
-    return { org: org.slug, member: { ...target, role: newRole }, from: target.role };
+    return { kind: "changed", org: org.slug, member: { ...target, role: newRole }, from: target.role };
   });
 }
 

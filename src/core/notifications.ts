@@ -26,8 +26,13 @@ export interface NotificationPayloads {
   "member.removed": { org: string; member: NotifiedPerson; role: Role };
   /** Told directly to the person whose notification could not reach `channel`: the bot is not in it and cannot join. */
   "channel.unreachable": { channel: string };
-  /** A developer asks for someone to be invited: to the org's channel, else to each owner and admin. */
-  "invitation.requested": { org: string; invitation: number; email: string; role: Role };
+  /**
+   * Someone asks for an invitation that needs approval: to the org's channel, else to each owner
+   * and admin. `approvals` is how many it takes (absent in messages from before thresholds: 1).
+   */
+  "invitation.requested": { org: string; invitation: number; email: string; role: Role; approvals?: number };
+  /** Not a new message: `copy` (an `invitation.requested` message) is edited to show the approvals so far, keeping its buttons. */
+  "invitation.progress": { org: string; invitation: number; email: string; role: Role; approvals: number; approvedBy: string[]; copy: number };
   /** To the requester: how their request was decided. */
   "invitation.decided": { org: string; invitation: number; email: string; role: Role; status: string; reason: string | null };
   /** A go-live check's results: one line per domain. */
@@ -55,13 +60,41 @@ export interface NotificationPayloads {
    * Not a new message: `copy` (the outbox id of an `invitation.requested` message) is edited to
    * show how the request ended, and loses its buttons.
    */
-  "invitation.settled": { org: string; invitation: number; email: string; role: Role; status: string; decidedBy: string | null; decidedAt: string | null; copy: number };
+  "invitation.settled": {
+    org: string;
+    invitation: number;
+    email: string;
+    role: Role;
+    status: string;
+    decidedBy: string | null;
+    decidedAt: string | null;
+    /** Everyone whose approval counted (absent in messages from before thresholds). */
+    approvedBy?: string[];
+    copy: number;
+  };
+  /** A member is to become admin or owner: to the org's channel, else to each owner and admin, with buttons. */
+  "role.requested": { org: string; request: number; member: NotifiedPerson; from: Role; to: Role; approvals: number };
+  /** Not a new message: `copy` (a `role.requested` message) shows the approvals so far, keeping its buttons. */
+  "role.progress": { org: string; request: number; member: NotifiedPerson; from: Role; to: Role; approvals: number; approvedBy: string[]; copy: number };
+  /** Not a new message: `copy` (a `role.requested` message) shows how the request ended, and loses its buttons. */
+  "role.settled": { org: string; request: number; member: NotifiedPerson; from: Role; to: Role; status: string; decidedBy: string | null; decidedAt: string | null; approvedBy: string[]; copy: number };
+  /** To the requester: how their role request was decided. */
+  "role.decided": { org: string; request: number; member: NotifiedPerson; to: Role; status: string; reason: string | null };
 }
 
 export type NotificationKind = keyof NotificationPayloads;
 
-// Written by their own functions: `channel.unreachable` by delivery, `invitation.settled` by `settleInvitationMessages`.
-type WrittenElsewhere = "channel.unreachable" | "invitation.settled";
+/** The kinds that edit an earlier message (its outbox id is the payload's `copy`) instead of posting one. */
+export const messageEdits = ["invitation.progress", "invitation.settled", "role.progress", "role.settled"] as const satisfies readonly NotificationKind[];
+export type MessageEditKind = (typeof messageEdits)[number];
+
+/** True for a notification that edits an earlier message. */
+export function isMessageEdit(notification: Notification): notification is Extract<Notification, { kind: MessageEditKind }> {
+  return (messageEdits as readonly string[]).includes(notification.kind);
+}
+
+// Written by their own functions: `channel.unreachable` by delivery, edits by `editRequestMessages`.
+type WrittenElsewhere = "channel.unreachable" | MessageEditKind;
 
 /** One kind with its payload, as `notify` takes it. */
 export type NotificationEvent = { [K in Exclude<NotificationKind, WrittenElsewhere>]: { kind: K; payload: NotificationPayloads[K] } }[Exclude<NotificationKind, WrittenElsewhere>];
@@ -164,11 +197,30 @@ export async function notifyPeople(
  */
 export async function settleInvitationMessages(
   tx: Tx,
-  invitation: { id: number; org: string; email: string; role: Role; status: string; decidedBy: string | null; decidedAt: Date | null },
+  invitation: { id: number; org: string; email: string; role: Role; status: string; decidedBy: string | null; decidedAt: Date | null; approvedBy: string[] },
   actor: Actor | null,
 ): Promise<void> {
-  const { id, org, email, role, status, decidedBy, decidedAt } = invitation;
-  const settled = { org, invitation: id, email, role, status, decidedBy, decidedAt: decidedAt?.toISOString() ?? null, actor: null };
+  const { id, org, email, role, status, decidedBy, decidedAt, approvedBy } = invitation;
+  await editRequestMessages(tx, {
+    request: { kind: "invitation.requested", id },
+    edit: { kind: "invitation.settled", payload: { org, invitation: id, email, role, status, decidedBy, decidedAt: decidedAt?.toISOString() ?? null, approvedBy } },
+    actor,
+  });
+}
+
+/** Where a request's message is: its kind, and the id its payload names it by (`invitation` or `request`). */
+export type RequestMessage = { kind: "invitation.requested"; id: number } | { kind: "role.requested"; id: number };
+
+/** One edit, as `editRequestMessages` takes it: the payload without the copy it edits. */
+export type MessageEdit = { [K in MessageEditKind]: { kind: K; payload: Omit<NotificationPayloads[K], "copy"> } }[MessageEditKind];
+
+/**
+ * Writes, for every copy of a request's message (in a channel, or one per owner and admin), an
+ * edit of it: progress, or how it ended. In the transaction of the approval, decision or expiry.
+ */
+export async function editRequestMessages(tx: Tx, input: { request: RequestMessage; edit: MessageEdit; actor: Actor | null }): Promise<void> {
+  const payload = { ...input.edit.payload, actor: null };
+  const key = input.request.kind === "invitation.requested" ? "invitation" : "request";
   await tx
     .insertInto("outbox")
     .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
@@ -177,17 +229,34 @@ export async function settleInvitationMessages(
         .selectFrom("outbox as copy")
         .select([
           "copy.org_id",
-          sql.lit("invitation.settled").as("kind"),
+          sql.lit(input.edit.kind).as("kind"),
           "copy.channel_id",
           "copy.team_id",
-          sql<number | null>`${actor?.userId ?? null}::integer`.as("actor_id"),
-          sql<string>`${JSON.stringify(settled)}::jsonb || jsonb_build_object('copy', copy.id)`.as("payload"),
+          sql<number | null>`${input.actor?.userId ?? null}::integer`.as("actor_id"),
+          sql<string>`${JSON.stringify(payload)}::jsonb || jsonb_build_object('copy', copy.id)`.as("payload"),
         ])
-        .where("copy.kind", "=", "invitation.requested")
-        .where(sql<string>`copy.payload->>'invitation'`, "=", String(id))
+        .where("copy.kind", "=", input.request.kind)
+        .where(sql<string>`copy.payload->>${key}`, "=", String(input.request.id))
         .where("copy.given_up_at", "is", null),
     )
     .execute();
+}
+
+/**
+ * True when a later edit of the same message is waiting or done: an edit delivered late (after
+ * retries) must not bring back the buttons of a request already decided.
+ */
+export async function hasNewerEdit(db: Kysely<Database>, edit: { id: number; copy: number }): Promise<boolean> {
+  const row = await db
+    .selectFrom("outbox")
+    .select("id")
+    .where("kind", "in", [...messageEdits])
+    .where("id", ">", edit.id)
+    .where(sql<string>`payload->>'copy'`, "=", String(edit.copy))
+    .where("given_up_at", "is", null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Where an outbox message was posted, if it was: its conversation and timestamp, which an edit needs. */

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
+import { parseApprovalPolicy } from "./approvals.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { displayName, email, orgSlug, parseField } from "./names.ts";
@@ -29,6 +30,8 @@ export interface OrgDetails extends OrgSummary {
   channelId: string | null;
   members: number;
   owners: string[];
+  /** Approvals from owners or admins other than the requester that granting admin or owner takes. */
+  approvalsRequired: number;
   createdAt: Date;
 }
 
@@ -175,6 +178,7 @@ export async function showOrg(platform: Platform, input: { actor: Actor; org: st
     .select((eb) => [
       ...orgAccessColumns,
       "o.created_at",
+      "o.approvals_required",
       "people.members",
       "people.owners",
       eb.selectFrom("applications as a").select(eb.fn.countAll<number>().as("n")).whereRef("a.org_id", "=", "o.id").as("applications"),
@@ -191,6 +195,7 @@ export async function showOrg(platform: Platform, input: { actor: Actor; org: st
     applications: Number(row.applications ?? 0),
     members: Number(row.members ?? 0),
     owners: row.owners ?? [],
+    approvalsRequired: row.approvals_required,
     createdAt: row.created_at,
   };
 }
@@ -224,6 +229,38 @@ export async function setBillingContact(platform: Platform, input: { actor: Acto
     await recordAudit(tx, { org, actor: input.actor, action: "org.billing", target: org.slug, details: { from: org.billingEmail, to: billingEmail } });
   });
   return { slug: org.slug, billingEmail };
+}
+
+/**
+ * `org policy`: how many owners or admins other than the requester approve granting admin or
+ * owner, 1 to 3 (owners only). Requests already waiting keep the threshold they were made under.
+ */
+export async function setApprovalPolicy(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    org: string;
+    /** The new threshold, as typed: 1, 2 or 3. */
+    approvals: string | number | undefined;
+  },
+): Promise<{ slug: string; approvals: number; from: number; approvers: number }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  authorize(org.role, "own", `org ${input.org} not found`);
+  const approvals = parseApprovalPolicy(input.approvals);
+  return inTransaction(platform, async (tx) => {
+    // Locked, so two owners setting it at once each see what the other set as `from`.
+    const before = await tx.selectFrom("orgs").select("approvals_required").where("id", "=", org.id).forUpdate().executeTakeFirst();
+    if (!before) throw notFound(org.slug);
+    await tx.updateTable("orgs").set({ approvals_required: approvals }).where("id", "=", org.id).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "org.policy", target: org.slug, details: { approvals: { from: before.approvals_required, to: approvals } } });
+    const { n } = await tx
+      .selectFrom("memberships")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("org_id", "=", org.id)
+      .where("role", "in", ["owner", "admin"])
+      .executeTakeFirstOrThrow();
+    return { slug: org.slug, approvals, from: before.approvals_required, approvers: Number(n) };
+  });
 }
 
 /**

@@ -8,7 +8,7 @@ export type Action =
   | "release" // change production's configuration: edit it, promote into it, push to it
   | "request_invitation"
   | "administer" // approve/deny invitations, change roles, remove members, set channels, see audit
-  | "own"; // rename org, set billing contact, delete org
+  | "own"; // rename org, set billing contact, delete org, set approval policy
 
 const allowedRoles: Record<Action, readonly Role[]> = {
   view: ["owner", "admin", "developer", "viewer"],
@@ -25,7 +25,7 @@ const describe: Record<Action, string> = {
   release: "change production's configuration",
   request_invitation: "invite people",
   administer: "manage members, channels or the audit log",
-  own: "rename, bill or delete the org",
+  own: "rename, bill or delete the org or set its approval policy",
 };
 
 export function may(role: Role, action: Action): boolean {

@@ -1,4 +1,4 @@
-import { findApplicationAsMember } from "./applications.ts";
+import { findApplicationAsMember, requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { Conflict, Invalid } from "./errors.ts";
@@ -26,6 +26,7 @@ export async function splitApplication(
   const original = await findApplicationAsMember(platform.db, input.actor, input.app);
   authorize(original.role, "build", `application ${input.app} not found`);
   const originalRef = `${original.org.slug}/${original.slug}`;
+  await requireRepository(platform, { id: original.id, ref: originalRef });
   const files = await platform.repositories.filesAt(original.id, "production");
   const author = await userById(platform.db, input.actor);
 
@@ -61,13 +62,14 @@ export async function splitApplication(
     await recordAudit(tx, { org: original.org, actor: input.actor, action: "app.split", target: ref, details: { from: originalRef, prefix } });
     await notify(tx, { org: original.org, app: { id: original.id }, actor: input.actor, kind: "app.split", payload: { app: originalRef, split: ref, prefix } });
 
-    undo.onRollback(() => platform.repositories.remove(split.id));
-    await platform.repositories.create(split.id, {
+    const repository = await platform.repositories.prepare(split.id, {
       branch: "production",
       files,
       message: `Split ${prefix} of ${originalRef} into ${slug}`,
       author: { name: author.displayName, email: author.email },
     });
+    undo.onRollback(repository.discard);
+    undo.afterCommit(repository.install);
     return { ref, original: originalRef, prefix, hostnames: hostnames.map((row) => row.hostname) };
   });
 }

@@ -48,14 +48,16 @@ export async function registerUser(
 
   for (;;) {
     const known = await identityUser(platform.db, teamId, chatUserId);
-    if (known && known.email === address && known.display_name === name && known.email_confirmed === confirmed) {
+    if (known && known.display_name === name && ((known.email === address && known.email_confirmed === confirmed) || (await isLinked(platform.db, known.id)))) {
       return { id: known.id, email: known.email, displayName: known.display_name };
     }
     if (known) {
-      // The profile changed in the chat: the same user follows it.
+      // The profile changed in the chat: the same user follows it. A user linked from several
+      // workspaces keeps the email they have: each workspace may show another, and none decides.
+      const followEmail = !(await isLinked(platform.db, known.id));
       const updated = await platform.db
         .updateTable("users")
-        .set({ email: address, email_confirmed: confirmed, display_name: name })
+        .set(followEmail ? { email: address, email_confirmed: confirmed, display_name: name } : { display_name: name })
         .where("id", "=", known.id)
         .returning(["id", "email", "display_name"])
         .executeTakeFirstOrThrow();
@@ -81,6 +83,11 @@ export async function registerUser(
 }
 
 class RegisteredMeanwhile extends Error {}
+
+async function isLinked(db: Kysely<Database>, userId: number): Promise<boolean> {
+  const row = await db.selectFrom("user_identities").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", userId).executeTakeFirstOrThrow();
+  return Number(row.n) > 1;
+}
 
 function identityUser(db: Kysely<Database>, teamId: string, chatUserId: string) {
   return db

@@ -9,6 +9,7 @@ import * as dnsChecks from "../../migrations/0007_dns_checks.ts";
 import * as applicationSplits from "../../migrations/0008_application_splits.ts";
 import * as accessTokens from "../../migrations/0009_access_tokens.ts";
 import * as identitiesPerWorkspace from "../../migrations/0010_identities_per_workspace.ts";
+import * as approvalThresholds from "../../migrations/0011_approval_thresholds.ts";
 import * as hostnameClaims from "../../migrations/0012_hostname_claims.ts";
 import type { Database } from "./schema.ts";
 
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   "0008_application_splits": applicationSplits,
   "0009_access_tokens": accessTokens,
   "0010_identities_per_workspace": identitiesPerWorkspace,
+  "0011_approval_thresholds": approvalThresholds,
   "0012_hostname_claims": hostnameClaims,
 };
 

@@ -39,6 +39,8 @@ export interface OrgsTable {
   channel_team_id: string | null;
   created_by: number | null;
   created_at: CreatedAt;
+  /** Approvals from owners or admins other than the requester that granting admin or owner takes (`org policy`, 1 to 3). */
+  approvals_required: ColumnType<number, number | undefined, number>;
 }
 
 export interface MembershipsTable {
@@ -132,7 +134,7 @@ export interface SlackInstallationsTable {
   team_id: string | null;
   enterprise_id: string | null;
   is_enterprise_install: boolean;
-  /** Encrypted: IV, tag and ciphertext (src/bot/slack/token-cipher.ts). */
+  /** Encrypted, naming its key and bound to its workspace (src/bot/slack/token-cipher.ts). */
   bot_token: Uint8Array;
   bot_id: string;
   bot_user_id: string;
@@ -163,6 +165,40 @@ export interface InvitationsTable {
   accepted_at: Date | null;
   created_at: CreatedAt;
   expires_at: ColumnType<Date, Date | undefined, Date>;
+  /** Approvals it takes: 0 when approved as made, 1 for a developer's request, the org's threshold for an admin. */
+  approvals_required: ColumnType<number, number | undefined, number>;
+}
+
+/** One owner's or admin's approval of an invitation; the key makes each person count once (migrations/0011). */
+export interface InvitationApprovalsTable {
+  invitation_id: number;
+  approver_id: number;
+  approved_at: CreatedAt;
+}
+
+export type RoleRequestStatus = "pending" | "approved" | "denied" | "expired";
+
+/** A request to make a member admin or owner, waiting for the org's threshold of approvals (migrations/0011). */
+export interface RoleRequestsTable {
+  id: Generated<number>;
+  org_id: number;
+  member_id: number;
+  from_role: Role;
+  role: "owner" | "admin";
+  requested_by: number | null;
+  status: RoleRequestStatus;
+  approvals_required: number;
+  decided_by: number | null;
+  decided_at: Date | null;
+  deny_reason: string | null;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface RoleRequestApprovalsTable {
+  request_id: number;
+  approver_id: number;
+  approved_at: CreatedAt;
 }
 
 /** One DNS verification of one domain (migrations/0007_dns_checks.ts). */
@@ -225,6 +261,9 @@ export interface Database {
   slack_installations: SlackInstallationsTable;
   request_keys: RequestKeysTable;
   invitations: InvitationsTable;
+  invitation_approvals: InvitationApprovalsTable;
+  role_requests: RoleRequestsTable;
+  role_request_approvals: RoleRequestApprovalsTable;
   dns_checks: DnsChecksTable;
   access_tokens: AccessTokensTable;
   hostname_claims: HostnameClaimsTable;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
+import { requireRepository } from "../core/applications.ts";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
 import { isolatedGitEnvironment } from "../repos/repositories.ts";
@@ -30,6 +31,13 @@ const requestPath = /^\/git\/([a-z0-9][a-z0-9-]{0,38})\/([a-z0-9][a-z0-9-]{0,38}
 const services = new Set(["git-upload-pack", "git-receive-pack"]);
 // How many commits of a push the announcement names; the count covers the rest.
 const announcedCommits = 10;
+
+/** The HTTP status of a refusal: a repository missing from disk is the server's trouble, not the client's. */
+function statusOf(error: CoreError): number {
+  if (error.kind === "not_found") return 404;
+  if (error.kind === "unavailable") return 503;
+  return 403;
+}
 
 /** Whose token a request carries, and what they may do with the repository. */
 type GitClient = NonNullable<Awaited<ReturnType<typeof authorizeGitClient>>>;
@@ -118,8 +126,9 @@ export class GitHttp {
     try {
       client = await this.authorize(request, org, app);
       if (client && service === "git-receive-pack") authorizePush(client.access);
+      if (client) await requireRepository(this.options.platform, client.access.application);
     } catch (error) {
-      if (error instanceof CoreError) return answer(response, error.kind === "not_found" ? 404 : 403, `edgebot: ${error.message}`);
+      if (error instanceof CoreError) return answer(response, statusOf(error), `edgebot: ${error.message}`);
       throw error;
     }
     if (!client) {

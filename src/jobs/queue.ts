@@ -10,6 +10,7 @@ import { AlreadyDone } from "../core/errors.ts";
 import type { ClaimRecheck, DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
 import { onceForRequest, type MaintenanceQueue, type Platform, type Tx } from "../core/platform.ts";
+import { expireRoleRequests } from "../core/role-requests.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
@@ -26,7 +27,7 @@ export interface JobQueue {
 
 /** The jobs edgebot runs on a schedule, and when (cron, UTC). */
 export const scheduledJobs = {
-  /** Invitations 48 hours old expire, and the messages showing them are edited. */
+  /** Invitations and role requests 48 hours old expire, and the messages showing them are edited. */
   "invitations-expire": "* * * * *",
   /** Every live environment gets a DNS re-check, each its own job, so that regressions are announced. */
   "dns-daily-recheck": "17 4 * * *",
@@ -167,6 +168,8 @@ export async function startJobQueue(options: {
     "invitations-expire": async () => {
       const expired = await expireInvitations(platform.db);
       if (expired.length > 0) logger.info({ invitations: expired.map((invitation) => invitation.id) }, "invitations expired");
+      const requests = await expireRoleRequests(platform.db);
+      if (requests.length > 0) logger.info({ roleRequests: requests.map((request) => request.id) }, "role requests expired");
     },
     "dns-daily-recheck": async () => {
       const since = new Date().toISOString();

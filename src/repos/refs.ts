@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync, readdirSync, type Dirent } from "node:fs";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { link, open, rename, rm, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
 /**
@@ -66,8 +67,12 @@ export async function writeBranchHead(repository: string, branch: string, commit
   try {
     handle = await open(lock, "wx", 0o644);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new BranchLocked(`refs/heads/${branch}`);
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // A lock its writer left when it crashed would refuse every change to the branch for ever.
+    if (!(await removeStaleLock(lock))) throw new BranchLocked(`refs/heads/${branch}`);
+    handle = await open(lock, "wx", 0o644).catch((again: unknown) => {
+      throw (again as NodeJS.ErrnoException).code === "EEXIST" ? new BranchLocked(`refs/heads/${branch}`) : again;
+    });
   }
   let renamed = false;
   try {
@@ -83,6 +88,63 @@ export async function writeBranchHead(repository: string, branch: string, commit
       await rm(lock, { force: true });
     }
   }
+}
+
+/** A lock this old was left by a writer that crashed: git holds a ref's lock for milliseconds. */
+export const staleLockMs = 60_000;
+
+/**
+ * Removes a lock file older than `staleLockMs`, answering whether it did. It is first renamed to
+ * a name of its own, so of two processes that find it stale only one removes it; should a
+ * fresh lock have taken its place meanwhile, that one is put back. The new name still ends in
+ * `.lock`, so readers and git skip it like any lock until it is gone.
+ */
+export async function removeStaleLock(lock: string): Promise<boolean> {
+  const seen = await stat(lock).catch(() => undefined);
+  if (seen === undefined || Date.now() - seen.mtimeMs < staleLockMs) return false;
+  const claimed = `${lock.slice(0, -".lock".length)}.stale-${randomBytes(4).toString("hex")}.lock`;
+  try {
+    await rename(lock, claimed);
+  } catch {
+    return false;
+  }
+  const taken = await stat(claimed);
+  if (taken.ino !== seen.ino) {
+    await link(claimed, lock).catch(() => undefined);
+    await rm(claimed, { force: true });
+    return false;
+  }
+  await rm(claimed, { force: true });
+  return true;
+}
+
+/**
+ * The lock files git's writers take in a repository: each ref's (`refs/…/<name>.lock`), and
+ * those of `packed-refs`, `HEAD` and `config`. Paths are relative to the repository.
+ */
+export function lockFiles(repository: string): string[] {
+  let top: string[];
+  try {
+    top = readdirSync(repository);
+  } catch {
+    return [];
+  }
+  const locks = ["packed-refs.lock", "HEAD.lock", "config.lock"].filter((name) => top.includes(name));
+  const walk = (directory: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(path.join(repository, directory), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const name = `${directory}/${entry.name}`;
+      if (entry.isDirectory()) walk(name);
+      else if (entry.name.endsWith(".lock")) locks.push(name);
+    }
+  };
+  walk("refs");
+  return locks;
 }
 
 function readLooseRef(repository: string, ref: string): string | undefined {

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { BranchLocked, readBranchHead, readBranchHeads, readHeadTarget, writeBranchHead } from "./refs.ts";
+import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
+import { BranchLocked, lockFiles, readBranchHead, readBranchHeads, readHeadTarget, removeStaleLock, writeBranchHead } from "./refs.ts";
 
 /** Who a commit is by: the acting user. */
 export interface CommitAuthor {
@@ -58,6 +59,22 @@ export interface SetAsideRepository {
   discard(): Promise<void>;
 }
 
+/** A repository built under a temporary name by `prepare`: moved into place once its application is committed, or removed. */
+export interface PreparedRepository {
+  install(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** What GIT_ROOT holds: the applications' repositories, and the temporary ones of creations and deletions. */
+export interface GitRootSurvey {
+  /** The application ids of the `<id>.git` repositories. */
+  repositories: number[];
+  leftovers: Leftover[];
+}
+
+/** Where repositories nobody owns are moved to, never deleted: `GIT_ROOT/.orphaned/<name>-<time>`. */
+export const orphanedDirectory = ".orphaned";
+
 const branchName = /^[a-z][a-z0-9-]{0,30}$/;
 /** A path inside a repository: no leading slash or dash, no empty, `.` or `..` segment, so it stays inside and never reads as an option. */
 export const filePath = /^(?![/-])(?!.*(^|\/)\.\.?(\/|$))(?!.*\/\/)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
@@ -85,18 +102,19 @@ export class Repositories {
   }
 
   /**
-   * Creates the application's bare repository with one commit on `branch`. A leftover
-   * directory of the same id (from a crash) is replaced: the id is new in the database.
+   * Builds the application's bare repository, with one commit on `branch`, under a temporary
+   * name (see leftovers.ts). `install` moves it to `<id>.git`, which a creation does only
+   * after its transaction has committed: a repository in place always has its application.
    */
-  async create(
+  async prepare(
     applicationId: number,
     initial: { branch: string; files: Record<string, string>; message: string; author: CommitAuthor },
-  ): Promise<void> {
+  ): Promise<PreparedRepository> {
     assertBranch(initial.branch);
     for (const name of Object.keys(initial.files)) assertPath(name);
-    const repository = this.pathOf(applicationId);
+    this.pathOf(applicationId);
     await mkdir(this.root, { recursive: true });
-    await rm(repository, { recursive: true, force: true });
+    const repository = path.join(this.root, leftoverName("creating", applicationId));
     await mkdir(repository);
     // The index lives beside the work tree, not in it: `add --all` would commit its lock file.
     const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-init-"));
@@ -122,17 +140,24 @@ export class Repositories {
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+    return {
+      install: () => this.moveIntoPlace(path.basename(repository), applicationId),
+      discard: () => rm(repository, { recursive: true, force: true }),
+    };
   }
 
-  /** Deletes the repository and everything in it. */
-  async remove(applicationId: number): Promise<void> {
-    await rm(this.pathOf(applicationId), { recursive: true, force: true });
+  /** Creates the application's repository and moves it into place at once (see `prepare`). */
+  async create(
+    applicationId: number,
+    initial: { branch: string; files: Record<string, string>; message: string; author: CommitAuthor },
+  ): Promise<void> {
+    await (await this.prepare(applicationId, initial)).install();
   }
 
   /** Moves the repository out of the way so a transaction can still change its mind. */
   async setAside(applicationId: number): Promise<SetAsideRepository> {
     const repository = this.pathOf(applicationId);
-    const aside = path.join(this.root, `.deleting-${applicationId}-${process.pid}-${Date.now()}`);
+    const aside = path.join(this.root, leftoverName("deleting", applicationId));
     await rename(repository, aside);
     return {
       restore: () => rename(aside, repository),
@@ -140,12 +165,76 @@ export class Repositories {
     };
   }
 
-  /** Removes repositories a crash left set aside between a deletion's commit and its cleanup. */
-  async removeLeftovers(): Promise<string[]> {
-    const entries = await readdir(this.root).catch(() => [] as string[]);
-    const leftovers = entries.filter((name) => name.startsWith(".deleting-"));
-    for (const name of leftovers) await rm(path.join(this.root, name), { recursive: true, force: true });
-    return leftovers;
+  /**
+   * What GIT_ROOT holds now. Read before the database when the two are compared: a repository
+   * is moved into place only after its application is committed and moved away before its
+   * deletion is, so one seen here has its application in the database read after, if any.
+   */
+  async survey(): Promise<GitRootSurvey> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return [];
+      throw error;
+    });
+    const repositories: number[] = [];
+    const leftovers: Leftover[] = [];
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const id = /^([1-9]\d{0,15})\.git$/.exec(entry.name)?.[1];
+      if (id !== undefined) repositories.push(Number(id));
+      const leftover = parseLeftover(entry.name);
+      if (leftover) leftovers.push(leftover);
+    }
+    return { repositories: repositories.sort((a, b) => a - b), leftovers };
+  }
+
+  /**
+   * Moves a temporary repository (a finished creation, or a deletion that did not commit) to
+   * `<id>.git`. Whatever was there already belongs to no application (the caller knows the
+   * application has no repository) and is moved to `.orphaned` rather than replaced.
+   */
+  async moveIntoPlace(leftover: string, applicationId: number): Promise<void> {
+    if (await this.exists(applicationId)) await this.orphan(path.basename(this.pathOf(applicationId)));
+    await rename(this.entry(leftover), this.pathOf(applicationId));
+  }
+
+  /** Deletes a temporary repository for good. */
+  async removeLeftover(leftover: string): Promise<void> {
+    await rm(this.entry(leftover), { recursive: true, force: true });
+  }
+
+  /**
+   * Moves an entry of GIT_ROOT nobody owns to `.orphaned/<name>-<time>` (without its leading dot,
+   * so it shows) and answers where, relative to GIT_ROOT; undefined when it was gone already.
+   */
+  async orphan(name: string): Promise<string | undefined> {
+    const from = this.entry(name);
+    const time = new Date().toISOString().replace(/[:.]/g, "-");
+    const to = path.join(orphanedDirectory, `${name.replace(/^\.+/, "")}-${time}`);
+    await mkdir(path.join(this.root, orphanedDirectory), { recursive: true });
+    try {
+      await rename(from, path.join(this.root, to));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    return to;
+  }
+
+  /**
+   * Removes the lock files of the repository that writers which crashed left behind (older than
+   * a minute; see `removeStaleLock`), and answers which, relative to the repository.
+   */
+  async removeStaleLocks(applicationId: number): Promise<string[]> {
+    const repository = this.pathOf(applicationId);
+    const removed: string[] = [];
+    for (const lock of lockFiles(repository)) if (await removeStaleLock(path.join(repository, lock))) removed.push(lock);
+    return removed;
+  }
+
+  // An entry directly in GIT_ROOT, by a name the caller got from `survey`.
+  private entry(name: string): string {
+    if (name === "" || name === "." || name === ".." || name.includes("/") || name === orphanedDirectory) throw new Error(`refusing entry ${JSON.stringify(name)}`);
+    return path.join(this.root, name);
   }
 
   /** The commit a branch points at. */
@@ -183,13 +272,6 @@ export class Repositories {
     const head = readBranchHead(repository, from);
     if (head === undefined) throw new Error(`branch ${from} does not exist`);
     await writeBranchHead(repository, branch, head);
-  }
-
-  /** Points a branch at a given commit (used to undo a deletion). */
-  async setBranch(applicationId: number, branch: string, sha: string): Promise<void> {
-    assertBranch(branch);
-    assertCommit(sha);
-    await writeBranchHead(this.pathOf(applicationId), branch, sha);
   }
 
   /** Deletes a branch and returns the commit it pointed at; undefined when it was already gone. */

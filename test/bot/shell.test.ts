@@ -105,6 +105,42 @@ describe("the local shell", () => {
     }
   });
 
+  it("says an application's repository is missing, at start and in each of its commands, and the rest still works", async () => {
+    // A world of its own: the warning at start would reach the other tests' stderr.
+    const ownDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-missing-"));
+    const ownDatabase = process.env.TEST_DATABASE_URL ? await openTestDatabase() : undefined;
+    const ownEnv = { ...env, DATA_DIR: ownDir, ...(ownDatabase ? { DATABASE_URL: ownDatabase.url! } : {}) };
+    try {
+      const setup = await runShell(["org create gone", "app create www.gone.example --name shop", "env create gone/shop staging", ""].join("\n"), ownEnv);
+      expect(setup.stdout).toContain("✓ Created gone/shop staging");
+      const [repository] = await readdir(path.join(ownDir, "repos"));
+      await rm(path.join(ownDir, "repos", repository!), { recursive: true });
+
+      const missing = "! the repository of gone/shop is missing; restore it from a backup";
+      const commands = [
+        "config show gone/shop production",
+        "config show gone/shop production section.config.json",
+        "config edit gone/shop staging section.config.json",
+        "env log gone/shop production",
+        "env diff gone/shop staging production",
+        "env promote gone/shop staging production",
+        "env create gone/shop qa",
+        "app split gone/shop --prefix /blog/ --name blog",
+        "app show gone/shop",
+      ];
+      const run = await runShell(`${commands.join("\n")}\n`, ownEnv);
+      expect(run.code).toBe(0);
+      const replies = run.stdout.trim().split("\n\n");
+      expect(replies.slice(0, -1)).toEqual(commands.slice(0, -1).map(() => missing));
+      expect(replies.at(-1)).toMatch(/^gone\/shop · origin `www\.gone\.example`/);
+      expect(run.stderr).toContain('"msg":"the repository of gone/shop is missing; restore it from a backup"');
+      expect(run.stderr).not.toContain("something went wrong");
+    } finally {
+      await ownDatabase?.close();
+      await rm(ownDir, { recursive: true, force: true });
+    }
+  });
+
   it("stops at start with one line naming a bad variable", async () => {
     const run = await runShell("org list\n", { ...env, PORT: "not-a-port" });
     expect(run.code).toBe(2);

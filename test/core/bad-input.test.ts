@@ -5,7 +5,7 @@ import { addDomain, removeDomain } from "../../src/core/domains.ts";
 import { createEnvironment, deleteEnvironment } from "../../src/core/environments.ts";
 import { CoreError, Forbidden } from "../../src/core/errors.ts";
 import { changeRole, removeMember } from "../../src/core/members.ts";
-import { createOrg, deleteOrg, renameOrg, setBillingContact, setOrgChannel } from "../../src/core/orgs.ts";
+import { createOrg, deleteOrg, renameOrg, setApprovalPolicy, setBillingContact, setOrgChannel } from "../../src/core/orgs.ts";
 import { registerUser } from "../../src/core/users.ts";
 import {
   addMember,
@@ -85,6 +85,8 @@ const mutations: Array<{ operation: string; field: string; values?: string[]; ru
   { operation: "org billing", field: "email", run: (bad) => setBillingContact(world.platform, { actor: scene.owner, org: scene.org, email: bad }) },
   { operation: "org channel", field: "org", run: (bad) => setOrgChannel(world.platform, { actor: scene.owner, org: bad, channelId: "C0123ABCD", teamId: "T0TEST" }) },
   { operation: "org channel", field: "channel", run: (bad) => setOrgChannel(world.platform, { actor: scene.owner, org: scene.org, channelId: bad, teamId: "T0TEST" }) },
+  { operation: "org policy", field: "org", run: (bad) => setApprovalPolicy(world.platform, { actor: scene.owner, org: bad, approvals: "2" }) },
+  { operation: "org policy", field: "approvals", values: [...hostile, "0", "4", "two", "1.5", "-1", "02", " "], run: (bad) => setApprovalPolicy(world.platform, { actor: scene.owner, org: scene.org, approvals: bad }) },
   { operation: "org delete", field: "org", run: (bad) => deleteOrg(world.platform, { actor: scene.owner, org: bad, confirm: bad }) },
   { operation: "org delete", field: "confirm", run: (bad) => deleteOrg(world.platform, { actor: scene.owner, org: scene.org, confirm: bad }) },
   { operation: "member role", field: "org", run: (bad) => changeRole(world.platform, { actor: scene.owner, org: bad, member: { kind: "email", email: scene.member.email }, role: "viewer" }) },

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { listAuditEvents } from "../../src/core/audit.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "../../src/core/errors.ts";
 import { changeRole, listMembers, removeMember } from "../../src/core/members.ts";
+import { decideRoleRequest } from "../../src/core/role-requests.ts";
 import type { Role } from "../../src/db/schema.ts";
 import { addMember, buildOrg, buildUser, failure, snapshot, useWorld, type TestUser } from "../support/world.ts";
 
@@ -98,7 +99,11 @@ describe("changing a role", () => {
     await expect(changeRole(world.platform, { actor: admin!, org, member: byEmail(admin!), role: "owner" })).rejects.toThrow(Forbidden);
     expect(await snapshot(world.platform)).toEqual(before);
 
-    await changeRole(world.platform, { actor: founder, org, member: byEmail(developer!), role: "owner" });
+    // An owner asks; with an admin in the org, the admin's approval makes it so.
+    const asked = await changeRole(world.platform, { actor: founder, org, member: byEmail(developer!), role: "owner" });
+    if (asked.kind !== "requested") throw new Error(`expected a request, got ${asked.kind}`);
+    expect((await rolesOf(org, founder))[developer!.email]).toBe("developer");
+    await decideRoleRequest(world.platform, { actor: admin!, id: asked.request.id, decision: "approve" });
     expect((await rolesOf(org, founder))[developer!.email]).toBe("owner");
     expect(await lastAudit(org, founder)).toMatchObject({ action: "member.role", details: { from: "developer", to: "owner" } });
   });

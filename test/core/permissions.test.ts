@@ -11,7 +11,7 @@ import { addDomain, listDomains, removeDomain } from "../../src/core/domains.ts"
 import { createEnvironment, deleteEnvironment, listEnvironments, showEnvironment } from "../../src/core/environments.ts";
 import { Forbidden, NotFound } from "../../src/core/errors.ts";
 import { changeRole, listMembers, removeMember } from "../../src/core/members.ts";
-import { deleteOrg, listOrgs, renameOrg, setBillingContact, setOrgChannel, showOrg } from "../../src/core/orgs.ts";
+import { deleteOrg, listOrgs, renameOrg, setApprovalPolicy, setBillingContact, setOrgChannel, showOrg } from "../../src/core/orgs.ts";
 import type { Role } from "../../src/db/schema.ts";
 import {
   addMember,
@@ -101,6 +101,7 @@ const actions: Array<{ action: string; allowed: Role[]; writes: boolean; run: (s
 
   { action: "org rename", allowed: ["owner"], writes: true, run: (s, t) => renameOrg(world.platform, { actor: s.actor, org: t.org, name: "Renamed Co" }) },
   { action: "org billing", allowed: ["owner"], writes: true, run: (s, t) => setBillingContact(world.platform, { actor: s.actor, org: t.org, email: "billing@example.com" }) },
+  { action: "org policy", allowed: ["owner"], writes: true, run: (s, t) => setApprovalPolicy(world.platform, { actor: s.actor, org: t.org, approvals: "2" }) },
   { action: "org delete", allowed: ["owner"], writes: true, run: (s, t) => deleteOrg(world.platform, { actor: s.actor, org: t.org, confirm: t.org }) },
 ];
 

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApplication, deleteApplication, showApplication } from "../../src/core/applications.ts";
 import { createEnvironment, deleteEnvironment } from "../../src/core/environments.ts";
 import { deleteOrg } from "../../src/core/orgs.ts";
+import { RepositoryMissing } from "../../src/core/errors.ts";
 import type { Platform } from "../../src/core/platform.ts";
 import { Repositories } from "../../src/repos/repositories.ts";
 import { applicationId, buildApplication, buildOrg, buildUser, commitOn, diskState, failure, snapshot, unique, useWorld } from "../support/world.ts";
@@ -60,7 +61,8 @@ describe("a git step that fails leaves database and disk as they were", () => {
     const disk = await diskState(world);
 
     const error = await failure(createEnvironment(world.platform, { actor: owner, app: ref, env: "staging" }));
-    expect(error.message).toMatch(/does not exist/);
+    expect(error).toBeInstanceOf(RepositoryMissing);
+    expect(error.message).toBe(`the repository of ${ref} is missing; restore it from a backup`);
 
     expect(await snapshot(world.platform)).toEqual(before);
     expect(await auditActions()).toEqual(audit);

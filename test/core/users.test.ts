@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { registerUser } from "../../src/core/users.ts";
+import { linkIdentity, registerUser, startIdentityLink } from "../../src/core/users.ts";
 import { unique, useWorld } from "../support/world.ts";
 
 const world = useWorld();
@@ -55,5 +55,34 @@ describe("registering users from chat identities", () => {
     await expect(registerUser(world.platform, identity)).rejects.toThrow(message);
     const after = await world.platform.db.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
+  });
+});
+
+describe("linking identities", () => {
+  it("refuses an expired code, a code typed by its own user, and writes nothing", async () => {
+    const name = unique("lin");
+    const home = await registerUser(world.platform, { teamId: "T1", chatUserId: `U${name}`, email: `${name}@example.com`, displayName: "Lin" });
+    const away = await registerUser(world.platform, { teamId: "T9", chatUserId: `W${name}`, email: `${name}@example.com`, displayName: "Lin" });
+    const { code } = await startIdentityLink(world.platform, { actor: { userId: home.id } });
+
+    await expect(linkIdentity(world.platform, { actor: { userId: home.id }, teamId: "T1", code })).rejects.toThrow(/already belongs to that edgebot user/);
+    await world.platform.db.updateTable("identity_link_codes").set({ expires_at: new Date(Date.now() - 1000) }).where("user_id", "=", home.id).execute();
+    await expect(linkIdentity(world.platform, { actor: { userId: away.id }, teamId: "T9", code })).rejects.toThrow(/expired/);
+    await expect(linkIdentity(world.platform, { actor: { userId: away.id }, teamId: "T9", code: "x" })).rejects.toThrow(/not a link code/);
+
+    const identity = await world.platform.db.selectFrom("user_identities").select("user_id").where("team_id", "=", "T9").where("chat_user_id", "=", `W${name}`).executeTakeFirstOrThrow();
+    expect(identity.user_id).toBe(away.id);
+  });
+
+  it("moves the identity to the user who asked, and uses the code up", async () => {
+    const name = unique("mo");
+    const home = await registerUser(world.platform, { teamId: "T1", chatUserId: `U${name}`, email: `${name}@example.com`, displayName: "Mo" });
+    const away = await registerUser(world.platform, { teamId: "T9", chatUserId: `W${name}`, email: `${name}@other.example`, displayName: "Mo" });
+    const { code } = await startIdentityLink(world.platform, { actor: { userId: home.id } });
+    expect(await linkIdentity(world.platform, { actor: { userId: away.id }, teamId: "T9", code })).toEqual(home);
+    // The next sight of that identity is the linked user, whatever its profile says.
+    // Its profile's other email does not replace the linked user's: neither workspace decides it.
+    expect(await registerUser(world.platform, { teamId: "T9", chatUserId: `W${name}`, email: `${name}@other.example`, displayName: "Mo" })).toEqual(home);
+    expect(await world.platform.db.selectFrom("identity_link_codes").select("user_id").where("user_id", "=", home.id).execute()).toEqual([]);
   });
 });

@@ -294,7 +294,7 @@ describe("git over HTTP with a real git client", () => {
     const slack = createSlackApp({
       platform: world.platform,
       dns: idleDnsVerifier(),
-      config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined, apiUrl: fake.apiUrl } },
+      config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl: fake.apiUrl } },
       logger: pino({ level: "silent" }),
       clientRetries: 0,
       git,
@@ -331,5 +331,21 @@ describe("git over HTTP with a real git client", () => {
     for (const odd of ["/git/../../etc/passwd", `/git/${app}.git/HEAD`, `/git/${app}.git/objects/info/packs`, `/git/${app}.git/info/refs?service=git-upload-archive`, "/git/ACME/X.git/info/refs?service=git-upload-pack"]) {
       expect((await fetch(`${base}${odd}`)).status).toBe(404);
     }
+  });
+
+  it("answers 503 with what to do for an application whose repository is missing, to its members only", async () => {
+    const [org] = app.split("/");
+    const lost = (await buildApplication(world.platform, owner, org!)).ref;
+    await rm(world.platform.repositories.pathOf(await applicationId(world.platform, lost)), { recursive: true });
+    const infoRefs = (token: string) =>
+      fetch(`${base}/git/${lost}.git/info/refs?service=git-upload-pack`, { headers: { authorization: `Basic ${Buffer.from(`git:${token}`).toString("base64")}` } });
+
+    const answer = await infoRefs(tokens.viewer);
+    expect(answer.status).toBe(503);
+    expect(await answer.text()).toBe(`edgebot: the repository of ${lost} is missing; restore it from a backup\n`);
+    expect((await infoRefs(tokens.outsider)).status).toBe(404);
+    const clone = await runGit(["clone", "--quiet", urlWith(tokens.viewer, lost), path.join(home, "lost")]);
+    expect(clone.code).not.toBe(0);
+    expect(clone.stderr).toContain(`remote: edgebot: the repository of ${lost} is missing; restore it from a backup`);
   });
 });

@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseLeftover } from "../../src/repos/leftovers.ts";
 import { BranchMoved, Repositories } from "../../src/repos/repositories.ts";
 
 describe("application repositories", () => {
@@ -75,16 +76,55 @@ describe("application repositories", () => {
     await git(["fsck", "--strict", "--no-dangling"]);
   });
 
-  it("puts a set-aside repository back, and removes leftovers of interrupted deletions", async () => {
+  it("builds a repository under a temporary name and moves it into place only when told", async () => {
+    const prepared = await repositories.prepare(1, initial);
+    const [building] = await readdir(root);
+    expect(parseLeftover(building!)).toMatchObject({ kind: "creating", applicationId: 1, pid: process.pid, writer: "running" });
+    expect(await repositories.exists(1)).toBe(false);
+    await prepared.install();
+    expect(await readdir(root)).toEqual(["1.git"]);
+    expect(await repositories.branches(1)).toEqual(["production"]);
+
+    const discarded = await repositories.prepare(2, initial);
+    await discarded.discard();
+    expect(await readdir(root)).toEqual(["1.git"]);
+  });
+
+  it("puts a set-aside repository back, or discards it, under a name that says whose it is", async () => {
     await repositories.create(1, initial);
     await repositories.create(2, initial);
     const aside = await repositories.setAside(1);
     expect(await repositories.exists(1)).toBe(false);
+    expect((await repositories.survey()).leftovers).toMatchObject([{ kind: "deleting", applicationId: 1, writer: "running" }]);
     await aside.restore();
     expect(await repositories.branches(1)).toEqual(["production"]);
 
-    await repositories.setAside(2); // a crash after the commit: never discarded
-    expect(await repositories.removeLeftovers()).toHaveLength(1);
+    await (await repositories.setAside(2)).discard();
     expect(await readdir(root)).toEqual(["1.git"]);
+  });
+
+  it("moves what nobody owns to .orphaned with the time, never deleting it", async () => {
+    await repositories.create(3, initial);
+    const to = await repositories.orphan("3.git");
+    expect(to).toMatch(/^\.orphaned\/3\.git-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z$/);
+    expect(await readdir(root)).toEqual([".orphaned"]);
+    expect(await promisify(execFile)("git", ["rev-parse", "refs/heads/production"], { cwd: path.join(root, to!) })).toBeTruthy();
+    expect(await repositories.orphan("3.git")).toBeUndefined();
+    expect((await repositories.survey()).repositories).toEqual([]);
+  });
+
+  it("takes over a branch lock left over a minute ago, and leaves a fresh one to its writer", async () => {
+    await repositories.create(1, initial);
+    await repositories.createBranch(1, "staging", "production");
+    const production = await repositories.head(1, "production");
+    const next = await git(["commit-tree", "-p", production, "-m", "Next", `${production}^{tree}`]);
+    const lock = path.join(repositories.pathOf(1), "refs", "heads", "staging.lock");
+    await writeFile(lock, "");
+    await expect(repositories.moveBranch(1, "staging", next, production)).rejects.toBeInstanceOf(BranchMoved);
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    await utimes(lock, twoMinutesAgo, twoMinutesAgo);
+    await repositories.moveBranch(1, "staging", next, production);
+    expect(await git(["rev-parse", "refs/heads/staging"])).toBe(next);
+    expect(await readdir(path.join(repositories.pathOf(1), "refs", "heads"))).toEqual(["production", "staging"]);
   });
 });

@@ -15,12 +15,12 @@ import { unique, useWorld, type TestUser, type World } from "./world.ts";
 export const testSigningSecret = "test-signing-secret-0123456789abcdef";
 export const testBotToken = "xoxb-test-bot-token";
 export const testTeam = "T0TEST";
-/** Multi-workspace mode's app credentials and token key. */
+/** Multi-workspace mode's app credentials and token keys. */
 export const testOAuth = {
   clientId: "1111.2222",
   clientSecret: "test-client-secret-0123456789abcdef",
   stateSecret: "test-state-secret-0123456789abcdef",
-  tokenKey: Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex"),
+  tokenKeys: [Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex")],
 };
 
 /** The real Bolt App on loopback, talking to a fake Slack, over a fresh test database. */
@@ -41,7 +41,7 @@ export interface SlackAppMode {
 
 /** Boots the real Bolt App on 127.0.0.1, on a free port, against `fake` and `platform`. */
 export async function startSlackApp(platform: Platform, fake: FakeSlack, mode: SlackAppMode = {}): Promise<{ slack: SlackApp; url: string }> {
-  const oneWorkspace = { botToken: testBotToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined };
+  const oneWorkspace = { botToken: testBotToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined };
   const slack = createSlackApp({
     platform,
     dns: mode.dns ?? idleDnsVerifier(),

@@ -70,7 +70,21 @@ export async function buildApplication(platform: Platform, owner: TestUser, org:
 
 /** What the database holds, to compare before and after a refused command. */
 export async function snapshot(platform: Platform): Promise<Record<string, number>> {
-  const tables = ["users", "orgs", "memberships", "applications", "environments", "domains", "audit_events", "outbox", "request_keys", "invitations"] as const;
+  const tables = [
+    "users",
+    "orgs",
+    "memberships",
+    "applications",
+    "environments",
+    "domains",
+    "audit_events",
+    "outbox",
+    "request_keys",
+    "invitations",
+    "invitation_approvals",
+    "role_requests",
+    "role_request_approvals",
+  ] as const;
   const counts: Record<string, number> = {};
   for (const table of tables) {
     const row = await platform.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();

@@ -1,14 +1,16 @@
 import type { HomeView, KnownBlock, SectionBlock } from "@slack/types";
 import { may } from "../../core/permissions.ts";
 import type { OrgApplications } from "../../core/applications.ts";
+import { describeProgress } from "../../core/approvals.ts";
 import type { Invitation } from "../../core/invitations.ts";
+import type { RoleRequest } from "../../core/role-requests.ts";
 import { code, escapeText, fit, maxSectionText, maxViewBlocks, when } from "../message.ts";
-import { invitationButtons } from "./notifications.ts";
+import { invitationButtons, roleRequestButtons } from "./notifications.ts";
 import { dnsStatus, hostnameLabel } from "./applications.ts";
 import { formButtonValue, openFormAction } from "./forms.ts";
 import { plural } from "./orgs.ts";
 
-/** Invitation requests the Home tab shows with their buttons. */
+/** Invitation requests, and role requests, the Home tab shows with their buttons. */
 export const homeRequestsShown = 5;
 
 /** Applications read per org for the Home tab: more than 100 blocks could never show. */
@@ -23,7 +25,10 @@ const domainsShown = 5;
  * application's environments with their domains and DNS status. It stays within 100 blocks;
  * what does not fit is counted, with the command that lists it.
  */
-export function homeView(orgs: OrgApplications[], options: { slashCommand: string; awaiting: { total: number; invitations: Invitation[] } }): HomeView {
+export function homeView(
+  orgs: OrgApplications[],
+  options: { slashCommand: string; awaiting: { total: number; invitations: Invitation[] }; roleRequests?: { total: number; requests: RoleRequest[] } },
+): HomeView {
   const slash = options.slashCommand;
   const blocks: KnownBlock[] = [
     { type: "header", text: { type: "plain_text", text: "Your edge" } },
@@ -38,6 +43,7 @@ export function homeView(orgs: OrgApplications[], options: { slashCommand: strin
     },
   ];
   blocks.push(...awaitingBlocks(options.awaiting, slash));
+  if (options.roleRequests) blocks.push(...roleRequestBlocks(options.roleRequests, slash));
   if (orgs.length === 0) {
     blocks.push(
       section(`You are not in any org yet. Create one with ${code(`${slash} org create <slug>`)}, or ask an admin of your team's org to invite you.`),
@@ -93,13 +99,37 @@ function awaitingBlocks(awaiting: { total: number; invitations: Invitation[] }, 
   const blocks: KnownBlock[] = [{ type: "divider" }, section(`*Invitation requests waiting for you* (${awaiting.total})`)];
   for (const invitation of awaiting.invitations) {
     blocks.push(
-      section(`${escapeText(invitation.requestedBy ?? "Someone")} asks to invite *${escapeText(invitation.email)}* to *${invitation.org}* as ${invitation.role} · expires ${when(invitation.expiresAt)}`),
+      section(
+        `${escapeText(invitation.requestedBy ?? "Someone")} asks to invite *${escapeText(invitation.email)}* to *${invitation.org}* as ${invitation.role}${progressNote(invitation)} · expires ${when(invitation.expiresAt)}`,
+      ),
       invitationButtons(invitation.id),
     );
   }
   const more = awaiting.total - awaiting.invitations.length;
   if (more > 0) blocks.push(context(`…and ${plural(more, "more request")}: ${code(`${slash} invite list <org>`)}`));
   return blocks;
+}
+
+/** Role requests the person can approve, each with its buttons; the rest counted. */
+function roleRequestBlocks(awaiting: { total: number; requests: RoleRequest[] }, slash: string): KnownBlock[] {
+  if (awaiting.total === 0) return [];
+  const blocks: KnownBlock[] = [{ type: "divider" }, section(`*Role changes waiting for you* (${awaiting.total})`)];
+  for (const request of awaiting.requests) {
+    blocks.push(
+      section(
+        `${escapeText(request.requestedBy ?? "Someone")} asks to make *${escapeText(request.member.name)}* (${escapeText(request.member.email)}) ${request.to} of *${request.org}* (now ${request.from})${progressNote(request)} · expires ${when(request.expiresAt)}`,
+      ),
+      roleRequestButtons(request.id),
+    );
+  }
+  const more = awaiting.total - awaiting.requests.length;
+  if (more > 0) blocks.push(context(`…and ${plural(more, "more request")}: ${code(`${slash} member list <org>`)}`));
+  return blocks;
+}
+
+/** " · 1 of 2 approvals: approved by ana", for a request that takes more than one approval or has one. */
+function progressNote(progress: { approvalsRequired: number; approvedBy: string[] }): string {
+  return progress.approvalsRequired > 1 || progress.approvedBy.length > 0 ? ` · ${escapeText(describeProgress(progress))}` : "";
 }
 
 function applicationText(app: OrgApplications["shown"][number], slash: string): string {

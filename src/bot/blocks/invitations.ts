@@ -1,4 +1,5 @@
 import type { ModalView } from "@slack/types";
+import { approvalCount, describeProgress } from "../../core/approvals.ts";
 import type { Invitation, InvitationOutcome } from "../../core/invitations.ts";
 import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
 
@@ -7,10 +8,20 @@ export function invitationOutcomeMessage(outcome: InvitationOutcome): Message {
   const { invitation } = outcome;
   const who = `*${escapeText(invitation.email)}*`;
   switch (outcome.kind) {
-    case "requested":
+    case "requested": {
+      const deciders =
+        invitation.approvalsRequired <= 1
+          ? `An owner or admin of ${invitation.org} other than you decides`
+          : `It needs ${approvalCount(invitation.approvalsRequired)} from owners or admins of ${invitation.org} other than you`;
       return new MessageBuilder()
-        .section(`:envelope: Asked to invite ${who} to *${invitation.org}* as ${invitation.role} (invitation ${invitation.id}). An owner or admin of ${invitation.org} decides; you will hear the outcome.`)
-        .context(`It expires ${when(invitation.expiresAt)} if nobody decides.`)
+        .section(`:envelope: Asked to invite ${who} to *${invitation.org}* as ${invitation.role} (invitation ${invitation.id}). ${deciders}; you will hear the outcome.`)
+        .context(`It expires ${when(invitation.expiresAt)} if not decided by then.`)
+        .build();
+    }
+    case "approved_once":
+      return new MessageBuilder()
+        .section(`:ballot_box_with_check: You approved invitation ${invitation.id} for ${who} to *${invitation.org}* as ${invitation.role}: ${escapeText(describeProgress(invitation))}.`)
+        .context(`It waits for ${invitation.approvalsRequired - invitation.approvedBy.length} more owner or admin, until ${when(invitation.expiresAt)}.`)
         .build();
     case "denied":
       return new MessageBuilder().section(`:no_entry: Denied invitation ${invitation.id}: ${who} will not join *${invitation.org}*${invitation.denyReason ? ` (${escapeText(invitation.denyReason)})` : ""}.`).build();
@@ -50,8 +61,10 @@ function invitationLine(invitation: Invitation): string {
   const head = `${invitation.id} · ${escapeText(invitation.email)} as ${invitation.role}`;
   const asked = invitation.requestedBy ? ` by ${escapeText(invitation.requestedBy)}` : "";
   switch (invitation.status) {
-    case "pending":
-      return `${head} · :hourglass_flowing_sand: waiting for approval (asked${asked}), expires ${when(invitation.expiresAt)}`;
+    case "pending": {
+      const progress = invitation.approvalsRequired > 1 || invitation.approvedBy.length > 0 ? `, ${escapeText(describeProgress(invitation))}` : "";
+      return `${head} · :hourglass_flowing_sand: waiting for approval (asked${asked}${progress}), expires ${when(invitation.expiresAt)}`;
+    }
     case "approved":
       return `${head} · approved by ${escapeText(invitation.decidedBy ?? "?")}, waiting for them to join until ${when(invitation.expiresAt)}`;
     case "accepted":

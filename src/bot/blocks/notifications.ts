@@ -1,4 +1,5 @@
 import type { KnownBlock } from "@slack/types";
+import { describeProgress } from "../../core/approvals.ts";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
 import { escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
@@ -6,6 +7,7 @@ import { claimedAnnouncement, claimedAwayAnnouncement, claimGaveUpAnnouncement }
 import { shortCommit } from "./configs.ts";
 import { gaveUpAnnouncement, goLiveResultsMessage, liveAnnouncement, regressionAnnouncement } from "./dns.ts";
 import { plural } from "./orgs.ts";
+import type { ApprovalProgress } from "../../core/approvals.ts";
 
 /** The message a channel receives for one notification; one renderer per kind. */
 export function notificationMessage(notification: Notification): Message {
@@ -78,23 +80,35 @@ export function notificationMessage(notification: Notification): Message {
     case "golive.gave_up":
       return gaveUpAnnouncement(notification.payload);
     case "invitation.requested": {
-      const { org, invitation, email, role } = notification.payload;
-      const message = announce(
-        `:envelope: A request to invite *${escapeText(email)}* to *${org}* as ${role} waits for an owner or admin: \`invite approve ${invitation}\` or \`invite deny ${invitation} [reason]\`.`,
-        by,
-      );
-      return { ...message, blocks: [...message.blocks, invitationButtons(invitation)] };
+      const { org, invitation, email, role, approvals = 1 } = notification.payload;
+      return invitationRequest({ org, invitation, email, role, progress: { approvalsRequired: approvals, approvedBy: [] } }, by);
+    }
+    case "invitation.progress": {
+      const { org, invitation, email, role, approvals, approvedBy } = notification.payload;
+      return invitationRequest({ org, invitation, email, role, progress: { approvalsRequired: approvals, approvedBy } }, by);
     }
     case "invitation.settled": {
-      const { org, invitation, email, role, status, decidedBy, decidedAt } = notification.payload;
-      const at = decidedAt === null ? "" : ` on ${when(new Date(decidedAt))}`;
-      const ended =
-        status === "denied"
-          ? `:no_entry: denied by ${escapeText(decidedBy ?? "an admin")}${at}`
-          : status === "expired"
-            ? ":hourglass: expired: nobody decided within 48 hours"
-            : `:white_check_mark: approved by ${escapeText(decidedBy ?? "an admin")}${at}`;
+      const { org, invitation, email, role, status, decidedBy, decidedAt, approvedBy } = notification.payload;
+      const ended = requestEnding({ status, decidedBy, decidedAt, approvedBy: approvedBy ?? [] });
       return new MessageBuilder().section(`:envelope: Request ${invitation} to invite *${escapeText(email)}* to *${org}* as ${role}: ${ended}.`).build();
+    }
+    case "role.requested": {
+      const { org, request, member, from, to, approvals } = notification.payload;
+      return roleRequest({ org, request, member, from, to, progress: { approvalsRequired: approvals, approvedBy: [] } }, by);
+    }
+    case "role.progress": {
+      const { org, request, member, from, to, approvals, approvedBy } = notification.payload;
+      return roleRequest({ org, request, member, from, to, progress: { approvalsRequired: approvals, approvedBy } }, by);
+    }
+    case "role.settled": {
+      const { org, request, member, from, to, status, decidedBy, decidedAt, approvedBy } = notification.payload;
+      const ended = requestEnding({ status, decidedBy, decidedAt, approvedBy });
+      return new MessageBuilder().section(`:bust_in_silhouette: Request ${request} to make ${person(member)} ${to} of *${org}* (now ${from}): ${ended}.`).build();
+    }
+    case "role.decided": {
+      const { org, request, member, to, status, reason } = notification.payload;
+      const outcome = status === "denied" ? `was denied${reason ? `: ${escapeText(reason)}` : ""}` : `was approved: they are now ${to} of *${org}*`;
+      return announce(`:bust_in_silhouette: Your request ${request} to make ${person(member)} ${to} of *${org}* ${outcome}.`, by);
     }
     case "invitation.decided": {
       const { org, invitation, email, role, status, reason } = notification.payload;
@@ -125,6 +139,64 @@ export function notificationMessage(notification: Notification): Message {
       return announce(`Something changed (${escapeText(unknown.kind)}).`, by);
     }
   }
+}
+
+/** The request message of an invitation waiting for approvals, with its progress and buttons. */
+function invitationRequest(request: { org: string; invitation: number; email: string; role: string; progress: ApprovalProgress }, by: string): Message {
+  const { org, invitation, email, role, progress } = request;
+  const message = new MessageBuilder()
+    .section(
+      `:envelope: A request to invite *${escapeText(email)}* to *${org}* as ${role} ${waitsFor(progress)}: \`invite approve ${invitation}\` or \`invite deny ${invitation} [reason]\`.`,
+    )
+    .context(progressContext(progress, by))
+    .build();
+  return { ...message, blocks: [...message.blocks, invitationButtons(invitation)] };
+}
+
+/** The request message of a role change waiting for approvals, with its progress and buttons. */
+function roleRequest(request: { org: string; request: number; member: NotifiedPerson; from: string; to: string; progress: ApprovalProgress }, by: string): Message {
+  const { org, member, from, to, progress } = request;
+  const id = request.request;
+  const message = new MessageBuilder()
+    .section(`:bust_in_silhouette: A request to make ${person(member)} ${to} of *${org}* (now ${from}) ${waitsFor(progress)}: \`member approve ${id}\` or \`member deny ${id} [reason]\`.`)
+    .context(progressContext(progress, by))
+    .build();
+  return { ...message, blocks: [...message.blocks, roleRequestButtons(id)] };
+}
+
+/** "waits for an owner or admin", or for a threshold above one, how many. */
+function waitsFor(progress: ApprovalProgress): string {
+  return progress.approvalsRequired <= 1 ? "waits for an owner or admin" : `needs ${progress.approvalsRequired} owners or admins other than the requester to approve`;
+}
+
+/** Who asked, and where the approvals stand once there are any or more than one is needed. */
+function progressContext(progress: ApprovalProgress, by: string): string {
+  const asked = `asked ${by}`;
+  if (progress.approvalsRequired <= 1 && progress.approvedBy.length === 0) return asked;
+  return `${escapeText(describeProgress(progress))} · ${asked}`;
+}
+
+/** How a request ended, for the edit of its message. */
+function requestEnding(ending: { status: string; decidedBy: string | null; decidedAt: string | null; approvedBy: string[] }): string {
+  const at = ending.decidedAt === null ? "" : ` on ${when(new Date(ending.decidedAt))}`;
+  if (ending.status === "denied") return `:no_entry: denied by ${escapeText(ending.decidedBy ?? "an admin")}${at}`;
+  if (ending.status === "expired") return ":hourglass: expired: not enough approvals within 48 hours";
+  const approvers = ending.approvedBy.length > 0 ? ending.approvedBy.join(", ") : (ending.decidedBy ?? "an admin");
+  return `:white_check_mark: approved by ${escapeText(approvers)}${at}`;
+}
+
+/** Action ids of the buttons on a role request; their value is the request's id. */
+export const roleRequestActions = { approve: "role_request_approve", deny: "role_request_deny" } as const;
+
+/** Approve and Deny for one role request. */
+export function roleRequestButtons(request: number): KnownBlock {
+  return {
+    type: "actions",
+    elements: [
+      { type: "button", action_id: roleRequestActions.approve, style: "primary", text: { type: "plain_text", text: "Approve" }, value: String(request) },
+      { type: "button", action_id: roleRequestActions.deny, style: "danger", text: { type: "plain_text", text: "Deny" }, value: String(request) },
+    ],
+  };
 }
 
 /** Action ids of the buttons on an invitation request; their value is the invitation's id. */

@@ -1,5 +1,7 @@
 import type { Member } from "../../core/members.ts";
 import type { OrgDetails, OrgSummary } from "../../core/orgs.ts";
+import type { RoleRequest } from "../../core/role-requests.ts";
+import { roleRequestLine } from "./role-requests.ts";
 import { code, escapeText, MessageBuilder, say, when, type Message } from "../message.ts";
 
 export function orgCreatedMessage(org: OrgSummary): Message {
@@ -27,17 +29,24 @@ export function orgDetailsMessage(org: OrgDetails): Message {
         `Members: ${org.members} · Applications: ${org.applications}`,
         `Billing contact: ${org.billingEmail ?? "not set"}`,
         `Channel: ${org.channelId ? `<#${org.channelId}>` : "not set"}`,
+        `Granting admin or owner takes: ${plural(org.approvalsRequired, "approval")} from owners or admins other than the requester`,
       ].join("\n"),
     )
     .context(`Created ${when(org.createdAt)}`)
     .build();
 }
 
-export function memberListMessage(org: { slug: string; name: string }, members: Member[]): Message {
-  return new MessageBuilder()
+export function memberListMessage(org: { slug: string; name: string }, members: Member[], requests: RoleRequest[] = []): Message {
+  const builder = new MessageBuilder()
     .section(`*Members of ${org.slug}* (${members.length})`)
-    .list(members.map((member) => `${escapeText(member.displayName)} <${escapeText(member.email)}> · ${member.role}`), { noun: "members" })
-    .build();
+    .list(members.map((member) => `${escapeText(member.displayName)} <${escapeText(member.email)}> · ${member.role}`), { noun: "members" });
+  if (requests.length > 0) {
+    builder
+      .section(`*Role changes waiting for approval* (${requests.length})`)
+      .list(requests.map(roleRequestLine), { limit: 20, noun: "requests" })
+      .context(`Decide with ${code("member approve <id>")} or ${code("member deny <id> [reason]")}.`);
+  }
+  return builder.build();
 }
 
 export function plural(count: number, noun: string): string {

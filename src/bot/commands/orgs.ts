@@ -1,7 +1,9 @@
 import { changeRole, listMembers, removeMember } from "../../core/members.ts";
-import { createOrg, deleteOrg, listOrgs, renameOrg, setBillingContact, setOrgChannel, showOrg } from "../../core/orgs.ts";
+import { createOrg, deleteOrg, listOrgs, renameOrg, setApprovalPolicy, setBillingContact, setOrgChannel, showOrg } from "../../core/orgs.ts";
+import { decideRoleRequest } from "../../core/role-requests.ts";
 import { describePerson } from "../../core/users.ts";
 import { memberListMessage, orgCreatedMessage, orgDetailsMessage, orgListMessage } from "../blocks/orgs.ts";
+import { approvalPolicyMessage, roleChangeMessage, roleRequestOutcomeMessage } from "../blocks/role-requests.ts";
 import { escapeText, say } from "../message.ts";
 import { channelArgument, personArgument, type Command } from "./command.ts";
 
@@ -67,6 +69,15 @@ export const orgCommands: Command[] = [
     },
   },
   {
+    name: "org policy",
+    usage: "org policy <org> --approvals <1-3>",
+    summary: "How many owners or admins, other than the one who asks, approve granting admin or owner (owners; 1 by default)",
+    syntax: { positionals: [{ name: "org" }], options: { approvals: "value" } },
+    async run({ platform, actor }, args) {
+      return approvalPolicyMessage(await setApprovalPolicy(platform, { actor, org: args.text("org"), approvals: args.option("approvals") }));
+    },
+  },
+  {
     name: "org delete",
     usage: "org delete <org> --confirm <org>",
     summary: "Delete an org with all its applications and repositories (owners)",
@@ -83,14 +94,14 @@ export const orgCommands: Command[] = [
     summary: "Everyone in an org and their role",
     syntax: { positionals: [{ name: "org" }] },
     async run({ platform, actor }, args) {
-      const { org, members } = await listMembers(platform, { actor, org: args.text("org") });
-      return memberListMessage(org, members);
+      const { org, members, requests } = await listMembers(platform, { actor, org: args.text("org") });
+      return memberListMessage(org, members, requests);
     },
   },
   {
     name: "member role",
     usage: "member role <org> <@user|email> <owner|admin|developer|viewer>",
-    summary: "Change a member's role (owners, admins; only owners touch the owner role)",
+    summary: "Change a member's role (owners, admins; only owners touch the owner role); making someone admin or owner waits for approval",
     syntax: { positionals: [{ name: "org" }, { name: "user" }, { name: "role" }] },
     async run(context, args) {
       const changed = await changeRole(context.platform, {
@@ -99,7 +110,25 @@ export const orgCommands: Command[] = [
         member: personArgument(context, args, "user"),
         role: args.text("role"),
       });
-      return say(`:white_check_mark: ${escapeText(changed.member.displayName)} is now ${changed.member.role} of *${changed.org}* (was ${changed.from}).`);
+      return roleChangeMessage(changed);
+    },
+  },
+  {
+    name: "member approve",
+    usage: "member approve <id>",
+    summary: "Approve someone else's request to make a member admin or owner (owners, admins)",
+    syntax: { positionals: [{ name: "id" }] },
+    async run({ platform, actor }, args) {
+      return roleRequestOutcomeMessage(await decideRoleRequest(platform, { actor, id: args.text("id"), decision: "approve" }));
+    },
+  },
+  {
+    name: "member deny",
+    usage: "member deny <id> [reason]",
+    summary: "Deny someone else's request to make a member admin or owner, with a reason if you like (owners, admins)",
+    syntax: { positionals: [{ name: "id" }, { name: "reason", optional: true, rest: true }] },
+    async run({ platform, actor }, args) {
+      return roleRequestOutcomeMessage(await decideRoleRequest(platform, { actor, id: args.text("id"), decision: "deny", reason: args.optionalText("reason") }));
     },
   },
   {

@@ -61,7 +61,7 @@ export interface SlackAppOptions {
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { platform, config, logger } = options;
-  const { signingSecret, botToken, appToken, clientId, clientSecret, stateSecret, tokenKey, apiUrl } = config.slack;
+  const { signingSecret, botToken, appToken, clientId, clientSecret, stateSecret, tokenKeys, apiUrl } = config.slack;
   const mode = slackMode(config.slack);
   if (mode === "shell" || !signingSecret) throw new Error("the Slack app needs SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN, or with SLACK_CLIENT_ID");
   const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken, clientSecret, stateSecret]);
@@ -81,8 +81,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   let installations: SlackInstallations | undefined;
   let app: App;
   if (mode === "oauth") {
-    if (!clientId || !clientSecret || !stateSecret || !tokenKey) throw new Error("multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_TOKEN_KEY");
-    installations = new SlackInstallations(platform.db, new TokenCipher(tokenKey));
+    if (!clientId || !clientSecret || !stateSecret || !tokenKeys) throw new Error("multi-workspace Slack needs SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_STATE_SECRET and SLACK_TOKEN_KEYS");
+    installations = new SlackInstallations(platform.db, new TokenCipher(tokenKeys));
     receiver = new HTTPReceiver({
       signingSecret,
       endpoints: slackEventsPath,

@@ -2,6 +2,7 @@ import type { webApi } from "@slack/bolt";
 import { listOrgApplications } from "../../core/applications.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
 import { invitationsAwaiting } from "../../core/invitations.ts";
+import { roleRequestsAwaiting } from "../../core/role-requests.ts";
 import { homeApplicationsPerOrg, homeRequestsShown, homeView } from "../blocks/home.ts";
 import { emailMissing } from "../blocks/identity.ts";
 import { code } from "../message.ts";
@@ -16,11 +17,12 @@ export async function publishHome(
     actor: Actor;
   },
 ): Promise<void> {
-  const [orgs, awaiting] = await Promise.all([
+  const [orgs, awaiting, roleRequests] = await Promise.all([
     listOrgApplications(dependencies.platform, { actor: person.actor, applicationsPerOrg: homeApplicationsPerOrg }),
     invitationsAwaiting(dependencies.platform, { actor: person.actor, limit: homeRequestsShown }),
+    roleRequestsAwaiting(dependencies.platform, { actor: person.actor, limit: homeRequestsShown }),
   ]);
-  await client.views.publish({ user_id: person.slackUserId, view: homeView(orgs, { slashCommand: dependencies.slashCommand, awaiting }) });
+  await client.views.publish({ user_id: person.slackUserId, view: homeView(orgs, { slashCommand: dependencies.slashCommand, awaiting, roleRequests }) });
 }
 
 /** The Home tab for someone whose Slack profile shows no email: edgebot cannot know who they are yet. */

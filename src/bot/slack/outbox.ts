@@ -1,7 +1,7 @@
 import { webApi } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
-import { deliverDueNotifications, findPostedMessage, type DeliveryOutcome, type Notification } from "../../core/notifications.ts";
+import { deliverDueNotifications, findPostedMessage, hasNewerEdit, isMessageEdit, type DeliveryOutcome, type MessageEditKind, type Notification } from "../../core/notifications.ts";
 import type { Database } from "../../db/schema.ts";
 import { notificationMessage } from "../blocks/notifications.ts";
 import type { Message } from "../message.ts";
@@ -111,7 +111,7 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const post = async (client: WebClient, notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
     const message = notificationMessage(notification);
     try {
-      if (notification.kind === "invitation.settled") return await editCopy(client, notification, message);
+      if (isMessageEdit(notification)) return await editCopy(client, notification, message);
       const result = await client.chat.postMessage({ channel: notification.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
       return { delivered: true, messageTs: result.ts ?? null, messageChannelId: result.channel ?? null };
     } catch (error) {
@@ -141,8 +141,10 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
     }
   };
 
-  // An edit of a message posted earlier: it waits for that message, and is moot without it.
-  const editCopy = async (client: WebClient, notification: Extract<Notification, { kind: "invitation.settled" }>, message: Message): Promise<DeliveryOutcome> => {
+  // An edit of a message posted earlier: it waits for that message, and is moot without it or
+  // once a later edit of it exists (that one shows more).
+  const editCopy = async (client: WebClient, notification: Extract<Notification, { kind: MessageEditKind }>, message: Message): Promise<DeliveryOutcome> => {
+    if (await hasNewerEdit(options.db, { id: notification.id, copy: notification.payload.copy })) return { delivered: true, messageTs: null };
     const copy = await findPostedMessage(options.db, notification.payload.copy);
     if (copy.state === "pending") return retryLater(notification, "the message to edit is not posted yet");
     if (copy.state === "never") return { delivered: false, error: "the message to edit was never posted" };

@@ -247,7 +247,7 @@ describe("inviting client users from Slack", () => {
   });
 
   it("invites through the form: a person picked or an email typed, exactly one of them", async () => {
-    const { org, owner } = await agency();
+    const { org, owner, admin } = await agency();
     const picked = `U${unique("PICKED").toUpperCase()}`;
     bed.fake.addUser({ id: picked, teamId: "T0TEST", email: `${picked.toLowerCase()}@client.example`, name: "Picked" });
     const opened = bed.fake.callsOf("views.open").length;
@@ -271,6 +271,10 @@ describe("inviting client users from Slack", () => {
     expect(await submit({ "invitee-email": "not an email" })).toMatchObject({ response_action: "errors", errors: { "invitee-email": expect.stringMatching(/email address/) } });
     expect(await submit({ invitee: picked, "--role": "owner" })).toMatchObject({ response_action: "errors", errors: { "--role": expect.stringMatching(/cannot be owner/) } });
     expect(await submit({ invitee: picked, "--role": "admin" })).toEqual({ response_action: "clear" });
+    // An invitation as admin waits for another owner's or admin's approval, even the owner's own.
+    const invitation = await bed.world.platform.db.selectFrom("invitations").select(["id", "status", "role"]).where("invitee_email", "=", `${picked.toLowerCase()}@client.example`).executeTakeFirstOrThrow();
+    expect(invitation).toMatchObject({ status: "pending", role: "admin" });
+    expect((await click(admin, "invitation_approve", String(invitation.id))).seen).toContain(`is now admin of ${org}`);
     const member = await bed.world.platform.db
       .selectFrom("memberships as m")
       .innerJoin("user_identities as i", "i.user_id", "m.user_id")

@@ -120,7 +120,7 @@ describe("npm start with Slack variables", { timeout: 90_000 }, () => {
   it("names the missing part of the multi-workspace set, without repeating the others", async () => {
     const run = startEdgebot({ ...env, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_CLIENT_ID: "123.456", SLACK_CLIENT_SECRET: "client-secret-value", SLACK_STATE_SECRET: "state-secret-value" });
     expect(await run.exited).toBe(2);
-    expect(run.stderr()).toMatch(/^edgebot: SLACK_TOKEN_KEY: is not set \(multi-workspace Slack needs [^\n]*\)\n$/);
+    expect(run.stderr()).toMatch(/^edgebot: SLACK_TOKEN_KEYS: is not set \(multi-workspace Slack needs [^\n]*\)\n$/);
     expect(run.stderr()).not.toContain("client-secret-value");
   });
 

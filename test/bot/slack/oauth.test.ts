@@ -65,12 +65,12 @@ describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ enterprise_id: null, is_enterprise_install: false, bot_id: alpha.botId, bot_user_id: alpha.botUserId, installer_user_id: alpha.installerUserId });
     expect(rows[0]!.bot_scopes.split(",")).toEqual(botScopes);
-    // At rest the token is IV, tag and ciphertext: not the token, and not readable without the key.
+    // At rest the token is header (format, key id), IV, tag and ciphertext: not the token, and not readable without the key.
     const stored = Buffer.from(rows[0]!.bot_token);
     expect(stored.toString("latin1")).not.toContain(alpha.botToken);
     expect(stored.toString("latin1")).not.toContain(alpha.botToken.slice(5));
-    expect(stored.length).toBe(12 + 16 + Buffer.byteLength(alpha.botToken));
-    expect(new TokenCipher(testOAuth.tokenKey).decrypt(stored)).toBe(alpha.botToken);
+    expect(stored.length).toBe(8 + 12 + 16 + Buffer.byteLength(alpha.botToken));
+    expect(new TokenCipher(testOAuth.tokenKeys).decrypt(stored, { team: alpha.teamId })).toBe(alpha.botToken);
   });
 
   it("answers a workspace's slash command with that workspace's bot token, and another's with its own", async () => {
@@ -119,7 +119,7 @@ describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
 
     const rows = await installationRows(alpha.teamId);
     expect(rows).toHaveLength(1);
-    expect(new TokenCipher(testOAuth.tokenKey).decrypt(rows[0]!.bot_token)).toBe(reinstalled.botToken);
+    expect(new TokenCipher(testOAuth.tokenKeys).decrypt(rows[0]!.bot_token, { team: alpha.teamId })).toBe(reinstalled.botToken);
     const { userId } = await typeIn(alpha.teamId, "help");
     expect(bed.fake.callsOf("users.info").filter((call) => call.args.user === userId).map((call) => call.token)).toEqual([reinstalled.botToken]);
   });

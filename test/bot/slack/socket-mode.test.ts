@@ -19,7 +19,7 @@ async function startSocketModeApp(platform: Platform, fake: FakeSlack, port = 0)
     config: {
       port: 0,
       slashCommand: "/edge",
-      slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: testAppToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKey: undefined, apiUrl: fake.apiUrl },
+      slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: testAppToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl: fake.apiUrl },
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     clientRetries: 0,

@@ -2,16 +2,18 @@ import type { App, BlockAction, ButtonAction, OverflowAction } from "@slack/bolt
 import { openFormAction, readFormButton } from "../../../blocks/forms.ts";
 import { openForm, type FormOrigin } from "../../forms.ts";
 import { registerInvitationActions, type InvitationActionDependencies } from "./invitations.ts";
+import { registerRoleRequestActions } from "./role-requests.ts";
 
 export type ActionDependencies = InvitationActionDependencies;
 
 /**
  * Registers the buttons: those that open a form (on the Home tab, or an application's menu),
- * whose submission does the work, and the Approve and Deny buttons of invitation requests.
+ * whose submission does the work, and the Approve and Deny buttons of invitation and role requests.
  */
 export function registerActions(app: App, dependencies: ActionDependencies): void {
   const { logger } = dependencies;
   registerInvitationActions(app, dependencies);
+  registerRoleRequestActions(app, dependencies);
   app.action<BlockAction<ButtonAction | OverflowAction>>(new RegExp(`^${openFormAction}`), async ({ ack, body, action, client, respond }) => {
     await ack();
     const log = logger.child({ team: body.team?.id, user: body.user.id });

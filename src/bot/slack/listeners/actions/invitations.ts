@@ -29,7 +29,7 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   const { platform, identities } = dependencies;
   app.action<BlockAction<ButtonAction>>(
     invitationActions.approve,
-    invitationButton(dependencies, async ({ actor, id, body, client, answer, log }) => {
+    decisionButton(dependencies, async ({ actor, id, body, client, answer, log }) => {
       const teamId = teamOf(body);
       await answer(await approveInvitation({ platform: identities.platformFor(client, teamId), dns: dependencies.dns, actor, teamId, tellNow: identities.tellerFor(client, teamId) }, id));
       // From the Home tab, the request leaves it.
@@ -38,7 +38,7 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   );
   app.action<BlockAction<ButtonAction>>(
     invitationActions.deny,
-    invitationButton(dependencies, async ({ actor, id, body, client }) => {
+    decisionButton(dependencies, async ({ actor, id, body, client }) => {
       // Refused before the question, so nobody writes a reason only to be told they may not.
       const invitation = await checkMayDecide(platform, { actor, id });
       await client.views.open({ trigger_id: body.trigger_id, view: denyInvitationView(invitation, JSON.stringify({ invitation: invitation.id, responseUrl: body.response_url })) });
@@ -46,10 +46,10 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
   );
 }
 
-/** What a click on an invitation button comes with, once acknowledged and its person known. */
-interface InvitationClick {
+/** What a click on an Approve or Deny button comes with, once acknowledged and its person known. */
+export interface DecisionClick {
   actor: Actor;
-  /** The button's value: the invitation id, as core will read (and check) it. */
+  /** The button's value: the invitation's or request's id, as core will read (and check) it. */
   id: string;
   body: BlockAction<ButtonAction>;
   client: webApi.WebClient;
@@ -58,11 +58,11 @@ interface InvitationClick {
 }
 
 /** Acknowledges a click, knows who made it, runs `handle`, and answers any refusal to the clicker alone. */
-function invitationButton(dependencies: InvitationActionDependencies, handle: (click: InvitationClick) => Promise<void>) {
+export function decisionButton(dependencies: InvitationActionDependencies, handle: (click: DecisionClick) => Promise<void>) {
   return async ({ ack, body, action, client, respond }: SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs): Promise<void> => {
     await ack();
     const answer = answerTo(body, respond, client);
-    const log = dependencies.logger.child({ team: body.team?.id, user: body.user.id, invitation: action.value });
+    const log = dependencies.logger.child({ team: body.team?.id, user: body.user.id, action: action.action_id, request: action.value });
     try {
       const identity = await dependencies.identities.resolve(client, teamOf(body), body.user.id);
       if (identity.kind === "no_email") {
@@ -78,8 +78,8 @@ function invitationButton(dependencies: InvitationActionDependencies, handle: (c
 
 function refusal(error: unknown, log: Logger): Message {
   if (error instanceof CoreError) return sayError(error.message);
-  log.error({ err: error }, "invitation button failed");
-  return sayError("something went wrong on our side; nothing was decided. Try again, or type invite approve <id>.");
+  log.error({ err: error }, "approval button failed");
+  return sayError("something went wrong on our side; nothing was decided. Try again, or type invite approve <id> (member approve <id> for a role change).");
 }
 
 /**
@@ -91,6 +91,6 @@ function answerTo(body: BlockAction, respond: RespondFn, client: webApi.WebClien
   return (message) => client.chat.postMessage({ channel: body.user.id, text: message.text, blocks: message.blocks });
 }
 
-function teamOf(body: BlockAction): string {
+export function teamOf(body: BlockAction): string {
   return body.team?.id ?? body.user.team_id ?? "";
 }

@@ -11,6 +11,7 @@ import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
 import { registerConfigViews } from "./configs.ts";
 import { registerInvitationViews } from "./invitations.ts";
+import { registerRoleRequestViews } from "./role-requests.ts";
 
 export interface ViewDependencies {
   platform: Platform;
@@ -28,6 +29,7 @@ export interface ViewDependencies {
 export function registerViews(app: App, dependencies: ViewDependencies): void {
   const { dns, identities, logger } = dependencies;
   registerInvitationViews(app, dependencies);
+  registerRoleRequestViews(app, dependencies);
   registerConfigViews(app, dependencies);
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, async ({ ack, body, view, client }) => {
     const form = formFor(view.callback_id.slice(formCallbackPrefix.length));
