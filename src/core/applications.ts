@@ -241,7 +241,10 @@ export async function createApplication(
       };
     });
   } catch (error) {
-    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname");
+    if (isUniqueViolation(error, "domains_hostname_key")) {
+      const ref = `${existingOrg?.slug ?? newOrgSlug}/${slug}`;
+      throw await hostnameTaken(platform.db, input.actor, hostname, "hostname", { ref, env: "production", first: "create the application with another of your hostnames" });
+    }
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { recordAudit } from "./audit.ts";
-import { awaitingHours, changeAnnouncement, domainsOf, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment, type DnsChecker, type Recheck } from "./golive.ts";
+import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment, type DnsChecker, type Recheck } from "./golive.ts";
 import { notify, notifyPeople, type NotificationEvent } from "./notifications.ts";
 import { inTransaction, type Platform, type Tx } from "./platform.ts";
 
@@ -55,7 +55,7 @@ export async function recheckEnvironment(platform: Platform, recheck: Recheck, d
 
     if (change.wentLive || change.regressed) {
       await recordAudit(tx, { org: checked.org, actor: null, action: change.wentLive ? "env.live" : "env.regressed", target, details: { trigger: "recheck", attempt: recheck.attempt } });
-      await announce(tx, checked, recheck, changeAnnouncement(checked, change, { verdicts, hostnames, background: true })!);
+      await announceInBackground(tx, checked, recheck.askedBy, changeAnnouncement(checked, change, { verdicts, hostnames, background: true })!);
     }
     if (change.live) return { kind: "live", wentLive: change.wentLive } as const;
     if (change.regressed) {
@@ -66,25 +66,24 @@ export async function recheckEnvironment(platform: Platform, recheck: Recheck, d
     // Live, with a domain that could not be checked: nothing is known to be wrong.
     if (wasLive !== null) return { kind: "unchanged" } as const;
 
-    const nextInSeconds = recheckDelaySeconds(recheck.attempt + 1);
-    const giveUpAt = new Date(recheck.since).getTime() + awaitingHours * 3600_000;
-    if (now.getTime() + nextInSeconds * 1000 > giveUpAt) {
+    const next = nextRecheck(recheck, now);
+    if (next === "give_up") {
       await recordAudit(tx, { org: checked.org, actor: null, action: "env.golive_gave_up", target, details: { since: recheck.since, attempts: recheck.attempt } });
-      await announce(tx, checked, recheck, { kind: "golive.gave_up", payload: { app: checked.ref, env: checked.name, verdicts, since: recheck.since } });
+      await announceInBackground(tx, checked, recheck.askedBy, { kind: "golive.gave_up", payload: { app: checked.ref, env: checked.name, verdicts, since: recheck.since } });
       return { kind: "gave_up" } as const;
     }
-    await platform.rechecks?.schedule(tx, { ...recheck, attempt: recheck.attempt + 1 }, nextInSeconds);
-    return { kind: "waiting", nextInSeconds } as const;
+    await platform.rechecks?.schedule(tx, { ...recheck, attempt: next.attempt }, next.nextInSeconds);
+    return { kind: "waiting", nextInSeconds: next.nextInSeconds } as const;
   });
 }
 
 /**
- * Announces in the application's channel, else the org's; with neither, the person who asked
- * for the go-live is told directly.
+ * Announces what a background check found in the application's channel, else the org's; with
+ * neither, the person who asked for the check (a go-live, a claim) is told directly.
  */
-async function announce(tx: Tx, environment: CheckedEnvironment, recheck: Recheck, event: NotificationEvent): Promise<void> {
-  if (await notify(tx, { ...event, org: environment.org, app: { id: environment.applicationId }, actor: null })) return;
-  if (recheck.askedBy !== null) await notifyPeople(tx, { ...event, org: environment.org, actor: null, to: { users: [recheck.askedBy] } });
+export async function announceInBackground(tx: Tx, where: { org: { id: number }; applicationId: number }, askedBy: number | null, event: NotificationEvent): Promise<void> {
+  if (await notify(tx, { ...event, org: where.org, app: { id: where.applicationId }, actor: null })) return;
+  if (askedBy !== null) await notifyPeople(tx, { ...event, org: where.org, actor: null, to: { users: [askedBy] } });
 }
 
 /** The live environments, for the daily re-check: ids only, in order, `limit` after `afterId`. */

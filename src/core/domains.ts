@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
+import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
 import { isUniqueViolation } from "./database-errors.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
@@ -18,11 +19,20 @@ export interface DomainEntry {
   dnsCheckedAt: Date | null;
 }
 
+/** Where a taken hostname would be claimed to, and what must happen first when that environment does not exist yet. */
+export interface ClaimSuggestion {
+  /** `org/app`. */
+  ref: string;
+  env: string;
+  /** Like "create the application with another hostname first". */
+  first?: string;
+}
+
 /**
- * The conflict for a hostname already in use: it names where, when the actor may see
- * that org, and says nothing more otherwise.
+ * The conflict for a hostname already in use: it names where, when the actor may see that org.
+ * Otherwise it says nothing of who holds it, and how to claim it by proving control of its DNS.
  */
-export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string, field: string): Promise<Conflict> {
+export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname: string, field: string, claimAs: ClaimSuggestion): Promise<Conflict> {
   const visible = await db
     .selectFrom("domains as d")
     .innerJoin("environments as e", "e.id", "d.environment_id")
@@ -32,10 +42,10 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
     .select(["o.slug as org", "a.slug as app", "e.name as env"])
     .where("d.hostname", "=", hostname)
     .executeTakeFirst();
+  if (visible) return new Conflict(`${hostname} is already served by ${visible.org}/${visible.app} ${visible.env}`, field);
+  const claim = `domain claim ${claimAs.ref} ${claimAs.env} ${hostname}`;
   return new Conflict(
-    visible
-      ? `${hostname} is already served by ${visible.org}/${visible.app} ${visible.env}`
-      : `${hostname} is already served by another application on the platform`,
+    `${hostname} is already served by another application on the platform. If you control its DNS, claim it: ${claimAs.first === undefined ? "" : `${claimAs.first}, then `}run ${claim} and create the TXT record it shows`,
     field,
   );
 }
@@ -93,7 +103,7 @@ export async function addDomain(
       await recordDomainChange(tx, environment, input.actor, hostname, "added");
     });
   } catch (error) {
-    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname");
+    if (isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "hostname", { ref: environment.ref, env: environment.name });
     throw error;
   }
   return { ref: environment.ref, env: environment.name, hostname, ...(reducedFrom === undefined ? {} : { reducedFrom }) };
@@ -120,11 +130,11 @@ export async function removeDomain(
   return { ref: environment.ref, env: environment.name, hostname };
 }
 
-/** The domains of an application, or of one of its environments. */
+/** The domains of an application, or of one of its environments, and the hostnames it claims (`domain claim`) still waiting for DNS. */
 export async function listDomains(
   platform: Platform,
   input: { actor: Actor; app: string; env?: string | undefined },
-): Promise<{ ref: string; env: string | undefined; domains: DomainEntry[] }> {
+): Promise<{ ref: string; env: string | undefined; domains: DomainEntry[]; claims: WaitingClaim[] }> {
   const envName = input.env === undefined ? undefined : parseField(environmentName, input.env, "env", "environment name");
   const found = await applicationsInScope(platform.db, input.actor, input.app)
     .leftJoin("environments as e", (join) => {
@@ -142,6 +152,7 @@ export async function listDomains(
   return {
     ref,
     env: envName,
+    claims: await waitingClaimsOf(platform.db, app.id, envName),
     domains: rows
       .filter((row) => row.hostname !== null)
       .map((row) => ({

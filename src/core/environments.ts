@@ -117,7 +117,7 @@ export async function createEnvironment(
       return { ref, env: name, from, ...(hostname === undefined ? {} : { hostname }) };
     });
   } catch (error) {
-    if (hostname !== undefined && isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "domain");
+    if (hostname !== undefined && isUniqueViolation(error, "domains_hostname_key")) throw await hostnameTaken(platform.db, input.actor, hostname, "domain", { ref, env: name, first: "create the environment without --domain" });
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { DnsStatus } from "../db/schema.ts";
-import type { Verdict } from "../dns/verify.ts";
+import type { ChallengeVerdict, Verdict } from "../dns/verify.ts";
 import { recordAudit } from "./audit.ts";
 import { findEnvironmentAsMember } from "./environments.ts";
 import { Invalid } from "./errors.ts";
@@ -11,6 +11,8 @@ import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts
 /** What checks hostnames against DNS; `DnsVerifier` is one. */
 export interface DnsChecker {
   verifyAll(hostnames: string[]): Promise<Verdict[]>;
+  /** Whether `_edgebot-challenge.<hostname>` holds `token` in a TXT record (a hostname claim's proof). */
+  verifyChallenge(hostname: string, token: string): Promise<ChallengeVerdict>;
 }
 
 /** A background re-check of one environment's DNS, as the job queue carries it. */
@@ -25,12 +27,26 @@ export interface Recheck {
 }
 
 /**
+ * A background look for a hostname claim's TXT record: the same backoff and 48 hours as an
+ * environment's re-checks (see `nextRecheck`), on the same queue.
+ */
+export interface ClaimRecheck {
+  claimId: number;
+  /** 1 for the first look, counting up. */
+  attempt: number;
+  /** When the claim was made or asked again (ISO 8601): the looks stop 48 hours later. */
+  since: string;
+  /** Who asked for the claim; told directly when neither the application nor the org has a channel. */
+  askedBy: number | null;
+}
+
+/**
  * Where re-checks wait their turn (the job queue). A re-check is scheduled in the transaction
- * that decides it, so it exists exactly when that decision commits. An environment has at most
- * one re-check waiting: scheduling another while one waits does nothing.
+ * that decides it, so it exists exactly when that decision commits. An environment (or a
+ * claim) has at most one re-check waiting: scheduling another while one waits does nothing.
  */
 export interface RecheckQueue {
-  schedule(tx: Tx, recheck: Recheck, afterSeconds: number): Promise<void>;
+  schedule(tx: Tx, recheck: Recheck | ClaimRecheck, afterSeconds: number): Promise<void>;
 }
 
 /** An environment awaiting DNS is re-checked for this long after it began waiting. */
@@ -39,6 +55,17 @@ export const awaitingHours = 48;
 /** The wait before re-check number `attempt`: 1 minute, doubling, at most an hour. */
 export function recheckDelaySeconds(attempt: number): number {
   return Math.min(60 * 2 ** Math.max(attempt - 1, 0), 3600);
+}
+
+/**
+ * After a background re-check that settled nothing: the next one and its wait, or giving up,
+ * when that wait would end past 48 hours from when the waiting began.
+ */
+export function nextRecheck(recheck: { attempt: number; since: string }, now: Date): { attempt: number; nextInSeconds: number } | "give_up" {
+  const attempt = recheck.attempt + 1;
+  const nextInSeconds = recheckDelaySeconds(attempt);
+  const giveUpAt = new Date(recheck.since).getTime() + awaitingHours * 3600_000;
+  return now.getTime() + nextInSeconds * 1000 > giveUpAt ? "give_up" : { attempt, nextInSeconds };
 }
 
 export interface GoLiveResult {
@@ -155,6 +182,19 @@ export async function recordDnsResults(
   const wentLive = live && (await tx.updateTable("environments").set({ live_at: sql<Date>`now()` }).where("id", "=", environment.id).where("live_at", "is", null).returning("id").execute()).length > 0;
   const regressed = fails && (await tx.updateTable("environments").set({ live_at: null }).where("id", "=", environment.id).where("live_at", "is not", null).returning("id").execute()).length > 0;
   return { live, wentLive, regressed };
+}
+
+/**
+ * An environment's live state after a domain left it without a check (a hostname claimed by
+ * another org): live when it still has domains and each passed its last check, else not live.
+ * Each transition happens once, as in `recordDnsResults`.
+ */
+export async function settleLiveFromStatuses(tx: Tx, environmentId: number): Promise<DnsResultsChange & { domainsLeft: number }> {
+  const statuses = await tx.selectFrom("domains").select("dns_status").where("environment_id", "=", environmentId).forUpdate().execute();
+  const live = statuses.length > 0 && statuses.every((domain) => domain.dns_status === "passing");
+  const wentLive = live && (await tx.updateTable("environments").set({ live_at: sql<Date>`now()` }).where("id", "=", environmentId).where("live_at", "is", null).returning("id").execute()).length > 0;
+  const regressed = !live && (await tx.updateTable("environments").set({ live_at: null }).where("id", "=", environmentId).where("live_at", "is not", null).returning("id").execute()).length > 0;
+  return { live, wentLive, regressed, domainsLeft: statuses.length };
 }
 
 /** The announcement of going live or of a regression; none when the environment stayed as it was. */

@@ -43,6 +43,15 @@ export interface NotificationPayloads {
   "env.regressed": { app: string; env: string; verdicts: Verdict[]; background: boolean };
   /** Background re-checks of an environment awaiting DNS stopped: 48 hours passed without every domain passing. */
   "golive.gave_up": { app: string; env: string; verdicts: Verdict[]; since: string };
+  /** A hostname moved to `app` `env` by DNS proof (`domain claim`); `background` when a background look found the record. */
+  "domain.claimed": { app: string; env: string; hostname: string; background?: boolean };
+  /**
+   * To the org that held `hostname`: another org proved control of its DNS and took it. The
+   * claiming org is not named. `live` is the environment's state after, with `domainsLeft` domains.
+   */
+  "domain.claimed_away": { app: string; env: string; hostname: string; recordName: string; live: boolean; domainsLeft: number };
+  /** Background looks for a claim's TXT record stopped: 48 hours passed without it. */
+  "claim.gave_up": { app: string; env: string; hostname: string; recordName: string; token: string; since: string };
   /** A git client pushed to an environment: how many commits, and the newest few. */
   "git.pushed": { app: string; env: string; count: number; commits: Array<{ sha: string; subject: string }>; before: string; after: string };
   /** To the person invited: they are now a member. */

@@ -10,6 +10,7 @@ import * as applicationSplits from "../../migrations/0008_application_splits.ts"
 import * as accessTokens from "../../migrations/0009_access_tokens.ts";
 import * as identitiesPerWorkspace from "../../migrations/0010_identities_per_workspace.ts";
 import * as approvalThresholds from "../../migrations/0011_approval_thresholds.ts";
+import * as hostnameClaims from "../../migrations/0012_hostname_claims.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   "0009_access_tokens": accessTokens,
   "0010_identities_per_workspace": identitiesPerWorkspace,
   "0011_approval_thresholds": approvalThresholds,
+  "0012_hostname_claims": hostnameClaims,
 };
 
 /** Brings the schema up to the newest migration; throws on the first failure. */

@@ -228,6 +228,24 @@ export interface AccessTokensTable {
   revoked_at: Date | null;
 }
 
+/** A claim of a hostname by DNS proof (migrations/0012_hostname_claims.ts). */
+export interface HostnameClaimsTable {
+  id: Generated<number>;
+  hostname: string;
+  /** The claiming org: one claim of a hostname is open per org. */
+  org_id: number;
+  /** Where the hostname goes once the record is seen. */
+  environment_id: number;
+  /** The TXT record's value; public once published, so stored as it is. */
+  token: string;
+  status: ColumnType<"open" | "claimed", "open" | "claimed" | undefined, "open" | "claimed">;
+  created_by: number | null;
+  created_at: CreatedAt;
+  checked_at: Date | null;
+  last_verdict: "found" | "missing" | "could_not_check" | null;
+  claimed_at: Date | null;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -248,6 +266,7 @@ export interface Database {
   role_request_approvals: RoleRequestApprovalsTable;
   dns_checks: DnsChecksTable;
   access_tokens: AccessTokensTable;
+  hostname_claims: HostnameClaimsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

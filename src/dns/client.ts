@@ -14,8 +14,8 @@ export interface Resolver {
   port: number;
 }
 
-/** The record types verification asks for. */
-export type RecordType = "A" | "AAAA" | "CNAME";
+/** The record types verification asks for (TXT: the ownership challenge of a hostname claim). */
+export type RecordType = "A" | "AAAA" | "CNAME" | "TXT";
 
 /** A reply from a server: its response code and the answer records verification reads. */
 export interface DnsReply {

@@ -117,6 +117,33 @@ export class DnsVerifier {
     return verdicts;
   }
 
+  /**
+   * Whether a TXT record at `_edgebot-challenge.<hostname>` holds `token` exactly. The name may
+   * be a CNAME to where the record is kept (as for ACME's challenges): TXT records reached by
+   * the answer's CNAME chain count. A timeout, SERVFAIL or REFUSED is "could not check".
+   */
+  async verifyChallenge(hostname: string, token: string): Promise<ChallengeVerdict> {
+    const name = canonicalName(hostname);
+    const recordName = challengeName(name);
+    let reply: DnsReply;
+    try {
+      reply = answered(await this.options.client.query(recordName, "TXT"), recordName, "TXT");
+    } catch (error) {
+      if (error instanceof Unanswered || error instanceof DnsTimeout) return { status: "could_not_check", hostname: name, recordName, reason: error.message };
+      throw error;
+    }
+    const owners = new Set([recordName]);
+    for (let owner: string | undefined = recordName; owner !== undefined && owners.size <= this.maxChainLength; ) {
+      owner = cnameOf(reply, owner);
+      if (owner === undefined || owners.has(owner)) break;
+      owners.add(owner);
+    }
+    const texts: string[] = [];
+    for (const answer of reply.answers) if (answer.type === "TXT" && owners.has(answer.name)) texts.push(answer.text);
+    if (texts.includes(token)) return { status: "found", hostname: name, recordName };
+    return { status: "missing", hostname: name, recordName, found: texts };
+  }
+
   /** Closes the client's sockets. */
   close(): void {
     this.options.client.close();
@@ -297,6 +324,23 @@ function addressesIn(reply: DnsReply, type: "A" | "AAAA", owner?: string): strin
   }
   return addresses;
 }
+
+/** Where a hostname's ownership challenge is published: a TXT record at this name. */
+export function challengeName(hostname: string): string {
+  return `_edgebot-challenge.${canonicalName(hostname)}`;
+}
+
+/** What DNS holds at a hostname's challenge name; "could not check" is never a refusal. */
+export type ChallengeVerdict =
+  | { status: "found"; hostname: string; recordName: string }
+  | {
+      status: "missing";
+      hostname: string;
+      recordName: string;
+      /** The TXT texts there instead (none when the name does not exist or has none). */
+      found: string[];
+    }
+  | { status: "could_not_check"; hostname: string; recordName: string; reason: string };
 
 /** The verifier edgebot runs with, from its configuration (DNS_SERVERS empty: the system's resolvers). */
 export function createDnsVerifier(config: {

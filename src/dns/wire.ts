@@ -12,7 +12,9 @@ import { randomFillSync } from "node:crypto";
 /** One answer record, with names lowercased and without their trailing dot. */
 export type AnswerRecord =
   | { type: "A" | "AAAA"; name: string; address: string }
-  | { type: "CNAME"; name: string; target: string };
+  | { type: "CNAME"; name: string; target: string }
+  /** A TXT record's character-strings joined into one text (as SPF and ACME read them). */
+  | { type: "TXT"; name: string; text: string };
 
 /** What verification reads of a reply. */
 export interface DecodedReply {
@@ -25,7 +27,7 @@ export interface DecodedReply {
   rcode: number;
   /** The first question, its name lowercased and without the trailing dot. */
   question: { name: string; type: number } | undefined;
-  /** The answer section's A, AAAA and CNAME records; others are skipped. */
+  /** The answer section's A, AAAA, CNAME and TXT records; others are skipped. */
   answers: AnswerRecord[];
 }
 
@@ -34,7 +36,7 @@ export class MalformedMessage extends Error {
   override name = "MalformedMessage";
 }
 
-export const recordTypeCode = { A: 1, CNAME: 5, AAAA: 28 } as const;
+export const recordTypeCode = { A: 1, CNAME: 5, TXT: 16, AAAA: 28 } as const;
 
 const headerLength = 12;
 const classIn = 1;
@@ -164,6 +166,8 @@ export function decodeReply(message: Buffer): DecodedReply {
     } else if (type === recordTypeCode.AAAA) {
       if (length !== 16) throw new MalformedMessage(`an AAAA record of ${length} bytes (an IPv6 address is 16)`);
       answers[answersRead++] = { type: "AAAA", name, address: formatIpv6(message, dataStart) };
+    } else if (type === recordTypeCode.TXT) {
+      answers[answersRead++] = { type: "TXT", name, text: decodeTxtData(message, dataStart, dataEnd) };
     }
     reader.offset = dataEnd;
   }
@@ -250,6 +254,22 @@ class MessageReader {
   private need(bytes: number): void {
     if (this.offset + bytes > this.message.length) throw new MalformedMessage(`the message ends at byte ${this.message.length}, inside a field at byte ${this.offset}`);
   }
+}
+
+/**
+ * A TXT record's data (RFC 1035 §3.3.14): length-prefixed character-strings, joined into one
+ * text. Reads only between `start` and `end` (the record's data, already checked to lie
+ * within the message); a string running past `end` is malformed.
+ */
+export function decodeTxtData(message: Buffer, start: number, end: number): string {
+  let text = "";
+  for (let at = start; at < end; ) {
+    const length = message[at]!;
+    if (at + 1 + length > end) throw new MalformedMessage(`a TXT string of ${length} bytes runs past its record's data (byte ${at + 1 + length}, data ends at ${end})`);
+    text += message.toString("latin1", at + 1, at + 1 + length);
+    at += 1 + length;
+  }
+  return text;
 }
 
 /** An IPv4 address in dotted decimal, spelled out in `nameBytes` and made into one string (a template made one per byte and dot). */

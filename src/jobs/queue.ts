@@ -3,10 +3,11 @@ import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { applicationIds } from "../core/applications.ts";
+import { recheckClaim } from "../core/claims.ts";
 import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
 import { isDeadlock } from "../core/database-errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
-import type { DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
+import type { ClaimRecheck, DnsChecker, Recheck, RecheckQueue } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
 import { onceForRequest, type MaintenanceQueue, type Platform, type Tx } from "../core/platform.ts";
 import { expireRoleRequests } from "../core/role-requests.ts";
@@ -36,16 +37,24 @@ export const scheduledJobs = {
 
 export type ScheduledJob = keyof typeof scheduledJobs;
 
-/** The queue of single DNS re-checks: one job per environment and check, due when its backoff ends. */
+/** The queue of single DNS re-checks: one job per environment (or hostname claim) and check, due when its backoff ends. */
 export const recheckQueueName = "dns-recheck";
 
-// What a re-check job must carry; a job holding anything else is failed, never run.
-const recheckData = z.object({
-  environmentId: z.number().int().positive(),
+// What a re-check job must carry, of an environment or of a hostname claim; a job holding anything else is failed, never run.
+const recheckTiming = {
   attempt: z.number().int().min(0).max(10_000),
   since: z.iso.datetime(),
   askedBy: z.number().int().positive().nullable(),
-});
+};
+const recheckData = z.union([
+  z.object({ environmentId: z.number().int().positive(), ...recheckTiming }),
+  z.object({ claimId: z.number().int().positive(), ...recheckTiming }),
+]);
+
+/** The one re-check that may wait for an environment, or for a claim. */
+function recheckKey(recheck: Recheck | ClaimRecheck): string {
+  return "claimId" in recheck ? `claim:${recheck.claimId}` : `environment:${recheck.environmentId}`;
+}
 
 /** The queue of repository maintenance: at most one waiting per application. */
 export const maintenanceQueueName = "repository-maintenance";
@@ -83,9 +92,9 @@ export async function startJobQueue(options: {
 
   const rechecks: RecheckQueue = {
     async schedule(tx, recheck, afterSeconds) {
-      // In the caller's transaction; an environment with a re-check already waiting keeps that one.
+      // In the caller's transaction; an environment (a claim) with a re-check already waiting keeps that one.
       // Someone waits for these to go live: they come before the daily checks' backlog.
-      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: `environment:${recheck.environmentId}`, priority: 1, db: sqlThrough(tx) });
+      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: recheckKey(recheck), priority: 1, db: sqlThrough(tx) });
     },
   };
   const maintenanceDelay = options.maintenanceDelaySeconds ?? maintenanceDelaySeconds;
@@ -97,7 +106,7 @@ export async function startJobQueue(options: {
   };
   const platform: Platform = { ...options.platform, rechecks, maintenance };
 
-  // "stately": at most one re-check of an environment waits, and at most one runs.
+  // "stately": at most one re-check of an environment (of a claim) waits, and at most one runs.
   await createQueue(boss, recheckQueueName, { name: recheckQueueName, policy: "stately" });
   await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
@@ -109,13 +118,15 @@ export async function startJobQueue(options: {
           failed.push(job.id);
           return;
         }
+        const subject = "claimId" in parsed.data ? { claim: parsed.data.claimId } : { environment: parsed.data.environmentId };
         try {
           // Keyed by the job: a job run again after its result was committed changes nothing.
-          const outcome = await recheckEnvironment(onceForRequest(platform, `job:${job.id}`), parsed.data, dns);
-          logger.info({ job: job.id, environment: parsed.data.environmentId, attempt: parsed.data.attempt, outcome }, "DNS re-checked");
+          const once = onceForRequest(platform, `job:${job.id}`);
+          const outcome = "claimId" in parsed.data ? await recheckClaim(once, parsed.data, dns) : await recheckEnvironment(once, parsed.data, dns);
+          logger.info({ job: job.id, ...subject, attempt: parsed.data.attempt, outcome }, "DNS re-checked");
         } catch (error) {
           if (error instanceof AlreadyDone) return;
-          logger.error({ err: error, job: job.id, environment: parsed.data.environmentId }, "DNS re-check failed; pg-boss retries it");
+          logger.error({ err: error, job: job.id, ...subject }, "DNS re-check failed; pg-boss retries it");
           failed.push(job.id);
         }
       }),

@@ -64,19 +64,27 @@ describe("a hostname is served by one environment in the whole system", () => {
     expect(await snapshot(world.platform)).toEqual(before);
   });
 
-  it("says nothing about another org that serves it", async () => {
+  it("says nothing about another org that serves it, only how to claim it by DNS proof", async () => {
     const rival = await buildApp();
     const { owner, ref } = await buildApp();
     const before = await snapshot(world.platform);
-    const attempts = [
-      () => addDomain(world.platform, { actor: owner, app: ref, env: "staging", hostname: rival.hostname }),
-      () => createEnvironment(world.platform, { actor: owner, app: ref, env: "preview", domain: rival.hostname }),
-      () => createApplication(world.platform, { actor: owner, org: ref.split("/")[0], hostname: rival.hostname, name: unique("copy") }),
+    const copy = unique("copy");
+    const taken = `${rival.hostname} is already served by another application on the platform. If you control its DNS, claim it:`;
+    const attempts: Array<[() => Promise<unknown>, string]> = [
+      [() => addDomain(world.platform, { actor: owner, app: ref, env: "staging", hostname: rival.hostname }), `${taken} run domain claim ${ref} staging ${rival.hostname} and create the TXT record it shows`],
+      [
+        () => createEnvironment(world.platform, { actor: owner, app: ref, env: "preview", domain: rival.hostname }),
+        `${taken} create the environment without --domain, then run domain claim ${ref} preview ${rival.hostname} and create the TXT record it shows`,
+      ],
+      [
+        () => createApplication(world.platform, { actor: owner, org: ref.split("/")[0], hostname: rival.hostname, name: copy }),
+        `${taken} create the application with another of your hostnames, then run domain claim ${ref.split("/")[0]}/${copy} production ${rival.hostname} and create the TXT record it shows`,
+      ],
     ];
-    for (const attempt of attempts) {
+    for (const [attempt, message] of attempts) {
       const error = await failure(attempt());
       expect(error).toBeInstanceOf(Conflict);
-      expect(error.message).toBe(`${rival.hostname} is already served by another application on the platform`);
+      expect(error.message).toBe(message);
       expect(error.message).not.toContain(rival.org);
       expect(error.message).not.toContain(rival.ref.split("/")[1]);
     }
@@ -142,7 +150,7 @@ describe("domain list", () => {
 
   it("lists an environment with no domains as empty", async () => {
     const { owner, ref } = await buildApp();
-    expect(await listDomains(world.platform, { actor: owner, app: ref, env: "staging" })).toEqual({ ref, env: "staging", domains: [] });
+    expect(await listDomains(world.platform, { actor: owner, app: ref, env: "staging" })).toEqual({ ref, env: "staging", domains: [], claims: [] });
   });
 });
 

@@ -82,7 +82,7 @@ describe("replies read in place", () => {
     reply.header.qr = 1;
     for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v6.example", Packet.TYPE.AAAA, Packet.CLASS.IN, 60), { address }));
     const bytes = reply.toBuffer();
-    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.type === "TXT" ? record.text : record.address));
     expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
     expect(ours).toEqual(["2001:db8::1", "::1", "::", "2001:db8:0:1:1:1:1:1", "2001:0:0:1::1", "fe80::", "1::2:0:0:3:4", "2001:db8:85a3::8a2e:370:7334"]);
   });
@@ -93,7 +93,7 @@ describe("replies read in place", () => {
     reply.header.qr = 1;
     for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v4.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address }));
     const bytes = reply.toBuffer();
-    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.address));
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.type === "TXT" ? record.text : record.address));
     expect(ours).toEqual(addresses);
     expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
   });
@@ -102,11 +102,29 @@ describe("replies read in place", () => {
     const reply = new Packet();
     reply.header.qr = 1;
     reply.answers.push(
-      Object.assign(new Packet.Resource("shop.example", Packet.TYPE.TXT, Packet.CLASS.IN, 60), { data: "v=spf1 -all" }),
+      Object.assign(new Packet.Resource("shop.example", Packet.TYPE.MX, Packet.CLASS.IN, 60), { exchange: "mail.shop.example", priority: 10 }),
       Object.assign(new Packet.Resource("shop.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address: "192.0.2.10" }),
     );
     reply.authorities.push(Object.assign(new Packet.Resource("shop.example", Packet.TYPE.NS, Packet.CLASS.IN, 60), { ns: "ns1.shop.example" }));
     expect(decodeReply(reply.toBuffer())).toMatchObject({ question: undefined, answers: [{ type: "A", name: "shop.example", address: "192.0.2.10" }] });
+  });
+
+  it("read a TXT record's character-strings as one text, and refuse a string running past its record", () => {
+    const reply = new Packet();
+    reply.header.qr = 1;
+    reply.answers.push(
+      Object.assign(new Packet.Resource("_edgebot-challenge.Shop.example", Packet.TYPE.TXT, Packet.CLASS.IN, 60), { data: ["edgebot-claim-", "0123abcd"] }),
+      Object.assign(new Packet.Resource("_edgebot-challenge.shop.example", Packet.TYPE.TXT, Packet.CLASS.IN, 60), { data: "" }),
+    );
+    const bytes = reply.toBuffer();
+    expect(decodeReply(bytes).answers).toEqual([
+      { type: "TXT", name: "_edgebot-challenge.shop.example", text: "edgebot-claim-0123abcd" },
+      { type: "TXT", name: "_edgebot-challenge.shop.example", text: "" },
+    ]);
+    // The first string claims 200 bytes; its record holds 23.
+    const damaged = Buffer.from(bytes);
+    damaged[bytes.indexOf(Buffer.from("edgebot-claim-")) - 1] = 200;
+    expect(() => decodeReply(damaged)).toThrow(MalformedMessage);
   });
 
   it("refuse a message cut short at every length, with a MalformedMessage", () => {

@@ -1,4 +1,5 @@
 import type { ApplicationDetails, ApplicationSummary } from "../../core/applications.ts";
+import type { WaitingClaim } from "../../core/claims.ts";
 import type { DomainEntry } from "../../core/domains.ts";
 import type { EnvironmentDetails, EnvironmentSummary } from "../../core/environments.ts";
 import { domainToUnicode } from "node:url";
@@ -85,14 +86,24 @@ export function environmentDetailsMessage(environment: EnvironmentDetails): Mess
     .build();
 }
 
-export function domainListMessage(ref: string, env: string | undefined, domains: DomainEntry[]): Message {
+export function domainListMessage(ref: string, env: string | undefined, domains: DomainEntry[], claims: WaitingClaim[] = []): Message {
   const scope = env === undefined ? ref : `${ref} ${env}`;
-  if (domains.length === 0) return say(`${scope} has no domains yet.`);
-  return new MessageBuilder()
-    .section(`*Domains of ${scope}* (${domains.length})`)
-    .list(
-      domains.map((domain) => `${hostnameLabel(domain.hostname)}${env === undefined ? ` · ${domain.environment}` : ""} — ${dnsStatus(domain.dnsStatus)}`),
-      { limit: 200, noun: "domains" },
-    )
-    .build();
+  if (domains.length === 0 && claims.length === 0) return say(`${scope} has no domains yet.`);
+  const builder = new MessageBuilder();
+  if (domains.length === 0) builder.section(`${scope} has no domains yet.`);
+  else {
+    builder
+      .section(`*Domains of ${scope}* (${domains.length})`)
+      .list(
+        domains.map((domain) => `${hostnameLabel(domain.hostname)}${env === undefined ? ` · ${domain.environment}` : ""} — ${dnsStatus(domain.dnsStatus)}`),
+        { limit: 200, noun: "domains" },
+      );
+  }
+  if (claims.length > 0) {
+    builder.section(`*Claimed, waiting for DNS* (${claims.length}): each moves here once its TXT record is published.`).list(
+      claims.map((claim) => `${hostnameLabel(claim.hostname)}${env === undefined ? ` · ${claim.environment}` : ""} — TXT ${code(claim.record.name)} = ${code(claim.record.value)}${claim.lastLook === "missing" ? " (not there at the last look)" : ""}`),
+      { limit: 50, noun: "claims" },
+    );
+  }
+  return builder.build();
 }

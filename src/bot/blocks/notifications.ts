@@ -3,6 +3,7 @@ import { describeProgress } from "../../core/approvals.ts";
 import type { Notification, NotifiedPerson } from "../../core/notifications.ts";
 import { escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
+import { claimedAnnouncement, claimedAwayAnnouncement, claimGaveUpAnnouncement } from "./claims.ts";
 import { shortCommit } from "./configs.ts";
 import { gaveUpAnnouncement, goLiveResultsMessage, liveAnnouncement, regressionAnnouncement } from "./dns.ts";
 import { plural } from "./orgs.ts";
@@ -47,6 +48,12 @@ export function notificationMessage(notification: Notification): Message {
       const { app, env, hostname } = notification.payload;
       return announce(`:wastebasket: *${hostnameLabel(hostname)}* was removed from *${app}* ${env}.`, by);
     }
+    case "domain.claimed":
+      return claimedAnnouncement(notification.payload, by);
+    case "domain.claimed_away":
+      return claimedAwayAnnouncement(notification.payload);
+    case "claim.gave_up":
+      return claimGaveUpAnnouncement(notification.payload);
     case "member.role_changed": {
       const { org, member, from, to } = notification.payload;
       return announce(`:bust_in_silhouette: ${person(member)} is now ${to} of *${org}* (was ${from}).`, by);

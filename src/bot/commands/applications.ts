@@ -1,5 +1,7 @@
 import { createApplication, deleteApplication, listApplications, setApplicationChannel, showApplication } from "../../core/applications.ts";
+import { claimHostname } from "../../core/claims.ts";
 import { addDomain, listDomains, removeDomain } from "../../core/domains.ts";
+import { claimMessage } from "../blocks/claims.ts";
 import { splitApplication } from "../../core/splits.ts";
 import { createEnvironment, deleteEnvironment, listEnvironments, showEnvironment } from "../../core/environments.ts";
 import {
@@ -155,14 +157,23 @@ export const applicationCommands: Command[] = [
     },
   },
   {
+    name: "domain claim",
+    usage: "domain claim <app> <env> <hostname>",
+    summary: "Prove control of a hostname's DNS with a TXT record, to take it from the org that holds it (developers and up)",
+    syntax: { positionals: [{ name: "app" }, { name: "env" }, { name: "hostname" }] },
+    async run({ platform, actor, dns }, args) {
+      return claimMessage(await claimHostname(platform, { actor, app: args.text("app"), env: args.text("env"), hostname: args.text("hostname"), dns }));
+    },
+  },
+  {
     name: "domain list",
     readOnly: true,
     usage: "domain list <app> [<env>]",
-    summary: "The domains of an application or one environment, with their DNS status",
+    summary: "The domains of an application or one environment, with their DNS status, and its claims waiting for DNS",
     syntax: { positionals: [{ name: "app" }, { name: "env", optional: true }] },
     async run({ platform, actor }, args) {
-      const { ref, env, domains } = await listDomains(platform, { actor, app: args.text("app"), env: args.optionalText("env") });
-      return domainListMessage(ref, env, domains);
+      const { ref, env, domains, claims } = await listDomains(platform, { actor, app: args.text("app"), env: args.optionalText("env") });
+      return domainListMessage(ref, env, domains, claims);
     },
   },
 ];
