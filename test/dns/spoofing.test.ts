@@ -254,7 +254,7 @@ describe("bad replies from the server asked end in the true answer or 'could not
 
   /**
    * A reply to the query whose one A answer's name is a chain of `hops` compression pointers:
-   * a TXT record (which verification skips) holds the chain, each pointer pointing at the one
+   * a NULL record (type 10, which verification skips) holds the chain, each pointer pointing at the one
    * before, the first at a name; the A record's name points at the last.
    */
   function pointerChainReply(query: Buffer, hops: number): Buffer {
@@ -268,9 +268,9 @@ describe("bad replies from the server asked end in the true answer or 'could not
       data.push(0xc0 | (previous >> 8), previous & 0xff);
       previous = at;
     }
-    const txt = [0, 0, 16, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data];
+    const skipped = [0, 0, 10, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data];
     const a = [0xc0 | (previous >> 8), previous & 0xff, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, ...truth];
-    return crafted(query, { questions: 1, answers: 2 }, [...question, ...txt, ...a]);
+    return crafted(query, { questions: 1, answers: 2 }, [...question, ...skipped, ...a]);
   }
 
   const cases: Array<[string, (query: Buffer) => Buffer, RegExp]> = [

@@ -161,7 +161,7 @@ describe("replies read in place", () => {
   });
 
   it("refuse a name that follows more than 127 compression pointers, and read one that follows 127", () => {
-    /** A reply whose A record's name is a chain of `hops` pointers, held in a TXT record before it (verification skips TXT). */
+    /** A reply whose A record's name is a chain of `hops` pointers, held in a NULL record (type 10, which verification skips) before it. */
     const chained = (hops: number) => {
       const dataStart = 12 + 11;
       const data = [1, 0x61, 0];
@@ -172,8 +172,8 @@ describe("replies read in place", () => {
         previous = at;
       }
       const header = [0x12, 0x34, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
-      const txt = [0, 0, 16, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data];
-      return Buffer.from([...header, ...txt, 0xc0 | (previous >> 8), previous & 0xff, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+      const skipped = [0, 0, 10, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data];
+      return Buffer.from([...header, ...skipped, 0xc0 | (previous >> 8), previous & 0xff, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
     };
     expect(decodeReply(chained(127)).answers).toEqual([{ type: "A", name: "a", address: "192.0.2.1" }]);
     expect(() => decodeReply(chained(128))).toThrow(/a name follows more than 127 compression pointers/);
