@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
+import type { Logger } from "pino";
 import { ConfigError } from "../config.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
@@ -30,15 +31,24 @@ export interface OpenDatabaseOptions {
   onQuery?: (event: LogEvent) => void;
   /** Connections in the pool for a Postgres server. */
   poolSize?: number;
+  /** Where a Postgres connection that breaks is reported; unreported when absent. */
+  logger?: Logger;
 }
+
+/**
+ * How long a statement waits for a Postgres connection before it fails, so that a command
+ * during an outage is answered at once rather than when the operating system gives up on a
+ * server that does not answer (minutes). A refused connection fails sooner still.
+ */
+export const connectTimeoutMs = 5000;
 
 /**
  * The database the configuration names: Postgres at DATABASE_URL, else PGlite in DATA_DIR/pglite,
  * which this process then holds alone (`lockDataDir`) until the handle is closed. Several
  * processes may share one Postgres server; only one may open an embedded database.
  */
-export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl });
+export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }, logger?: Logger): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl, ...(logger ? { logger } : {}) });
   await mkdir(config.dataDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(`DATA_DIR: cannot create ${config.dataDir} (${error.code ?? error.message})`);
   });
@@ -65,7 +75,7 @@ export async function openConfiguredDatabase(config: { databaseUrl: string | und
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const log = options.onQuery;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = connectionPool(options.databaseUrl, options.poolSize ?? 10, options.logger);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     return { db, kind: "postgres", url: options.databaseUrl, close: () => db.destroy() };
   }
@@ -84,4 +94,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await pglite.close();
     },
   };
+}
+
+/**
+ * A pg pool that survives its connections breaking (a server restarted or failed over, a
+ * backend terminated, an idle connection reaped). pg reports a connection that breaks as an
+ * `error` event, and an event nobody listens to ends the process. An idle connection's error
+ * reaches the pool, which drops it; one checked out reports on the client, and its statement
+ * fails too, after which the pool drops it when it comes back. Either way the next statement
+ * gets a new connection.
+ */
+function connectionPool(connectionString: string, max: number, logger: Logger | undefined): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+  const report = (error: Error) => logger?.warn({ reason: error.message, code: (error as { code?: unknown }).code }, "a database connection broke; it is dropped and the next statement opens a new one");
+  pool.on("error", report);
+  // A client reports its error on itself while it is checked out; the statement it is running fails too, and says why.
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return pool;
 }
