@@ -7,6 +7,7 @@ import type { Actor, Platform } from "../../../../core/platform.ts";
 import { denyInvitationView } from "../../../blocks/invitations.ts";
 import { approveInvitation } from "../../../commands/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
+import { explainFailure } from "../../../failures.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
@@ -78,8 +79,7 @@ function invitationButton(dependencies: InvitationActionDependencies, handle: (c
 
 function refusal(error: unknown, log: Logger): Message {
   if (error instanceof CoreError) return sayError(error.message);
-  log.error({ err: error }, "invitation button failed");
-  return sayError("something went wrong on our side; nothing was decided. Try again, or type invite approve <id>.");
+  return sayError(explainFailure(error, log, { what: "invitation button failed", otherwise: "something went wrong on our side; nothing was decided. Try again, or type invite approve <id>." }));
 }
 
 /**
