@@ -110,5 +110,26 @@ function connectionPool(connectionString: string, max: number, logger: Logger | 
   pool.on("error", report);
   // A client reports its error on itself while it is checked out; the statement it is running fails too, and says why.
   pool.on("connect", (client) => client.on("error", () => undefined));
+  handOutOnlyLiveConnections(pool);
   return pool;
+}
+
+/**
+ * A connection that broke while idle (the server ended it) can still be handed out when the
+ * process was busy: the server's goodbye is waiting unread in the socket. One turn of the event
+ * loop reads it; a connection that turns out broken is dropped and another one taken, so the
+ * next command after the server dropped connections does not fail for it. (pg-pool itself
+ * reads `_queryable` the same way.)
+ */
+function handOutOnlyLiveConnections(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const live = async (): Promise<pg.PoolClient> => {
+    for (let tries = 1; ; tries += 1) {
+      const client = await connect();
+      await new Promise((resolve) => setImmediate(resolve));
+      if ((client as { _queryable?: boolean })._queryable !== false || tries > pool.options.max) return client;
+      client.release(new Error("the connection broke while idle"));
+    }
+  };
+  pool.connect = ((callback?: unknown) => (callback === undefined ? live() : (connect as (callback: unknown) => void)(callback))) as typeof pool.connect;
 }
