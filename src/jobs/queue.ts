@@ -120,7 +120,7 @@ export async function startJobQueue(options: {
           logger.info({ job: job.id, environment: parsed.data.environmentId, attempt: parsed.data.attempt, outcome }, "DNS re-checked");
         } catch (error) {
           if (error instanceof AlreadyDone) return;
-          logger.error({ err: error, job: job.id, environment: parsed.data.environmentId }, "DNS re-check failed; pg-boss retries it");
+          if (!outage.failed(error)) logger.error({ err: error, job: job.id, environment: parsed.data.environmentId }, "DNS re-check failed; pg-boss retries it");
           failed.push(job.id);
         }
       }),

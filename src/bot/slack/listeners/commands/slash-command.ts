@@ -6,7 +6,7 @@ import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { formFor, formPrefill } from "../../../forms.ts";
 import { openForm } from "../../forms.ts";
 import { openConfigEditor } from "../../config-editor.ts";
-import { explainFailure } from "../../../failures.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
@@ -58,7 +58,7 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
       if (changedSomething(outcome)) {
         // The answer is already on its way; a Home tab that fails to refresh must not change it.
         await publishHome(client, { platform, slashCommand }, { slackUserId: command.user_id, actor: identity.actor }).catch((error: unknown) =>
-          log.error({ err: error }, "could not refresh the Home tab"),
+          logFailure(error, log, "could not refresh the Home tab"),
         );
       }
     } catch (error) {

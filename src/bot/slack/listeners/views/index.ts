@@ -4,7 +4,7 @@ import { onceForRequest, type Actor, type Platform } from "../../../../core/plat
 import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/forms.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
-import { explainFailure } from "../../../failures.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { blockOf, formFor, submitForm } from "../../../forms.ts";
 import type { Message } from "../../../message.ts";
 import { postToResponseUrl, readFormOrigin, type FormOrigin } from "../../forms.ts";
@@ -93,6 +93,6 @@ async function answerAfterForm(
     });
   }
   await publishHome(client, dependencies, { slackUserId: input.slackUserId, actor: input.actor }).catch((error: unknown) =>
-    input.log.error({ err: error }, "could not refresh the Home tab"),
+    logFailure(error, input.log, "could not refresh the Home tab"),
   );
 }

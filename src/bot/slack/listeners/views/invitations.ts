@@ -6,7 +6,7 @@ import { decideInvitation } from "../../../../core/invitations.ts";
 import { onceForRequest, type Platform } from "../../../../core/platform.ts";
 import { denyInvitationCallback, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
-import { explainFailure } from "../../../failures.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { postToResponseUrl } from "../../forms.ts";
 import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
@@ -51,7 +51,7 @@ export function registerInvitationViews(app: App, dependencies: InvitationViewDe
         await postToResponseUrl(metadata.responseUrl, invitationOutcomeMessage(outcome)).catch((error: unknown) => log.warn({ err: error }, "could not confirm the denial"));
       } else {
         // Denied from the Home tab: the request leaves it.
-        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
+        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => logFailure(error, log, "could not refresh the Home tab"));
       }
     } catch (error) {
       if (error instanceof AlreadyDone) return ack();
