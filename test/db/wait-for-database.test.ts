@@ -4,12 +4,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logLines, startEdgebot } from "../support/edgebot-process.ts";
 import { freePort, PostgresServer } from "../support/postgres-server.ts";
+import { databaseUnreachableMessage } from "../../src/core/database-errors.ts";
 import { until } from "../support/until.ts";
 
 /** The lines on stderr that are not pino's JSON: what a person reads when edgebot stops. */
 const plainLines = (stderr: string): string[] => stderr.split("\n").filter((line) => line !== "" && !line.startsWith("{"));
 
-describe("starting with Postgres unreachable", { timeout: 60_000 }, () => {
+describe("the edgebot process when Postgres cannot be reached", { timeout: 60_000 }, () => {
   let server: PostgresServer;
   let dataDir: string;
   // The local shell: no Slack needed to see edgebot start, run a command and stop.
@@ -65,5 +66,25 @@ describe("starting with Postgres unreachable", { timeout: 60_000 }, () => {
     }
     expect(run.stdout()).toContain("Created org waited-for");
     expect(logLines(run.stderr()).some((line) => line.msg === "database reachable")).toBe(true);
+  });
+
+  it("in the shell, answers a command during an outage with the database message and goes on when the server is back", async () => {
+    const run = startEdgebot({ ...shellEnv(), DATABASE_URL: server.url() }, { keepStdinOpen: true });
+    const type = async (line: string, expected: string) => {
+      run.child.stdin.write(`${line}\n`);
+      await until(() => (run.stdout().includes(expected) ? true : undefined), { what: expected, timeoutMs: 30_000 });
+    };
+    try {
+      await type("org create shell-before", "Created org shell-before");
+      await server.stop();
+      await type("org create shell-during", databaseUnreachableMessage);
+      await server.start();
+      await type("org create shell-after", "Created org shell-after");
+      run.child.stdin.end();
+      expect(await run.exited).toBe(0);
+    } finally {
+      run.child.kill("SIGTERM");
+    }
+    expect(run.stdout()).not.toContain("Created org shell-during");
   });
 });
