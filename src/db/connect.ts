@@ -108,27 +108,35 @@ function connectionPool(connectionString: string, max: number, logger: Logger | 
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
   const report = (error: Error) => logger?.warn({ reason: error.message, code: (error as { code?: unknown }).code }, "a database connection broke; it is dropped and the next statement opens a new one");
   pool.on("error", report);
-  // A client reports its error on itself while it is checked out; the statement it is running fails too, and says why.
-  pool.on("connect", (client) => client.on("error", () => undefined));
-  handOutOnlyLiveConnections(pool);
+  const endedByServer = new WeakSet<pg.PoolClient>();
+  pool.on("connect", (client) => {
+    // A client reports its error on itself while it is checked out; the statement it is running fails too, and says why.
+    client.on("error", () => undefined);
+    // A FATAL answer ends the session (a terminated backend, a shutdown), but pg gives it to the statement it
+    // answers and the pool takes the connection back as if it were fine, until its socket closes.
+    (client as unknown as pg.Client).connection.on("errorMessage", (message: { severity?: string }) => {
+      if (message.severity === "FATAL" || message.severity === "PANIC") endedByServer.add(client);
+    });
+  });
+  handOutOnlyLiveConnections(pool, (client) => !endedByServer.has(client) && (client as { _queryable?: boolean })._queryable !== false);
   return pool;
 }
 
 /**
- * A connection that broke while idle (the server ended it) can still be handed out when the
- * process was busy: the server's goodbye is waiting unread in the socket. One turn of the event
- * loop reads it; a connection that turns out broken is dropped and another one taken, so the
- * next command after the server dropped connections does not fail for it. (pg-pool itself
- * reads `_queryable` the same way.)
+ * A connection the server ended can still be handed out: one whose statement was answered
+ * with a FATAL goes back to the pool, and one that was idle may have the server's goodbye
+ * waiting unread in its socket while the process was busy. One turn of the event loop reads
+ * that; a connection that turns out ended is dropped and another one taken, so the next command
+ * after the server dropped connections does not fail for it. (pg-pool itself reads `_queryable`.)
  */
-function handOutOnlyLiveConnections(pool: pg.Pool): void {
+function handOutOnlyLiveConnections(pool: pg.Pool, isLive: (client: pg.PoolClient) => boolean): void {
   const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
   const live = async (): Promise<pg.PoolClient> => {
     for (let tries = 1; ; tries += 1) {
       const client = await connect();
       await new Promise((resolve) => setImmediate(resolve));
-      if ((client as { _queryable?: boolean })._queryable !== false || tries > pool.options.max) return client;
-      client.release(new Error("the connection broke while idle"));
+      if (isLive(client) || tries > pool.options.max) return client;
+      client.release(new Error("the server ended this connection"));
     }
   };
   pool.connect = ((callback?: unknown) => (callback === undefined ? live() : (connect as (callback: unknown) => void)(callback))) as typeof pool.connect;
