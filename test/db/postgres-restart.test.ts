@@ -24,6 +24,7 @@ const user = "URESTART";
 const notificationChannel = "COPS";
 // Between commands of the steady stream: steady, not a flood.
 const streamGapMs = 150;
+const outboxPaused = "the database cannot be reached; the outbox pauses until it is back";
 
 /**
  * edgebot in Slack HTTP mode on a Postgres server of the test's own, which is stopped as a
@@ -140,6 +141,9 @@ describe("Postgres stops and starts again under edgebot", { timeout: 120_000 }, 
     expect(clone.status).toBe(503);
     expect(await clone.text()).toContain(databaseUnreachableMessage);
     await answeredSince(outageBegan, 6);
+    // The outbox has met the outage too (it polls every second) before the server comes back.
+    const logged = (message: string) => logLines(bot.stderr()).filter((line) => line.msg === message).length;
+    await until(() => (logged(outboxPaused) > 0 ? true : undefined), { what: "the outbox to pause", timeoutMs: 15_000 });
     expect(await health()).toBe(503);
     const outageEnded = Date.now();
     await server.start();
@@ -197,8 +201,8 @@ describe("Postgres stops and starts again under edgebot", { timeout: 120_000 }, 
 
     // The outage was logged by the workers once each, not once a poll.
     const logs = logLines(bot.stderr());
-    expect(logs.filter((line) => line.msg === "the database cannot be reached; the outbox pauses until it is back")).toHaveLength(1);
-    expect(logs.filter((line) => line.msg === "the database is back; the outbox goes on")).toHaveLength(1);
+    expect(logged(outboxPaused)).toBe(1);
+    expect(logged("the database is back; the outbox goes on")).toBe(1);
     expect(logs.filter((line) => line.msg === "the database cannot be reached; the job queue pauses until it is back").length).toBeLessThanOrEqual(1);
     expect(logs.filter((line) => line.level === 50)).toEqual([]);
     expect(bot.stderr()).not.toContain("Unhandled");
