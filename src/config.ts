@@ -67,6 +67,7 @@ const environmentSchema = z.object({
   ),
   DNS_TIMEOUT_MS: optionalText.pipe(wholeNumber(50, 60_000)),
   DNS_CONCURRENCY: optionalText.pipe(wholeNumber(1, 10_000)),
+  DATABASE_CONNECT_TIMEOUT_S: optionalText.pipe(wholeNumber(0, 86_400)),
   PORT: optionalText.pipe(wholeNumber(0, 65_535)),
   GIT_HTTP_PORT: optionalText.pipe(wholeNumber(0, 65_535)),
   SLASH_COMMAND: optionalText.pipe(
@@ -126,6 +127,8 @@ const environmentSchema = z.object({
 export interface Config {
   /** Postgres connection string; undefined means the embedded PGlite database. */
   databaseUrl: string | undefined;
+  /** How long to wait at start for a Postgres server that cannot be reached yet. */
+  databaseConnectTimeoutSeconds: number;
   /** Where the embedded database and, by default, the repositories live. */
   dataDir: string;
   /** Directory holding one bare repository per application. */
@@ -195,7 +198,7 @@ const splitList = (list: string | undefined): string[] =>
   list === undefined ? [] : list.split(",").map((item) => item.trim()).filter(Boolean);
 
 // A URL's user and password never reach the log, even in a value that was refused.
-const withoutCredentials = (value: string): string => value.replace(/\/\/[^/@\s]*@/g, "//***@");
+export const withoutCredentials = (value: string): string => value.replace(/\/\/[^/@\s]*@/g, "//***@");
 
 /**
  * One workspace over HTTP (or Socket Mode) needs both the signing secret and the bot token;
@@ -248,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(values.DATA_DIR ?? ".edgebot");
   return {
     databaseUrl: values.DATABASE_URL,
+    databaseConnectTimeoutSeconds: values.DATABASE_CONNECT_TIMEOUT_S ?? 60,
     dataDir,
     gitRoot: path.resolve(values.GIT_ROOT ?? path.join(dataDir, "repos")),
     edgeCnameSuffix: values.EDGE_CNAME_SUFFIX ?? "edge.example.net",

@@ -6,6 +6,7 @@ import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./
 import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
+import { waitForDatabase } from "./db/wait-for-database.ts";
 import type { Platform } from "./core/platform.ts";
 import { reconcileRepositories } from "./core/reconciliation.ts";
 import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
@@ -20,8 +21,9 @@ async function main(): Promise<number> {
   // The shell's terminal shows replies, so only warnings and errors are logged there by default.
   const logger = createLogger(config.logLevel ?? (inSlack ? "info" : "warn"));
 
-  const database = await openConfiguredDatabase(config);
+  const database = await openConfiguredDatabase(config, logger);
   try {
+    await waitForDatabase(database, { timeoutSeconds: config.databaseConnectTimeoutSeconds, logger });
     const applied = await migrateToLatest(database.db);
     logger.info({ database: database.kind, migrations: applied }, "database ready");
     const repositories = new Repositories(config.gitRoot);

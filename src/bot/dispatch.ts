@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { CoreError, Invalid } from "../core/errors.ts";
 import { commandsInGroup, findCommand } from "./commands/index.ts";
 import type { Command, CommandContext } from "./commands/command.ts";
+import { explainFailure } from "./failures.ts";
 import { GrammarError, readArguments, tokenize } from "./grammar.ts";
 import { sayError, type Message } from "./message.ts";
 
@@ -37,8 +38,8 @@ export async function runCommandLine(context: CommandContext, line: string, opti
     if (error instanceof GrammarError) return answered(sayError(error.message, command?.usage), command);
     if (error instanceof Invalid) return answered(sayError(error.message, command?.usage), command);
     if (error instanceof CoreError) return answered(sayError(error.message), command);
-    options.logger.error({ err: error, command: command?.name }, "command failed");
-    return answered(sayError("something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening."));
+    const log = options.logger.child({ command: command?.name });
+    return answered(sayError(explainFailure(error, log, { what: "command failed", otherwise: "something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening." })));
   }
 }
 

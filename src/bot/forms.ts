@@ -1,6 +1,8 @@
+import type { Logger } from "pino";
 import { AlreadyDone, Conflict, CoreError, Invalid } from "../core/errors.ts";
 import { findCommand } from "./commands/index.ts";
 import type { Command, CommandContext } from "./commands/command.ts";
+import { explainFailure } from "./failures.ts";
 import { Arguments } from "./grammar.ts";
 import { sayError, type Message } from "./message.ts";
 
@@ -154,7 +156,7 @@ export type FormOutcome =
  * Runs a form's command with the submitted values. Errors that concern a field come back on
  * that field (or on the first field when core names none that the form has); nothing throws.
  */
-export async function submitForm(context: CommandContext, form: Form, values: FormValues, options: { onUnexpected: (error: unknown) => void }): Promise<FormOutcome> {
+export async function submitForm(context: CommandContext, form: Form, values: FormValues, options: { log: Logger }): Promise<FormOutcome> {
   const refused = checkFields(form, values);
   if (refused !== undefined) return { kind: "field_errors", errors: refused };
 
@@ -168,8 +170,8 @@ export async function submitForm(context: CommandContext, form: Form, values: Fo
     if (error instanceof Invalid || error instanceof Conflict) return { kind: "field_errors", errors: { [fieldOf(form, values, error.field)]: error.message } };
     // Not found or not allowed: about the org or application picked, when the form picks one.
     if (error instanceof CoreError) return { kind: "field_errors", errors: { [blockOf(form.fields.find((field) => field.kind !== "text") ?? form.fields[0]!)]: error.message } };
-    options.onUnexpected(error);
-    return { kind: "failed", message: sayError("something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening.") };
+    const said = explainFailure(error, options.log, { what: "form failed", otherwise: "something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening." });
+    return { kind: "failed", message: sayError(said) };
   }
 }
 

@@ -7,6 +7,7 @@ import type { Database } from "../db/schema.ts";
 import type { DnsVerifier } from "../dns/verify.ts";
 import { notificationMessage } from "./blocks/notifications.ts";
 import { registerUser } from "../core/users.ts";
+import { isDatabaseUnreachable } from "../core/database-errors.ts";
 import { runCommandLine } from "./dispatch.ts";
 import { cloneUrl } from "../git/http.ts";
 import type { Message } from "./message.ts";
@@ -49,7 +50,10 @@ export async function runShell(options: {
     }
     const outcome = await runCommandLine(context, trimmed, { slashCommand: options.slashCommand, logger: options.logger });
     options.output.write(`${plainText(outcome.message)}\n\n`);
-    await printNotifications(options.platform.db, options.output);
+    await printNotifications(options.platform.db, options.output).catch((error: unknown) => {
+      // The command has said the database is away; its notifications wait in the outbox for a later command.
+      if (!isDatabaseUnreachable(error)) throw error;
+    });
     prompt();
   }
 }

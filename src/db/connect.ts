@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
+import type { Logger } from "pino";
 import { ConfigError } from "../config.ts";
 import { lockDataDir } from "./data-dir-lock.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
@@ -30,15 +31,24 @@ export interface OpenDatabaseOptions {
   onQuery?: (event: LogEvent) => void;
   /** Connections in the pool for a Postgres server. */
   poolSize?: number;
+  /** Where a Postgres connection that breaks is reported; unreported when absent. */
+  logger?: Logger;
 }
+
+/**
+ * How long a statement waits for a Postgres connection before it fails, so that a command
+ * during an outage is answered at once rather than when the operating system gives up on a
+ * server that does not answer (minutes). A refused connection fails sooner still.
+ */
+export const connectTimeoutMs = 5000;
 
 /**
  * The database the configuration names: Postgres at DATABASE_URL, else PGlite in DATA_DIR/pglite,
  * which this process then holds alone (`lockDataDir`) until the handle is closed. Several
  * processes may share one Postgres server; only one may open an embedded database.
  */
-export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl });
+export async function openConfiguredDatabase(config: { databaseUrl: string | undefined; dataDir: string }, logger?: Logger): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return openDatabase({ databaseUrl: config.databaseUrl, ...(logger ? { logger } : {}) });
   await mkdir(config.dataDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
     throw new ConfigError(`DATA_DIR: cannot create ${config.dataDir} (${error.code ?? error.message})`);
   });
@@ -65,7 +75,7 @@ export async function openConfiguredDatabase(config: { databaseUrl: string | und
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const log = options.onQuery;
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = connectionPool(options.databaseUrl, options.poolSize ?? 10, options.logger);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     return { db, kind: "postgres", url: options.databaseUrl, close: () => db.destroy() };
   }
@@ -84,4 +94,50 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await pglite.close();
     },
   };
+}
+
+/**
+ * A pg pool that survives its connections breaking (a server restarted or failed over, a
+ * backend terminated, an idle connection reaped). pg reports a connection that breaks as an
+ * `error` event, and an event nobody listens to ends the process. An idle connection's error
+ * reaches the pool, which drops it; one checked out reports on the client, and its statement
+ * fails too, after which the pool drops it when it comes back. Either way the next statement
+ * gets a new connection.
+ */
+function connectionPool(connectionString: string, max: number, logger: Logger | undefined): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+  const report = (error: Error) => logger?.warn({ reason: error.message, code: (error as { code?: unknown }).code }, "a database connection broke; it is dropped and the next statement opens a new one");
+  pool.on("error", report);
+  const endedByServer = new WeakSet<pg.PoolClient>();
+  pool.on("connect", (client) => {
+    // A client reports its error on itself while it is checked out; the statement it is running fails too, and says why.
+    client.on("error", () => undefined);
+    // A FATAL answer ends the session (a terminated backend, a shutdown), but pg gives it to the statement it
+    // answers and the pool takes the connection back as if it were fine, until its socket closes.
+    (client as unknown as pg.Client).connection.on("errorMessage", (message: { severity?: string }) => {
+      if (message.severity === "FATAL" || message.severity === "PANIC") endedByServer.add(client);
+    });
+  });
+  handOutOnlyLiveConnections(pool, (client) => !endedByServer.has(client) && (client as { _queryable?: boolean })._queryable !== false);
+  return pool;
+}
+
+/**
+ * A connection the server ended can still be handed out: one whose statement was answered
+ * with a FATAL goes back to the pool, and one that was idle may have the server's goodbye
+ * waiting unread in its socket while the process was busy. One turn of the event loop reads
+ * that; a connection that turns out ended is dropped and another one taken, so the next command
+ * after the server dropped connections does not fail for it. (pg-pool itself reads `_queryable`.)
+ */
+function handOutOnlyLiveConnections(pool: pg.Pool, isLive: (client: pg.PoolClient) => boolean): void {
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+  const live = async (): Promise<pg.PoolClient> => {
+    for (let tries = 1; ; tries += 1) {
+      const client = await connect();
+      await new Promise((resolve) => setImmediate(resolve));
+      if (isLive(client) || tries > pool.options.max) return client;
+      client.release(new Error("the server ended this connection"));
+    }
+  };
+  pool.connect = ((callback?: unknown) => (callback === undefined ? live() : (connect as (callback: unknown) => void)(callback))) as typeof pool.connect;
 }

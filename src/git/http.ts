@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { requireRepository } from "../core/applications.ts";
+import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/database-errors.ts";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
 import { isolatedGitEnvironment } from "../repos/repositories.ts";
@@ -97,9 +98,13 @@ export class GitHttp {
   /** Serves one request under `/git/`; anything else there is a 404. */
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
     this.serve(request, response).catch((error: unknown) => {
-      this.options.logger.error({ err: error }, "git over HTTP failed");
-      if (!response.headersSent) answer(response, 500, "edgebot: something went wrong on our side; nothing was changed. Try again.");
-      else response.destroy();
+      const unreachable = isDatabaseUnreachable(error);
+      if (unreachable) this.options.logger.warn({ reason: (error as Error).message }, "git over HTTP: the database cannot be reached");
+      else this.options.logger.error({ err: error }, "git over HTTP failed");
+      // 503 tells git clients and load balancers that this passes: the same request will work later.
+      if (response.headersSent) response.destroy();
+      else if (unreachable) answer(response, 503, `edgebot: ${databaseUnreachableMessage}`, { "retry-after": "60" });
+      else answer(response, 500, "edgebot: something went wrong on our side; nothing was changed. Try again.");
     });
   };
 
@@ -321,7 +326,12 @@ export class GitHttp {
         this.answerHook(request, response).catch((error: unknown) => {
           this.options.logger.error({ err: error, hook: request.url }, "git hook failed");
           // After post-receive the refs have moved: only the announcement is missing.
-          const said = request.url === "/post-receive" ? "edgebot: the push went through, but it could not be announced." : "edgebot: could not check this push; nothing was changed. Try again.";
+          const said =
+            request.url === "/post-receive"
+              ? "edgebot: the push went through, but it could not be announced."
+              : isDatabaseUnreachable(error)
+                ? `edgebot: ${databaseUnreachableMessage}`
+                : "edgebot: could not check this push; nothing was changed. Try again.";
           hookAnswer(response, false, [said]);
         });
       });

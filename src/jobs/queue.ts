@@ -11,6 +11,7 @@ import type { ClaimRecheck, DnsChecker, Recheck, RecheckQueue } from "../core/go
 import { expireInvitations } from "../core/invitations.ts";
 import { onceForRequest, type MaintenanceQueue, type Platform, type Tx } from "../core/platform.ts";
 import { expireRoleRequests } from "../core/role-requests.ts";
+import { OutageLog } from "../db/outage-log.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
@@ -86,8 +87,13 @@ export async function startJobQueue(options: {
 }): Promise<JobQueue> {
   const { dns, logger } = options;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
-  const boss = new PgBoss({ db: sqlThroughPool(options.platform.db), schema: "pgboss" });
-  boss.on("error", (error) => logger.error({ err: error }, "job queue error"));
+  // pg-boss keeps polling while the database is away and reports each failed poll as an error;
+  // the outage is logged once instead, and its end when a statement gets through again.
+  const outage = new OutageLog(logger, "the job queue");
+  const boss = new PgBoss({ db: sqlThroughPool(options.platform.db, outage), schema: "pgboss" });
+  boss.on("error", (error) => {
+    if (!outage.failed(error)) logger.error({ err: error }, "job queue error");
+  });
   await boss.start();
 
   const rechecks: RecheckQueue = {
@@ -126,7 +132,7 @@ export async function startJobQueue(options: {
           logger.info({ job: job.id, ...subject, attempt: parsed.data.attempt, outcome }, "DNS re-checked");
         } catch (error) {
           if (error instanceof AlreadyDone) return;
-          logger.error({ err: error, job: job.id, ...subject }, "DNS re-check failed; pg-boss retries it");
+          if (!outage.failed(error)) logger.error({ err: error, job: job.id, ...subject }, "DNS re-check failed; pg-boss retries it");
           failed.push(job.id);
         }
       }),
@@ -234,14 +240,17 @@ interface SqlRunner {
  * one of them fails (a deadlock, a lock timeout), the rest, COMMIT included, is skipped, and the
  * connection would go back to the pool inside an aborted transaction, failing everything sent on
  * it ("current transaction is aborted") until Postgres drops the session. So each text runs on
- * one connection, which a failure rolls back before it is released.
+ * one connection, which a failure rolls back before it is released. `outage`, when given, hears
+ * of every statement that gets through, so the end of a database outage is logged.
  */
-export function sqlThroughPool(db: Kysely<Database>): SqlRunner {
+export function sqlThroughPool(db: Kysely<Database>, outage?: OutageLog): SqlRunner {
   return {
     executeSql: (text, values) =>
       db.connection().execute(async (connection) => {
         try {
-          return { rows: (await connection.executeQuery(CompiledQuery.raw(text, values ?? []))).rows };
+          const { rows } = await connection.executeQuery(CompiledQuery.raw(text, values ?? []));
+          outage?.succeeded();
+          return { rows };
         } catch (error) {
           // Outside a transaction this is only a warning.
           await connection.executeQuery(CompiledQuery.raw("ROLLBACK")).catch(() => undefined);

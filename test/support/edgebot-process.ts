@@ -51,3 +51,15 @@ export function startEdgebot(env: Record<string, string>, options: { input?: str
       ),
   };
 }
+
+/** The JSON lines pino wrote among `stderr`, parsed; any other line is left out. */
+export function logLines(stderr: string): Array<Record<string, unknown> & { msg?: string; level?: number }> {
+  return stderr.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -2,6 +2,7 @@ import { webApi } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { deliverDueNotifications, findPostedMessage, hasNewerEdit, isMessageEdit, type DeliveryOutcome, type MessageEditKind, type Notification } from "../../core/notifications.ts";
+import { OutageLog } from "../../db/outage-log.ts";
 import type { Database } from "../../db/schema.ts";
 import { notificationMessage } from "../blocks/notifications.ts";
 import type { Message } from "../message.ts";
@@ -33,6 +34,8 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   /** Messages one pass delivers at most before yielding to the next poll (default 100). */
   batchSize?: number;
+  /** While the database cannot be reached, the longest pause between passes; it grows from `pollMs` (default 5 s). */
+  outagePollMaxMs?: number;
 }
 
 export interface OutboxWorker {
@@ -174,13 +177,23 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
 
   // Paused workspaces do not stretch the poll: others may have messages due. A pass that finds
   // only paused workspaces' messages costs one claim query, like a pass that finds none.
+  // A database that cannot be reached does: the outbox waits for it, logging once, and the
+  // messages stay in it to be delivered when it is back.
+  const outage = new OutageLog(logger, "the outbox");
+  const outagePollMaxMs = Math.max(pollMs, options.outagePollMaxMs ?? 5000);
+  const nextPollMs = () => (outage.ongoing ? Math.min(outagePollMaxMs, pollMs * 2 ** outage.consecutiveFailures) : pollMs);
   const schedule = () => {
     if (stopped) return;
     timer = setTimeout(() => {
       pass = deliverDue()
-        .catch((error: unknown) => logger.error({ err: error }, "outbox delivery pass failed"))
+        .then(
+          () => outage.succeeded(),
+          (error: unknown) => {
+            if (!outage.failed(error)) logger.error({ err: error }, "outbox delivery pass failed");
+          },
+        )
         .finally(schedule);
-    }, pollMs);
+    }, nextPollMs());
   };
   schedule();
 

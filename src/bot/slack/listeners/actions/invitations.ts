@@ -7,6 +7,7 @@ import type { Actor, Platform } from "../../../../core/platform.ts";
 import { denyInvitationView } from "../../../blocks/invitations.ts";
 import { approveInvitation } from "../../../commands/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
@@ -33,7 +34,7 @@ export function registerInvitationActions(app: App, dependencies: InvitationActi
       const teamId = teamOf(body);
       await answer(await approveInvitation({ platform: identities.platformFor(client, teamId), dns: dependencies.dns, actor, teamId, tellNow: identities.tellerFor(client, teamId) }, id));
       // From the Home tab, the request leaves it.
-      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
+      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => logFailure(error, log, "could not refresh the Home tab"));
     }),
   );
   app.action<BlockAction<ButtonAction>>(
@@ -78,8 +79,7 @@ export function decisionButton(dependencies: InvitationActionDependencies, handl
 
 function refusal(error: unknown, log: Logger): Message {
   if (error instanceof CoreError) return sayError(error.message);
-  log.error({ err: error }, "approval button failed");
-  return sayError("something went wrong on our side; nothing was decided. Try again, or type invite approve <id> (member approve <id> for a role change).");
+  return sayError(explainFailure(error, log, { what: "approval button failed", otherwise: "something went wrong on our side; nothing was decided. Try again, or type invite approve <id> (member approve <id> for a role change)." }));
 }
 
 /**

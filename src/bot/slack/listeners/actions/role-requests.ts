@@ -4,6 +4,7 @@ import { roleRequestActions } from "../../../blocks/notifications.ts";
 import { denyRoleRequestView, roleRequestOutcomeMessage } from "../../../blocks/role-requests.ts";
 import { publishHome } from "../../home.ts";
 import { decisionButton, teamOf, type InvitationActionDependencies } from "./invitations.ts";
+import { logFailure } from "../../../failures.ts";
 
 /**
  * The Approve and Deny buttons of a request to make a member admin or owner. Core counts each
@@ -17,7 +18,7 @@ export function registerRoleRequestActions(app: App, dependencies: InvitationAct
     decisionButton(dependencies, async ({ actor, id, body, client, answer, log }) => {
       await answer(roleRequestOutcomeMessage(await decideRoleRequest(identities.platformFor(client, teamOf(body)), { actor, id, decision: "approve" })));
       // From the Home tab, the request leaves it.
-      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
+      if (!body.response_url) await publishHome(client, dependencies, { slackUserId: body.user.id, actor }).catch((error: unknown) => logFailure(error, log, "could not refresh the Home tab"));
     }),
   );
   app.action<BlockAction<ButtonAction>>(

@@ -6,6 +6,7 @@ import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { formFor, formPrefill } from "../../../forms.ts";
 import { openForm } from "../../forms.ts";
 import { openConfigEditor } from "../../config-editor.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { publishHome } from "../../home.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
@@ -57,12 +58,12 @@ export function slashCommandListener(dependencies: SlashCommandDependencies) {
       if (changedSomething(outcome)) {
         // The answer is already on its way; a Home tab that fails to refresh must not change it.
         await publishHome(client, { platform, slashCommand }, { slackUserId: command.user_id, actor: identity.actor }).catch((error: unknown) =>
-          log.error({ err: error }, "could not refresh the Home tab"),
+          logFailure(error, log, "could not refresh the Home tab"),
         );
       }
     } catch (error) {
-      log.error({ err: error }, "slash command failed");
-      await answer(respond, sayError("something went wrong on our side. Try again, and tell your edgebot admins if it keeps happening.")).catch((failure: unknown) =>
+      const said = explainFailure(error, log, { what: "slash command failed", otherwise: "something went wrong on our side. Try again, and tell your edgebot admins if it keeps happening." });
+      await answer(respond, sayError(said)).catch((failure: unknown) =>
         log.error({ err: failure }, "could not answer through the response URL"),
       );
     }

@@ -1,6 +1,7 @@
 import type { App, Context } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Platform } from "../../../../core/platform.ts";
+import { logFailure } from "../../../failures.ts";
 import { publishHome, publishHomeWithoutEmail } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
 import type { SlackInstallations } from "../../installations.ts";
@@ -35,7 +36,8 @@ export function registerEvents(app: App, dependencies: EventDependencies): void 
       }
       await publishHome(client, dependencies, { slackUserId: event.user, actor: identity.actor });
     } catch (error) {
-      log.error({ err: error }, "could not publish the Home tab");
+      // Nowhere to answer: the tab keeps what it showed last.
+      logFailure(error, log, "could not publish the Home tab");
     }
   });
 }

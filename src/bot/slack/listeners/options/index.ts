@@ -4,6 +4,7 @@ import { findApplicationRefs } from "../../../../core/applications.ts";
 import { listOrgs } from "../../../../core/orgs.ts";
 import type { Actor, Platform } from "../../../../core/platform.ts";
 import { pickerActions, pickerOption } from "../../../blocks/forms.ts";
+import { logFailure } from "../../../failures.ts";
 import type { SlackIdentities } from "../../identities.ts";
 
 export interface OptionDependencies {
@@ -39,7 +40,7 @@ function pickerListener(dependencies: OptionDependencies, list: (actor: Actor, q
       const found = identity.kind === "registered" ? await list(identity.actor, body.value.trim().slice(0, 100)) : [];
       await ack({ options: found.slice(0, maxOptions).map(pickerOption) });
     } catch (error) {
-      dependencies.logger.error({ err: error, action: body.action_id }, "could not list a picker's options");
+      logFailure(error, dependencies.logger.child({ action: body.action_id }), "could not list a picker's options");
       await ack({ options: [] });
     }
   };

@@ -5,6 +5,7 @@ import { AlreadyDone, Conflict, CoreError, Invalid } from "../../../../core/erro
 import { onceForRequest, type Platform } from "../../../../core/platform.ts";
 import { configEditorAction, configEditorCallback, configEditorFields, shortCommit } from "../../../blocks/configs.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
+import { explainFailure } from "../../../failures.ts";
 import { escapeText, say } from "../../../message.ts";
 import { readConfigEditorMetadata } from "../../config-editor.ts";
 import { postToResponseUrl } from "../../forms.ts";
@@ -29,11 +30,11 @@ export function registerConfigViews(app: App, dependencies: ConfigViewDependenci
     if (metadata === undefined) return onContent("this form is out of date: close it and run config edit again");
     const teamId = body.user.team_id ?? view.team_id;
     const log = logger.child({ team: teamId, user: body.user.id, app: metadata.app, env: metadata.env });
-    const identity = await identities.resolve(client, teamId, body.user.id).catch((error: unknown) => {
-      log.error({ err: error }, "could not look up who submitted an edit");
-      return undefined;
-    });
-    if (identity === undefined) return onContent("Slack could not tell us who you are just now: submit again in a moment");
+    const identity = await identities.resolve(client, teamId, body.user.id).catch((error: unknown) => ({
+      kind: "unknown" as const,
+      why: explainFailure(error, log, { what: "could not look up who submitted an edit", otherwise: "Slack could not tell us who you are just now: submit again in a moment" }),
+    }));
+    if (identity.kind === "unknown") return onContent(identity.why);
     if (identity.kind === "no_email") return onContent(emailMissing);
 
     const platform = onceForRequest(identities.platformFor(client, teamId), `slack:view:${view.id}`);
@@ -52,8 +53,7 @@ export function registerConfigViews(app: App, dependencies: ConfigViewDependenci
         return ack({ response_action: "errors", errors: { [configEditorFields.message]: error.message } });
       }
       if (error instanceof CoreError) return onContent(error.message);
-      log.error({ err: error }, "committing an edit failed");
-      return onContent("something went wrong on our side; nothing was committed. Try again.");
+      return onContent(explainFailure(error, log, { what: "committing an edit failed", otherwise: "something went wrong on our side; nothing was committed. Try again." }));
     }
   });
 }

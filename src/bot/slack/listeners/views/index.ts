@@ -4,6 +4,7 @@ import { onceForRequest, type Actor, type Platform } from "../../../../core/plat
 import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/forms.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { blockOf, formFor, submitForm } from "../../../forms.ts";
 import type { Message } from "../../../message.ts";
 import { postToResponseUrl, readFormOrigin, type FormOrigin } from "../../forms.ts";
@@ -41,12 +42,12 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
     }
     const teamId = body.user.team_id ?? view.team_id;
     const log = logger.child({ team: teamId, user: body.user.id, form: form.command });
-    const identity = await identities.resolve(client, teamId, body.user.id).catch((error: unknown) => {
-      log.error({ err: error }, "could not look up who submitted a form");
-      return undefined;
-    });
-    if (identity === undefined) {
-      await ack({ response_action: "errors", errors: { [firstField]: "Slack could not tell us who you are just now: submit again in a moment" } });
+    const identity = await identities.resolve(client, teamId, body.user.id).catch((error: unknown) => ({
+      kind: "unknown" as const,
+      why: explainFailure(error, log, { what: "could not look up who submitted a form", otherwise: "Slack could not tell us who you are just now: submit again in a moment" }),
+    }));
+    if (identity.kind === "unknown") {
+      await ack({ response_action: "errors", errors: { [firstField]: identity.why } });
       return;
     }
     if (identity.kind === "no_email") {
@@ -57,7 +58,7 @@ export function registerViews(app: App, dependencies: ViewDependencies): void {
     const values = readFormValues(form, view.state.values);
     // A person picked may never have used edgebot: register them as a typed mention would.
     await identities.introduceMentioned(client, teamId, Object.values(values).join(" "));
-    const outcome = await submitForm(context, form, values, { onUnexpected: (error) => log.error({ err: error }, "form failed") });
+    const outcome = await submitForm(context, form, values, { log });
     switch (outcome.kind) {
       case "field_errors":
         await ack({ response_action: "errors", errors: outcome.errors });
@@ -94,6 +95,6 @@ async function answerAfterForm(
     });
   }
   await publishHome(client, dependencies, { slackUserId: input.slackUserId, actor: input.actor }).catch((error: unknown) =>
-    input.log.error({ err: error }, "could not refresh the Home tab"),
+    logFailure(error, input.log, "could not refresh the Home tab"),
   );
 }

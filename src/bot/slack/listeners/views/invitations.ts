@@ -6,6 +6,7 @@ import { decideInvitation } from "../../../../core/invitations.ts";
 import { onceForRequest, type Platform } from "../../../../core/platform.ts";
 import { denyInvitationCallback, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 import { postToResponseUrl } from "../../forms.ts";
 import { publishHome } from "../../home.ts";
 import type { SlackIdentities } from "../../identities.ts";
@@ -29,7 +30,14 @@ export function registerInvitationViews(app: App, dependencies: InvitationViewDe
       return;
     }
     const log = logger.child({ team: view.team_id, user: body.user.id, invitation: metadata.invitation });
-    const identity = await identities.resolve(client, body.user.team_id ?? view.team_id, body.user.id);
+    const identity = await identities.resolve(client, body.user.team_id ?? view.team_id, body.user.id).catch((error: unknown) => ({
+      kind: "unknown" as const,
+      why: explainFailure(error, log, { what: "could not look up who denied an invitation", otherwise: "Slack could not tell us who you are just now: submit again in a moment" }),
+    }));
+    if (identity.kind === "unknown") {
+      await ack({ response_action: "errors", errors: { reason: identity.why } });
+      return;
+    }
     if (identity.kind === "no_email") {
       await ack({ response_action: "errors", errors: { reason: emailMissing } });
       return;
@@ -43,13 +51,13 @@ export function registerInvitationViews(app: App, dependencies: InvitationViewDe
         await postToResponseUrl(metadata.responseUrl, invitationOutcomeMessage(outcome)).catch((error: unknown) => log.warn({ err: error }, "could not confirm the denial"));
       } else {
         // Denied from the Home tab: the request leaves it.
-        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
+        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => logFailure(error, log, "could not refresh the Home tab"));
       }
     } catch (error) {
       if (error instanceof AlreadyDone) return ack();
       if (error instanceof CoreError) return ack({ response_action: "errors", errors: { reason: error.message } });
-      log.error({ err: error }, "denying an invitation failed");
-      await ack({ response_action: "errors", errors: { reason: "something went wrong on our side; nothing was decided. Try again." } });
+      const said = explainFailure(error, log, { what: "denying an invitation failed", otherwise: "something went wrong on our side; nothing was decided. Try again." });
+      await ack({ response_action: "errors", errors: { reason: said } });
     }
   });
 }

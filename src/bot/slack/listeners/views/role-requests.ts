@@ -8,6 +8,7 @@ import { denyRoleRequestCallback, roleRequestOutcomeMessage } from "../../../blo
 import { postToResponseUrl } from "../../forms.ts";
 import { publishHome } from "../../home.ts";
 import type { InvitationViewDependencies } from "./invitations.ts";
+import { explainFailure, logFailure } from "../../../failures.ts";
 
 const metadataSchema = z.object({ request: z.number().int().positive(), responseUrl: z.url({ protocol: /^https?$/ }).max(500).optional() });
 
@@ -35,13 +36,13 @@ export function registerRoleRequestViews(app: App, dependencies: InvitationViewD
         await postToResponseUrl(metadata.responseUrl, roleRequestOutcomeMessage(outcome)).catch((error: unknown) => log.warn({ err: error }, "could not confirm the denial"));
       } else {
         // Denied from the Home tab: the request leaves it.
-        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => log.error({ err: error }, "could not refresh the Home tab"));
+        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => logFailure(error, log, "could not refresh the Home tab"));
       }
     } catch (error) {
       if (error instanceof AlreadyDone) return ack();
       if (error instanceof CoreError) return ack({ response_action: "errors", errors: { reason: error.message } });
-      log.error({ err: error }, "denying a role request failed");
-      await ack({ response_action: "errors", errors: { reason: "something went wrong on our side; nothing was decided. Try again." } });
+      const said = explainFailure(error, log, { what: "denying a role request failed", otherwise: "something went wrong on our side; nothing was decided. Try again." });
+      await ack({ response_action: "errors", errors: { reason: said } });
     }
   });
 }
