@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -532,13 +533,35 @@ function assertPath(file: string): void {
   if (!filePath.test(file)) throw new Error(`refusing path ${JSON.stringify(file)}`);
 }
 
-/** The environment of every git edgebot runs: none of the machine's or the user's git configuration, and never a prompt. */
+let privateHome: string | undefined;
+
+/**
+ * A directory only this process uses as git's HOME and XDG_CONFIG_HOME: empty, mode 0700, made
+ * on first use and removed at exit. A shared one (the temporary directory) would let anyone on
+ * the machine plant a `.gitconfig` or `.config/git/attributes` that changes what git does.
+ */
+function gitHome(): string {
+  if (privateHome === undefined) {
+    const home = mkdtempSync(path.join(tmpdir(), `edgebot-git-home-${process.pid}-`));
+    process.once("exit", () => rmSync(home, { recursive: true, force: true }));
+    privateHome = home;
+  }
+  return privateHome;
+}
+
+/**
+ * The environment of every git edgebot runs: none of the machine's or the user's git
+ * configuration or attributes (so nothing outside the repository changes a merge), and never a prompt.
+ */
 export function isolatedGitEnvironment(): Record<string, string> {
+  const home = gitHome();
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: tmpdir(),
+    HOME: home,
+    XDG_CONFIG_HOME: home,
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_ATTR_NOSYSTEM: "1",
     GIT_TERMINAL_PROMPT: "0",
     LC_ALL: "C",
   };

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseLeftover } from "../../src/repos/leftovers.ts";
-import { BranchMoved, Repositories } from "../../src/repos/repositories.ts";
+import { BranchMoved, isolatedGitEnvironment, Repositories } from "../../src/repos/repositories.ts";
 
 describe("application repositories", () => {
   let root: string;
@@ -31,6 +31,20 @@ describe("application repositories", () => {
       await expect(repositories.readFile(1, "production", file)).rejects.toThrow(/refusing path/);
     }
     expect(await repositories.branches(1)).toEqual(["production"]);
+  });
+
+  it("runs git with a private empty HOME and XDG_CONFIG_HOME, no system configuration and no attributes file", async () => {
+    const environment = isolatedGitEnvironment();
+    expect(environment.HOME).not.toBe(tmpdir());
+    expect(environment.XDG_CONFIG_HOME).toBe(environment.HOME);
+    expect(environment).toMatchObject({ GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_ATTR_NOSYSTEM: "1" });
+    const home = await stat(environment.HOME!);
+    expect(home.isDirectory()).toBe(true);
+    expect(home.mode & 0o777).toBe(0o700);
+    expect(home.uid).toBe(process.getuid!());
+    expect(await readdir(environment.HOME!)).toEqual([]);
+    // Made once per process.
+    expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
   });
 
   it("reads branch heads from loose and packed refs alike, a loose ref winning", async () => {
