@@ -7,6 +7,7 @@ import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
+import { treePathProblem } from "./tree-rules.ts";
 import { BranchLocked, lockFiles, readBranchHead, readBranchHeads, readHeadTarget, removeStaleLock, writeBranchHead } from "./refs.ts";
 
 /** Who a commit is by: the acting user. */
@@ -318,8 +319,12 @@ export class Repositories {
     applicationId: number,
     commit: string,
     file: string,
-    options: { quarantine?: string } = {},
-  ): Promise<{ kind: "file"; content: Buffer } | { kind: "directory" } | { kind: "missing" }> {
+    options: {
+      quarantine?: string;
+      /** A larger file is not read: its size is answered instead. */
+      maxBytes?: number;
+    } = {},
+  ): Promise<{ kind: "file"; content: Buffer } | { kind: "too_large"; size: number } | { kind: "directory" } | { kind: "missing" }> {
     assertCommit(commit);
     assertPath(file);
     const repository = this.pathOf(applicationId);
@@ -329,6 +334,7 @@ export class Repositories {
     const [entry] = parseTree(await git.raw(["ls-tree", "-l", "-z", commit, "--", file]));
     if (entry === undefined || entry.path !== file) return { kind: "missing" };
     if (entry.type === "tree") return { kind: "directory" };
+    if (options.maxBytes !== undefined && !(entry.size <= options.maxBytes)) return { kind: "too_large", size: entry.size };
     // As bytes: a file need not be text.
     return { kind: "file", content: (await git.binaryCatFile(["blob", entry.sha])) as Buffer };
   }
@@ -530,7 +536,7 @@ function quarantineEnvironment(repository: string, quarantine: string): Record<s
 }
 
 function assertPath(file: string): void {
-  if (!filePath.test(file)) throw new Error(`refusing path ${JSON.stringify(file)}`);
+  if (!filePath.test(file) || treePathProblem(file) !== undefined) throw new Error(`refusing path ${JSON.stringify(file)}`);
 }
 
 let privateHome: string | undefined;

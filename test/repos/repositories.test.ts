@@ -27,7 +27,7 @@ describe("application repositories", () => {
     for (const branch of ["--upload-pack=x", "-b", "../x", "a b", "Prod", "x".repeat(40)]) {
       await expect(repositories.createBranch(1, branch, "production")).rejects.toThrow(/refusing branch name/);
     }
-    for (const file of ["../x", "/etc/passwd", "a/../../b", "--output=x", "a b"]) {
+    for (const file of ["../x", "/etc/passwd", "a/../../b", "--output=x", "a b", ".git/config", ".GIT/config", "x/.git./hooks", ".gitmodules"]) {
       await expect(repositories.readFile(1, "production", file)).rejects.toThrow(/refusing path/);
     }
     expect(await repositories.branches(1)).toEqual(["production"]);
@@ -45,6 +45,13 @@ describe("application repositories", () => {
     expect(await readdir(environment.HOME!)).toEqual([]);
     // Made once per process.
     expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
+  });
+
+  it("answers a file's size instead of reading it when it is over the limit", async () => {
+    await repositories.create(1, initial);
+    const production = await repositories.head(1, "production");
+    expect(await repositories.findFileAt(1, production, "section.config.json", { maxBytes: 2 })).toEqual({ kind: "too_large", size: 3 });
+    expect(await repositories.findFileAt(1, production, "section.config.json", { maxBytes: 3 })).toEqual({ kind: "file", content: Buffer.from("{}\n") });
   });
 
   it("reads branch heads from loose and packed refs alike, a loose ref winning", async () => {
