@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BranchMoved, filePath, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
+import { BranchMoved, filePath, type Repositories, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
 import { asText as textOf, controlCharacterProblem, maxTextFileBytes, treePathProblem } from "../repos/tree-rules.ts";
 import { requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
@@ -309,4 +309,26 @@ export function checkConfigFile(file: string, content: string): void {
     const where = issue.path.length > 0 ? issue.path.join(".") : "the top level";
     throw new Invalid(`${file} does not match its schema: ${where}: ${issue.message}`, "content");
   }
+}
+
+/**
+ * What is wrong with the configuration `commit` would put on an environment, by the rules every
+ * write follows (a push, a promotion's merge): the commits it brings that no environment holds
+ * yet (paths, modes, messages, text; see `Repositories.reviewNewCommits`) and its
+ * section.config.json. Empty when it is valid. `quarantine` is where a push's objects wait.
+ */
+export async function configurationProblems(repositories: Repositories, applicationId: number, commit: string, options: { quarantine?: string } = {}): Promise<string[]> {
+  const problems = await repositories.reviewNewCommits(applicationId, commit, options);
+  const found = await repositories.findFileAt(applicationId, commit, sectionConfigPath, { ...options, maxBytes: maxConfigFileBytes });
+  if (found.kind === "too_large") problems.push(`${sectionConfigPath} would be larger than ${maxConfigFileBytes / 1024 / 1024} MiB`);
+  else if (found.kind !== "file") problems.push(`${sectionConfigPath} is missing: every environment needs one`);
+  else {
+    try {
+      checkConfigFile(sectionConfigPath, found.content.toString());
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      problems.push(error.message);
+    }
+  }
+  return problems;
 }

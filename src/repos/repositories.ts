@@ -7,7 +7,8 @@ import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
-import { treePathProblem } from "./tree-rules.ts";
+import { ObjectReader } from "./object-reader.ts";
+import { asText, controlCharacterProblem, maxTextFileBytes, treeModeProblem, treePathProblem } from "./tree-rules.ts";
 import { BranchLocked, lockFiles, readBranchHead, readBranchHeads, readHeadTarget, removeStaleLock, writeBranchHead } from "./refs.ts";
 
 /** Who a commit is by: the acting user. */
@@ -339,6 +340,63 @@ export class Repositories {
     return { kind: "file", content: (await git.binaryCatFile(["blob", entry.sha])) as Buffer };
   }
 
+  /**
+   * What is wrong with the commits `tip` brings that no branch holds yet (a push's, or a merge
+   * commit not yet on its branch), by the rules of tree-rules.ts: every path of every such
+   * commit's tree, every entry's mode, every commit message and every text file up to
+   * `maxTextFileBytes` (larger files are never shown as text). Empty when all is well; at most
+   * `limit` problems, each naming the path or commit.
+   */
+  async reviewNewCommits(applicationId: number, tip: string, options: { quarantine?: string; limit?: number } = {}): Promise<string[]> {
+    assertCommit(tip);
+    const repository = this.pathOf(applicationId);
+    const objects = options.quarantine === undefined ? {} : quarantineEnvironment(repository, options.quarantine);
+    const limit = options.limit ?? 10;
+    const commits = (await this.git(repository, { ...tracedSoNotSilent, ...objects }).raw(["rev-list", tip, "--not", "--all"])).split("\n").filter(Boolean);
+    const problems: string[] = [];
+    const reader = new ObjectReader(repository, { ...isolatedGitEnvironment(), GIT_DIR: repository, ...objects });
+    const seenTrees = new Set<string>();
+    const seenBlobs = new Set<string>();
+    const hashBytes = tip.length / 2;
+
+    const walk = async (tree: string, prefix: string): Promise<void> => {
+      if (seenTrees.has(tree) || problems.length >= limit) return;
+      seenTrees.add(tree);
+      const object = await reader.read(tree);
+      if (object === undefined || object.type !== "tree") throw new Error(`tree ${tree} not found`);
+      for (const entry of parseTreeObject(object.content, hashBytes)) {
+        if (problems.length >= limit) return;
+        const where = `${prefix}${entry.name ?? "(a name that is not UTF-8)"}`;
+        const problem = entry.name === undefined ? "is not UTF-8" : (treePathProblem(entry.name) ?? treeModeProblem(entry.mode));
+        if (problem !== undefined) problems.push(`${where}: ${problem}`);
+        else if (entry.mode === "40000") await walk(entry.id, `${where}/`);
+        else if (!seenBlobs.has(entry.id)) {
+          seenBlobs.add(entry.id);
+          const info = await reader.info(entry.id);
+          if (info === undefined || info.size > maxTextFileBytes) continue;
+          const text = asText((await reader.read(entry.id))!.content);
+          const textProblem = text === undefined ? undefined : controlCharacterProblem(text);
+          if (textProblem !== undefined) problems.push(`${where}: ${textProblem}`);
+        }
+      }
+    };
+
+    try {
+      for (const commit of commits) {
+        if (problems.length >= limit) break;
+        const object = await reader.read(commit);
+        if (object === undefined || object.type !== "commit") throw new Error(`commit ${commit} not found`);
+        const { tree, message } = parseCommitObject(object.content);
+        const messageProblem = message === undefined ? "is not UTF-8" : controlCharacterProblem(message);
+        if (messageProblem !== undefined) problems.push(`commit ${commit.slice(0, 7)}: its message ${messageProblem}`);
+        await walk(tree, "");
+      }
+    } finally {
+      reader.close();
+    }
+    return problems;
+  }
+
   /** The newest commits of a branch, newest first. */
   async log(applicationId: number, branch: string, limit: number): Promise<CommitSummary[]> {
     assertBranch(branch);
@@ -653,4 +711,33 @@ function data(text: string): Buffer {
 function blobId(content: string): string {
   const bytes = Buffer.from(content);
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** The entries of a raw tree object: `<mode> <name>\0<id bytes>` one after another; a name that is not UTF-8 is undefined. */
+function parseTreeObject(content: Buffer, hashBytes: number): Array<{ mode: string; name: string | undefined; id: string }> {
+  const entries = [];
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  for (let at = 0; at < content.length; ) {
+    const space = content.indexOf(32, at);
+    const nul = content.indexOf(0, space);
+    if (space === -1 || nul === -1 || nul + 1 + hashBytes > content.length) throw new Error("malformed tree object");
+    let name: string | undefined;
+    try {
+      name = decoder.decode(content.subarray(space + 1, nul));
+    } catch {
+      name = undefined;
+    }
+    entries.push({ mode: content.subarray(at, space).toString("latin1"), name, id: content.subarray(nul + 1, nul + 1 + hashBytes).toString("hex") });
+    at = nul + 1 + hashBytes;
+  }
+  return entries;
+}
+
+/** A raw commit object's tree and message (undefined when the message is not UTF-8). */
+function parseCommitObject(content: Buffer): { tree: string; message: string | undefined } {
+  const tree = /^tree ([0-9a-f]{40,64})\n/.exec(content.subarray(0, 80).toString("latin1"))?.[1];
+  if (tree === undefined) throw new Error("malformed commit object");
+  const end = content.indexOf("\n\n");
+  const message = end === -1 ? "" : asText(content.subarray(end + 2));
+  return { tree, message };
 }

@@ -47,6 +47,34 @@ describe("application repositories", () => {
     expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
   });
 
+  it("finds every bad path, link, control character and message in the commits a tip brings, past the tip", async () => {
+    await repositories.create(1, initial);
+    const production = await repositories.head(1, "production");
+    const withInput = (args: string[], input: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile("git", args, { cwd: repositories.pathOf(1) }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+        child.stdin!.end(input);
+      });
+    const blob = (content: string) => withInput(["hash-object", "-w", "--stdin"], content);
+    const tree = (entries: string[]) => withInput(["mktree", "-z"], entries.map((entry) => `${entry}\0`).join(""));
+    const config = await blob("[core]\n");
+    const inner = await tree([`100644 blob ${config}\tconfig`]);
+    const base = (await git(["ls-tree", "-z", production])).split("\0").filter(Boolean);
+    const hostile = await tree([...base, `040000 tree ${inner}\t.g\u200cit`, `120000 blob ${config}\tlink`, `100644 blob ${await blob("a\u0007b\n")}\tbell.txt`, `040000 tree ${await tree([`040000 tree ${inner}\tGIT~1`])}\tvarnish`]);
+    const first = await git(["commit-tree", "-p", production, "-m", "Bad", hostile]);
+    const second = await git(["commit-tree", "-p", first, "-m", "Clean again\u001b[2J", `${production}^{tree}`]);
+    const problems = await repositories.reviewNewCommits(1, second);
+    expect(problems.sort()).toEqual([
+      ".g\u200cit: names git's own directory (.git), which a repository cannot hold",
+      "bell.txt: line 1 holds the control character U+0007 (only tab and newline are allowed)",
+      `commit ${second.slice(0, 7)}: its message line 1 holds the control character U+001B (only tab and newline are allowed)`,
+      "link: is a symbolic link: links are not kept here, commit the file itself",
+      "varnish/GIT~1: names git's own directory (.git), which a repository cannot hold",
+    ]);
+    // What a branch holds already is not new.
+    expect(await repositories.reviewNewCommits(1, production)).toEqual([]);
+  });
+
   it("answers a file's size instead of reading it when it is over the limit", async () => {
     await repositories.create(1, initial);
     const production = await repositories.head(1, "production");
