@@ -195,7 +195,7 @@ export type PromotionOutcome =
 /**
  * Merges `from` into `to`: a fast-forward when `to` has nothing of its own, else a merge
  * commit by the actor. A conflict changes nothing and names the files; so does `to` moving
- * while the merge was made. Promotions are announced in the application's channel.
+ * while the merge was made, and a result that breaks the rules a push follows (`configurationProblems`). Promotions are announced in the application's channel.
  */
 export async function promoteEnvironment(platform: Platform, input: { actor: Actor; app: string; from: string; to: string }): Promise<PromotionOutcome> {
   const [{ from, to }, author] = await Promise.all([environmentPair(platform, input), commitAuthor(platform, input.actor)]);
@@ -204,6 +204,11 @@ export async function promoteEnvironment(platform: Platform, input: { actor: Act
   const plan = await platform.repositories.planMerge(to.applicationId, { from: from.name, to: to.name, message: `Promote ${from.name} into ${to.name}`, author });
   if (plan.kind === "conflict") return { kind: "conflict", ...names, files: plan.files };
   if (plan.kind === "up_to_date") return { kind: "up_to_date", ...names, commit: plan.head };
+  // Each side was checked when it was written, but their merge is new: it meets the same rules before the branch moves.
+  const problems = await configurationProblems(platform.repositories, to.applicationId, plan.commit);
+  if (problems.length > 0) {
+    throw new Invalid(`promoting ${from.name} into ${to.name} would leave ${to.ref} ${to.name} invalid, so nothing was changed: ${problems.join("; ")}`, "from");
+  }
 
   return inTransaction(platform, async (tx, undo) => {
     const fastForward = plan.kind === "fast_forward";
