@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -602,15 +602,28 @@ let privateHome: string | undefined;
 /**
  * A directory only this process uses as git's HOME and XDG_CONFIG_HOME: empty, mode 0700, made
  * on first use and removed at exit. A shared one (the temporary directory) would let anyone on
- * the machine plant a `.gitconfig` or `.config/git/attributes` that changes what git does.
+ * the machine plant a `.gitconfig` or `.config/git/attributes` that changes what git does. It
+ * is looked at again before each use (a stat): one a temporary-files cleaner removed, which
+ * someone else could then make again, is replaced by a new one.
  */
 function gitHome(): string {
+  if (privateHome !== undefined && !isPrivateDirectory(privateHome)) privateHome = undefined;
   if (privateHome === undefined) {
     const home = mkdtempSync(path.join(tmpdir(), `edgebot-git-home-${process.pid}-`));
     process.once("exit", () => rmSync(home, { recursive: true, force: true }));
     privateHome = home;
   }
   return privateHome;
+}
+
+/** Whether a directory is still this process's user's own: a directory (not a link), mode 0700. */
+function isPrivateDirectory(directory: string): boolean {
+  try {
+    const info = lstatSync(directory);
+    return info.isDirectory() && (info.mode & 0o077) === 0 && (process.getuid === undefined || info.uid === process.getuid());
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -45,6 +45,11 @@ describe("application repositories", () => {
     expect(await readdir(environment.HOME!)).toEqual([]);
     // Made once per process.
     expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
+    // Removed behind edgebot's back (a temporary-files cleaner), it is not trusted again: a new one is made.
+    await rm(environment.HOME!, { recursive: true });
+    const renewed = isolatedGitEnvironment().HOME!;
+    expect(renewed).not.toBe(environment.HOME);
+    expect((await stat(renewed)).mode & 0o777).toBe(0o700);
   });
 
   it("finds every bad path, link, control character and message in the commits a tip brings, past the tip", async () => {
