@@ -39,6 +39,8 @@ export interface BranchDiff {
   /** `status` is git's letter: A added, M modified, D deleted, R renamed (from `previousPath`), T type changed. */
   files: Array<{ status: string; path: string; previousPath?: string }>;
   patch: string;
+  /** True when the diff is longer than `maxTextFileBytes` and `patch` holds only its first whole lines. */
+  patchCut: boolean;
 }
 
 /** How a merge of one branch into another would go; `head` is the target's head it was planned on. */
@@ -482,9 +484,40 @@ export class Repositories {
     const range = ["--merge-base", `refs/heads/${to}`, `refs/heads/${from}`, "--"];
     const [names, patch] = await Promise.all([
       git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--name-status", "-z", ...range]),
-      git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range]),
+      // A diff is shown, like a file: no more of it is read than a file may hold.
+      this.gitOutputUpTo(this.pathOf(applicationId), ["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range], maxTextFileBytes),
     ]);
-    return { files: parseNameStatus(names), patch };
+    if (!patch.cut) return { files: parseNameStatus(names), patch: patch.output.toString(), patchCut: false };
+    const lastLine = patch.output.lastIndexOf(10);
+    return { files: parseNameStatus(names), patch: patch.output.subarray(0, lastLine + 1).toString(), patchCut: true };
+  }
+
+  /** Runs git in a bare repository and reads at most `maxBytes` of its output: git is stopped there, and `cut` says so. */
+  private gitOutputUpTo(repository: string, args: string[], maxBytes: number): Promise<{ output: Buffer; cut: boolean }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository }, stdio: ["ignore", "pipe", "pipe"] });
+      const output: Buffer[] = [];
+      let length = 0;
+      let cut = false;
+      let errors = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (cut) return;
+        output.push(chunk);
+        length += chunk.length;
+        if (length > maxBytes) {
+          cut = true;
+          child.kill();
+        }
+      });
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (chunk: string) => (errors = (errors + chunk).slice(-2000)));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (cut) resolve({ output: Buffer.concat(output).subarray(0, maxBytes), cut });
+        else if (code === 0) resolve({ output: Buffer.concat(output), cut });
+        else reject(new Error(errors.trim() || `git ${args[0]} exited with ${code}`));
+      });
+    });
   }
 
   /**

@@ -265,6 +265,20 @@ describe("env diff and env promote", () => {
     expect(await failure(diffEnvironments(world.platform, { actor: developer, app: ref, from: "staging", to: "qa" }))).toBeInstanceOf(NotFound);
   });
 
+  it("reads no more than 1 MiB of a diff, and says it was cut", async () => {
+    const { developer, ref, id } = await buildApp();
+    const head = await world.platform.repositories.head(id, "staging");
+    const written = await world.platform.repositories.commitFile(id, { base: head, file: "big.vcl", content: "# a long line of a big file\n".repeat(60_000), message: "Big", author: { name: "a", email: "a@b.c" } });
+    if (written.kind !== "committed") throw new Error("not committed");
+    await world.platform.repositories.moveBranch(id, "staging", written.commit, head);
+    const diff = await diffEnvironments(world.platform, { actor: developer, app: ref, from: "staging", to: "production" });
+    expect(diff.files).toEqual([{ status: "A", path: "big.vcl" }]);
+    expect(diff.patchCut).toBe(true);
+    expect(Buffer.byteLength(diff.patch)).toBeLessThanOrEqual(1024 * 1024);
+    expect(diff.patch.startsWith("diff --git a/big.vcl b/big.vcl\n")).toBe(true);
+    expect(diff.patch.endsWith("+# a long line of a big file\n")).toBe(true);
+  });
+
   it("fast-forwards production to staging and audits it; promoting again changes nothing", async () => {
     const { owner, org, ref, id } = await buildApp();
     const edited = await edit(owner, ref, "staging", "section.config.json", config("new-origin.example.com"));

@@ -61,7 +61,8 @@ export function environmentDiffMessage(diff: { ref: string; from: string; to: st
   );
   const shown = codeBlock(diff.patch, maxSectionText);
   builder.section(shown.text);
-  if (shown.cut > 0) builder.context(`${plural(shown.cut, "more line")} of the diff not shown: see the whole diff with git.`);
+  if (diff.patchCut) builder.context(`The diff is longer than 1 MiB: only its start was read. See the whole diff with git.`);
+  else if (shown.cut > 0) builder.context(`${plural(shown.cut, "more line")} of the diff not shown: see the whole diff with git.`);
   return builder.context(`Promote: ${code(`env promote ${diff.ref} ${diff.from} ${diff.to}`)}`).build();
 }
 
