@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, mkdtempSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
+import { isRunning, leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
 import { ObjectReader } from "./object-reader.ts";
 import { asText, controlCharacterProblem, maxTextFileBytes, treeModeProblem, treePathProblem } from "./tree-rules.ts";
 import { BranchLocked, lockFiles, readBranchHead, readBranchHeads, readHeadTarget, removeStaleLock, writeBranchHead } from "./refs.ts";
@@ -642,11 +642,38 @@ let privateHome: string | undefined;
 function gitHome(): string {
   if (privateHome !== undefined && !isPrivateDirectory(privateHome)) privateHome = undefined;
   if (privateHome === undefined) {
-    const home = mkdtempSync(path.join(tmpdir(), `edgebot-git-home-${process.pid}-`));
+    removeGitHomesOfEndedProcesses();
+    const home = mkdtempSync(path.join(tmpdir(), `${gitHomePrefix}${process.pid}-`));
     process.once("exit", () => rmSync(home, { recursive: true, force: true }));
     privateHome = home;
   }
   return privateHome;
+}
+
+const gitHomePrefix = "edgebot-git-home-";
+
+/**
+ * A process that did not exit normally (killed, crashed) left its empty HOME behind. Each is
+ * named after its process, and one is removed only once that process has ended, and only while
+ * empty (rmdir). A process whose HOME went anyway makes a new one (see `gitHome`).
+ */
+function removeGitHomesOfEndedProcesses(): void {
+  const pattern = new RegExp(`^${gitHomePrefix}(\\d+)-[A-Za-z0-9]{6}$`);
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    try {
+      rmdirSync(path.join(tmpdir(), name));
+    } catch {
+      // Not empty, not ours, or gone already: left alone.
+    }
+  }
 }
 
 /** Whether a directory is still this process's user's own: a directory (not a link), mode 0700. */

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -45,9 +45,26 @@ describe("application repositories", () => {
     expect(await readdir(environment.HOME!)).toEqual([]);
     // Made once per process.
     expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
-    // Removed behind edgebot's back (a temporary-files cleaner), it is not trusted again: a new one is made.
+    // Removed behind edgebot's back (a temporary-files cleaner), it is not trusted again: a new one is made,
+    // and the empty ones processes that have ended left behind are removed then.
+    const ended = await new Promise<number>((resolve) => {
+      const child = execFile("true");
+      child.on("exit", () => resolve(child.pid!));
+    });
+    const leftover = path.join(tmpdir(), `edgebot-git-home-${ended}-AbC123`);
+    const notEmpty = path.join(tmpdir(), `edgebot-git-home-${ended}-DeF456`);
+    const running = path.join(tmpdir(), `edgebot-git-home-${process.ppid}-XyZ789`);
+    await mkdir(leftover);
+    await mkdir(path.join(notEmpty, "inside"), { recursive: true });
+    await mkdir(running);
     await rm(environment.HOME!, { recursive: true });
     const renewed = isolatedGitEnvironment().HOME!;
+    const remaining = await readdir(tmpdir());
+    expect(remaining).not.toContain(path.basename(leftover));
+    expect(remaining).toContain(path.basename(notEmpty));
+    expect(remaining).toContain(path.basename(running));
+    await rm(notEmpty, { recursive: true });
+    await rm(running, { recursive: true });
     expect(renewed).not.toBe(environment.HOME);
     expect((await stat(renewed)).mode & 0o777).toBe(0o700);
   });
