@@ -70,6 +70,8 @@ const environmentSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_S: optionalText.pipe(wholeNumber(0, 86_400)),
   PORT: optionalText.pipe(wholeNumber(0, 65_535)),
   GIT_HTTP_PORT: optionalText.pipe(wholeNumber(0, 65_535)),
+  // In bytes; a push of one small commit is well under a kilobyte, and git's own sizes are 64-bit.
+  GIT_MAX_PUSH_BYTES: optionalText.pipe(wholeNumber(1024, 2 ** 40)),
   SLASH_COMMAND: optionalText.pipe(
     z.string().regex(/^\/[a-z0-9_-]{1,31}$/, "must look like /edge").optional(),
   ),
@@ -142,6 +144,8 @@ export interface Config {
   /** The shell's git over HTTP port on 127.0.0.1 (default `port`; 0 picks a free one). In Slack HTTP mode git is served on `port`. */
   gitHttpPort: number;
   slashCommand: string;
+  /** The largest pack a push over HTTP may send, in bytes (default 10 MiB). */
+  gitMaxPushBytes: number;
   /** How long a stop waits for the commands in progress before it closes anyway. */
   shutdownTimeoutS: number;
   /** LOG_LEVEL as set; each mode picks its own default when unset. */
@@ -262,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: values.PORT ?? 3000,
     gitHttpPort: values.GIT_HTTP_PORT ?? values.PORT ?? 3000,
     slashCommand: values.SLASH_COMMAND ?? "/edge",
+    gitMaxPushBytes: values.GIT_MAX_PUSH_BYTES ?? 10 * 1024 * 1024,
     shutdownTimeoutS: values.SHUTDOWN_TIMEOUT_S ?? 10,
     logLevel: values.LOG_LEVEL,
     localUser: values.EDGEBOT_USER ?? "local",

@@ -73,7 +73,12 @@ function listenForStop(logger: Logger): StopRequest {
  * push's announcement is printed as soon as it is recorded. A port already taken leaves the shell without git.
  */
 async function shell(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
-  const git = new GitHttp({ platform, logger: logger.child({ component: "git" }), onPushed: () => void printNotifications(platform.db, process.stdout) });
+  const git = new GitHttp({
+    platform,
+    logger: logger.child({ component: "git" }),
+    maxPushBytes: config.gitMaxPushBytes,
+    onPushed: () => void printNotifications(platform.db, process.stdout),
+  });
   const host = "127.0.0.1";
   const served = await serveGitHttp(git, { port: config.gitHttpPort, host }).catch((error: unknown) => {
     logger.warn({ err: error, port: config.gitHttpPort }, "git over HTTP is off: its port is not free (set GIT_HTTP_PORT)");
@@ -110,7 +115,7 @@ async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, 
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
   const jobs = await startJobQueue({ platform, dns, logger: logger.child({ component: "jobs" }) });
   const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
-  const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }) });
+  const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
     const mode = slackMode(config.slack);
     let botIdentity: BotIdentity | undefined;

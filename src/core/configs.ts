@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { BranchMoved, filePath, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
+import { BranchMoved, filePath, type Repositories, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
+import { asText as textOf, controlCharacterProblem, maxTextFileBytes, treePathProblem } from "../repos/tree-rules.ts";
 import { requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { sectionConfigSchema } from "./configuration.ts";
@@ -21,16 +22,28 @@ export const configPath = z
   .regex(
     filePath,
     "must be a path inside the repository, like varnish/default.vcl: letters, digits, dots, dashes, underscores and slashes, without .. or a leading / or -",
-  );
+  )
+  .superRefine((file, context) => {
+    const problem = treePathProblem(file);
+    if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+  });
 
 const commitId = z.string().regex(/^[0-9a-f]{40}$/, "is not a commit id");
 
 const logLimit = z.coerce.number().int("must be a whole number").min(1, "must be at least 1").max(50, "must be 50 at most");
 
-const commitMessage = z.string().trim().min(1, "is empty").max(500, "must be 500 characters at most");
+const commitMessage = z
+  .string()
+  .trim()
+  .min(1, "is empty")
+  .max(500, "must be 500 characters at most")
+  .superRefine((message, context) => {
+    const problem = controlCharacterProblem(message);
+    if (problem !== undefined) context.addIssue({ code: "custom", message: problem });
+  });
 
-/** The largest file edgebot reads into a message or takes in an edit. */
-export const maxConfigFileBytes = 512 * 1024;
+/** The largest file edgebot reads into a message or takes in an edit: a larger one is not read at all. */
+export const maxConfigFileBytes = maxTextFileBytes;
 
 /** The file whose content must match `sectionConfigSchema`. */
 export const sectionConfigPath = "section.config.json";
@@ -50,7 +63,7 @@ export interface ConfigFile {
   path: string;
   head: string;
   size: number;
-  /** The text; null for a binary file or one over `maxConfigFileBytes`. */
+  /** The text; null for a binary file. */
   content: string | null;
 }
 
@@ -106,10 +119,11 @@ export async function startConfigEdit(platform: Platform, input: { actor: Actor;
   const environment = await findEnvironmentWithRepository(platform, input.actor, input.app, input.env);
   authorizeConfigChange(environment.role, environment.name, `application ${input.app} not found`);
   const base = await platform.repositories.head(environment.applicationId, environment.name);
-  const found = await platform.repositories.findFileAt(environment.applicationId, base, file);
+  const found = await platform.repositories.findFileAt(environment.applicationId, base, file, { maxBytes: maxConfigFileBytes });
   if (found.kind === "directory") throw new Invalid(`${file} is a directory: name a file in it (see config show ${environment.ref} ${environment.name})`, "path");
+  if (found.kind === "too_large") throw tooLargeToOpen(file, found.size, "change");
   const content = found.kind === "file" ? asText(found.content) : "";
-  if (content === null) throw new Invalid(`${file} is binary or larger than ${maxConfigFileBytes / 1024} KiB: change it with git`, "path");
+  if (content === null) throw new Invalid(`${file} is binary: change it with git`, "path");
   return { ref: environment.ref, env: environment.name, path: file, base, content, exists: found.kind === "file" };
 }
 
@@ -181,7 +195,7 @@ export type PromotionOutcome =
 /**
  * Merges `from` into `to`: a fast-forward when `to` has nothing of its own, else a merge
  * commit by the actor. A conflict changes nothing and names the files; so does `to` moving
- * while the merge was made. Promotions are announced in the application's channel.
+ * while the merge was made, and a result that breaks the rules a push follows (`configurationProblems`). Promotions are announced in the application's channel.
  */
 export async function promoteEnvironment(platform: Platform, input: { actor: Actor; app: string; from: string; to: string }): Promise<PromotionOutcome> {
   const [{ from, to }, author] = await Promise.all([environmentPair(platform, input), commitAuthor(platform, input.actor)]);
@@ -190,6 +204,11 @@ export async function promoteEnvironment(platform: Platform, input: { actor: Act
   const plan = await platform.repositories.planMerge(to.applicationId, { from: from.name, to: to.name, message: `Promote ${from.name} into ${to.name}`, author });
   if (plan.kind === "conflict") return { kind: "conflict", ...names, files: plan.files };
   if (plan.kind === "up_to_date") return { kind: "up_to_date", ...names, commit: plan.head };
+  // Each side was checked when it was written, but their merge is new: it meets the same rules before the branch moves.
+  const problems = await configurationProblems(platform.repositories, to.applicationId, plan.commit);
+  if (problems.length > 0) {
+    throw new Invalid(`promoting ${from.name} into ${to.name} would leave ${to.ref} ${to.name} invalid, so nothing was changed: ${problems.join("; ")}`, "from");
+  }
 
   return inTransaction(platform, async (tx, undo) => {
     const fastForward = plan.kind === "fast_forward";
@@ -249,17 +268,22 @@ async function commitAuthor(platform: Platform, actor: Actor): Promise<CommitAut
 }
 
 async function readBytes(platform: Platform, environment: EnvironmentAccess, head: string, file: string): Promise<Buffer> {
-  const found = await platform.repositories.findFileAt(environment.applicationId, head, file);
+  const found = await platform.repositories.findFileAt(environment.applicationId, head, file, { maxBytes: maxConfigFileBytes });
+  if (found.kind === "too_large") throw tooLargeToOpen(file, found.size, "read");
   if (found.kind === "directory") throw new Invalid(`${file} is a directory: see config show ${environment.ref} ${environment.name}`, "path");
   if (found.kind === "missing") throw new Invalid(`${environment.ref} ${environment.name} has no file ${file}`, "path");
   return found.content;
 }
 
-/** The bytes as text, or null when they are not UTF-8 text or too many to show. */
+/** The bytes as text, or null when they are binary (see tree-rules.ts). */
 function asText(bytes: Buffer): string | null {
-  if (bytes.length > maxConfigFileBytes || bytes.includes(0)) return null;
-  const text = bytes.toString("utf8");
-  return text.includes("\uFFFD") ? null : text;
+  return textOf(bytes) ?? null;
+}
+
+/** Files are size-checked before they are read: a larger one is never loaded into edgebot. */
+function tooLargeToOpen(file: string, size: number, verb: "read" | "change"): Invalid {
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  return new Invalid(`${file} is ${mib(size)}: edgebot opens files up to ${mib(maxConfigFileBytes)}; ${verb} it with git`, "path");
 }
 
 // Text boxes send \r\n on some systems and drop the last newline: files are kept with \n and end with one.
@@ -273,7 +297,9 @@ function normalizeContent(content: string): string {
  * parse, and section.config.json must match its schema. Errors name the field "content".
  */
 export function checkConfigFile(file: string, content: string): void {
-  if (Buffer.byteLength(content) > maxConfigFileBytes) throw new Invalid(`${file} would be larger than ${maxConfigFileBytes / 1024} KiB`, "content");
+  if (Buffer.byteLength(content) > maxConfigFileBytes) throw new Invalid(`${file} would be larger than ${maxConfigFileBytes / 1024 / 1024} MiB`, "content");
+  const control = controlCharacterProblem(content);
+  if (control !== undefined) throw new Invalid(`${file}: ${control}`, "content");
   if (!file.endsWith(".json")) return;
   let parsed: unknown;
   try {
@@ -288,4 +314,26 @@ export function checkConfigFile(file: string, content: string): void {
     const where = issue.path.length > 0 ? issue.path.join(".") : "the top level";
     throw new Invalid(`${file} does not match its schema: ${where}: ${issue.message}`, "content");
   }
+}
+
+/**
+ * What is wrong with the configuration `commit` would put on an environment, by the rules every
+ * write follows (a push, a promotion's merge): the commits it brings that no environment holds
+ * yet (paths, modes, messages, text; see `Repositories.reviewNewCommits`) and its
+ * section.config.json. Empty when it is valid. `quarantine` is where a push's objects wait.
+ */
+export async function configurationProblems(repositories: Repositories, applicationId: number, commit: string, options: { quarantine?: string } = {}): Promise<string[]> {
+  const problems = await repositories.reviewNewCommits(applicationId, commit, options);
+  const found = await repositories.findFileAt(applicationId, commit, sectionConfigPath, { ...options, maxBytes: maxConfigFileBytes });
+  if (found.kind === "too_large") problems.push(`${sectionConfigPath} would be larger than ${maxConfigFileBytes / 1024 / 1024} MiB`);
+  else if (found.kind !== "file") problems.push(`${sectionConfigPath} is missing: every environment needs one`);
+  else {
+    try {
+      checkConfigFile(sectionConfigPath, found.content.toString());
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      problems.push(error.message);
+    }
+  }
+  return problems;
 }

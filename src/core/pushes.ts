@@ -1,8 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
-import { checkConfigFile, sectionConfigPath } from "./configs.ts";
-import { Forbidden, Invalid, NotFound } from "./errors.ts";
+import { Forbidden, NotFound } from "./errors.ts";
 import { notify } from "./notifications.ts";
 import { article, configChange, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
@@ -103,14 +102,12 @@ export function authorizePush(access: RepositoryAccess): void {
  * list accepts the push. Branches are the application's environments: a push may move them
  * forward but not create, delete or tag (environments are made with `env create` and removed
  * with `env delete`, which keep the database and the repository in step). `production` takes
- * an owner or admin. Each new tip must hold a valid `section.config.json`, read through
- * `readFile` (the pushed objects are not in the repository until the push is accepted).
+ * an owner or admin. What each update brings is checked by `review` (the rules every write
+ * follows, `configurationProblems` in configs.ts: every new commit's tree and message, and the
+ * new tip's section.config.json), given the objects as they wait in git's quarantine: they are
+ * not in the repository until the push is accepted.
  */
-export async function reviewPush(
-  access: RepositoryAccess,
-  updates: RefUpdate[],
-  readFile: (commit: string, file: string) => Promise<string | undefined>,
-): Promise<string[]> {
+export async function reviewPush(access: RepositoryAccess, updates: RefUpdate[], review: (commit: string) => Promise<string[]>): Promise<string[]> {
   const refusals: string[] = [];
   for (const update of updates) {
     const branch = /^refs\/heads\/(.+)$/.exec(update.ref)?.[1];
@@ -134,22 +131,9 @@ export async function reviewPush(
       refusals.push(`${branch}: pushing to ${branch} takes an owner or admin (you are ${article(access.role)} ${access.role}): push to another environment and ask them to promote it`);
       continue;
     }
-    const problem = configurationProblem(await readFile(update.after, sectionConfigPath));
-    if (problem !== undefined) refusals.push(`${branch}: ${problem}`);
+    for (const problem of await review(update.after)) refusals.push(`${branch}: ${problem}`);
   }
   return refusals;
-}
-
-/** What is wrong with a `section.config.json`, or undefined when it is valid: the rules `config edit` applies. */
-export function configurationProblem(content: string | undefined): string | undefined {
-  if (content === undefined) return `${sectionConfigPath} is missing: every environment needs one`;
-  try {
-    checkConfigFile(sectionConfigPath, content);
-    return undefined;
-  } catch (error) {
-    if (error instanceof Invalid) return error.message;
-    throw error;
-  }
 }
 
 /** Records an accepted push: one audit event per branch and the announcement, in one transaction. */

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { requireRepository } from "../core/applications.ts";
+import { configurationProblems } from "../core/configs.ts";
 import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/database-errors.ts";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
@@ -57,7 +58,38 @@ export interface GitHttpOptions {
   logger: Logger;
   /** Called once an accepted push has been recorded and announced (the shell prints the announcement). */
   onPushed?: () => void;
+  /** The largest pack a push may send (GIT_MAX_PUSH_BYTES); 10 MiB when unset. */
+  maxPushBytes?: number;
 }
+
+/** GIT_MAX_PUSH_BYTES's default (SPEC §6). */
+export const defaultMaxPushBytes = 10 * 1024 * 1024;
+
+/**
+ * Every object a push sends is checked by git's fsck before the hooks run, and what fsck only
+ * warns about by default (or ignores) in a tree is an error here: a path git itself would refuse
+ * to check out (`.git`, `..`, `git~1`, `.GIT.`), a bad .gitmodules or mode, a link as .gitignore.
+ */
+const receiveFsck: Record<string, string> = {
+  "receive.fsckObjects": "true",
+  ...Object.fromEntries(
+    [
+      "hasDotgit",
+      "hasDot",
+      "hasDotdot",
+      "emptyName",
+      "fullPathname",
+      "nullSha1",
+      "zeroPaddedFilemode",
+      "badFilemode",
+      "nulInCommit",
+      "gitmodulesParse",
+      "gitignoreSymlink",
+      "gitattributesSymlink",
+      "mailmapSymlink",
+    ].map((id) => [`receive.fsck.${id}`, "error"]),
+  ),
+};
 
 /**
  * Git's smart HTTP protocol for real git clients, as a plain Node request handler mounted on
@@ -93,7 +125,11 @@ export class GitHttp {
   /** The last authorization found on each open connection (see `authorize`). */
   private readonly connectionAuthorizations = new WeakMap<Socket, { authorization: string; org: string; app: string; client: GitClient; until: number }>();
 
-  constructor(private readonly options: GitHttpOptions) {}
+  private readonly maxPushBytes: number;
+
+  constructor(private readonly options: GitHttpOptions) {
+    this.maxPushBytes = options.maxPushBytes ?? defaultMaxPushBytes;
+  }
 
   /** Serves one request under `/git/`; anything else there is a 404. */
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
@@ -168,7 +204,13 @@ export class GitHttp {
     try {
       await this.runBackend(request, response, {
         ...env,
-        ...gitConfig({ "core.hooksPath": hooks.directory, "receive.denyDeletes": "true", "receive.denyNonFastForwards": "true" }),
+        ...gitConfig({
+          "core.hooksPath": hooks.directory,
+          "receive.denyDeletes": "true",
+          "receive.denyNonFastForwards": "true",
+          "receive.maxInputSize": String(this.maxPushBytes),
+          ...receiveFsck,
+        }),
         EDGEBOT_HOOK_SOCKET: hooks.socket,
         EDGEBOT_PUSH_ID: pushId,
       });
@@ -353,10 +395,7 @@ export class GitHttp {
     const applicationId = push.access.application.id;
     if (call.hook === "pre-receive") {
       const quarantine = call.quarantine;
-      const refusals = await reviewPush(push.access, call.updates, async (commit, file) => {
-        const found = await repositories.findFileAt(applicationId, commit, file, quarantine === undefined ? {} : { quarantine });
-        return found.kind === "file" ? found.content.toString() : undefined;
-      });
+      const refusals = await reviewPush(push.access, call.updates, (commit) => configurationProblems(repositories, applicationId, commit, quarantine === undefined ? {} : { quarantine }));
       if (refusals.length === 0) return hookAnswer(response, true, []);
       return hookAnswer(response, false, ["edgebot refused this push; nothing was changed:", ...refusals.map((refusal) => `  ${refusal}`)]);
     }

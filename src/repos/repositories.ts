@@ -1,11 +1,14 @@
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
+import { lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
+import { isRunning, leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
+import { ObjectReader } from "./object-reader.ts";
+import { asText, controlCharacterProblem, maxTextFileBytes, treeModeProblem, treePathProblem } from "./tree-rules.ts";
 import { BranchLocked, lockFiles, readBranchHead, readBranchHeads, readHeadTarget, removeStaleLock, writeBranchHead } from "./refs.ts";
 
 /** Who a commit is by: the acting user. */
@@ -36,6 +39,8 @@ export interface BranchDiff {
   /** `status` is git's letter: A added, M modified, D deleted, R renamed (from `previousPath`), T type changed. */
   files: Array<{ status: string; path: string; previousPath?: string }>;
   patch: string;
+  /** True when the diff is longer than `maxTextFileBytes` and `patch` holds only its first whole lines. */
+  patchCut: boolean;
 }
 
 /** How a merge of one branch into another would go; `head` is the target's head it was planned on. */
@@ -317,8 +322,12 @@ export class Repositories {
     applicationId: number,
     commit: string,
     file: string,
-    options: { quarantine?: string } = {},
-  ): Promise<{ kind: "file"; content: Buffer } | { kind: "directory" } | { kind: "missing" }> {
+    options: {
+      quarantine?: string;
+      /** A larger file is not read: its size is answered instead. */
+      maxBytes?: number;
+    } = {},
+  ): Promise<{ kind: "file"; content: Buffer } | { kind: "too_large"; size: number } | { kind: "directory" } | { kind: "missing" }> {
     assertCommit(commit);
     assertPath(file);
     const repository = this.pathOf(applicationId);
@@ -328,8 +337,66 @@ export class Repositories {
     const [entry] = parseTree(await git.raw(["ls-tree", "-l", "-z", commit, "--", file]));
     if (entry === undefined || entry.path !== file) return { kind: "missing" };
     if (entry.type === "tree") return { kind: "directory" };
+    if (options.maxBytes !== undefined && !(entry.size <= options.maxBytes)) return { kind: "too_large", size: entry.size };
     // As bytes: a file need not be text.
     return { kind: "file", content: (await git.binaryCatFile(["blob", entry.sha])) as Buffer };
+  }
+
+  /**
+   * What is wrong with the commits `tip` brings that no branch holds yet (a push's, or a merge
+   * commit not yet on its branch), by the rules of tree-rules.ts: every path of every such
+   * commit's tree, every entry's mode, every commit message and every text file up to
+   * `maxTextFileBytes` (larger files are never shown as text). Empty when all is well; at most
+   * `limit` problems, each naming the path or commit.
+   */
+  async reviewNewCommits(applicationId: number, tip: string, options: { quarantine?: string; limit?: number } = {}): Promise<string[]> {
+    assertCommit(tip);
+    const repository = this.pathOf(applicationId);
+    const objects = options.quarantine === undefined ? {} : quarantineEnvironment(repository, options.quarantine);
+    const limit = options.limit ?? 10;
+    const commits = (await this.git(repository, { ...tracedSoNotSilent, ...objects }).raw(["rev-list", tip, "--not", "--all"])).split("\n").filter(Boolean);
+    const problems: string[] = [];
+    const reader = new ObjectReader(repository, { ...isolatedGitEnvironment(), GIT_DIR: repository, ...objects });
+    const seenTrees = new Set<string>();
+    const seenBlobs = new Set<string>();
+    const hashBytes = tip.length / 2;
+
+    const walk = async (tree: string, prefix: string): Promise<void> => {
+      if (seenTrees.has(tree) || problems.length >= limit) return;
+      seenTrees.add(tree);
+      const object = await reader.read(tree);
+      if (object === undefined || object.type !== "tree") throw new Error(`tree ${tree} not found`);
+      for (const entry of parseTreeObject(object.content, hashBytes)) {
+        if (problems.length >= limit) return;
+        const where = `${prefix}${entry.name ?? "(a name that is not UTF-8)"}`;
+        const problem = entry.name === undefined ? "is not UTF-8" : (treePathProblem(entry.name) ?? treeModeProblem(entry.mode));
+        if (problem !== undefined) problems.push(`${where}: ${problem}`);
+        else if (entry.mode === "40000") await walk(entry.id, `${where}/`);
+        else if (!seenBlobs.has(entry.id)) {
+          seenBlobs.add(entry.id);
+          const info = await reader.info(entry.id);
+          if (info === undefined || info.size > maxTextFileBytes) continue;
+          const text = asText((await reader.read(entry.id))!.content);
+          const textProblem = text === undefined ? undefined : controlCharacterProblem(text);
+          if (textProblem !== undefined) problems.push(`${where}: ${textProblem}`);
+        }
+      }
+    };
+
+    try {
+      for (const commit of commits) {
+        if (problems.length >= limit) break;
+        const object = await reader.read(commit);
+        if (object === undefined || object.type !== "commit") throw new Error(`commit ${commit} not found`);
+        const { tree, message } = parseCommitObject(object.content);
+        const messageProblem = message === undefined ? "is not UTF-8" : controlCharacterProblem(message);
+        if (messageProblem !== undefined) problems.push(`commit ${commit.slice(0, 7)}: its message ${messageProblem}`);
+        await walk(tree, "");
+      }
+    } finally {
+      reader.close();
+    }
+    return problems;
   }
 
   /** The newest commits of a branch, newest first. */
@@ -417,9 +484,40 @@ export class Repositories {
     const range = ["--merge-base", `refs/heads/${to}`, `refs/heads/${from}`, "--"];
     const [names, patch] = await Promise.all([
       git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--name-status", "-z", ...range]),
-      git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range]),
+      // A diff is shown, like a file: no more of it is read than a file may hold.
+      this.gitOutputUpTo(this.pathOf(applicationId), ["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range], maxTextFileBytes),
     ]);
-    return { files: parseNameStatus(names), patch };
+    if (!patch.cut) return { files: parseNameStatus(names), patch: patch.output.toString(), patchCut: false };
+    const lastLine = patch.output.lastIndexOf(10);
+    return { files: parseNameStatus(names), patch: patch.output.subarray(0, lastLine + 1).toString(), patchCut: true };
+  }
+
+  /** Runs git in a bare repository and reads at most `maxBytes` of its output: git is stopped there, and `cut` says so. */
+  private gitOutputUpTo(repository: string, args: string[], maxBytes: number): Promise<{ output: Buffer; cut: boolean }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository }, stdio: ["ignore", "pipe", "pipe"] });
+      const output: Buffer[] = [];
+      let length = 0;
+      let cut = false;
+      let errors = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (cut) return;
+        output.push(chunk);
+        length += chunk.length;
+        if (length > maxBytes) {
+          cut = true;
+          child.kill();
+        }
+      });
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (chunk: string) => (errors = (errors + chunk).slice(-2000)));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (cut) resolve({ output: Buffer.concat(output).subarray(0, maxBytes), cut });
+        else if (code === 0) resolve({ output: Buffer.concat(output), cut });
+        else reject(new Error(errors.trim() || `git ${args[0]} exited with ${code}`));
+      });
+    });
   }
 
   /**
@@ -529,16 +627,78 @@ function quarantineEnvironment(repository: string, quarantine: string): Record<s
 }
 
 function assertPath(file: string): void {
-  if (!filePath.test(file)) throw new Error(`refusing path ${JSON.stringify(file)}`);
+  if (!filePath.test(file) || treePathProblem(file) !== undefined) throw new Error(`refusing path ${JSON.stringify(file)}`);
 }
 
-/** The environment of every git edgebot runs: none of the machine's or the user's git configuration, and never a prompt. */
+let privateHome: string | undefined;
+
+/**
+ * A directory only this process uses as git's HOME and XDG_CONFIG_HOME: empty, mode 0700, made
+ * on first use and removed at exit. A shared one (the temporary directory) would let anyone on
+ * the machine plant a `.gitconfig` or `.config/git/attributes` that changes what git does. It
+ * is looked at again before each use (a stat): one a temporary-files cleaner removed, which
+ * someone else could then make again, is replaced by a new one.
+ */
+function gitHome(): string {
+  if (privateHome !== undefined && !isPrivateDirectory(privateHome)) privateHome = undefined;
+  if (privateHome === undefined) {
+    removeGitHomesOfEndedProcesses();
+    const home = mkdtempSync(path.join(tmpdir(), `${gitHomePrefix}${process.pid}-`));
+    process.once("exit", () => rmSync(home, { recursive: true, force: true }));
+    privateHome = home;
+  }
+  return privateHome;
+}
+
+const gitHomePrefix = "edgebot-git-home-";
+
+/**
+ * A process that did not exit normally (killed, crashed) left its empty HOME behind. Each is
+ * named after its process, and one is removed only once that process has ended, and only while
+ * empty (rmdir). A process whose HOME went anyway makes a new one (see `gitHome`).
+ */
+function removeGitHomesOfEndedProcesses(): void {
+  const pattern = new RegExp(`^${gitHomePrefix}(\\d+)-[A-Za-z0-9]{6}$`);
+  let names: string[];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(pattern.exec(name)?.[1]);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
+    try {
+      rmdirSync(path.join(tmpdir(), name));
+    } catch {
+      // Not empty, not ours, or gone already: left alone.
+    }
+  }
+}
+
+/** Whether a directory is still this process's user's own: a directory (not a link), mode 0700. */
+function isPrivateDirectory(directory: string): boolean {
+  try {
+    const info = lstatSync(directory);
+    return info.isDirectory() && (info.mode & 0o077) === 0 && (process.getuid === undefined || info.uid === process.getuid());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The environment of every git edgebot runs: none of the machine's or the user's git
+ * configuration or attributes (so nothing outside the repository changes a merge), and never a prompt.
+ */
 export function isolatedGitEnvironment(): Record<string, string> {
+  const home = gitHome();
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: tmpdir(),
+    HOME: home,
+    XDG_CONFIG_HOME: home,
     GIT_CONFIG_NOSYSTEM: "1",
     GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_ATTR_NOSYSTEM: "1",
     GIT_TERMINAL_PROMPT: "0",
     LC_ALL: "C",
   };
@@ -624,4 +784,33 @@ function data(text: string): Buffer {
 function blobId(content: string): string {
   const bytes = Buffer.from(content);
   return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** The entries of a raw tree object: `<mode> <name>\0<id bytes>` one after another; a name that is not UTF-8 is undefined. */
+function parseTreeObject(content: Buffer, hashBytes: number): Array<{ mode: string; name: string | undefined; id: string }> {
+  const entries = [];
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  for (let at = 0; at < content.length; ) {
+    const space = content.indexOf(32, at);
+    const nul = content.indexOf(0, space);
+    if (space === -1 || nul === -1 || nul + 1 + hashBytes > content.length) throw new Error("malformed tree object");
+    let name: string | undefined;
+    try {
+      name = decoder.decode(content.subarray(space + 1, nul));
+    } catch {
+      name = undefined;
+    }
+    entries.push({ mode: content.subarray(at, space).toString("latin1"), name, id: content.subarray(nul + 1, nul + 1 + hashBytes).toString("hex") });
+    at = nul + 1 + hashBytes;
+  }
+  return entries;
+}
+
+/** A raw commit object's tree and message (undefined when the message is not UTF-8). */
+function parseCommitObject(content: Buffer): { tree: string; message: string | undefined } {
+  const tree = /^tree ([0-9a-f]{40,64})\n/.exec(content.subarray(0, 80).toString("latin1"))?.[1];
+  if (tree === undefined) throw new Error("malformed commit object");
+  const end = content.indexOf("\n\n");
+  const message = end === -1 ? "" : asText(content.subarray(end + 2));
+  return { tree, message };
 }

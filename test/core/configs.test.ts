@@ -67,6 +67,24 @@ describe("config show and env log", () => {
     expect(missing.message).toContain("has no file nope.json");
   });
 
+  it("refuses to open a file over 1 MiB for showing or editing, without reading it", async () => {
+    const { owner, ref, id } = await buildApp();
+    const head = await world.platform.repositories.head(id, "staging");
+    const written = await world.platform.repositories.commitFile(id, { base: head, file: "big.vcl", content: "#".repeat(1536 * 1024), message: "Big", author: { name: "a", email: "a@b.c" } });
+    if (written.kind !== "committed") throw new Error("not committed");
+    await world.platform.repositories.moveBranch(id, "staging", written.commit, head);
+    const shown = await failure(readConfigFile(world.platform, { actor: owner, app: ref, env: "staging", path: "big.vcl" }));
+    expect(shown).toBeInstanceOf(Invalid);
+    expect(shown.message).toBe("big.vcl is 1.5 MiB: edgebot opens files up to 1.0 MiB; read it with git");
+    const edited = await failure(startConfigEdit(world.platform, { actor: owner, app: ref, env: "staging", path: "big.vcl" }));
+    expect(edited.message).toBe("big.vcl is 1.5 MiB: edgebot opens files up to 1.0 MiB; change it with git");
+    // Exactly 1 MiB is still shown.
+    const fits = await world.platform.repositories.commitFile(id, { base: written.commit, file: "big.vcl", content: `${"#".repeat(1024 * 1024 - 1)}\n`, message: "Fits", author: { name: "a", email: "a@b.c" } });
+    if (fits.kind !== "committed") throw new Error("not committed");
+    await world.platform.repositories.moveBranch(id, "staging", fits.commit, written.commit);
+    expect((await readConfigFile(world.platform, { actor: owner, app: ref, env: "staging", path: "big.vcl" })).size).toBe(1024 * 1024);
+  });
+
   it("refuses a path like ../x and an option-looking branch name before git sees them", async () => {
     const { owner, ref, id } = await buildApp();
     for (const path of ["../x", "varnish/../../x", "/etc/passwd", "--output=x", "a//b"]) {
@@ -175,6 +193,50 @@ describe("config edit", () => {
     expect(await world.platform.repositories.head(id, "production")).not.toBe(production);
   });
 
+  it("refuses .git and .gitmodules in any case and spelling as a path, committing nothing", async () => {
+    const { owner, ref, id } = await buildApp();
+    const head = await world.platform.repositories.head(id, "staging");
+    const before = await snapshot(world.platform);
+    const modules = '[submodule "x"]\n\tpath = x\n\turl = --upload-pack=touch /tmp/pwned\n';
+    for (const [path, says] of [
+      [".git/config", "names git's own directory (.git)"],
+      [".GIT/config", "names git's own directory (.git)"],
+      ["varnish/.Git/hooks/post-update", "names git's own directory (.git)"],
+      [".git./config", "names git's own directory (.git)"],
+      ["git~1/config", "must be a path inside the repository"],
+      [".gitmodules", "names .gitmodules: submodules are not kept here"],
+      [".GitModules", "names .gitmodules: submodules are not kept here"],
+    ] as const) {
+      const opened = await failure(startConfigEdit(world.platform, { actor: owner, app: ref, env: "staging", path }));
+      expect(opened, path).toBeInstanceOf(Invalid);
+      expect(opened.message).toContain(says);
+      expect((opened as Invalid).field).toBe("path");
+      const saved = await failure(editConfigFile(world.platform, { actor: owner, app: ref, env: "staging", path, content: modules, base: head }));
+      expect(saved, path).toBeInstanceOf(Invalid);
+      expect(saved.message).toContain(says);
+    }
+    expect(await world.platform.repositories.head(id, "staging")).toBe(head);
+    expect(await snapshot(world.platform)).toEqual(before);
+  });
+
+  it("refuses control characters in a file and in the commit message, but takes tabs and newlines", async () => {
+    const { developer, ref, id } = await buildApp();
+    const head = await world.platform.repositories.head(id, "staging");
+    const before = await snapshot(world.platform);
+    const content = await failure(editConfigFile(world.platform, { actor: developer, app: ref, env: "staging", path: "varnish/default.vcl", content: "vcl 4.1;\n# \u001b[2J\n", base: head }));
+    expect(content).toBeInstanceOf(Invalid);
+    expect(content.message).toBe("varnish/default.vcl: line 2 holds the control character U+001B (only tab and newline are allowed)");
+    expect((content as Invalid).field).toBe("content");
+    const message = await failure(editConfigFile(world.platform, { actor: developer, app: ref, env: "staging", path: "varnish/default.vcl", content: "vcl 4.1;\n", base: head, message: "Ring\u0007 the bell" }));
+    expect(message).toBeInstanceOf(Invalid);
+    expect(message.message).toContain("line 1 holds the control character U+0007");
+    expect((message as Invalid).field).toBe("message");
+    expect(await world.platform.repositories.head(id, "staging")).toBe(head);
+    expect(await snapshot(world.platform)).toEqual(before);
+    await editConfigFile(world.platform, { actor: developer, app: ref, env: "staging", path: "varnish/default.vcl", content: "vcl 4.1;\r\n\tbackend default none;\n", base: head, message: "Indent\n\nWith a body" });
+    expect(await gitIn(world, id, ["show", "refs/heads/staging:varnish/default.vcl"])).toBe("vcl 4.1;\n\tbackend default none;");
+  });
+
   it("refuses a starting point that is not a commit id, and a message too long", async () => {
     const { developer, ref, id } = await buildApp();
     const head = await world.platform.repositories.head(id, "staging");
@@ -201,6 +263,20 @@ describe("env diff and env promote", () => {
     expect((await diffEnvironments(world.platform, { actor: developer, app: ref, from: "production", to: "staging" })).files).toEqual([]);
     expect(await failure(diffEnvironments(world.platform, { actor: developer, app: ref, from: "staging", to: "staging" }))).toBeInstanceOf(Invalid);
     expect(await failure(diffEnvironments(world.platform, { actor: developer, app: ref, from: "staging", to: "qa" }))).toBeInstanceOf(NotFound);
+  });
+
+  it("reads no more than 1 MiB of a diff, and says it was cut", async () => {
+    const { developer, ref, id } = await buildApp();
+    const head = await world.platform.repositories.head(id, "staging");
+    const written = await world.platform.repositories.commitFile(id, { base: head, file: "big.vcl", content: "# a long line of a big file\n".repeat(60_000), message: "Big", author: { name: "a", email: "a@b.c" } });
+    if (written.kind !== "committed") throw new Error("not committed");
+    await world.platform.repositories.moveBranch(id, "staging", written.commit, head);
+    const diff = await diffEnvironments(world.platform, { actor: developer, app: ref, from: "staging", to: "production" });
+    expect(diff.files).toEqual([{ status: "A", path: "big.vcl" }]);
+    expect(diff.patchCut).toBe(true);
+    expect(Buffer.byteLength(diff.patch)).toBeLessThanOrEqual(1024 * 1024);
+    expect(diff.patch.startsWith("diff --git a/big.vcl b/big.vcl\n")).toBe(true);
+    expect(diff.patch.endsWith("+# a long line of a big file\n")).toBe(true);
   });
 
   it("fast-forwards production to staging and audits it; promoting again changes nothing", async () => {

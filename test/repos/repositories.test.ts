@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseLeftover } from "../../src/repos/leftovers.ts";
-import { BranchMoved, Repositories } from "../../src/repos/repositories.ts";
+import { BranchMoved, isolatedGitEnvironment, Repositories } from "../../src/repos/repositories.ts";
 
 describe("application repositories", () => {
   let root: string;
@@ -27,10 +27,81 @@ describe("application repositories", () => {
     for (const branch of ["--upload-pack=x", "-b", "../x", "a b", "Prod", "x".repeat(40)]) {
       await expect(repositories.createBranch(1, branch, "production")).rejects.toThrow(/refusing branch name/);
     }
-    for (const file of ["../x", "/etc/passwd", "a/../../b", "--output=x", "a b"]) {
+    for (const file of ["../x", "/etc/passwd", "a/../../b", "--output=x", "a b", ".git/config", ".GIT/config", "x/.git./hooks", ".gitmodules"]) {
       await expect(repositories.readFile(1, "production", file)).rejects.toThrow(/refusing path/);
     }
     expect(await repositories.branches(1)).toEqual(["production"]);
+  });
+
+  it("runs git with a private empty HOME and XDG_CONFIG_HOME, no system configuration and no attributes file", async () => {
+    const environment = isolatedGitEnvironment();
+    expect(environment.HOME).not.toBe(tmpdir());
+    expect(environment.XDG_CONFIG_HOME).toBe(environment.HOME);
+    expect(environment).toMatchObject({ GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_ATTR_NOSYSTEM: "1" });
+    const home = await stat(environment.HOME!);
+    expect(home.isDirectory()).toBe(true);
+    expect(home.mode & 0o777).toBe(0o700);
+    expect(home.uid).toBe(process.getuid!());
+    expect(await readdir(environment.HOME!)).toEqual([]);
+    // Made once per process.
+    expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
+    // Removed behind edgebot's back (a temporary-files cleaner), it is not trusted again: a new one is made,
+    // and the empty ones processes that have ended left behind are removed then.
+    const ended = await new Promise<number>((resolve) => {
+      const child = execFile("true");
+      child.on("exit", () => resolve(child.pid!));
+    });
+    const leftover = path.join(tmpdir(), `edgebot-git-home-${ended}-AbC123`);
+    const notEmpty = path.join(tmpdir(), `edgebot-git-home-${ended}-DeF456`);
+    const running = path.join(tmpdir(), `edgebot-git-home-${process.ppid}-XyZ789`);
+    await mkdir(leftover);
+    await mkdir(path.join(notEmpty, "inside"), { recursive: true });
+    await mkdir(running);
+    await rm(environment.HOME!, { recursive: true });
+    const renewed = isolatedGitEnvironment().HOME!;
+    const remaining = await readdir(tmpdir());
+    expect(remaining).not.toContain(path.basename(leftover));
+    expect(remaining).toContain(path.basename(notEmpty));
+    expect(remaining).toContain(path.basename(running));
+    await rm(notEmpty, { recursive: true });
+    await rm(running, { recursive: true });
+    expect(renewed).not.toBe(environment.HOME);
+    expect((await stat(renewed)).mode & 0o777).toBe(0o700);
+  });
+
+  it("finds every bad path, link, control character and message in the commits a tip brings, past the tip", async () => {
+    await repositories.create(1, initial);
+    const production = await repositories.head(1, "production");
+    const withInput = (args: string[], input: string) =>
+      new Promise<string>((resolve, reject) => {
+        const child = execFile("git", args, { cwd: repositories.pathOf(1) }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim())));
+        child.stdin!.end(input);
+      });
+    const blob = (content: string) => withInput(["hash-object", "-w", "--stdin"], content);
+    const tree = (entries: string[]) => withInput(["mktree", "-z"], entries.map((entry) => `${entry}\0`).join(""));
+    const config = await blob("[core]\n");
+    const inner = await tree([`100644 blob ${config}\tconfig`]);
+    const base = (await git(["ls-tree", "-z", production])).split("\0").filter(Boolean);
+    const hostile = await tree([...base, `040000 tree ${inner}\t.g\u200cit`, `120000 blob ${config}\tlink`, `100644 blob ${await blob("a\u0007b\n")}\tbell.txt`, `040000 tree ${await tree([`040000 tree ${inner}\tGIT~1`])}\tvarnish`]);
+    const first = await git(["commit-tree", "-p", production, "-m", "Bad", hostile]);
+    const second = await git(["commit-tree", "-p", first, "-m", "Clean again\u001b[2J", `${production}^{tree}`]);
+    const problems = await repositories.reviewNewCommits(1, second);
+    expect(problems.sort()).toEqual([
+      ".g\u200cit: names git's own directory (.git), which a repository cannot hold",
+      "bell.txt: line 1 holds the control character U+0007 (only tab and newline are allowed)",
+      `commit ${second.slice(0, 7)}: its message line 1 holds the control character U+001B (only tab and newline are allowed)`,
+      "link: is a symbolic link: links are not kept here, commit the file itself",
+      "varnish/GIT~1: names git's own directory (.git), which a repository cannot hold",
+    ]);
+    // What a branch holds already is not new.
+    expect(await repositories.reviewNewCommits(1, production)).toEqual([]);
+  });
+
+  it("answers a file's size instead of reading it when it is over the limit", async () => {
+    await repositories.create(1, initial);
+    const production = await repositories.head(1, "production");
+    expect(await repositories.findFileAt(1, production, "section.config.json", { maxBytes: 2 })).toEqual({ kind: "too_large", size: 3 });
+    expect(await repositories.findFileAt(1, production, "section.config.json", { maxBytes: 3 })).toEqual({ kind: "file", content: Buffer.from("{}\n") });
   });
 
   it("reads branch heads from loose and packed refs alike, a loose ref winning", async () => {

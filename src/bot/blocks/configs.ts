@@ -34,7 +34,7 @@ export function configListMessage(listing: ConfigListing): Message {
 
 export function configFileMessage(file: ConfigFile): Message {
   const heading = `*${file.path}* of *${file.ref} ${file.env}* at \`${shortCommit(file.head)}\` · ${size(file.size)}`;
-  if (file.content === null) return new MessageBuilder().section(heading).context("Binary or too large to show here: read it with git.").build();
+  if (file.content === null) return new MessageBuilder().section(heading).context("A binary file: read it with git.").build();
   const shown = codeBlock(file.content, maxSectionText);
   const builder = new MessageBuilder().section(heading).section(shown.text);
   if (shown.cut > 0) builder.context(`Showing the first ${shown.lines} lines: ${plural(shown.cut, "more line")} not shown. Read the whole file with git.`);
@@ -61,7 +61,8 @@ export function environmentDiffMessage(diff: { ref: string; from: string; to: st
   );
   const shown = codeBlock(diff.patch, maxSectionText);
   builder.section(shown.text);
-  if (shown.cut > 0) builder.context(`${plural(shown.cut, "more line")} of the diff not shown: see the whole diff with git.`);
+  if (diff.patchCut) builder.context(`The diff is longer than 1 MiB: only its start was read. See the whole diff with git.`);
+  else if (shown.cut > 0) builder.context(`${plural(shown.cut, "more line")} of the diff not shown: see the whole diff with git.`);
   return builder.context(`Promote: ${code(`env promote ${diff.ref} ${diff.from} ${diff.to}`)}`).build();
 }
 
