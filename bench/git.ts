@@ -211,7 +211,7 @@ function report(
   const machine = context.machine;
   const notes = input.measured.map(({ measurement, note }) => `- **${measurement.name}**: ${note}.`);
   const markdown = [
-    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${(loadavg()[0] ?? 0).toFixed(2)} at the end on ${machine.cores} cores (other engineers' work shared the machine).`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${(loadavg()[0] ?? 0).toFixed(2)} at the end on ${machine.cores} cores.`,
     "",
     `Git processes per call: env diff 2 (run together), config edit open 2 (ls-tree, cat-file), config edit commit 2 (ls-tree, fast-import), env promote 1 (fast-forward: merge-base) or 2 (merge: merge-base, merge-tree), env log 1. Without a process: branch heads are read from the ref files, a branch is moved by compare-and-swap under git's ref lock, and a merge commit is written by edgebot.`,
     "",
