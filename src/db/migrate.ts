@@ -29,6 +29,12 @@ export const migrations: Record<string, Migration> = {
   "0012_hostname_claims": hostnameClaims,
 };
 
+/** The migrations this code knows that the database has not run (a process newer than its schema). */
+export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  return (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
 /** Brings the schema up to the newest migration; throws on the first failure. */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
+import { pendingMigrations } from "../../db/migrate.ts";
 import { gitPathPrefix, type GitHttp } from "../../git/http.ts";
 import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
@@ -72,7 +73,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   };
   const knownIdentity = options.botIdentity ? { botId: options.botIdentity.botId, botUserId: options.botIdentity.botUserId } : {};
   const healthz = healthRoute(platform, logger);
-  const routes = [healthz, ...(options.git ? [gitRoute(options.git)] : [])];
+  const routes = [healthz, readyRoute(platform, logger), ...(options.git ? [gitRoute(options.git)] : [])];
 
   let receiver: HTTPReceiver | undefined;
   let socketReceiver: SocketModeReceiver | undefined;
@@ -209,17 +210,39 @@ function healthRoute(platform: Platform, logger: Logger): CustomRoute {
   };
 }
 
+/**
+ * `GET /readyz`: 200 when the database answers within a second and has run every migration this
+ * code knows; 503 with the reason otherwise. The Slack token needs no check here: edgebot
+ * listens only once Slack has accepted it (`checkSlackCredentials`).
+ */
+function readyRoute(platform: Platform, logger: Logger): CustomRoute {
+  return {
+    path: "/readyz",
+    method: ["GET"],
+    handler: (_request, response) => {
+      void withinMs(pendingMigrations(platform.db), 1000).then(
+        (pending) => (pending.length === 0 ? reply(response, 200, { ok: true }) : reply(response, 503, { ok: false, error: `migrations not run: ${pending.join(", ")}` })),
+        (error: unknown) => {
+          logger.warn({ err: error }, "readiness check: the database does not answer");
+          reply(response, 503, { ok: false, error: "database unavailable" });
+        },
+      );
+    },
+  };
+}
+
 /** Git's smart HTTP protocol under `/git/`; the handler checks paths and methods itself. */
 function gitRoute(git: GitHttp): CustomRoute {
   return { path: `${gitPathPrefix}*path`, method: ["GET", "POST"], handler: git.handle };
 }
 
-/** Socket Mode's HTTP server: `GET /healthz` and git over HTTP, nothing else. */
+/** Socket Mode's HTTP server: `GET /healthz`, `GET /readyz` and git over HTTP, nothing else. */
 async function listenForHealth(routes: CustomRoute[], port: number, host: string | undefined): Promise<Server> {
-  const [healthz, git] = routes;
+  const [healthz, readyz, git] = routes;
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     if (path === healthz!.path && request.method === "GET") healthz!.handler(request, response);
+    else if (path === readyz!.path && request.method === "GET") readyz!.handler(request, response);
     else if (git && path.startsWith(gitPathPrefix)) git.handler(request, response);
     else reply(response, 404, { ok: false, error: "not found" });
   });
@@ -258,13 +281,18 @@ function closeServer(server: Server | undefined): Promise<void> {
   return new Promise((resolve, reject) => (server?.listening ? server.close((error) => (error ? reject(error) : resolve())) : resolve()));
 }
 
-async function databaseAnswers(platform: Platform, timeoutMs: number): Promise<void> {
+function databaseAnswers(platform: Platform, timeoutMs: number): Promise<unknown> {
+  return withinMs(sql`select 1`.execute(platform.db), timeoutMs);
+}
+
+/** `work`, or a rejection once `timeoutMs` has passed without its answer. */
+async function withinMs<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    await Promise.race([sql`select 1`.execute(platform.db), timeout]);
+    return await Promise.race([work, timeout]);
   } finally {
     clearTimeout(timer);
   }

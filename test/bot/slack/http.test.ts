@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { FakeSlack } from "../../support/fake-slack.ts";
 import { openTestDatabase } from "../../support/database.ts";
 import { signedRequest, slashCommandBody, startSlackApp, useSlackApp } from "../../support/slack-app.ts";
+import { Migrator } from "kysely";
+import { migrateToLatest, migrations } from "../../../src/db/migrate.ts";
 import { Repositories } from "../../../src/repos/repositories.ts";
 
 const bed = useSlackApp();
@@ -28,6 +30,32 @@ describe("the Slack app's HTTP server", () => {
       const response = await fetch(`${url}/healthz`);
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ ok: false });
+    } finally {
+      await slack.stop();
+      await fake.stop();
+    }
+  });
+
+  it("answers /readyz with 200 only while the database answers and has run every migration", async () => {
+    const database = await openTestDatabase();
+    const fake = await new FakeSlack().start();
+    const { slack, url } = await startSlackApp({ db: database.db, repositories: new Repositories("/nonexistent") }, fake);
+    try {
+      const ready = await fetch(`${url}/readyz`);
+      expect([ready.status, await ready.json()]).toEqual([200, { ok: true }]);
+
+      const newest = Object.keys(migrations).at(-1)!;
+      await new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } }).migrateDown();
+      const behind = await fetch(`${url}/readyz`);
+      expect([behind.status, await behind.json()]).toEqual([503, { ok: false, error: `migrations not run: ${newest}` }]);
+      // Alive all the same: only readiness depends on the schema.
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+
+      await migrateToLatest(database.db);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      await database.close();
+      const gone = await fetch(`${url}/readyz`);
+      expect([gone.status, await gone.json()]).toEqual([503, { ok: false, error: "database unavailable" }]);
     } finally {
       await slack.stop();
       await fake.stop();

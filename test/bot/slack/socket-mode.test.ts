@@ -159,10 +159,12 @@ describe("edgebot in Socket Mode", () => {
     expect(JSON.stringify(view.blocks)).toContain("/edge org create");
   });
 
-  it("answers /healthz on its HTTP port, and takes no Slack requests there", async () => {
+  it("answers /healthz and /readyz on its HTTP port, and takes no Slack requests there", async () => {
     const response = await fetch(`${url}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ok: true });
+    const ready = await fetch(`${url}/readyz`);
+    expect([ready.status, await ready.json()]).toEqual([200, { ok: true }]);
     expect((await fetch(`${url}/slack/events`, { method: "POST" })).status).toBe(404);
   });
 
