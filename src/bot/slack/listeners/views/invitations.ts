@@ -1,72 +1,15 @@
 import type { App } from "@slack/bolt";
-import type { Logger } from "pino";
-import { z } from "zod";
-import { AlreadyDone, CoreError } from "../../../../core/errors.ts";
 import { decideInvitation } from "../../../../core/invitations.ts";
-import { onceForRequest, type Platform } from "../../../../core/platform.ts";
 import { denyInvitationCallback, invitationOutcomeMessage } from "../../../blocks/invitations.ts";
-import { emailMissing } from "../../../blocks/identity.ts";
-import { explainFailure, logFailure } from "../../../failures.ts";
-import { postToResponseUrl } from "../../forms.ts";
-import { publishHome } from "../../home.ts";
-import type { SlackIdentities } from "../../identities.ts";
+import { registerDenyWithReason, type DenyViewDependencies } from "./deny-reason.ts";
 
-export interface InvitationViewDependencies {
-  platform: Platform;
-  slashCommand: string;
-  identities: SlackIdentities;
-  logger: Logger;
-}
-
-const metadataSchema = z.object({ invitation: z.number().int().positive(), responseUrl: z.url({ protocol: /^https?$/ }).max(500).optional() });
-
-/** The reason modal of a Deny button: its submission denies the invitation, once. */
-export function registerInvitationViews(app: App, dependencies: InvitationViewDependencies): void {
-  const { platform, identities, logger } = dependencies;
-  app.view({ callback_id: denyInvitationCallback, type: "view_submission" }, async ({ ack, body, view, client }) => {
-    const metadata = readMetadata(view.private_metadata);
-    if (metadata === undefined) {
-      await ack({ response_action: "errors", errors: { reason: "this form is out of date: close it and click Deny again" } });
-      return;
-    }
-    const log = logger.child({ team: view.team_id, user: body.user.id, invitation: metadata.invitation });
-    const identity = await identities.resolve(client, body.user.team_id ?? view.team_id, body.user.id).catch((error: unknown) => ({
-      kind: "unknown" as const,
-      why: explainFailure(error, log, { what: "could not look up who denied an invitation", otherwise: "Slack could not tell us who you are just now: submit again in a moment" }),
-    }));
-    if (identity.kind === "unknown") {
-      await ack({ response_action: "errors", errors: { reason: identity.why } });
-      return;
-    }
-    if (identity.kind === "no_email") {
-      await ack({ response_action: "errors", errors: { reason: emailMissing } });
-      return;
-    }
-    const reasonInput = view.state.values.reason?.value;
-    const reason = reasonInput?.type === "plain_text_input" && typeof reasonInput.value === "string" ? reasonInput.value : undefined;
-    try {
-      const outcome = await decideInvitation(onceForRequest(platform, `slack:view:${view.id}`), { actor: identity.actor, id: metadata.invitation, decision: "deny", reason });
-      await ack({ response_action: "clear" });
-      if (metadata.responseUrl) {
-        await postToResponseUrl(metadata.responseUrl, invitationOutcomeMessage(outcome)).catch((error: unknown) => log.warn({ err: error }, "could not confirm the denial"));
-      } else {
-        // Denied from the Home tab: the request leaves it.
-        await publishHome(client, dependencies, { slackUserId: body.user.id, actor: identity.actor }).catch((error: unknown) => logFailure(error, log, "could not refresh the Home tab"));
-      }
-    } catch (error) {
-      if (error instanceof AlreadyDone) return ack();
-      if (error instanceof CoreError) return ack({ response_action: "errors", errors: { reason: error.message } });
-      const said = explainFailure(error, log, { what: "denying an invitation failed", otherwise: "something went wrong on our side; nothing was decided. Try again." });
-      await ack({ response_action: "errors", errors: { reason: said } });
-    }
+/** The reason modal of an invitation's Deny button: its submission denies the invitation, once. */
+export function registerInvitationViews(app: App, dependencies: DenyViewDependencies): void {
+  registerDenyWithReason(app, dependencies, {
+    callbackId: denyInvitationCallback,
+    idKey: "invitation",
+    what: "an invitation",
+    deny: (platform, { actor, id, reason }) => decideInvitation(platform, { actor, id, decision: "deny", reason }),
+    outcomeMessage: invitationOutcomeMessage,
   });
-}
-
-function readMetadata(text: string): z.infer<typeof metadataSchema> | undefined {
-  try {
-    const parsed = metadataSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }
