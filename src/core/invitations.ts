@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Database, InvitationStatus, Role } from "../db/schema.ts";
 import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
@@ -11,6 +11,7 @@ import { findOrgAsMember } from "./orgs.ts";
 import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, userById, type PersonRef } from "./users.ts";
+import { oneTimeCode } from "./one-time-codes.ts";
 
 /** How long an invitation lives, from its creation. */
 export const invitationLifetimeHours = 48;
@@ -313,7 +314,7 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
     .execute();
   const known = candidates.length === 1 ? candidates[0] : undefined;
   if (!known) {
-    const code = randomBytes(12).toString("base64url");
+    const code = oneTimeCode();
     await tx.updateTable("invitations").set({ code_hash: hashCode(code) }).where("id", "=", id).execute();
     const requester = invitation.requesterId === null || invitation.requesterId === actor.userId ? null : { userId: invitation.requesterId };
     return { kind: "code", invitation: await readInvitation(tx, id), code, requester };

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { z } from "zod";
 import type { Database } from "../db/schema.ts";
 import { AlreadyDone, Conflict, Invalid, NotFound } from "./errors.ts";
 import { displayName, email, parseField } from "./names.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
+import { oneTimeCode } from "./one-time-codes.ts";
 
 export interface User {
   id: number;
@@ -108,7 +109,7 @@ export const linkCodeMinutes = 15;
  * consent; the code is kept only as its hash and lasts `linkCodeMinutes`.
  */
 export async function startIdentityLink(platform: Platform, input: { actor: Actor }): Promise<{ code: string; expiresAt: Date }> {
-  const code = randomBytes(12).toString("base64url");
+  const code = oneTimeCode();
   const row = await platform.db
     .insertInto("identity_link_codes")
     .values({ code_hash: hashLinkCode(code), user_id: input.actor.userId, expires_at: sql<Date>`now() + make_interval(mins => ${linkCodeMinutes})` })
