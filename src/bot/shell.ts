@@ -7,7 +7,7 @@ import type { Database } from "../db/schema.ts";
 import type { DnsVerifier } from "../dns/verify.ts";
 import { notificationMessage } from "./blocks/notifications.ts";
 import { registerUser } from "../core/users.ts";
-import { isDatabaseUnreachable } from "../core/database-errors.ts";
+import { isDatabaseUnreachable } from "../db/errors.ts";
 import { runCommandLine } from "./dispatch.ts";
 import { cloneUrl } from "../git/http.ts";
 import type { Message } from "./message.ts";

@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { initialConfigurationFiles } from "./configuration.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
 import { Conflict, Invalid, NotFound, RepositoryMissing } from "./errors.ts";
 import { normalizeHostname, slugFromHostname } from "./hostnames.ts";

@@ -2,15 +2,14 @@ import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { challengeName, type ChallengeVerdict } from "../dns/verify.ts";
 import { recordAudit } from "./audit.ts";
-import { isUniqueViolation } from "./database-errors.ts";
-import { announceInBackground } from "./dns-rechecks.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, Invalid } from "./errors.ts";
-import { nextRecheck, recheckDelaySeconds, settleLiveFromStatuses, type ClaimRecheck, type DnsChecker } from "./golive.ts";
+import { nextRecheck, recheckDelaySeconds, settleLiveFromStatuses, type DnsChecker } from "./golive.ts";
 import { normalizeHostname } from "./hostnames.ts";
-import { notify, notifyPeople } from "./notifications.ts";
+import { announceInBackground, notify, notifyPeople } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
-import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+import { inTransaction, type Actor, type ClaimRecheck, type Platform, type Tx } from "./platform.ts";
 
 /** The TXT record that proves control of a hostname's DNS for one claim. */
 export interface ChallengeRecord {

@@ -1,7 +1,7 @@
 import { recordAudit } from "./audit.ts";
-import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment, type DnsChecker, type Recheck } from "./golive.ts";
-import { notify, notifyPeople, type NotificationEvent } from "./notifications.ts";
-import { inTransaction, type Platform, type Tx } from "./platform.ts";
+import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment, type DnsChecker } from "./golive.ts";
+import { announceInBackground } from "./notifications.ts";
+import { inTransaction, type Platform, type Recheck } from "./platform.ts";
 
 /** What one background re-check came to. */
 export type RecheckOutcome =
@@ -75,15 +75,6 @@ export async function recheckEnvironment(platform: Platform, recheck: Recheck, d
     await platform.rechecks?.schedule(tx, { ...recheck, attempt: next.attempt }, next.nextInSeconds);
     return { kind: "waiting", nextInSeconds: next.nextInSeconds } as const;
   });
-}
-
-/**
- * Announces what a background check found in the application's channel, else the org's; with
- * neither, the person who asked for the check (a go-live, a claim) is told directly.
- */
-export async function announceInBackground(tx: Tx, where: { org: { id: number }; applicationId: number }, askedBy: number | null, event: NotificationEvent): Promise<void> {
-  if (await notify(tx, { ...event, org: where.org, app: { id: where.applicationId }, actor: null })) return;
-  if (askedBy !== null) await notifyPeople(tx, { ...event, org: where.org, actor: null, to: { users: [askedBy] } });
 }
 
 /** The live environments, for the daily re-check: ids only, in order, `limit` after `afterId`. */

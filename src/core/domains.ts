@@ -3,7 +3,7 @@ import type { Database, DnsStatus } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";

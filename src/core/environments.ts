@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database, DnsStatus, Role } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, findApplicationAsMember, oneApplication, requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";

@@ -3,7 +3,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database, InvitationStatus, Role } from "../db/schema.ts";
 import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { email as emailSchema, parseField, role as roleSchema } from "./names.ts";
 import { editRequestMessages, notifyPeople, settleInvitationMessages } from "./notifications.ts";

@@ -419,3 +419,12 @@ function withoutWorkspaces<Q extends WhereInterface<Database, "outbox">>(query: 
 function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Announces what a background check found in the application's channel, else the org's; with
+ * neither, the person who asked for the check (a go-live, a claim) is told directly.
+ */
+export async function announceInBackground(tx: Tx, where: { org: { id: number }; applicationId: number }, askedBy: number | null, event: NotificationEvent): Promise<void> {
+  if (await notify(tx, { ...event, org: where.org, app: { id: where.applicationId }, actor: null })) return;
+  if (askedBy !== null) await notifyPeople(tx, { ...event, org: where.org, actor: null, to: { users: [askedBy] } });
+}

@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { parseApprovalPolicy } from "./approvals.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { displayName, email, orgSlug, parseField } from "./names.ts";
 import { authorize } from "./permissions.ts";

@@ -1,9 +1,8 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { AlreadyDone } from "./errors.ts";
 import type { Repositories } from "../repos/repositories.ts";
-import type { RecheckQueue } from "./golive.ts";
 
 /** A transaction of the platform's database. */
 export type Tx = Transaction<Database>;
@@ -23,6 +22,40 @@ export interface Platform {
   rechecks?: RecheckQueue;
   /** Where repository maintenance is scheduled after a change adds commits (the job queue); absent in the shell. */
   maintenance?: MaintenanceQueue;
+}
+
+/** A background re-check of one environment's DNS, as the job queue carries it. */
+export interface Recheck {
+  environmentId: number;
+  /** 1 for the first re-check of an environment awaiting DNS, counting up; 0 for the daily check of a live one. */
+  attempt: number;
+  /** When the environment began awaiting DNS (ISO 8601): its re-checks stop 48 hours later. */
+  since: string;
+  /** Who asked for the go-live; told directly when neither the application nor the org has a channel. */
+  askedBy: number | null;
+}
+
+/**
+ * A background look for a hostname claim's TXT record: the same backoff and 48 hours as an
+ * environment's re-checks (see `nextRecheck`), on the same queue.
+ */
+export interface ClaimRecheck {
+  claimId: number;
+  /** 1 for the first look, counting up. */
+  attempt: number;
+  /** When the claim was made or asked again (ISO 8601): the looks stop 48 hours later. */
+  since: string;
+  /** Who asked for the claim; told directly when neither the application nor the org has a channel. */
+  askedBy: number | null;
+}
+
+/**
+ * Where re-checks wait their turn (the job queue). A re-check is scheduled in the transaction
+ * that decides it, so it exists exactly when that decision commits. An environment (or a
+ * claim) has at most one re-check waiting: scheduling another while one waits does nothing.
+ */
+export interface RecheckQueue {
+  schedule(tx: Tx, recheck: Recheck | ClaimRecheck, afterSeconds: number): Promise<void>;
 }
 
 /**

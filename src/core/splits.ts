@@ -1,6 +1,6 @@
 import { findApplicationAsMember, requireRepository } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
-import { isUniqueViolation } from "./database-errors.ts";
+import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Invalid } from "./errors.ts";
 import { applicationSlug, parseField, urlPrefix } from "./names.ts";
 import { notify } from "./notifications.ts";

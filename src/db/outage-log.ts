@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { isDatabaseUnreachable } from "../core/database-errors.ts";
+import { isDatabaseUnreachable } from "./errors.ts";
 
 /**
  * Tells a background worker's log about a database outage once when it begins and once when it

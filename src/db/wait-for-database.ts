@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Logger } from "pino";
 import { ConfigError, withoutCredentials } from "../config.ts";
-import { isDatabaseUnreachable, lastingDatabaseRefusal } from "../core/database-errors.ts";
+import { isDatabaseUnreachable, lastingDatabaseRefusal } from "./errors.ts";
 import type { DatabaseHandle } from "./connect.ts";
 
 export interface WaitForDatabaseOptions {

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { requireRepository } from "../core/applications.ts";
 import { configurationProblems } from "../core/configs.ts";
-import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/database-errors.ts";
+import { databaseUnreachableMessage, isDatabaseUnreachable } from "../db/errors.ts";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
 import { isolatedGitEnvironment } from "../repos/repositories.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { databaseUnreachableMessage } from "../../src/core/database-errors.ts";
+import { databaseUnreachableMessage } from "../../src/db/errors.ts";
 import { logLines, startEdgebot, type EdgebotProcess } from "../support/edgebot-process.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
 import { PostgresServer } from "../support/postgres-server.ts";

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { logLines, startEdgebot } from "../support/edgebot-process.ts";
 import { freePort, PostgresServer } from "../support/postgres-server.ts";
-import { databaseUnreachableMessage } from "../../src/core/database-errors.ts";
+import { databaseUnreachableMessage } from "../../src/db/errors.ts";
 import { until } from "../support/until.ts";
 
 /** The lines on stderr that are not pino's JSON: what a person reads when edgebot stops. */

@@ -5,7 +5,7 @@ import { setOrgChannel } from "../../src/core/orgs.ts";
 import { claimHostname, recheckClaim } from "../../src/core/claims.ts";
 import { deleteEnvironment, createEnvironment } from "../../src/core/environments.ts";
 import { AlreadyDone } from "../../src/core/errors.ts";
-import type { ClaimRecheck } from "../../src/core/golive.ts";
+import type { ClaimRecheck } from "../../src/core/platform.ts";
 import { onceForRequest, type Platform } from "../../src/core/platform.ts";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 import { recheckQueueName, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";

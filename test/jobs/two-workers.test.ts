@@ -7,7 +7,7 @@ import { CompiledQuery, sql } from "kysely";
 import PgBoss from "pg-boss";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Recheck } from "../../src/core/golive.ts";
+import type { Recheck } from "../../src/core/platform.ts";
 import { createDnsVerifier } from "../../src/dns/verify.ts";
 import { recheckQueueName, startJobQueue } from "../../src/jobs/queue.ts";
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.ts";

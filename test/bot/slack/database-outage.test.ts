@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SlackApp } from "../../../src/bot/slack/app.ts";
-import { databaseUnreachableMessage } from "../../../src/core/database-errors.ts";
+import { databaseUnreachableMessage } from "../../../src/db/errors.ts";
 import type { Platform } from "../../../src/core/platform.ts";
 import { registerUser } from "../../../src/core/users.ts";
 import { openDatabase, type DatabaseHandle } from "../../../src/db/connect.ts";
