@@ -117,7 +117,7 @@ export class Repositories {
   ): Promise<PreparedRepository> {
     assertBranch(initial.branch);
     for (const name of Object.keys(initial.files)) assertPath(name);
-    this.pathOf(applicationId);
+    this.pathOf(applicationId); // refuses an id that is not one
     await mkdir(this.root, { recursive: true });
     const repository = path.join(this.root, leftoverName("creating", applicationId));
     await mkdir(repository);
@@ -449,7 +449,8 @@ export class Repositories {
       data(change.content),
       "\nget-mark :1\nreset refs/edgebot/edit\n\ndone\n",
     ];
-    const commit = (await this.gitWithInput(repository, ["fast-import", "--quiet", "--done"], Buffer.concat(stream.map((part) => (typeof part === "string" ? Buffer.from(part) : part))))).trim();
+    const input = Buffer.concat(stream.map((part) => (typeof part === "string" ? Buffer.from(part) : part)));
+    const commit = (await this.runGit(repository, ["fast-import", "--quiet", "--done"], { input })).output.toString().trim();
     assertCommit(commit);
     return { kind: "committed", commit };
   }
@@ -485,39 +486,11 @@ export class Repositories {
     const [names, patch] = await Promise.all([
       git.raw(["diff", "--no-ext-diff", "--no-color", "--find-renames", "--name-status", "-z", ...range]),
       // A diff is shown, like a file: no more of it is read than a file may hold.
-      this.gitOutputUpTo(this.pathOf(applicationId), ["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range], maxTextFileBytes),
+      this.runGit(this.pathOf(applicationId), ["diff", "--no-ext-diff", "--no-color", "--find-renames", "--patch", ...range], { maxOutputBytes: maxTextFileBytes }),
     ]);
     if (!patch.cut) return { files: parseNameStatus(names), patch: patch.output.toString(), patchCut: false };
     const lastLine = patch.output.lastIndexOf(10);
     return { files: parseNameStatus(names), patch: patch.output.subarray(0, lastLine + 1).toString(), patchCut: true };
-  }
-
-  /** Runs git in a bare repository and reads at most `maxBytes` of its output: git is stopped there, and `cut` says so. */
-  private gitOutputUpTo(repository: string, args: string[], maxBytes: number): Promise<{ output: Buffer; cut: boolean }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository }, stdio: ["ignore", "pipe", "pipe"] });
-      const output: Buffer[] = [];
-      let length = 0;
-      let cut = false;
-      let errors = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        if (cut) return;
-        output.push(chunk);
-        length += chunk.length;
-        if (length > maxBytes) {
-          cut = true;
-          child.kill();
-        }
-      });
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (chunk: string) => (errors = (errors + chunk).slice(-2000)));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        if (cut) resolve({ output: Buffer.concat(output).subarray(0, maxBytes), cut });
-        else if (code === 0) resolve({ output: Buffer.concat(output), cut });
-        else reject(new Error(errors.trim() || `git ${args[0]} exited with ${code}`));
-      });
-    });
   }
 
   /**
@@ -546,20 +519,38 @@ export class Repositories {
     return { kind: "merge", head: ours, commit };
   }
 
-  /** Runs git in a bare repository with `input` on its standard input (which simple-git cannot give); resolves with its output. */
-  private gitWithInput(repository: string, args: string[], input: Buffer): Promise<string> {
+  /**
+   * Runs git in a bare repository, with `input` on its standard input (which simple-git cannot
+   * give), reading at most `maxOutputBytes` of its output: git is stopped there, and `cut` says so.
+   */
+  private runGit(repository: string, args: string[], options: { input?: Buffer; maxOutputBytes?: number } = {}): Promise<{ output: Buffer; cut: boolean }> {
+    const maxBytes = options.maxOutputBytes ?? Infinity;
     return new Promise((resolve, reject) => {
-      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository } });
+      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository }, stdio: ["pipe", "pipe", "pipe"] });
       const output: Buffer[] = [];
-      const errors: Buffer[] = [];
-      child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
-      child.stderr.on("data", (chunk: Buffer) => errors.push(chunk));
+      let length = 0;
+      let cut = false;
+      let errors = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        if (cut) return;
+        output.push(chunk);
+        length += chunk.length;
+        if (length > maxBytes) {
+          cut = true;
+          child.kill();
+        }
+      });
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (chunk: string) => (errors = (errors + chunk).slice(-2000)));
       child.on("error", reject);
       child.on("close", (code) => {
-        if (code === 0) resolve(Buffer.concat(output).toString());
-        else reject(new Error(Buffer.concat(errors).toString().trim() || `git ${args[0]} exited with ${code}`));
+        if (cut) resolve({ output: Buffer.concat(output).subarray(0, maxBytes), cut });
+        else if (code === 0) resolve({ output: Buffer.concat(output), cut });
+        else reject(new Error(errors.trim() || `git ${args[0]} exited with ${code}`));
       });
-      child.stdin.end(input);
+      // git may end before reading all its input (a refusal); its exit code says why, not the broken pipe.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(options.input);
     });
   }
 
