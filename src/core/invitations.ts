@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { Database, InvitationStatus, Role } from "../db/schema.ts";
 import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
@@ -11,7 +10,7 @@ import { findOrgAsMember } from "./orgs.ts";
 import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, userById, type PersonRef } from "./users.ts";
-import { oneTimeCode } from "./one-time-codes.ts";
+import { hashOneTimeCode, oneTimeCode } from "./one-time-codes.ts";
 
 /** How long an invitation lives, from its creation. */
 export const invitationLifetimeHours = 48;
@@ -224,7 +223,7 @@ export async function redeemInvitation(platform: Platform, input: { actor: Actor
       .selectFrom("invitations as i")
       .innerJoin("orgs as o", "o.id", "i.org_id")
       .select(["i.id", "i.org_id", "o.slug", "i.role", "i.invitee_email", "i.invitee_user_id", "i.status", "i.expires_at", sql<boolean>`i.expires_at <= now()`.as("expired")])
-      .where("i.code_hash", "=", hashCode(code))
+      .where("i.code_hash", "=", hashOneTimeCode(code))
       .forUpdate(["i"])
       .executeTakeFirst();
     if (!row || row.status !== "approved") throw new NotFound("that code is not valid: it may have been used already");
@@ -315,7 +314,7 @@ async function admit(tx: Tx, id: number, actor: Actor): Promise<InvitationOutcom
   const known = candidates.length === 1 ? candidates[0] : undefined;
   if (!known) {
     const code = oneTimeCode();
-    await tx.updateTable("invitations").set({ code_hash: hashCode(code) }).where("id", "=", id).execute();
+    await tx.updateTable("invitations").set({ code_hash: hashOneTimeCode(code) }).where("id", "=", id).execute();
     const requester = invitation.requesterId === null || invitation.requesterId === actor.userId ? null : { userId: invitation.requesterId };
     return { kind: "code", invitation: await readInvitation(tx, id), code, requester };
   }
@@ -468,9 +467,6 @@ function parseReason(raw: string): string | undefined {
   return reason === "" ? undefined : reason;
 }
 
-function hashCode(code: string): string {
-  return createHash("sha256").update(code).digest("hex");
-}
 
 /** A moment as errors show it, to the minute, in UTC: `2026-11-25 21:38 UTC`. */
 function utc(date: Date): string {

@@ -1,4 +1,4 @@
-import { randomInt } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
 
 const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -11,4 +11,9 @@ export function oneTimeCode(): string {
   let code = "";
   for (let index = 0; index < 16; index++) code += alphabet[randomInt(alphabet.length)];
   return code;
+}
+
+/** How a one-time code is kept: its SHA-256, in hex. The code itself is shown once and stored nowhere. */
+export function hashOneTimeCode(code: string): string {
+  return createHash("sha256").update(code).digest("hex");
 }

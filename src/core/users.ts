@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import { z } from "zod";
 import type { Database } from "../db/schema.ts";
 import { AlreadyDone, Conflict, Invalid, NotFound } from "./errors.ts";
 import { displayName, email, parseField } from "./names.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
-import { oneTimeCode } from "./one-time-codes.ts";
+import { hashOneTimeCode, oneTimeCode } from "./one-time-codes.ts";
 
 export interface User {
   id: number;
@@ -49,13 +48,12 @@ export async function registerUser(
 
   for (;;) {
     const known = await identityUser(platform.db, teamId, chatUserId);
-    if (known && known.display_name === name && ((known.email === address && known.email_confirmed === confirmed) || (await isLinked(platform.db, known.id)))) {
-      return { id: known.id, email: known.email, displayName: known.display_name };
-    }
     if (known) {
       // The profile changed in the chat: the same user follows it. A user linked from several
       // workspaces keeps the email they have: each workspace may show another, and none decides.
-      const followEmail = !(await isLinked(platform.db, known.id));
+      const followEmail = !known.linked;
+      const emailChanged = followEmail && (known.email !== address || known.email_confirmed !== confirmed);
+      if (!emailChanged && known.display_name === name) return { id: known.id, email: known.email, displayName: known.display_name };
       const updated = await platform.db
         .updateTable("users")
         .set(followEmail ? { email: address, email_confirmed: confirmed, display_name: name } : { display_name: name })
@@ -85,16 +83,26 @@ export async function registerUser(
 
 class RegisteredMeanwhile extends Error {}
 
-async function isLinked(db: Kysely<Database>, userId: number): Promise<boolean> {
-  const row = await db.selectFrom("user_identities").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", userId).executeTakeFirstOrThrow();
-  return Number(row.n) > 1;
-}
-
+/** The user a chat identity belongs to, and whether other identities belong to them too (`link`). */
 function identityUser(db: Kysely<Database>, teamId: string, chatUserId: string) {
   return db
     .selectFrom("user_identities as i")
     .innerJoin("users as u", "u.id", "i.user_id")
-    .select(["u.id", "u.email", "u.email_confirmed", "u.display_name"])
+    .select((eb) => [
+      "u.id",
+      "u.email",
+      "u.email_confirmed",
+      "u.display_name",
+      eb
+        .exists(
+          eb
+            .selectFrom("user_identities as other")
+            .select("other.user_id")
+            .whereRef("other.user_id", "=", "u.id")
+            .where((other) => other.or([other("other.team_id", "!=", other.ref("i.team_id")), other("other.chat_user_id", "!=", other.ref("i.chat_user_id"))])),
+        )
+        .as("linked"),
+    ])
     .where("i.team_id", "=", teamId)
     .where("i.chat_user_id", "=", chatUserId)
     .executeTakeFirst();
@@ -112,7 +120,7 @@ export async function startIdentityLink(platform: Platform, input: { actor: Acto
   const code = oneTimeCode();
   const row = await platform.db
     .insertInto("identity_link_codes")
-    .values({ code_hash: hashLinkCode(code), user_id: input.actor.userId, expires_at: sql<Date>`now() + make_interval(mins => ${linkCodeMinutes})` })
+    .values({ code_hash: hashOneTimeCode(code), user_id: input.actor.userId, expires_at: sql<Date>`now() + make_interval(mins => ${linkCodeMinutes})` })
     .returning("expires_at")
     .executeTakeFirstOrThrow();
   return { code, expiresAt: row.expires_at };
@@ -130,7 +138,7 @@ export async function linkIdentity(platform: Platform, input: { actor: Actor; te
     const link = await tx
       .selectFrom("identity_link_codes")
       .select(["user_id", sql<boolean>`expires_at <= now()`.as("expired")])
-      .where("code_hash", "=", hashLinkCode(code))
+      .where("code_hash", "=", hashOneTimeCode(code))
       .forUpdate()
       .executeTakeFirst();
     if (!link) throw new NotFound("that link code is not valid: it may have been used already");
@@ -157,15 +165,12 @@ export async function linkIdentity(platform: Platform, input: { actor: Actor; te
       .where("user_id", "=", input.actor.userId)
       .executeTakeFirst();
     if (Number(moved.numUpdatedRows) !== 1) throw new NotFound("your identity here is not registered");
-    await tx.deleteFrom("identity_link_codes").where("code_hash", "=", hashLinkCode(code)).execute();
+    await tx.deleteFrom("identity_link_codes").where("code_hash", "=", hashOneTimeCode(code)).execute();
     const user = await tx.selectFrom("users").select(["id", "email", "display_name"]).where("id", "=", link.user_id).executeTakeFirstOrThrow();
     return { id: user.id, email: user.email, displayName: user.display_name };
   });
 }
 
-function hashLinkCode(code: string): string {
-  return createHash("sha256").update(code).digest("hex");
-}
 
 /** How a command names another person: a chat mention or an email address. */
 export type PersonRef =
