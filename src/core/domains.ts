@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
+import { withoutInternalAddresses, type Verdict } from "../dns/verify.ts";
 import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
 import { recordAudit } from "./audit.ts";
 import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
@@ -48,6 +49,16 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
     `${hostname} is already served by another application on the platform. If you control its DNS, claim it: ${claimAs.first === undefined ? "" : `${claimAs.first}, then `}run ${claim} and create the TXT record it shows`,
     field,
   );
+}
+
+/**
+ * `dns check`: anyone may ask how a hostname resolves; only members of the org serving it see
+ * the internal addresses (private, loopback, link-local, CGNAT) it points at. `hostname` is
+ * normalized.
+ */
+export async function checkHostname(platform: Platform, input: { actor: Actor; hostname: string; dns: { verify(hostname: string): Promise<Verdict> } }): Promise<Verdict> {
+  const [verdict, member] = await Promise.all([input.dns.verify(input.hostname), isMemberServing(platform.db, input.actor, input.hostname)]);
+  return member ? verdict : withoutInternalAddresses(verdict);
 }
 
 /** Whether the actor is a member of the org whose application serves `hostname` (normalized); false when none serves it. */

@@ -1,7 +1,6 @@
-import { isMemberServing } from "../../core/domains.ts";
+import { checkHostname } from "../../core/domains.ts";
 import { normalizeHostname } from "../../core/hostnames.ts";
 import { goLive } from "../../core/golive.ts";
-import { withoutInternalAddresses } from "../../dns/verify.ts";
 import { dnsCheckMessage, goLiveResultsMessage } from "../blocks/dns.ts";
 import type { Command } from "./command.ts";
 
@@ -26,9 +25,7 @@ export const dnsCommands: Command[] = [
     syntax: { positionals: [{ name: "hostname" }] },
     async run({ platform, actor, dns }, args) {
       const { hostname, reducedFrom } = normalizeHostname(args.text("hostname"));
-      const [verdict, member] = await Promise.all([dns.verify(hostname), isMemberServing(platform.db, actor, hostname)]);
-      // Anyone may ask; only the serving org's members see where it points inside private networks.
-      return dnsCheckMessage(member ? verdict : withoutInternalAddresses(verdict), reducedFrom === undefined ? {} : { reducedFrom });
+      return dnsCheckMessage(await checkHostname(platform, { actor, hostname, dns }), reducedFrom === undefined ? {} : { reducedFrom });
     },
   },
 ];
