@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { databaseUnreachableMessage, isDatabaseUnreachable } from "../db/errors.ts";
+import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/outages.ts";
 
 /**
  * Logs a failure none of the typed errors describe, as `what` failed. A database that cannot

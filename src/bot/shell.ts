@@ -7,9 +7,9 @@ import type { Database } from "../db/schema.ts";
 import type { DnsVerifier } from "../dns/verify.ts";
 import { notificationMessage } from "./blocks/notifications.ts";
 import { registerUser } from "../core/users.ts";
-import { isDatabaseUnreachable } from "../db/errors.ts";
+import { isDatabaseUnreachable } from "../core/outages.ts";
 import { runCommandLine } from "./dispatch.ts";
-import { cloneUrl } from "../git/http.ts";
+import { cloneUrl } from "../core/clone-urls.ts";
 import type { Message } from "./message.ts";
 
 /** The shell's workspace: local users are chat identities in team `local`. */

@@ -12,9 +12,6 @@ import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts
 import { describePerson, findUser, userById, type PersonRef } from "./users.ts";
 import { hashOneTimeCode, oneTimeCode } from "./one-time-codes.ts";
 
-/** How long an invitation lives, from its creation. */
-export const invitationLifetimeHours = 48;
-
 /** An invitation as people see it, with its approvals so far. */
 export interface Invitation extends ApprovalProgress {
   id: number;

@@ -5,7 +5,7 @@ import { Forbidden, NotFound } from "./errors.ts";
 import { notify } from "./notifications.ts";
 import { article, configChange, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
-import { accessTokenHash, recordTokenUse, tokenUseIsStale } from "./tokens.ts";
+import { authenticateAccessToken } from "./tokens.ts";
 
 /** What a git client may do with one application's repository, from its owner's membership. */
 export interface RepositoryAccess {
@@ -53,33 +53,22 @@ export async function authorizeGitClient(
     app: string;
   },
 ): Promise<{ actor: Actor & { email: string }; access: RepositoryAccess } | undefined> {
-  const hash = accessTokenHash(input.token);
-  if (hash === undefined) return undefined;
-  const token = await db
-    .selectFrom("access_tokens as t")
-    .innerJoin("users as u", "u.id", "t.user_id")
-    .select(["t.id", "t.user_id", "u.email", tokenUseIsStale])
-    .where("t.token_hash", "=", hash)
-    .where("t.revoked_at", "is", null)
-    .executeTakeFirst();
+  const token = await authenticateAccessToken(db, input.token);
   if (token === undefined) return undefined;
-  const [rows] = await Promise.all([
-    db
-      .selectFrom("applications as a")
-      .innerJoin("orgs as o", "o.id", "a.org_id")
-      .innerJoin("memberships as m", "m.org_id", "a.org_id")
-      .leftJoin("environments as e", "e.application_id", "a.id")
-      .where("o.slug", "=", input.org)
-      .where("a.slug", "=", input.app)
-      .where("m.user_id", "=", token.user_id)
-      .select(["a.id as application_id", "a.slug as application_slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.name as environment"])
-      .execute(),
-    token.stale ? recordTokenUse(db, token.id) : undefined,
-  ]);
+  const rows = await db
+    .selectFrom("applications as a")
+    .innerJoin("orgs as o", "o.id", "a.org_id")
+    .innerJoin("memberships as m", "m.org_id", "a.org_id")
+    .leftJoin("environments as e", "e.application_id", "a.id")
+    .where("o.slug", "=", input.org)
+    .where("a.slug", "=", input.app)
+    .where("m.user_id", "=", token.userId)
+    .select(["a.id as application_id", "a.slug as application_slug", "o.id as org_id", "o.slug as org_slug", "m.role", "e.name as environment"])
+    .execute();
   const first = rows[0];
   if (first === undefined) throw new NotFound(`repository ${input.org}/${input.app} not found`);
   return {
-    actor: { userId: token.user_id, email: token.email },
+    actor: { userId: token.userId, email: token.email },
     access: {
       application: { id: first.application_id, ref: `${first.org_slug}/${first.application_slug}` },
       org: { id: first.org_id, slug: first.org_slug },

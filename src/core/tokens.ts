@@ -93,7 +93,10 @@ export async function revokeAccessToken(platform: Platform, input: { actor: Acto
   throw new NotFound(`token ${id} not found`);
 }
 
-/** Who a token belongs to, when it is one of edgebot's live tokens; undefined for anything else. */
+/**
+ * Who a token belongs to, when it is one of edgebot's live tokens; undefined for anything else.
+ * A use is recorded when the last one recorded is old enough (`lastUsedResolutionSeconds`).
+ */
 export async function authenticateAccessToken(db: Kysely<Database>, token: string): Promise<(Actor & { tokenId: number; email: string }) | undefined> {
   const hash = accessTokenHash(token);
   if (hash === undefined) return undefined;
@@ -110,15 +113,15 @@ export async function authenticateAccessToken(db: Kysely<Database>, token: strin
 }
 
 /** How a token is looked up: its SHA-256; undefined for text not shaped like a token, refused before it costs a query. */
-export function accessTokenHash(token: string): string | undefined {
+function accessTokenHash(token: string): string | undefined {
   return tokenShape.test(token) ? hashToken(token) : undefined;
 }
 
-/** Selects, beside a live token (`t`), whether its last use is old enough to be recorded again. */
-export const tokenUseIsStale = sql<boolean>`t.last_used_at is null or t.last_used_at < now() - make_interval(secs => ${lastUsedResolutionSeconds})`.as("stale");
+// Selects, beside a live token (`t`), whether its last use is old enough to be recorded again.
+const tokenUseIsStale = sql<boolean>`t.last_used_at is null or t.last_used_at < now() - make_interval(secs => ${lastUsedResolutionSeconds})`.as("stale");
 
-/** Records that a token was used now (callers do it when `tokenUseIsStale` says so). */
-export async function recordTokenUse(db: Kysely<Database>, tokenId: number): Promise<void> {
+// Records that a token was used now.
+async function recordTokenUse(db: Kysely<Database>, tokenId: number): Promise<void> {
   await db.updateTable("access_tokens").set({ last_used_at: sql<Date>`now()` }).where("id", "=", tokenId).execute();
 }
 

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 export type Role = "owner" | "admin" | "developer" | "viewer";
 export type DnsStatus = "pending" | "passing" | "failing" | "unknown";
@@ -268,11 +268,3 @@ export interface Database {
   access_tokens: AccessTokensTable;
   hostname_claims: HostnameClaimsTable;
 }
-
-export type UserRow = Selectable<UsersTable>;
-export type OrgRow = Selectable<OrgsTable>;
-export type ApplicationRow = Selectable<ApplicationsTable>;
-export type EnvironmentRow = Selectable<EnvironmentsTable>;
-export type DomainRow = Selectable<DomainsTable>;
-export type NewAuditEvent = Insertable<AuditEventsTable>;
-export type OutboxRow = Selectable<OutboxTable>;

@@ -11,20 +11,13 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { requireRepository } from "../core/applications.ts";
 import { configurationProblems } from "../core/configs.ts";
-import { databaseUnreachableMessage, isDatabaseUnreachable } from "../db/errors.ts";
+import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/outages.ts";
+import { gitPathPrefix } from "../core/clone-urls.ts";
 import { CoreError } from "../core/errors.ts";
 import type { Actor, Platform } from "../core/platform.ts";
 import { isolatedGitEnvironment } from "../repos/repositories.ts";
 import { holdsFirstPacket, lsRefsAnswer, parseLsRefsRequest, requestCommand } from "./ls-refs.ts";
 import { authorizeGitClient, authorizePush, recordPush, reviewPush, type RefUpdate, type RepositoryAccess } from "../core/pushes.ts";
-
-/** Where git clients find repositories: `/git/<org>/<app>.git`. */
-export const gitPathPrefix = "/git/";
-
-/** The URL a git client clones an application from, given the server's base URL. */
-export function cloneUrl(baseUrl: string, appRef: string): string {
-  return `${baseUrl.replace(/\/+$/, "")}${gitPathPrefix}${appRef}.git`;
-}
 
 const realm = 'Basic realm="edgebot"';
 const relayScript = fileURLToPath(new URL("./hook-relay.mjs", import.meta.url));

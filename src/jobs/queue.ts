@@ -11,7 +11,7 @@ import type { DnsChecker } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
 import { onceForRequest, type ClaimRecheck, type MaintenanceQueue, type Platform, type Recheck, type RecheckQueue, type Tx } from "../core/platform.ts";
 import { expireRoleRequests } from "../core/role-requests.ts";
-import { OutageLog } from "../db/outage-log.ts";
+import { OutageLog } from "../core/outages.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */

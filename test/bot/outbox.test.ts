@@ -1,3 +1,4 @@
+import { until } from "../support/until.ts";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -115,16 +116,6 @@ async function rowsFor(channel: string) {
     .execute();
 }
 
-async function waitUntil<T>(condition: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("the outbox worker", () => {
   it("posts a notification once, with its rendered text and blocks, and records the message ts", async () => {
     const channel = freshChannel();
@@ -162,10 +153,10 @@ describe("the outbox worker", () => {
     const delivered = posts.slice(1).map((call) => String(call.args.text));
     expect(delivered.filter((text) => text.includes(first!))).toHaveLength(1);
     expect(delivered.filter((text) => text.includes(second!))).toHaveLength(1);
-    const rows = await waitUntil(async () => {
+    const rows = await until(async () => {
       const found = await rowsFor(channel);
       return found.every((row) => row.delivered_at !== null) && found;
-    });
+    }, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     // A rate limit is not the message's fault: it does not use up an attempt.
     expect(rows.map((row) => row.attempts)).toEqual([1, 1]);
   });
@@ -179,10 +170,10 @@ describe("the outbox worker", () => {
     const posts = await fake.waitFor(() => postsTo(channel).length >= 2 && postsTo(channel), 5000);
 
     expect(posts[1]!.at - posts[0]!.at).toBeGreaterThanOrEqual(200);
-    const [row] = await waitUntil(async () => {
+    const [row] = await until(async () => {
       const found = await rowsFor(channel);
       return found[0]?.delivered_at ? found : undefined;
-    });
+    }, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     expect(row).toMatchObject({ attempts: 2, last_error: null });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(postsTo(channel)).toHaveLength(2);
@@ -194,10 +185,10 @@ describe("the outbox worker", () => {
     fake.on("chat.postMessage", (call) => (call.args.channel === channel ? { status: 503, body: { ok: false } } : undefined));
 
     const delivering = worker({ maxAttempts: 3, backoffBaseMs: 1, backoffMaxMs: 1 });
-    await waitUntil(async () => {
+    await until(async () => {
       await delivering.deliverDue();
       return (await rowsFor(channel))[0]!.given_up_at !== null;
-    });
+    }, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
 
     expect(postsTo(channel)).toHaveLength(3);
     const [row] = await rowsFor(channel);
@@ -220,7 +211,7 @@ describe("the outbox worker", () => {
     expect(failed!.last_error).toMatch(/^could not reach Slack/);
 
     const delivering = worker();
-    await waitUntil(async () => (await delivering.deliverDue()) === 1);
+    await until(async () => (await delivering.deliverDue()) === 1, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     expect(postsTo(channel).map((call) => String(call.args.text).includes(hostname!))).toEqual([true]);
     expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 2, last_error: null });
   });
@@ -233,7 +224,7 @@ describe("the outbox worker", () => {
     workers.push(restarted);
 
     await fake.waitFor(() => postsTo(channel).length === 1, 5000);
-    await waitUntil(async () => (await rowsFor(channel))[0]!.delivered_at !== null);
+    await until(async () => (await rowsFor(channel))[0]!.delivered_at !== null, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     await restarted.stop();
     expect(await worker().deliverDue()).toBe(0);
     expect(postsTo(channel)).toHaveLength(1);
@@ -348,7 +339,7 @@ describe("the outbox worker", () => {
     });
     const delivering = worker({ backoffBaseMs: 1, backoffMaxMs: 1 });
 
-    await waitUntil(async () => (await delivering.deliverDue()) === 1);
+    await until(async () => (await delivering.deliverDue()) === 1, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await delivering.deliverDue()).toBe(0);
 
@@ -464,7 +455,7 @@ describe("the outbox worker in several workspaces", () => {
     expect((await rowsFor(channels.alpha))[1]).toEqual(secondBefore);
 
     let afterPause = 0;
-    await waitUntil(async () => (afterPause += await delivering.deliverDue()) === 2);
+    await until(async () => (afterPause += await delivering.deliverDue()) === 2, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     const posts = postsTo(channels.alpha);
     expect(posts).toHaveLength(3);
     expect(posts.every((call) => call.token === tokens.alpha)).toBe(true);
@@ -495,10 +486,10 @@ describe("the outbox worker in several workspaces", () => {
     const posts = await fake.waitFor(() => postsTo(channels.alpha).length === 2 && postsTo(channels.alpha), 5000);
     expect(posts[1]!.at - limited!.at).toBeGreaterThanOrEqual(2000);
     expect(String(posts[1]!.args.text)).toContain(alphaHostname);
-    const [row] = await waitUntil(async () => {
+    const [row] = await until(async () => {
       const found = await rowsFor(channels.alpha);
       return found[0]?.delivered_at ? found : undefined;
-    });
+    }, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
     expect(row).toMatchObject({ attempts: 1, last_error: null });
   });
 
@@ -541,10 +532,10 @@ describe("the outbox worker in several workspaces", () => {
     const otherKey = installations();
     const delivering = worker({ botTokenFor: (team) => otherKey.botTokenFor(team), maxAttempts: 2, backoffBaseMs: 1, backoffMaxMs: 1 });
 
-    await waitUntil(async () => {
+    await until(async () => {
       await delivering.deliverDue();
       return (await rowsFor(channel))[0]!.given_up_at !== null;
-    });
+    }, { what: "the outbox", timeoutMs: 5000, everyMs: 20 });
 
     expect(postsTo(channel)).toEqual([]);
     expect((await rowsFor(channel))[0]).toMatchObject({ attempts: 2, delivered_at: null });

@@ -1,5 +1,5 @@
 import type { AccessTokenSummary, NewAccessToken } from "../../core/tokens.ts";
-import { cloneUrl } from "../../git/http.ts";
+import { cloneUrl } from "../../core/clone-urls.ts";
 import { MessageBuilder, say, when, type Message } from "../message.ts";
 
 /** The answer to `token create`: the only time the token is shown (always to its owner alone). */

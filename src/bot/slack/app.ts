@@ -1,13 +1,13 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
-import { sql } from "kysely";
 import type { Logger } from "pino";
 import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
-import { pendingMigrations } from "../../db/migrate.ts";
-import { gitPathPrefix, type GitHttp } from "../../git/http.ts";
+import { databaseAnswers, migrationsPending } from "../../core/health.ts";
+import { gitPathPrefix } from "../../core/clone-urls.ts";
+import type { GitHttp } from "../../git/http.ts";
 import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
@@ -220,7 +220,7 @@ function readyRoute(platform: Platform, logger: Logger): CustomRoute {
     path: "/readyz",
     method: ["GET"],
     handler: (_request, response) => {
-      void withinMs(pendingMigrations(platform.db), 1000).then(
+      void migrationsPending(platform, 1000).then(
         (pending) => (pending.length === 0 ? reply(response, 200, { ok: true }) : reply(response, 503, { ok: false, error: `migrations not run: ${pending.join(", ")}` })),
         (error: unknown) => {
           logger.warn({ err: error }, "readiness check: the database does not answer");
@@ -279,23 +279,6 @@ function portRefused(error: unknown, port: number): unknown {
 
 function closeServer(server: Server | undefined): Promise<void> {
   return new Promise((resolve, reject) => (server?.listening ? server.close((error) => (error ? reject(error) : resolve())) : resolve()));
-}
-
-function databaseAnswers(platform: Platform, timeoutMs: number): Promise<unknown> {
-  return withinMs(sql`select 1`.execute(platform.db), timeoutMs);
-}
-
-/** `work`, or a rejection once `timeoutMs` has passed without its answer. */
-async function withinMs<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function reply(response: ServerResponse, status: number, body: Record<string, unknown>): void {

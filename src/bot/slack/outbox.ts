@@ -2,7 +2,7 @@ import { webApi } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { deliverDueNotifications, findPostedMessage, hasNewerEdit, isMessageEdit, type DeliveryOutcome, type MessageEditKind, type Notification } from "../../core/notifications.ts";
-import { OutageLog } from "../../db/outage-log.ts";
+import { OutageLog } from "../../core/outages.ts";
 import type { Database } from "../../db/schema.ts";
 import { notificationMessage } from "../blocks/notifications.ts";
 import type { Message } from "../message.ts";

@@ -1,3 +1,4 @@
+import { until } from "../../support/until.ts";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { botScopes } from "../../../src/bot/slack/app.ts";
@@ -27,16 +28,6 @@ async function typeIn(teamId: string, text: string, userId = unique("U").toUpper
   const { body, responseId } = slashCommandBody(bed.fake, { text, userId, teamId });
   expect((await signedRequest(bed.url, body)).status).toBe(200);
   return { answer: await bed.fake.waitFor(() => bed.fake.responses.get(responseId)?.[0]), userId };
-}
-
-async function waitUntil<T>(condition: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
@@ -146,7 +137,7 @@ describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
     const uninstalled = eventBody({ teamId: alpha.teamId, event: { type: "app_uninstalled" } });
     expect((await signedRequest(bed.url, uninstalled, { contentType: "application/json" })).status).toBe(200);
 
-    await waitUntil(async () => (await installationRows(alpha.teamId)).length === 0);
+    await until(async () => (await installationRows(alpha.teamId)).length === 0, { what: "the installation", timeoutMs: 5000, everyMs: 20 });
     const userId = unique("U").toUpperCase();
     const { body, responseId } = slashCommandBody(bed.fake, { text: "help", userId, teamId: alpha.teamId });
     await signedRequest(bed.url, body);
@@ -161,7 +152,7 @@ describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
     const revoked = eventBody({ teamId: alpha.teamId, event: { type: "tokens_revoked", tokens: { bot: [alpha.botUserId] } } });
     expect((await signedRequest(bed.url, revoked, { contentType: "application/json" })).status).toBe(200);
 
-    await waitUntil(async () => (await installationRows(alpha.teamId)).length === 0);
+    await until(async () => (await installationRows(alpha.teamId)).length === 0, { what: "the installation", timeoutMs: 5000, everyMs: 20 });
   });
 
   it("posts a notification for a channel set in a workspace with that workspace's token", async () => {
