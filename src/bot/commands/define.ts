@@ -49,7 +49,7 @@ export function defineCommand<A extends Specs = Record<never, never>, O extends 
     ...(declaration.readOnly ? { readOnly: true } : {}),
     async run(context, args) {
       const values: Record<string, unknown> = {};
-      for (const parameter of parameters) values[parameter.name] = readParameter(context, parameter, args);
+      for (const parameter of parameters) values[parameter.name] = readParameter(parameter, args, context);
       return declaration.run(context, values as CommandArguments<A, O>);
     },
   };

@@ -2,7 +2,6 @@ import { z } from "zod";
 import { Invalid } from "../../core/errors.ts";
 import type { PersonRef } from "../../core/users.ts";
 import type { Arguments } from "../grammar.ts";
-import type { CommandContext } from "./command.ts";
 
 /**
  * What a command's argument or option holds: typed `text`, one of the person's orgs or
@@ -123,9 +122,10 @@ export function maxLengthOf(parameter: Parameter): number | undefined {
 
 /**
  * Reads one parameter from the grammar's arguments: its text checked against its schema, a
- * person or channel read from what Slack said it is. Missing required arguments were found earlier.
+ * person or channel read from what Slack said it is (a mention in the workspace `teamId`).
+ * Missing required arguments were found earlier.
  */
-export function readParameter(context: CommandContext, parameter: Parameter, args: Arguments): unknown {
+export function readParameter(parameter: Parameter, args: Arguments, where: { teamId: string }): unknown {
   const key = argumentKey(parameter);
   const token = parameter.position === "argument" ? args.token(key) : undefined;
   const given = parameter.position === "argument" ? token?.text : args.option(kebab(parameter.name));
@@ -135,7 +135,7 @@ export function readParameter(context: CommandContext, parameter: Parameter, arg
   const checked = parameter.schema.safeParse(given);
   if (!checked.success) throw new Invalid(`${shownParameter(parameter)}: ${checked.error.issues[0]?.message ?? "is not valid"}`, parameter.name);
   if (parameter.kind === "person") {
-    if (token?.kind === "user") return { kind: "chat", teamId: context.teamId, chatUserId: token.userId, label: token.text } satisfies PersonRef;
+    if (token?.kind === "user") return { kind: "chat", teamId: where.teamId, chatUserId: token.userId, label: token.text } satisfies PersonRef;
     if (given.includes("@")) return { kind: "email", email: given } satisfies PersonRef;
     throw new Invalid(`name a person with an @mention or an email address, not ${given.slice(0, 60)}`, parameter.name);
   }
