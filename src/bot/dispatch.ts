@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
 import { CoreError, Invalid } from "../core/errors.ts";
-import { commandsInGroup, findCommand } from "./commands/index.ts";
+import { commandsInGroup, findCommand, nearestCommands } from "./commands/index.ts";
 import type { Command, CommandContext } from "./commands/command.ts";
+import { missingArgument } from "./commands/parameters.ts";
 import { explainFailure } from "./failures.ts";
 import { GrammarError, readArguments, tokenize } from "./grammar.ts";
 import { sayError, type Message } from "./message.ts";
@@ -31,7 +32,7 @@ export async function runCommandLine(context: CommandContext, line: string, opti
     command = found.command;
     const read = readArguments(tokens.slice(found.consumed), command.syntax);
     if (!read.ok) {
-      return { kind: "incomplete", command, missing: read.missing, given: read.given.values(), message: sayError(`<${read.missing}> is missing`, command.usage) };
+      return { kind: "incomplete", command, missing: read.missing, given: read.given.values(), message: sayError(`${missingArgument(command, read.missing)} is missing`, command.usage) };
     }
     return answered(await command.run(context, read.args), command);
   } catch (error) {
@@ -60,11 +61,15 @@ function stripSlashCommand(line: string, slashCommand: string): string {
   return trimmed;
 }
 
+/** An unknown command: the nearest command names when it looks like a slip, else the group's commands, else help. */
 function unknownCommand(words: string[]): Message {
   const group = commandsInGroup(words[0]!);
   const said = words.slice(0, 2).join(" ").slice(0, 60);
+  const near = words.length === 1 && group.length > 0 ? [] : nearestCommands(words);
+  const hint = group.length > 0 ? `help ${words[0]}` : "help";
+  if (near.length > 0) return sayError(`${said} is not a command: did you mean ${near.map((name) => `\`${name}\``).join(" or ")}?`, hint);
   if (group.length > 0) {
-    return sayError(`${said} is not a command. ${words[0]} commands: ${group.map((command) => command.name).join(", ")}`, `help ${words[0]}`);
+    return sayError(`${said} is not a command. ${words[0]} commands: ${group.map((command) => command.name).join(", ")}`, hint);
   }
-  return sayError(`${said} is not a command`, "help");
+  return sayError(`${said} is not a command`, hint);
 }

@@ -75,7 +75,7 @@ function decodeEntities(text: string): string {
   return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 }
 
-/** How a command takes its arguments. */
+/** How a command takes its arguments: derived from its declaration (`defineCommand`), or written out in a test. */
 export interface CommandSyntax {
   /** Positional arguments in order; `rest` takes every remaining word. */
   positionals: Array<{ name: string; optional?: boolean; rest?: boolean }>;

@@ -182,3 +182,32 @@ describe("commands through the dispatcher", () => {
     expect(await reply(outsider, `app show ${app.ref}`)).toBe(`! application ${app.ref} not found`);
   });
 });
+
+describe("what the dispatcher says about commands it does not know, and help for one command", () => {
+  let user: TestUser;
+  beforeAll(async () => {
+    user = await buildUser(world.platform);
+  });
+
+  it("suggests the nearest command for a slip, with the help hint", async () => {
+    const outcome = await run(user, "ap list");
+    expect(outcome.message.error).toBe(true);
+    expect(plainText(outcome.message)).toBe("! ap list is not a command: did you mean `app list`?\nUsage: `help`");
+    expect(await reply(user, "app lst")).toBe("! app lst is not a command: did you mean `app list`?\nUsage: `help app`");
+    expect(await reply(user, "hlep")).toBe("! hlep is not a command: did you mean `help`?\nUsage: `help`");
+  });
+
+  it("lists a group's commands when a group is named alone or with a word far from any of its commands", async () => {
+    expect(await reply(user, "token")).toBe("! token is not a command. token commands: token create, token list, token revoke\nUsage: `help token`");
+    expect(await reply(user, "token frobnicate")).toBe("! token frobnicate is not a command. token commands: token create, token list, token revoke\nUsage: `help token`");
+  });
+
+  it("explains one command with its arguments, options, who may run it and examples", async () => {
+    const help = await reply(user, "help env create");
+    expect(help).toContain("env create <app> <env> [--from <env>] [--domain <hostname>]");
+    expect(help).toContain("(developers and up)");
+    expect(help).toContain("`--from <env>` — The environment to branch from; production when left out");
+    expect(help).toContain("`env create acme/www staging`");
+    expect(await reply(user, "help ap list")).toBe("! there is no command ap list: did you mean `app list`?\nUsage: `help [<command>]`");
+  });
+});

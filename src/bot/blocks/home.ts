@@ -7,7 +7,7 @@ import type { RoleRequest } from "../../core/role-requests.ts";
 import { code, escapeText, fit, maxSectionText, maxViewBlocks, when } from "../message.ts";
 import { invitationButtons, roleRequestButtons } from "./notifications.ts";
 import { dnsStatus, hostnameLabel } from "./applications.ts";
-import { formButtonValue, openFormAction } from "./forms.ts";
+import { formButtonValue, openFormAction } from "./modals.ts";
 import { plural } from "./orgs.ts";
 
 /** Invitation requests, and role requests, the Home tab shows with their buttons. */

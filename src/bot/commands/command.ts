@@ -1,10 +1,9 @@
-import { Invalid } from "../../core/errors.ts";
 import type { EditableFile } from "../../core/configs.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
-import type { PersonRef } from "../../core/users.ts";
 import type { Arguments, CommandSyntax } from "../grammar.ts";
 import type { Message } from "../message.ts";
+import type { Parameter } from "./parameters.ts";
 
 /** Who runs a command, from where. */
 export interface CommandContext {
@@ -28,32 +27,40 @@ export interface CommandContext {
   openEditor?: (file: EditableFile) => Promise<Message>;
 }
 
-/** One command of the grammar: its words, how it reads its arguments, and what it does. */
+/** Who may run a command, as help says it; core decides, this only tells. */
+export type Permission = "anyone" | "member" | "developer" | "admin" | "owner";
+
+/** What a command's modal says around its fields, for a command that has one. */
+export interface FormText {
+  /** The modal's title (24 characters at most). */
+  title: string;
+  /** The submit button's label. */
+  submit: string;
+  /** What the form does, above the fields. */
+  intro: string;
+}
+
+/**
+ * One command of the grammar, as `defineCommand` builds it from a declaration: everything a
+ * surface needs (how to read it, its usage, its help, its form) is derived from the declaration.
+ */
 export interface Command {
   /** The command's words, like `app create`. */
   name: string;
+  /** The usage line, like `app list [<org>]`. */
   usage: string;
   summary: string;
+  /** Who may run it, for help; core enforces it. */
+  permission: Permission;
+  /** Command lines that show it in use. */
+  examples: string[];
+  /** Its arguments (positionals first, in order) and options, as declared. */
+  parameters: Parameter[];
+  /** How the grammar reads it. */
   syntax: CommandSyntax;
+  /** The modal's texts, when the command has a form. */
+  form?: FormText;
   /** True for a command that only reads: answering it changes nothing anyone sees elsewhere. */
   readOnly?: boolean;
   run(context: CommandContext, args: Arguments): Promise<Message>;
-}
-
-/** A person named by `@mention` or email. */
-export function personArgument(context: CommandContext, args: Arguments, name: string): PersonRef {
-  const token = args.token(name);
-  if (token?.kind === "user") return { kind: "chat", teamId: context.teamId, chatUserId: token.userId, label: token.text };
-  const text = args.text(name);
-  if (text.includes("@")) return { kind: "email", email: text };
-  throw new Invalid(`name a person with an @mention or an email address, not ${text.slice(0, 60)}`, name);
-}
-
-/** A channel named by `#channel` (Slack sends its id) or by its id. */
-export function channelArgument(args: Arguments, name: string): string {
-  const token = args.token(name);
-  if (token?.kind === "channel") return token.channelId;
-  const text = args.text(name);
-  if (/^[CG][A-Z0-9]{2,20}$/.test(text)) return text;
-  throw new Invalid("name a channel with #, like #client-alerts (in the shell, give its id, like C0123ABCD)", name);
 }

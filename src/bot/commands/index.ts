@@ -1,31 +1,99 @@
 import type { Command } from "./command.ts";
-import { applicationCommands } from "./applications.ts";
-import { auditCommands } from "./audit.ts";
-import { configCommands } from "./config.ts";
-import { dnsCommands } from "./dns.ts";
-import { invitationCommands } from "./invitations.ts";
-import { orgCommands } from "./orgs.ts";
-import { tokenCommands } from "./tokens.ts";
-import { helpMessage } from "../blocks/help.ts";
-import { sayError } from "../message.ts";
+import { helpCommand } from "./help.ts";
+import { nearestNames } from "./did-you-mean.ts";
+import orgCreate from "./org/create.ts";
+import orgList from "./org/list.ts";
+import orgShow from "./org/show.ts";
+import orgRename from "./org/rename.ts";
+import orgBilling from "./org/billing.ts";
+import orgChannel from "./org/channel.ts";
+import orgPolicy from "./org/policy.ts";
+import orgDelete from "./org/delete.ts";
+import memberList from "./member/list.ts";
+import memberRole from "./member/role.ts";
+import memberApprove from "./member/approve.ts";
+import memberDeny from "./member/deny.ts";
+import memberRemove from "./member/remove.ts";
+import memberInvite from "./member/invite.ts";
+import inviteList from "./invite/list.ts";
+import inviteApprove from "./invite/approve.ts";
+import inviteDeny from "./invite/deny.ts";
+import link from "./link.ts";
+import join from "./join.ts";
+import appCreate from "./app/create.ts";
+import appList from "./app/list.ts";
+import appShow from "./app/show.ts";
+import appChannel from "./app/channel.ts";
+import appDelete from "./app/delete.ts";
+import appSplit from "./app/split.ts";
+import envCreate from "./env/create.ts";
+import envList from "./env/list.ts";
+import envShow from "./env/show.ts";
+import envDelete from "./env/delete.ts";
+import domainAdd from "./domain/add.ts";
+import domainRemove from "./domain/remove.ts";
+import domainClaim from "./domain/claim.ts";
+import domainList from "./domain/list.ts";
+import configShow from "./config/show.ts";
+import configEdit from "./config/edit.ts";
+import envLog from "./env/log.ts";
+import envDiff from "./env/diff.ts";
+import envPromote from "./env/promote.ts";
+import golive from "./golive.ts";
+import dnsCheck from "./dns/check.ts";
+import tokenCreate from "./token/create.ts";
+import tokenList from "./token/list.ts";
+import tokenRevoke from "./token/revoke.ts";
+import audit from "./audit.ts";
 
-const helpCommand: Command = {
-  name: "help",
-  readOnly: true,
-  usage: "help [command]",
-  summary: "What edgebot can do, or how to use one command",
-  syntax: { positionals: [{ name: "command", optional: true, rest: true }] },
-  async run(_context, args) {
-    const topic = args.optionalText("command")?.toLowerCase();
-    if (topic === undefined) return helpMessage(commands);
-    const matching = commands.filter((command) => command.name === topic || command.name.startsWith(`${topic} `));
-    if (matching.length === 0) return sayError(`there is no command ${topic.slice(0, 60)}`, "help [command]");
-    return helpMessage(matching);
-  },
-};
-
-/** Every command edgebot understands, in the order help lists them. */
-export const commands: Command[] = [helpCommand, ...orgCommands, ...invitationCommands, ...applicationCommands, ...configCommands, ...dnsCommands, ...tokenCommands, ...auditCommands];
+/** Every command edgebot understands, in the order help lists them. Adding a command: its module, and one line here. */
+export const commands: readonly Command[] = [
+  helpCommand(() => commands),
+  orgCreate,
+  orgList,
+  orgShow,
+  orgRename,
+  orgBilling,
+  orgChannel,
+  orgPolicy,
+  orgDelete,
+  memberList,
+  memberRole,
+  memberApprove,
+  memberDeny,
+  memberRemove,
+  memberInvite,
+  inviteList,
+  inviteApprove,
+  inviteDeny,
+  link,
+  join,
+  appCreate,
+  appList,
+  appShow,
+  appChannel,
+  appDelete,
+  appSplit,
+  envCreate,
+  envList,
+  envShow,
+  envDelete,
+  domainAdd,
+  domainRemove,
+  domainClaim,
+  domainList,
+  configShow,
+  configEdit,
+  envLog,
+  envDiff,
+  envPromote,
+  golive,
+  dnsCheck,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
+  audit,
+];
 
 /** The command a line starts with: the longest name whose words match. */
 export function findCommand(words: string[]): { command: Command; consumed: number } | undefined {
@@ -36,7 +104,12 @@ export function findCommand(words: string[]): { command: Command; consumed: numb
   return oneWord && { command: oneWord, consumed: 1 };
 }
 
-/** Commands in a group such as `app`, for "did you mean". */
+/** Commands in a group such as `app`. */
 export function commandsInGroup(group: string): Command[] {
   return commands.filter((command) => command.name.startsWith(`${group.toLowerCase()} `));
+}
+
+/** The command names nearest to what was typed, for "did you mean". */
+export function nearestCommands(words: string[]): string[] {
+  return nearestNames(words, commands.map((command) => command.name));
 }

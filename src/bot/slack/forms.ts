@@ -1,7 +1,7 @@
 import type { webApi } from "@slack/bolt";
 import { z } from "zod";
-import { formView } from "../blocks/forms.ts";
-import type { Form, FormValues } from "../forms.ts";
+import { formView } from "../blocks/modals.ts";
+import type { Form, FormValues } from "../commands/form-submission.ts";
 import type { Message } from "../message.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { App, BlockAction, ButtonAction, OverflowAction } from "@slack/bolt";
-import { openFormAction, readFormButton } from "../../../blocks/forms.ts";
+import { openFormAction, readFormButton } from "../../../blocks/modals.ts";
 import { openForm, type FormOrigin } from "../../forms.ts";
 import { registerInvitationActions, type InvitationActionDependencies } from "./invitations.ts";
 import { registerRoleRequestActions } from "./role-requests.ts";

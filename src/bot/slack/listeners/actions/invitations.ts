@@ -5,7 +5,7 @@ import { checkMayDecide } from "../../../../core/invitations.ts";
 import type { DnsVerifier } from "../../../../dns/verify.ts";
 import type { Actor, Platform } from "../../../../core/platform.ts";
 import { denyInvitationView } from "../../../blocks/invitations.ts";
-import { approveInvitation } from "../../../commands/invitations.ts";
+import { approveInvitation } from "../../../commands/invite/approve.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";
 import { invitationActions } from "../../../blocks/notifications.ts";

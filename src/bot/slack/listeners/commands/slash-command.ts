@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { Platform } from "../../../../core/platform.ts";
 import type { DnsVerifier } from "../../../../dns/verify.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
-import { formFor, formPrefill } from "../../../forms.ts";
+import { formFor, formPrefill } from "../../../commands/form-submission.ts";
 import { openForm } from "../../forms.ts";
 import { openConfigEditor } from "../../config-editor.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { findApplicationRefs } from "../../../../core/applications.ts";
 import { listOrgs } from "../../../../core/orgs.ts";
 import type { Actor, Platform } from "../../../../core/platform.ts";
-import { pickerActions, pickerOption } from "../../../blocks/forms.ts";
+import { pickerActions, pickerOption } from "../../../blocks/modals.ts";
 import { logFailure } from "../../../failures.ts";
 import type { SlackIdentities } from "../../identities.ts";
 
