@@ -80,7 +80,7 @@ export async function runShell(options: {
     }
   } finally {
     options.notifications?.off("due", onDue);
-    prompt.close();
+    await prompt.close();
   }
 }
 

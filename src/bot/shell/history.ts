@@ -42,10 +42,16 @@ export class HistoryFile {
   /** Replaces the file with `history` (newest first); writes run one after another, in order. */
   save(history: readonly string[]): Promise<void> {
     const lines = history.filter((line) => !holdsSecret(line)).slice(0, historySize).reverse();
-    this.writing = this.writing.then(async () => {
+    // A write that failed does not stop the next one.
+    this.writing = this.writing.catch(() => undefined).then(async () => {
       await mkdir(path.dirname(this.file), { recursive: true });
       await writeFile(this.file, lines.map((line) => `${line}\n`).join(""), { mode: 0o600 });
     });
     return this.writing;
+  }
+
+  /** Resolves when every write asked for so far has ended, written or not. */
+  async settled(): Promise<void> {
+    await this.writing.catch(() => undefined);
   }
 }

@@ -18,11 +18,13 @@ export class ShellPrompt {
   /** True while the prompt is shown and no line has been entered since. */
   private waiting = false;
   private closed = false;
+  private left = false;
 
   private constructor(
     private readonly readline: Interface,
     private readonly output: NodeJS.WritableStream,
     readonly interactive: boolean,
+    private readonly history?: HistoryFile,
   ) {
     // Taken at once: lines typed before the first read wait here instead of being lost.
     this.lines = readline[Symbol.asyncIterator]();
@@ -63,7 +65,7 @@ export class ShellPrompt {
       if (lines[0] !== undefined && holdsSecret(lines[0])) lines.shift();
       options.history?.save(lines).catch((error: unknown) => options.onHistoryError?.(error));
     });
-    const prompt = new ShellPrompt(readline, options.output, true);
+    const prompt = new ShellPrompt(readline, options.output, true, options.history);
     readline.on("SIGINT", () => prompt.interrupt());
     return prompt;
   }
@@ -99,8 +101,15 @@ export class ShellPrompt {
     this.readline.prompt(true);
   }
 
-  /** Stops reading; on a terminal, says goodbye on a line of its own. */
-  close(): void {
+  /** Stops reading; on a terminal, says goodbye on a line of its own. Resolves once the history is written. */
+  async close(): Promise<void> {
+    this.leave();
+    await this.history?.settled();
+  }
+
+  private leave(): void {
+    if (this.left) return;
+    this.left = true;
     if (this.interactive) this.output.write(`${this.waiting ? "\n" : ""}Bye.\n`);
     this.waiting = false;
     this.readline.close();
@@ -114,7 +123,7 @@ export class ShellPrompt {
       return;
     }
     if (this.readline.line === "") {
-      this.close();
+      this.leave();
       return;
     }
     this.readline.write(null, { ctrl: true, name: "e" });
