@@ -10,7 +10,7 @@ export const promptText = "edge> ";
 
 /**
  * The shell's input and output. On a terminal it is readline's line editor: a prompt, history
- * (↑, Ctrl-R) kept in a file, Tab completion, and text that arrives while the prompt waits
+ * (↑) kept in a file, Tab completion, and text that arrives while the prompt waits
  * printed above it. Piped input is read line by line with no prompt and nothing kept.
  */
 export class ShellPrompt {
