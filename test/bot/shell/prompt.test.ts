@@ -22,7 +22,7 @@ class FakeTerminal {
   async type(keys: string, echo: string): Promise<void> {
     const from = this.screen.length;
     this.input.write(keys);
-    await until(() => this.screen.slice(from).includes(echo), { what: `the terminal to show ${JSON.stringify(echo)}`, timeoutMs: 5000, everyMs: 5 });
+    await until(() => this.screen.slice(from).includes(echo), { what: `the terminal to show ${JSON.stringify(echo)}`, timeoutMs: 20_000, everyMs: 5 });
   }
 }
 
@@ -104,7 +104,7 @@ describe("the shell's prompt on a terminal", () => {
     await first.type(up, "app list acme");
     await first.type(up, "org list");
     await before.close();
-    await until(async () => (await readFile(file, "utf8").catch(() => "")) === "org list\napp list acme\n", { what: "the history file to be written", timeoutMs: 5000, everyMs: 20 });
+    await until(async () => (await readFile(file, "utf8").catch(() => "")) === "org list\napp list acme\n", { what: "the history file to be written", timeoutMs: 20_000, everyMs: 20 });
     expect((await stat(file)).mode & 0o777).toBe(0o600);
 
     const second = new FakeTerminal();
