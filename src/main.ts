@@ -1,5 +1,7 @@
+import { EventEmitter } from "node:events";
+import path from "node:path";
 import type { Logger } from "pino";
-import { printNotifications, runShell } from "./bot/shell.ts";
+import { runShell } from "./bot/shell.ts";
 import { createSlackApp, slackEventsPath, slackInstallPath, type SlackApp } from "./bot/slack/app.ts";
 import { checkSlackCredentials, type BotIdentity } from "./bot/slack/credentials.ts";
 import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
@@ -70,14 +72,16 @@ function listenForStop(logger: Logger): StopRequest {
 
 /**
  * The local shell, with git over HTTP on 127.0.0.1 so a newcomer can clone and push locally; a
- * push's announcement is printed as soon as it is recorded. A port already taken leaves the shell without git.
+ * push's announcement is printed as soon as it is recorded, above the prompt. A port already
+ * taken leaves the shell without git. On a terminal, its history is kept in DATA_DIR/shell-history.
  */
 async function shell(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
+  const notifications = new EventEmitter();
   const git = new GitHttp({
     platform,
     logger: logger.child({ component: "git" }),
     maxPushBytes: config.gitMaxPushBytes,
-    onPushed: () => void printNotifications(platform.db, process.stdout),
+    onPushed: () => notifications.emit("due"),
   });
   const host = "127.0.0.1";
   const served = await serveGitHttp(git, { port: config.gitHttpPort, host }).catch((error: unknown) => {
@@ -93,7 +97,9 @@ async function shell(platform: Platform, dns: DnsVerifier, config: Config, logge
       logger,
       input: process.stdin,
       output: process.stdout,
-      interactive: process.stdin.isTTY === true,
+      interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+      historyFile: path.join(config.dataDir, "shell-history"),
+      notifications,
       // A stop ends the input: the command being run finishes and is answered, and the shell returns.
       signal: stop.signal,
       ...(served ? { gitBaseUrl: `http://${host}:${served.port}` } : {}),

@@ -583,6 +583,6 @@ describe("the local shell's notifications", () => {
     // Printed right after `app create`'s reply, before `app list`'s.
     expect(printed.indexOf("was created: production serves")).toBeLessThan(printed.indexOf(`Applications in ${org}`));
     expect(printed).toContain(`by ${user} (${user}@localhost)`);
-    expect(await printNotifications(world.platform.db, output)).toBe(0);
+    expect(await printNotifications(world.platform, output)).toBe(0);
   });
 });

@@ -105,6 +105,17 @@ describe("the local shell", () => {
     }
   });
 
+  it("stops at exit or quit, leaving the lines after it unread, and keeps no history of piped input", { timeout: 120_000 }, async () => {
+    const run = await runShell(["org create leaving", "exit", "org create never", ""].join("\n"), env);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe("✓ Created org leaving (leaving). You are its owner. Next: `app create <hostname> --org leaving`\n\n");
+    const quit = await runShell(["QUIT", "org create never", ""].join("\n"), env);
+    expect(quit.code).toBe(0);
+    expect(quit.stdout).toBe("");
+    expect(await readdir(dataDir)).not.toContain("shell-history");
+  });
+
   it("says an application's repository is missing, at start and in each of its commands, and the rest still works", async () => {
     // A world of its own: the warning at start would reach the other tests' stderr.
     const ownDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-missing-"));

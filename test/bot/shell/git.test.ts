@@ -1,14 +1,14 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { runGitClient, type GitRun } from "../support/git-client.ts";
+import { runGitClient, type GitRun } from "../../support/git-client.ts";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../../src/db/connect.ts";
-import { openTestDatabase } from "../support/database.ts";
+import type { DatabaseHandle } from "../../../src/db/connect.ts";
+import { openTestDatabase } from "../../support/database.ts";
 
-const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
 
 /** `npm start`'s shell as a subprocess whose input stays open, so git can talk to it meanwhile. */
 class RunningShell {
