@@ -75,6 +75,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const mode = slackMode(config.slack);
   if (mode === "shell" || !signingSecret) throw new Error("the Slack app needs SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN, or with SLACK_CLIENT_ID");
   const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken, clientSecret, stateSecret]);
+  // Bolt's own clients (authorizing a request, the OAuth code exchange, opening the socket) are
+  // the only ones that do not go through the speaker; they try for about as long as it does.
   const clientOptions = {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     // The client's own default retries for about 30 minutes; a person waits on these calls.
