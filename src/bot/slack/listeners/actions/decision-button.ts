@@ -6,7 +6,7 @@ import { explainFailure } from "../../../failures.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { actingIn, type Acting, type Identity } from "../../acting.ts";
 import type { SlackSpeaker } from "../../speaker.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /** What a click on an Approve or Deny button comes with, once acknowledged and its person known. */
 export interface DecisionClick {

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction, OverflowAction } from "@slack/bolt";
 import { openFormAction } from "../../../blocks/forms.ts";
 import { invitationActions, roleRequestActions } from "../../../blocks/notifications.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { approveInvitationButton, denyInvitationButton } from "./invitations.ts";
 import { openFormButton } from "./open-form.ts";
 import { approveRoleRequestButton, denyRoleRequestButton } from "./role-requests.ts";

@@ -3,7 +3,7 @@ import { denyInvitationView } from "../../../blocks/invitations.ts";
 import { approveInvitation } from "../../../commands/invitations.ts";
 import { logFailure } from "../../../failures.ts";
 import { publishHome } from "../../home.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { decisionButton } from "./decision-button.ts";
 
 // An invitation request's buttons. Core decides once, under a lock, and refuses whoever may not

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, BlockAction, ButtonAction, OverflowAction, Slac
 import { readFormButton } from "../../../blocks/forms.ts";
 import { actingIn } from "../../acting.ts";
 import { openForm, type FormOrigin } from "../../form-modals.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /** A button (or menu entry) that opens a form; the form's submission does the work. */
 export function openFormButton({ speaker }: ListenerDependencies) {

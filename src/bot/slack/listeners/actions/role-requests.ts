@@ -2,7 +2,7 @@ import { checkMayDecideRoleRequest, decideRoleRequest } from "../../../../core/r
 import { denyRoleRequestView, roleRequestOutcomeMessage } from "../../../blocks/role-requests.ts";
 import { logFailure } from "../../../failures.ts";
 import { publishHome } from "../../home.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { decisionButton } from "./decision-button.ts";
 
 // A request to make a member admin or owner: its buttons. Core counts each approver once, under

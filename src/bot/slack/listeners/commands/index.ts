@@ -1,5 +1,5 @@
 import type { App } from "@slack/bolt";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { slashCommand } from "./slash-command.ts";
 
 /** Registers the slash command listener on the App. */

@@ -8,7 +8,7 @@ import { sayError, type Message } from "../../../message.ts";
 import { actingIn, type Acting } from "../../acting.ts";
 import { openForm } from "../../form-modals.ts";
 import { publishHome } from "../../home.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /** The slash command: acknowledge at once, then run the line and answer through the response URL. */
 export function slashCommand(dependencies: ListenerDependencies) {

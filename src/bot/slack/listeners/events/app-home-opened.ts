@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from "@slack/bolt";
 import { logFailure } from "../../../failures.ts";
 import { actingIn } from "../../acting.ts";
 import { publishHome, publishHomeWithoutEmail } from "../../home.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /** Opening the Home tab publishes it as it is now; someone edgebot cannot know sees why. */
 export function appHomeOpened(dependencies: ListenerDependencies) {

@@ -1,5 +1,5 @@
 import type { App } from "@slack/bolt";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { appHomeOpened } from "./app-home-opened.ts";
 import { installationGone } from "./uninstall.ts";
 

@@ -2,7 +2,7 @@ import type { App } from "@slack/bolt";
 import { findApplicationRefs } from "../../../../core/applications.ts";
 import { listOrgs } from "../../../../core/orgs.ts";
 import { pickerActions } from "../../../blocks/forms.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { maxOptions, picker } from "./pickers.ts";
 
 /** Registers the pickers' option lists: the person's orgs and applications that match what they type. */

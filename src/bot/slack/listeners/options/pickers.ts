@@ -3,7 +3,7 @@ import type { Actor } from "../../../../core/platform.ts";
 import { pickerOption } from "../../../blocks/forms.ts";
 import { logFailure } from "../../../failures.ts";
 import { actingIn } from "../../acting.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /** A select menu lists at most 100 options. */
 export const maxOptions = 100;

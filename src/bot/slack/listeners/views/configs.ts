@@ -7,7 +7,7 @@ import { explainFailure } from "../../../failures.ts";
 import { escapeText, say } from "../../../message.ts";
 import { actingIn } from "../../acting.ts";
 import { readConfigEditorMetadata } from "../../config-editor.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /**
  * The config editor's submission commits the file. It runs before the acknowledgement: a

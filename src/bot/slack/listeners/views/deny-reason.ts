@@ -7,7 +7,7 @@ import { explainFailure, logFailure } from "../../../failures.ts";
 import type { Message } from "../../../message.ts";
 import { actingIn } from "../../acting.ts";
 import { publishHome } from "../../home.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /** One kind of request a Deny button's reason modal decides: invitations, role requests. */
 export interface DenyWithReason<Outcome> {

@@ -9,7 +9,7 @@ import type { Message } from "../../../message.ts";
 import { actingIn, type Acting } from "../../acting.ts";
 import { readFormOrigin, type FormOrigin } from "../../form-modals.ts";
 import { publishHome } from "../../home.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 
 /**
  * A form submitted: its command runs, then the modal closes (or, opened from the Home tab,

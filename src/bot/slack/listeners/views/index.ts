@@ -3,7 +3,7 @@ import { configEditorCallback } from "../../../blocks/configs.ts";
 import { formCallbackPrefix } from "../../../blocks/forms.ts";
 import { denyInvitationCallback } from "../../../blocks/invitations.ts";
 import { denyRoleRequestCallback } from "../../../blocks/role-requests.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { configEditorSubmitted } from "./configs.ts";
 import { formSubmitted } from "./form-submission.ts";
 import { invitationDenied } from "./invitations.ts";

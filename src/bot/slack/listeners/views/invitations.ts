@@ -1,6 +1,6 @@
 import { decideInvitation } from "../../../../core/invitations.ts";
 import { invitationOutcomeMessage } from "../../../blocks/invitations.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { denyWithReason } from "./deny-reason.ts";
 
 /** The reason modal of an invitation's Deny button: its submission denies the invitation, once. */

@@ -1,6 +1,6 @@
 import { decideRoleRequest } from "../../../../core/role-requests.ts";
 import { roleRequestOutcomeMessage } from "../../../blocks/role-requests.ts";
-import type { ListenerDependencies } from "../index.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
 import { denyWithReason } from "./deny-reason.ts";
 
 /** The reason modal of a role request's Deny button: its submission denies the request, once. */
