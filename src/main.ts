@@ -2,13 +2,14 @@ import { EventEmitter } from "node:events";
 import path from "node:path";
 import type { Logger } from "pino";
 import { runShell } from "./bot/shell.ts";
-import { createSlackApp, slackEventsPath, slackInstallPath, type SlackApp } from "./bot/slack/app.ts";
+import { createSlackApp, slackEventsPath, slackInstallPath, type HttpRoute, type SlackApp } from "./bot/slack/app.ts";
 import { checkSlackCredentials, type BotIdentity } from "./bot/slack/credentials.ts";
 import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { waitForDatabase } from "./db/wait-for-database.ts";
+import { gitPathPrefix } from "./core/clone-urls.ts";
 import type { Platform } from "./core/platform.ts";
 import { reconcileRepositories } from "./core/reconciliation.ts";
 import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
@@ -137,11 +138,13 @@ async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, 
       if (botIdentity === undefined) return;
       logger.info({ team: botIdentity.teamId, botUser: botIdentity.botUserId }, "Slack accepted the bot token");
     }
-    const slack = createSlackApp({ platform: withJobs, dns, config, logger, git, ...(botIdentity ? { botIdentity } : {}) });
+    // Git over HTTP is served on the Slack app's HTTP server too.
+    const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: (request, response) => git.handle(request, response) };
+    const slack = createSlackApp({ platform: withJobs, dns, config, logger, httpRoutes: [gitRoute], ...(botIdentity ? { botIdentity } : {}) });
     const { port } = await slack.start();
-    // Notifications go out through their own clients: the outbox owns its retries and rate-limit waits.
+    // Notifications go out through a speaker of their own: the outbox owns its retries and rate-limit waits.
     const outbox = startOutboxWorker({
-      db: platform.db,
+      platform,
       botTokenFor: outboxTokens(slack, config),
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       logger: logger.child({ component: "outbox" }),

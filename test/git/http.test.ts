@@ -8,6 +8,7 @@ import { createEnvironment } from "../../src/core/environments.ts";
 import { setOrgChannel } from "../../src/core/orgs.ts";
 import { createAccessToken, revokeAccessToken } from "../../src/core/tokens.ts";
 import { createSlackApp } from "../../src/bot/slack/app.ts";
+import { gitPathPrefix } from "../../src/core/clone-urls.ts";
 import { GitHttp, serveGitHttp } from "../../src/git/http.ts";
 import { idleDnsVerifier } from "../support/dns-server.ts";
 import { runGitClient, type GitRun } from "../support/git-client.ts";
@@ -303,7 +304,7 @@ describe("git over HTTP with a real git client", () => {
       config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl: fake.apiUrl } },
       logger: pino({ level: "silent" }),
       clientRetries: 0,
-      git,
+      httpRoutes: [{ pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: (request, response) => git.handle(request, response) }],
     });
     try {
       const { port } = await slack.start({ port: 0, host: "127.0.0.1" });

@@ -42,6 +42,8 @@ export class FakeSlack {
   readonly calls: RecordedCall[] = [];
   /** Bodies posted to response URLs, by the id in the URL. */
   readonly responses = new Map<string, Array<Record<string, unknown>>>();
+  /** Posts to response URLs, taken or not, by the id in the URL. */
+  readonly responseUrlAttempts = new Map<string, number>();
   private readonly responders = new Map<string, Responder[]>();
   private readonly users = new Map<string, { id: string; team_id: string; name: string; real_name: string; is_email_confirmed: boolean; profile: { email: string; display_name: string; real_name: string } }>();
   private server: Server | undefined;
@@ -49,6 +51,7 @@ export class FakeSlack {
   private readonly arrivals = new Arrivals("the fake Slack");
   private readonly delays = new Map<string, number>();
   private readonly workspaces: FakeWorkspace[] = [];
+  private readonly responseUrlReplies = new Map<string, FakeReply[]>();
 
   /** Base URL for the Web API, with the trailing slash the Slack client expects. */
   get apiUrl(): string {
@@ -67,8 +70,11 @@ export class FakeSlack {
       const url = new URL(request.url ?? "/", "http://127.0.0.1");
       if (url.pathname.startsWith("/response/")) {
         const id = url.pathname.slice("/response/".length);
-        this.responses.set(id, [...(this.responses.get(id) ?? []), JSON.parse(body || "{}")]);
-        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true }));
+        const scripted = this.responseUrlReplies.get(id)?.shift();
+        this.responseUrlAttempts.set(id, (this.responseUrlAttempts.get(id) ?? 0) + 1);
+        // A scripted failure is not an answer the person sees.
+        if (scripted === undefined) this.responses.set(id, [...(this.responses.get(id) ?? []), JSON.parse(body || "{}")]);
+        response.writeHead(scripted?.status ?? 200, { "content-type": "application/json", ...(scripted?.headers ?? {}) }).end(JSON.stringify(scripted?.body ?? { ok: true }));
         this.arrivals.arrived();
         return;
       }
@@ -118,6 +124,11 @@ export class FakeSlack {
       used = true;
       return reply;
     });
+  }
+
+  /** Answers the next post to response URL `id` with `reply` instead of taking it (once per call to this, in order). */
+  replyOnceAtResponseUrl(id: string, reply: FakeReply): void {
+    this.responseUrlReplies.set(id, [...(this.responseUrlReplies.get(id) ?? []), reply]);
   }
 
   /** Answers calls of `method` with whatever `responder` returns (undefined: the default). */

@@ -108,7 +108,7 @@ export async function installWorkspace(bed: SlackTestBed, installed: FakeWorkspa
  * so each test sees exactly what its own steps sent.
  */
 export function manualOutbox(db: Kysely<Database>, fake: FakeSlack): OutboxWorker {
-  return startOutboxWorker({ db, botTokenFor: singleWorkspaceToken(testBotToken), slackApiUrl: fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 3_600_000 });
+  return startOutboxWorker({ platform: { db }, botTokenFor: singleWorkspaceToken(testBotToken), slackApiUrl: fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 3_600_000 });
 }
 
 /** A Slack user the fake knows (users.info answers with their email), registered in edgebot under the same identity. */

@@ -1,17 +1,17 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { App, HTTPReceiver, LogLevel, SocketModeReceiver, webApi, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
+import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type Logger as BoltLogger } from "@slack/bolt";
 import type { Logger } from "pino";
 import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
 import { databaseAnswers, migrationsPending } from "../../core/health.ts";
-import { gitPathPrefix } from "../../core/clone-urls.ts";
-import type { GitHttp } from "../../git/http.ts";
+import { actingMiddleware } from "./acting.ts";
 import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { SlackSpeaker, type SlackBot } from "./speaker.ts";
 import { TokenCipher } from "./token-cipher.ts";
 
 /** Where Slack sends slash commands, interactions and events. */
@@ -40,15 +40,24 @@ export interface SlackApp {
   stop(options?: { drainMs?: number }): Promise<{ unfinished: number }>;
 }
 
+/** More of the HTTP server, given by whoever composes edgebot (git over HTTP): every request under `pathPrefix`. */
+export interface HttpRoute {
+  /** Like `/git/`: the route takes every path that starts with it. */
+  pathPrefix: string;
+  /** The methods it answers, like `["GET", "POST"]`; it checks paths and anything else itself. */
+  methods: string[];
+  handle(request: IncomingMessage, response: ServerResponse): void;
+}
+
 export interface SlackAppOptions {
   platform: Platform;
   dns: DnsVerifier;
   config: Pick<Config, "port" | "slashCommand" | "slack">;
   logger: Logger;
-  /** Retries of a failed Web API call (default 2, within about a second: someone is waiting). */
+  /** Retries of a failed call to Slack (default 2, within about a second: someone is waiting). */
   clientRetries?: number;
-  /** Git over HTTP, served under `/git/` on the same server when given. */
-  git?: GitHttp;
+  /** More routes on the same HTTP server (in every mode), beside `/healthz` and `/readyz`. */
+  httpRoutes?: HttpRoute[];
   /** The bot token's identity, already asked of Slack (`checkSlackCredentials`); Bolt asks for it itself when absent. */
   botIdentity?: BotIdentity;
 }
@@ -58,7 +67,7 @@ export interface SlackAppOptions {
  * when an app token is also set. Many workspaces ("oauth"): HTTP mode where each workspace
  * installs edgebot through `/slack/install` and each request is answered with its own
  * workspace's bot token, from the installations kept in Postgres. `GET /healthz` answers on
- * the HTTP server in every mode, and so does git over HTTP (`/git/`) when `git` is given.
+ * the HTTP server in every mode, and so do the `httpRoutes` given.
  */
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { platform, config, logger } = options;
@@ -66,6 +75,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const mode = slackMode(config.slack);
   if (mode === "shell" || !signingSecret) throw new Error("the Slack app needs SLACK_SIGNING_SECRET with SLACK_BOT_TOKEN, or with SLACK_CLIENT_ID");
   const boltLogger = asBoltLogger(logger.child({ component: "bolt" }), [signingSecret, botToken, appToken, clientSecret, stateSecret]);
+  // Bolt's own clients (authorizing a request, the OAuth code exchange, opening the socket) are
+  // the only ones that do not go through the speaker; they try for about as long as it does.
   const clientOptions = {
     ...(apiUrl ? { slackApiUrl: apiUrl } : {}),
     // The client's own default retries for about 30 minutes; a person waits on these calls.
@@ -73,7 +84,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   };
   const knownIdentity = options.botIdentity ? { botId: options.botIdentity.botId, botUserId: options.botIdentity.botUserId } : {};
   const healthz = healthRoute(platform, logger);
-  const routes = [healthz, readyRoute(platform, logger), ...(options.git ? [gitRoute(options.git)] : [])];
+  const routes = [healthz, readyRoute(platform, logger), ...(options.httpRoutes ?? []).map(customRoute)];
 
   let receiver: HTTPReceiver | undefined;
   let socketReceiver: SocketModeReceiver | undefined;
@@ -127,8 +138,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       inProgress.delete(work);
     }
   });
-  const identities = new SlackIdentities(platform, installations ? { otherWorkspaces: otherWorkspaces(installations, clientOptions) } : {});
-  registerListeners(app, { platform, dns: options.dns, slashCommand: config.slashCommand, identities, installations, logger });
+  // Every word to Slack goes through the speaker, with its own tries: Bolt's clients only serve Bolt itself.
+  const speaker = new SlackSpeaker({ apiUrl, policy: { retries: options.clientRetries ?? 2 } });
+  const identities = new SlackIdentities(platform, installations ? { otherWorkspaces: otherWorkspaces(installations, speaker) } : {});
+  // Second: who is acting, for every listener.
+  app.use(actingMiddleware({ platform, dns: options.dns, identities, speaker, logger }));
+  registerListeners(app, { platform, slashCommand: config.slashCommand, speaker, installations, logger });
 
   const stopReceiving = async (): Promise<void> => {
     if (!socketReceiver) {
@@ -150,7 +165,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       const port = listen.port ?? config.port;
       if (!receiver) {
         // Bolt's socket receiver would serve /healthz on a port it neither reports nor binds to a host, nor closes before stop() returns.
-        healthServer = await listenForHealth(routes, port, listen.host).catch((error: unknown) => {
+        healthServer = await listenForHealth(routes, options.httpRoutes ?? [], port, listen.host).catch((error: unknown) => {
           throw portRefused(error, port);
         });
         await app.start().catch(async (error: unknown) => {
@@ -184,12 +199,12 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   };
 }
 
-/** Every other workspace edgebot is installed in, with a client on its own token (at most 50 are searched). */
-function otherWorkspaces(installations: SlackInstallations, clientOptions: webApi.WebClientOptions) {
-  return async (except: string): Promise<Array<{ teamId: string; client: webApi.WebClient }>> => {
+/** Every other workspace edgebot is installed in, with its own bot (at most 50 are searched). */
+function otherWorkspaces(installations: SlackInstallations, speaker: SlackSpeaker) {
+  return async (except: string): Promise<Array<{ teamId: string; bot: SlackBot }>> => {
     const teams = (await installations.installedTeams(50)).filter((teamId) => teamId !== except);
     const found = await Promise.all(teams.map(async (teamId) => ({ teamId, token: await installations.botTokenFor(teamId) })));
-    return found.flatMap(({ teamId, token }) => (token === undefined ? [] : [{ teamId, client: new webApi.WebClient(token, clientOptions) }]));
+    return found.flatMap(({ teamId, token }) => (token === undefined ? [] : [{ teamId, bot: speaker.bot(token) }]));
   };
 }
 
@@ -231,20 +246,24 @@ function readyRoute(platform: Platform, logger: Logger): CustomRoute {
   };
 }
 
-/** Git's smart HTTP protocol under `/git/`; the handler checks paths and methods itself. */
-function gitRoute(git: GitHttp): CustomRoute {
-  return { path: `${gitPathPrefix}*path`, method: ["GET", "POST"], handler: git.handle };
+/** A route the composer gives, as Bolt's HTTP receiver takes it: every path under its prefix. */
+function customRoute(route: HttpRoute): CustomRoute {
+  return { path: `${route.pathPrefix.replace(/\/*$/, "/")}*path`, method: route.methods, handler: route.handle };
 }
 
-/** Socket Mode's HTTP server: `GET /healthz`, `GET /readyz` and git over HTTP, nothing else. */
-async function listenForHealth(routes: CustomRoute[], port: number, host: string | undefined): Promise<Server> {
-  const [healthz, readyz, git] = routes;
+/** Socket Mode's HTTP server: `GET /healthz`, `GET /readyz` and the composer's routes, nothing else. */
+async function listenForHealth(routes: CustomRoute[], extra: HttpRoute[], port: number, host: string | undefined): Promise<Server> {
+  const [healthz, readyz] = routes;
   const server = createServer((request, response) => {
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
     if (path === healthz!.path && request.method === "GET") healthz!.handler(request, response);
     else if (path === readyz!.path && request.method === "GET") readyz!.handler(request, response);
-    else if (git && path.startsWith(gitPathPrefix)) git.handler(request, response);
-    else reply(response, 404, { ok: false, error: "not found" });
+    else {
+      // The route checks methods itself, as it does behind Bolt's receiver for any it does not serve.
+      const route = extra.find((candidate) => path.startsWith(candidate.pathPrefix));
+      if (route) route.handle(request, response);
+      else reply(response, 404, { ok: false, error: "not found" });
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -1,8 +1,8 @@
-import type { webApi } from "@slack/bolt";
 import { z } from "zod";
 import type { EditableFile } from "../../core/configs.ts";
 import { configEditorView, maxEditorCharacters, tooLongToEditMessage } from "../blocks/configs.ts";
 import { say, type Message } from "../message.ts";
+import type { SlackBot } from "./speaker.ts";
 
 /** What the editor modal carries to its submission: the file, the head the edit started from, where to answer. */
 export interface ConfigEditorMetadata {
@@ -36,10 +36,10 @@ export function readConfigEditorMetadata(text: string): ConfigEditorMetadata | u
  * Opens the editor for a file for the person whose command gave `triggerId`. A file longer
  * than Slack's text input holds is not opened: cut, it would be committed cut.
  */
-export async function openConfigEditor(client: webApi.WebClient, input: { triggerId: string; file: EditableFile; responseUrl: string }): Promise<Message> {
+export async function openConfigEditor(bot: SlackBot, input: { triggerId: string; file: EditableFile; responseUrl: string }): Promise<Message> {
   const { file } = input;
   if (file.content.length > maxEditorCharacters) return tooLongToEditMessage(file);
   const metadata: ConfigEditorMetadata = { app: file.ref, env: file.env, path: file.path, base: file.base, responseUrl: input.responseUrl };
-  await client.views.open({ trigger_id: input.triggerId, view: configEditorView(file, JSON.stringify(metadata)) });
+  await bot.openModal(input.triggerId, configEditorView(file, JSON.stringify(metadata)));
   return say(`:pencil2: Editing *${file.path}* of *${file.ref} ${file.env}* in a form.`);
 }

@@ -1,8 +1,8 @@
-import type { webApi } from "@slack/bolt";
 import type { Actor, Platform } from "../../core/platform.ts";
 import { chatIdentityIn, identityOwner, registerUser } from "../../core/users.ts";
 import { tokenize, type Token } from "../grammar.ts";
 import type { Message } from "../message.ts";
+import type { SlackBot } from "./speaker.ts";
 
 /** Who a Slack user is to edgebot, or why they cannot act yet. */
 export type SlackIdentity =
@@ -31,14 +31,14 @@ export class SlackIdentities {
       now?: () => number;
       /**
        * The other workspaces where edgebot is installed (multi-workspace mode), each with a
-       * client of its own, where people named by email are looked for too.
+       * bot of its own, where people named by email are looked for too.
        */
-      otherWorkspaces?: (except: string) => Promise<Array<{ teamId: string; client: webApi.WebClient }>>;
+      otherWorkspaces?: (except: string) => Promise<Array<{ teamId: string; bot: SlackBot }>>;
     } = {},
   ) {}
 
   /** The edgebot user behind a Slack user, registering them when they are new. */
-  async resolve(client: webApi.WebClient, teamId: string, slackUserId: string): Promise<SlackIdentity> {
+  async resolve(bot: SlackBot, teamId: string, slackUserId: string): Promise<SlackIdentity> {
     const key = `${teamId}:${slackUserId}`;
     if ((this.profileFreshUntil.get(key) ?? 0) > this.now()) {
       const userId = await identityOwner(this.platform, teamId, slackUserId);
@@ -47,7 +47,7 @@ export class SlackIdentities {
     // Two commands at once from a new user ask Slack once.
     const inFlight = this.pending.get(key);
     if (inFlight) return inFlight;
-    const lookup = this.lookUp(client, teamId, slackUserId).finally(() => this.pending.delete(key));
+    const lookup = this.lookUp(bot, teamId, slackUserId).finally(() => this.pending.delete(key));
     this.pending.set(key, lookup);
     return lookup;
   }
@@ -56,21 +56,21 @@ export class SlackIdentities {
    * The platform for a request from `teamId`: people it names by email are looked up in that
    * workspace first, then in the other workspaces where edgebot is installed.
    */
-  platformFor(client: webApi.WebClient, teamId: string): Platform {
+  platformFor(bot: SlackBot, teamId: string): Platform {
     const introduce = async (email: string): Promise<void> => {
-      if (await this.introduceByEmail(client, teamId, email)) return;
+      if (await this.introduceByEmail(bot, teamId, email)) return;
       for (const other of (await this.options.otherWorkspaces?.(teamId)) ?? []) {
-        if (await this.introduceByEmail(other.client, other.teamId, email).catch(() => false)) return;
+        if (await this.introduceByEmail(other.bot, other.teamId, email).catch(() => false)) return;
       }
     };
     return { ...this.platform, directory: { introduce } };
   }
 
   /** Tells a person something directly, now, in workspace `teamId`, where they have an identity. */
-  tellerFor(client: webApi.WebClient, teamId: string): (person: Actor, message: Message) => Promise<void> {
+  tellerFor(bot: SlackBot, teamId: string): (person: Actor, message: Message) => Promise<void> {
     return async (person, message) => {
       const chatUserId = await chatIdentityIn(this.platform.db, person, teamId);
-      if (chatUserId !== undefined) await client.chat.postMessage({ channel: chatUserId, text: message.text, blocks: message.blocks });
+      if (chatUserId !== undefined) await bot.tell(chatUserId, message);
     };
   }
 
@@ -78,7 +78,7 @@ export class SlackIdentities {
    * Registers the people a command line mentions (`<@U…>`), so that a command about someone
    * who never used edgebot finds them; at most a few, and a failed lookup is left to the command.
    */
-  async introduceMentioned(client: webApi.WebClient, teamId: string, text: string): Promise<void> {
+  async introduceMentioned(bot: SlackBot, teamId: string, text: string): Promise<void> {
     let tokens: Token[];
     try {
       tokens = tokenize(text);
@@ -86,32 +86,28 @@ export class SlackIdentities {
       return; // A line the grammar cannot read gets its answer from the command.
     }
     const mentioned = [...new Set(tokens.flatMap((token) => (token.kind === "user" && /^[UW][A-Z0-9]{2,20}$/.test(token.userId) ? [token.userId] : [])))].slice(0, 3);
-    await Promise.all(mentioned.map((id) => this.resolve(client, teamId, id).catch(() => undefined)));
+    await Promise.all(mentioned.map((id) => this.resolve(bot, teamId, id).catch(() => undefined)));
   }
 
   /**
    * Registers the person the workspace knows by `email` (users.lookupByEmail), if it knows one;
    * says whether it did.
    */
-  async introduceByEmail(client: webApi.WebClient, teamId: string, email: string): Promise<boolean> {
-    const answer = await client.users.lookupByEmail({ email }).catch((error: unknown) => {
-      if ((error as { data?: { error?: string } }).data?.error === "users_not_found") return undefined;
-      throw error;
-    });
-    const found = answer?.user;
+  async introduceByEmail(bot: SlackBot, teamId: string, email: string): Promise<boolean> {
+    const found = await bot.userByEmail(email);
     if (!found?.id || found.deleted || found.is_bot) return false;
-    await this.resolve(client, teamId, found.id);
+    await this.resolve(bot, teamId, found.id);
     return true;
   }
 
-  private async lookUp(client: webApi.WebClient, teamId: string, slackUserId: string): Promise<SlackIdentity> {
-    const answer = await client.users.info({ user: slackUserId });
-    const profile = answer.user?.profile;
+  private async lookUp(bot: SlackBot, teamId: string, slackUserId: string): Promise<SlackIdentity> {
+    const found = await bot.user(slackUserId);
+    const profile = found?.profile;
     const email = profile?.email;
     if (!email) return { kind: "no_email" };
-    const name = [profile?.display_name, profile?.real_name, answer.user?.real_name, answer.user?.name].map((candidate) => plainName(candidate ?? "")).find(Boolean);
+    const name = [profile?.display_name, profile?.real_name, found?.real_name, found?.name].map((candidate) => plainName(candidate ?? "")).find(Boolean);
     // Slack says so when the person has not confirmed the address; such an email matches no invitation.
-    const emailConfirmed = answer.user?.is_email_confirmed !== false;
+    const emailConfirmed = found?.is_email_confirmed !== false;
     const user = await registerUser(this.platform, { teamId, chatUserId: slackUserId, email, emailConfirmed, displayName: name ?? slackUserId });
     this.remember(`${teamId}:${slackUserId}`);
     return { kind: "registered", actor: { userId: user.id } };

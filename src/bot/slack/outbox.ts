@@ -1,13 +1,10 @@
-import { webApi } from "@slack/bolt";
-import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { deliverDueNotifications, findPostedMessage, hasNewerEdit, isMessageEdit, type DeliveryOutcome, type MessageEditKind, type Notification } from "../../core/notifications.ts";
 import { OutageLog } from "../../core/outages.ts";
-import type { Database } from "../../db/schema.ts";
+import type { Platform } from "../../core/platform.ts";
 import { notificationMessage } from "../blocks/notifications.ts";
 import type { Message } from "../message.ts";
-
-type WebClient = webApi.WebClient;
+import { SlackCallFailed, SlackSpeaker, type SlackBot } from "./speaker.ts";
 
 /**
  * The bot token that posts in a workspace (`teamId`, null for a channel set before workspaces
@@ -19,7 +16,8 @@ export type BotTokenLookup = (teamId: string | null) => Promise<string | undefin
 export const singleWorkspaceToken = (botToken: string): BotTokenLookup => async () => botToken;
 
 export interface OutboxWorkerOptions {
-  db: Kysely<Database>;
+  /** Where the outbox is kept. */
+  platform: Pick<Platform, "db">;
   botTokenFor: BotTokenLookup;
   /** The Web API's base URL (SLACK_API_URL); Slack's own when unset. */
   slackApiUrl?: string;
@@ -46,19 +44,6 @@ export interface OutboxWorker {
 }
 
 /**
- * WebClient options for the outbox: no retries or rate-limit waits inside the client (the
- * worker owns retries, and a client retrying on its own would outlast the delivery lease), and
- * a timeout well inside the lease, so a hung request cannot outlive its claim.
- */
-const outboxClientOptions = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout: 10_000 } as const;
-
-// Clients kept at most, one per bot token; past that the cache starts again (tokens of uninstalled workspaces go).
-const maxClients = 1000;
-
-// Slack answers these when it is struggling, not when the message is wrong: try again later.
-const transientSlackErrors = new Set(["internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"]);
-
-/**
  * Posts the outbox's messages to Slack, each exactly once as far as Slack lets us: a row is
  * claimed with a lease (`deliverDueNotifications`), posted, and marked delivered, so no other
  * worker (in this process or another) takes it while it is in flight. One window is left: a
@@ -72,16 +57,10 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const backoffMaxMs = options.backoffMaxMs ?? 5 * 60_000;
   const maxAttempts = options.maxAttempts ?? 8;
   const { logger } = options;
-  const clients = new Map<string, WebClient>();
-  const clientFor = (token: string): WebClient => {
-    let client = clients.get(token);
-    if (!client) {
-      if (clients.size >= maxClients) clients.clear();
-      client = new webApi.WebClient(token, { ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}), logLevel: webApi.LogLevel.ERROR, ...outboxClientOptions });
-      clients.set(token, client);
-    }
-    return client;
-  };
+  const { db } = options.platform;
+  // One try per attempt: the worker owns retries and rate-limit waits (a speaker retrying on its
+  // own would outlast the delivery lease), and a request times out well inside the lease.
+  const speaker = new SlackSpeaker({ apiUrl: options.slackApiUrl, policy: { retries: 0, timeoutMs: 10_000 } });
   // Slack's rate limits are per workspace: a 429 pauses that workspace until its Retry-After
   // ends, and this worker leaves its notifications due but unclaimed; other workspaces go on.
   const pausedUntil = new Map<string | null, number>();
@@ -108,60 +87,56 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
       return retryLater(notification, `could not read the workspace's bot token: ${(error as Error).message}`);
     }
     if (token === undefined) return { delivered: false, error: notInstalled(notification) };
-    return post(clientFor(token), notification, false);
+    return post(speaker.bot(token), notification, false);
   };
 
-  const post = async (client: WebClient, notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
+  const post = async (bot: SlackBot, notification: Notification, joined: boolean): Promise<DeliveryOutcome> => {
     const message = notificationMessage(notification);
     try {
-      if (isMessageEdit(notification)) return await editCopy(client, notification, message);
-      const result = await client.chat.postMessage({ channel: notification.channelId, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false });
-      return { delivered: true, messageTs: result.ts ?? null, messageChannelId: result.channel ?? null };
+      if (isMessageEdit(notification)) return await editCopy(bot, notification, message);
+      const posted = await bot.post(notification.channelId, message, { unfurl: false });
+      return { delivered: true, messageTs: posted.ts, messageChannelId: posted.channel };
     } catch (error) {
-      const failure = error as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string }; message?: string };
-      switch (failure.code) {
-        case "slack_webapi_rate_limited_error": {
-          const waitMs = Math.max(1, failure.retryAfter ?? 1) * 1000;
-          const until = Math.max(pausedUntil.get(notification.teamId) ?? 0, Date.now() + waitMs);
+      if (!(error instanceof SlackCallFailed)) return retryLater(notification, (error as Error).message ?? String(error));
+      const { failure } = error;
+      switch (failure.kind) {
+        case "rate_limited": {
+          const until = Math.max(pausedUntil.get(notification.teamId) ?? 0, Date.now() + failure.retryAfterMs);
           pausedUntil.set(notification.teamId, until);
-          logger.warn({ outboxId: notification.id, teamId: notification.teamId, retryAfterSeconds: waitMs / 1000 }, "Slack rate limited the outbox in a workspace; pausing that workspace");
-          return { delivered: false, error: `rate limited: retry after ${waitMs / 1000}s`, retryAt: new Date(until), countsAsAttempt: false };
+          logger.warn({ outboxId: notification.id, teamId: notification.teamId, retryAfterSeconds: failure.retryAfterMs / 1000 }, "Slack rate limited the outbox in a workspace; pausing that workspace");
+          return { delivered: false, error: `rate limited: retry after ${failure.retryAfterMs / 1000}s`, retryAt: new Date(until), countsAsAttempt: false };
         }
-        case "slack_webapi_http_error":
-          if ((failure.statusCode ?? 0) >= 500 || failure.statusCode === 408) return retryLater(notification, `HTTP ${failure.statusCode} from Slack`);
-          return { delivered: false, error: `HTTP ${failure.statusCode} from Slack` };
-        case "slack_webapi_request_error":
-          return retryLater(notification, `could not reach Slack: ${failure.message ?? "network error"}`);
-        case "slack_webapi_platform_error": {
-          const code = failure.data?.error ?? "unknown_error";
-          if (code === "not_in_channel" && !joined) return joinThenPost(client, notification);
-          if (transientSlackErrors.has(code)) return retryLater(notification, `Slack answered ${code}`);
-          return { delivered: false, error: undeliverable(notification.channelId, code) };
-        }
-        default:
-          return retryLater(notification, failure.message ?? String(error));
+        case "http":
+          if (error.transient) return retryLater(notification, `HTTP ${failure.status} from Slack`);
+          return { delivered: false, error: `HTTP ${failure.status} from Slack` };
+        case "unreachable":
+          return retryLater(notification, `could not reach Slack: ${failure.detail}`);
+        case "refused":
+          if (failure.code === "not_in_channel" && !joined) return joinThenPost(bot, notification);
+          if (error.transient) return retryLater(notification, `Slack answered ${failure.code}`);
+          return { delivered: false, error: undeliverable(notification.channelId, failure.code) };
       }
     }
   };
 
   // An edit of a message posted earlier: it waits for that message, and is moot without it or
   // once a later edit of it exists (that one shows more).
-  const editCopy = async (client: WebClient, notification: Extract<Notification, { kind: MessageEditKind }>, message: Message): Promise<DeliveryOutcome> => {
-    if (await hasNewerEdit(options.db, { id: notification.id, copy: notification.payload.copy })) return { delivered: true, messageTs: null };
-    const copy = await findPostedMessage(options.db, notification.payload.copy);
+  const editCopy = async (bot: SlackBot, notification: Extract<Notification, { kind: MessageEditKind }>, message: Message): Promise<DeliveryOutcome> => {
+    if (await hasNewerEdit(db, { id: notification.id, copy: notification.payload.copy })) return { delivered: true, messageTs: null };
+    const copy = await findPostedMessage(db, notification.payload.copy);
     if (copy.state === "pending") return retryLater(notification, "the message to edit is not posted yet");
     if (copy.state === "never") return { delivered: false, error: "the message to edit was never posted" };
-    await client.chat.update({ channel: copy.channelId, ts: copy.ts, text: message.text, blocks: message.blocks });
+    await bot.update(copy.channelId, copy.ts, message);
     return { delivered: true, messageTs: copy.ts, messageChannelId: copy.channelId };
   };
 
   // Public channels can be joined; a private one answers an error and someone must invite the bot:
   // the person whose change it was is told so, since nobody reads last_error.
-  const joinThenPost = async (client: WebClient, notification: Notification): Promise<DeliveryOutcome> => {
+  const joinThenPost = async (bot: SlackBot, notification: Notification): Promise<DeliveryOutcome> => {
     try {
-      await client.conversations.join({ channel: notification.channelId });
+      await bot.joinChannel(notification.channelId);
     } catch (error) {
-      const code = (error as { data?: { error?: string } }).data?.error;
+      const code = error instanceof SlackCallFailed && error.failure.kind === "refused" ? error.failure.code : undefined;
       if (code === undefined) return retryLater(notification, `could not join the channel: ${(error as Error).message}`);
       return {
         delivered: false,
@@ -169,11 +144,11 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
         tellActor: notification.kind !== "channel.unreachable",
       };
     }
-    return post(client, notification, true);
+    return post(bot, notification, true);
   };
 
   const deliverDue = (): Promise<number> =>
-    deliverDueNotifications(options.db, deliver, { maxAttempts, limit: options.batchSize ?? 100, shouldStop: () => stopped, heldWorkspaces: pausedWorkspaces });
+    deliverDueNotifications(db, deliver, { maxAttempts, limit: options.batchSize ?? 100, shouldStop: () => stopped, heldWorkspaces: pausedWorkspaces });
 
   // Paused workspaces do not stretch the poll: others may have messages due. A pass that finds
   // only paused workspaces' messages costs one claim query, like a pass that finds none.

@@ -167,7 +167,7 @@ describe("installing edgebot in a workspace (multi-workspace OAuth)", () => {
     expect(String(answer.text)).toContain(`<#${channel}>`);
     await typeIn(alpha.teamId, `app create www.${org}.example --org ${org}`, owner);
 
-    const worker = startOutboxWorker({ db: bed.world.platform.db, botTokenFor: (teamId) => bed.slack.installations!.botTokenFor(teamId), slackApiUrl: bed.fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 60_000 });
+    const worker = startOutboxWorker({ platform: bed.world.platform, botTokenFor: (teamId) => bed.slack.installations!.botTokenFor(teamId), slackApiUrl: bed.fake.apiUrl, logger: pino({ level: "silent" }), pollMs: 60_000 });
     workers.push(worker);
     // Messages of earlier tests in this file (a new member's welcome) may be due as well.
     expect(await worker.deliverDue()).toBeGreaterThanOrEqual(1);

@@ -1,14 +1,10 @@
 import type { App } from "@slack/bolt";
+import { registerActions } from "./actions/index.ts";
 import { registerCommands } from "./commands/index.ts";
 import { registerEvents } from "./events/index.ts";
-import { registerActions } from "./actions/index.ts";
 import { registerOptions } from "./options/index.ts";
 import { registerViews } from "./views/index.ts";
-import type { SlashCommandDependencies } from "./commands/slash-command.ts";
-import type { EventDependencies } from "./events/index.ts";
-
-/** What every listener works with. */
-export type ListenerDependencies = SlashCommandDependencies & EventDependencies;
+import type { ListenerDependencies } from "./dependencies.ts";
 
 /** Registers every listener on the App, grouped as Slack names them. */
 export function registerListeners(app: App, dependencies: ListenerDependencies): void {

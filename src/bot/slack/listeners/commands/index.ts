@@ -1,7 +1,8 @@
 import type { App } from "@slack/bolt";
-import { slashCommandListener, type SlashCommandDependencies } from "./slash-command.ts";
+import type { ListenerDependencies } from "../dependencies.ts";
+import { slashCommand } from "./slash-command.ts";
 
 /** Registers the slash command listener on the App. */
-export function registerCommands(app: App, dependencies: SlashCommandDependencies): void {
-  app.command(dependencies.slashCommand, slashCommandListener(dependencies));
+export function registerCommands(app: App, dependencies: ListenerDependencies): void {
+  app.command(dependencies.slashCommand, slashCommand(dependencies));
 }

@@ -1,8 +1,7 @@
-import type { webApi } from "@slack/bolt";
 import { z } from "zod";
 import { formView } from "../blocks/modals.ts";
 import type { Form, FormValues } from "../commands/form-submission.ts";
-import type { Message } from "../message.ts";
+import type { SlackBot } from "./speaker.ts";
 
 /**
  * Where a form was opened, kept in the modal's private metadata: its answer goes back there.
@@ -27,17 +26,6 @@ export function readFormOrigin(metadata: string): FormOrigin {
 }
 
 /** Opens a form as a modal for the person whose click or command gave `triggerId`. */
-export async function openForm(client: webApi.WebClient, input: { triggerId: string; form: Form; prefill: FormValues; origin: FormOrigin }): Promise<void> {
-  await client.views.open({ trigger_id: input.triggerId, view: formView(input.form, { prefill: input.prefill, metadata: JSON.stringify(input.origin) }) });
-}
-
-/** An ephemeral answer through a slash command's response URL. */
-export async function postToResponseUrl(responseUrl: string, message: Message): Promise<void> {
-  const response = await fetch(responseUrl, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ response_type: "ephemeral", text: message.text, blocks: message.blocks }),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!response.ok) throw new Error(`the response URL answered HTTP ${response.status}`);
+export async function openForm(bot: SlackBot, input: { triggerId: string; form: Form; prefill: FormValues; origin: FormOrigin }): Promise<void> {
+  await bot.openModal(input.triggerId, formView(input.form, { prefill: input.prefill, metadata: JSON.stringify(input.origin) }));
 }

@@ -1,4 +1,4 @@
-import { until } from "../support/until.ts";
+import { until } from "../../support/until.ts";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -6,20 +6,20 @@ import { PassThrough, Readable } from "node:stream";
 import type { Kysely } from "kysely";
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { notificationMessage } from "../../src/bot/blocks/notifications.ts";
-import { maxBlocks, maxSectionText } from "../../src/bot/message.ts";
-import { printNotifications, runShell } from "../../src/bot/shell.ts";
-import { SlackInstallations } from "../../src/bot/slack/installations.ts";
-import { TokenCipher } from "../../src/bot/slack/token-cipher.ts";
-import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from "../../src/bot/slack/outbox.ts";
-import { addDomain } from "../../src/core/domains.ts";
-import { notify, type Notification } from "../../src/core/notifications.ts";
-import { setOrgChannel } from "../../src/core/orgs.ts";
-import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
-import type { Database } from "../../src/db/schema.ts";
-import { FakeSlack, type RecordedCall } from "../support/fake-slack.ts";
-import { buildApplication, buildOrg, buildUser, unique, useWorld, type TestUser } from "../support/world.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
+import { notificationMessage } from "../../../src/bot/blocks/notifications.ts";
+import { maxBlocks, maxSectionText } from "../../../src/bot/message.ts";
+import { printNotifications, runShell } from "../../../src/bot/shell.ts";
+import { SlackInstallations } from "../../../src/bot/slack/installations.ts";
+import { TokenCipher } from "../../../src/bot/slack/token-cipher.ts";
+import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from "../../../src/bot/slack/outbox.ts";
+import { addDomain } from "../../../src/core/domains.ts";
+import { notify, type Notification } from "../../../src/core/notifications.ts";
+import { setOrgChannel } from "../../../src/core/orgs.ts";
+import { openDatabase, type DatabaseHandle } from "../../../src/db/connect.ts";
+import type { Database } from "../../../src/db/schema.ts";
+import { FakeSlack, type RecordedCall } from "../../support/fake-slack.ts";
+import { buildApplication, buildOrg, buildUser, unique, useWorld, type TestUser } from "../../support/world.ts";
+import { idleDnsVerifier } from "../../support/dns-server.ts";
 
 const world = useWorld();
 const fake = new FakeSlack();
@@ -48,7 +48,7 @@ function oneWorkspace(): Pick<OutboxWorkerOptions, "botTokenFor" | "slackApiUrl"
 
 /** A worker that only delivers when the test asks (its poll is far away), unless `pollMs` says otherwise. */
 function worker(options: Partial<OutboxWorkerOptions> = {}): OutboxWorker {
-  const started = startOutboxWorker({ db: world.platform.db, ...oneWorkspace(), logger, pollMs: 60_000, backoffBaseMs: 50, backoffMaxMs: 400, ...options });
+  const started = startOutboxWorker({ platform: world.platform, ...oneWorkspace(), logger, pollMs: 60_000, backoffBaseMs: 50, backoffMaxMs: 400, ...options });
   workers.push(started);
   return started;
 }
@@ -220,7 +220,7 @@ describe("the outbox worker", () => {
     const channel = freshChannel();
     await queue(channel);
     // The "killed" bot wrote the row and never ran a worker; a new process starts with its own client and database handle.
-    const restarted = startOutboxWorker({ db: await secondHandle(), ...oneWorkspace(), logger, pollMs: 20 });
+    const restarted = startOutboxWorker({ platform: { db: await secondHandle() }, ...oneWorkspace(), logger, pollMs: 20 });
     workers.push(restarted);
 
     await fake.waitFor(() => postsTo(channel).length === 1, 5000);
@@ -234,7 +234,7 @@ describe("the outbox worker", () => {
     const channel = freshChannel();
     const hostnames = await queue(channel, 50);
     const one = worker({ batchSize: 100 });
-    const other = worker({ batchSize: 100, db: await secondHandle() });
+    const other = worker({ batchSize: 100, platform: { db: await secondHandle() } });
 
     const [a, b] = await Promise.all([one.deliverDue(), other.deliverDue()]);
 
@@ -256,7 +256,7 @@ describe("the outbox worker", () => {
       await fake.waitFor(() => postsTo(channel).length === 1);
 
       // The first worker holds the row's lease while Slack is answering: the second skips it.
-      expect(await worker({ db: await secondHandle() }).deliverDue()).toBe(0);
+      expect(await worker({ platform: { db: await secondHandle() } }).deliverDue()).toBe(0);
       expect(await slow).toBe(1);
     } finally {
       fake.delay("chat.postMessage", 0);

@@ -1,7 +1,7 @@
-import { ConfigError, loadConfig } from "../../config.ts";
-import { openConfiguredDatabase } from "../../db/connect.ts";
-import { SlackInstallations } from "./installations.ts";
-import { TokenCipher } from "./token-cipher.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { openConfiguredDatabase } from "./db/connect.ts";
+import { SlackInstallations } from "./bot/slack/installations.ts";
+import { TokenCipher } from "./bot/slack/token-cipher.ts";
 
 // `npm run rotate-token-keys`: seals every stored bot token again with the first (newest) of
 // SLACK_TOKEN_KEYS, so the older keys can then be dropped. Running it again re-seals nothing.

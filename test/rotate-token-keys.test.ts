@@ -7,20 +7,20 @@ import { fileURLToPath } from "node:url";
 import type { Installation } from "@slack/bolt";
 import type { Kysely } from "kysely";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { SlackInstallations } from "../../../src/bot/slack/installations.ts";
-import { TokenCipher, tokenKeyId } from "../../../src/bot/slack/token-cipher.ts";
-import { openConfiguredDatabase, type DatabaseHandle } from "../../../src/db/connect.ts";
-import { migrateToLatest } from "../../../src/db/migrate.ts";
-import type { Database } from "../../../src/db/schema.ts";
-import { openTestDatabase } from "../../support/database.ts";
-import { sealLegacyToken } from "../../support/legacy-token.ts";
-import { unique } from "../../support/world.ts";
+import { SlackInstallations } from "../src/bot/slack/installations.ts";
+import { TokenCipher, tokenKeyId } from "../src/bot/slack/token-cipher.ts";
+import { openConfiguredDatabase, type DatabaseHandle } from "../src/db/connect.ts";
+import { migrateToLatest } from "../src/db/migrate.ts";
+import type { Database } from "../src/db/schema.ts";
+import { openTestDatabase } from "./support/database.ts";
+import { sealLegacyToken } from "./support/legacy-token.ts";
+import { unique } from "./support/world.ts";
 
-const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
+const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 
 /** `npm run rotate-token-keys` as a real process, with only PATH, HOME and `env` set. */
 function rotateTokenKeys(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/bot/slack/rotate-token-keys.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/rotate-token-keys.ts"], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
