@@ -5,7 +5,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseLeftover } from "../../src/repos/leftovers.ts";
-import { BranchMoved, isolatedGitEnvironment, Repositories } from "../../src/repos/repositories.ts";
+import { isolatedGitEnvironment } from "../../src/repos/git-processes.ts";
+import { BranchMoved, Repositories } from "../../src/repos/repositories.ts";
 
 describe("application repositories", () => {
   let root: string;

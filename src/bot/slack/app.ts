@@ -7,7 +7,7 @@ import type { Platform } from "../../core/platform.ts";
 import type { DnsVerifier } from "../../dns/verify.ts";
 import { databaseAnswers, migrationsPending } from "../../core/health.ts";
 import { gitPathPrefix } from "../../core/clone-urls.ts";
-import type { GitHttp } from "../../git/http.ts";
+import type { GitHttp } from "../../git-http/git-http.ts";
 import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
