@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { startGit, isolatedGitEnvironment } from "./git-processes.ts";
+import { isolatedGitEnvironment, startGit } from "./git-processes.ts";
 import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
 import { ObjectReader } from "./object-reader.ts";
 import { asText, controlCharacterProblem, maxTextFileBytes, treeModeProblem, treePathProblem } from "./tree-rules.ts";
