@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { startGit, type GitProcess } from "./git-processes.ts";
 
 /** An object's type and size, as `git cat-file` reports it. */
 export interface ObjectInfo {
@@ -18,23 +18,22 @@ interface Pending {
  * without its bytes, so a large blob is never read just to learn it is large.
  */
 export class ObjectReader {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly git: GitProcess;
   private readonly pending: Pending[] = [];
   private buffered: Buffer = Buffer.alloc(0);
   private failure: Error | undefined;
-  private stderr = "";
 
+  /** `env`: GIT_DIR, and where the objects are (a push's quarantine), on top of git's isolated environment. */
   constructor(repository: string, env: Record<string, string>) {
-    this.child = spawn("git", ["cat-file", "--batch-command"], { cwd: repository, env });
-    this.child.stdout.on("data", (chunk: Buffer) => {
+    this.git = startGit(["cat-file", "--batch-command"], { cwd: repository, env });
+    this.git.stdout.on("data", (chunk: Buffer) => {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       this.drain();
     });
-    this.child.stderr.setEncoding("utf8");
-    this.child.stderr.on("data", (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-2000)));
-    this.child.stdin.on("error", () => undefined);
-    this.child.on("error", (error) => this.fail(error));
-    this.child.on("close", (code) => this.fail(new Error(this.stderr.trim() || `git cat-file exited with ${code}`)));
+    this.git.ended.then(
+      ({ code, stderr }) => this.fail(new Error(stderr.trim() || `git cat-file exited with ${code}`)),
+      (error: Error) => this.fail(error),
+    );
   }
 
   /** The type and size of an object, or undefined when the repository does not hold it. */
@@ -48,7 +47,7 @@ export class ObjectReader {
   }
 
   close(): void {
-    this.child.stdin.end();
+    this.git.stdin.end();
   }
 
   private request(id: string, withContent: boolean): Promise<(ObjectInfo & { content?: Buffer }) | undefined> {
@@ -56,7 +55,7 @@ export class ObjectReader {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.push({ withContent, resolve, reject });
-      this.child.stdin.write(`${withContent ? "contents" : "info"} ${id}\n`);
+      this.git.stdin.write(`${withContent ? "contents" : "info"} ${id}\n`);
     });
   }
 

@@ -1,12 +1,11 @@
-import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { lstatSync, mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { mkdtemp, mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { deflateSync } from "node:zlib";
 import { simpleGit, type SimpleGit } from "simple-git";
-import { isRunning, leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
+import { isolatedGitEnvironment, startGit } from "./git-processes.ts";
+import { leftoverName, parseLeftover, type Leftover } from "./leftovers.ts";
 import { ObjectReader } from "./object-reader.ts";
 import { asText, controlCharacterProblem, maxTextFileBytes, treeModeProblem, treePathProblem } from "./tree-rules.ts";
 import { BranchLocked, lockFiles, readBranchHead, readBranchHeads, readHeadTarget, removeStaleLock, writeBranchHead } from "./refs.ts";
@@ -356,7 +355,7 @@ export class Repositories {
     const limit = options.limit ?? 10;
     const commits = (await this.git(repository, { ...tracedSoNotSilent, ...objects }).raw(["rev-list", tip, "--not", "--all"])).split("\n").filter(Boolean);
     const problems: string[] = [];
-    const reader = new ObjectReader(repository, { ...isolatedGitEnvironment(), GIT_DIR: repository, ...objects });
+    const reader = new ObjectReader(repository, { GIT_DIR: repository, ...objects });
     const seenTrees = new Set<string>();
     const seenBlobs = new Set<string>();
     const hashBytes = tip.length / 2;
@@ -523,35 +522,26 @@ export class Repositories {
    * Runs git in a bare repository, with `input` on its standard input (which simple-git cannot
    * give), reading at most `maxOutputBytes` of its output: git is stopped there, and `cut` says so.
    */
-  private runGit(repository: string, args: string[], options: { input?: Buffer; maxOutputBytes?: number } = {}): Promise<{ output: Buffer; cut: boolean }> {
+  private async runGit(repository: string, args: string[], options: { input?: Buffer; maxOutputBytes?: number } = {}): Promise<{ output: Buffer; cut: boolean }> {
     const maxBytes = options.maxOutputBytes ?? Infinity;
-    return new Promise((resolve, reject) => {
-      const child = spawn("git", args, { cwd: repository, env: { ...isolatedGitEnvironment(), GIT_DIR: repository }, stdio: ["pipe", "pipe", "pipe"] });
-      const output: Buffer[] = [];
-      let length = 0;
-      let cut = false;
-      let errors = "";
-      child.stdout.on("data", (chunk: Buffer) => {
-        if (cut) return;
-        output.push(chunk);
-        length += chunk.length;
-        if (length > maxBytes) {
-          cut = true;
-          child.kill();
-        }
-      });
-      child.stderr.setEncoding("utf8");
-      child.stderr.on("data", (chunk: string) => (errors = (errors + chunk).slice(-2000)));
-      child.on("error", reject);
-      child.on("close", (code) => {
-        if (cut) resolve({ output: Buffer.concat(output).subarray(0, maxBytes), cut });
-        else if (code === 0) resolve({ output: Buffer.concat(output), cut });
-        else reject(new Error(errors.trim() || `git ${args[0]} exited with ${code}`));
-      });
-      // git may end before reading all its input (a refusal); its exit code says why, not the broken pipe.
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(options.input);
+    const git = startGit(args, { cwd: repository, env: { GIT_DIR: repository } });
+    const output: Buffer[] = [];
+    let length = 0;
+    let cut = false;
+    git.stdout.on("data", (chunk: Buffer) => {
+      if (cut) return;
+      output.push(chunk);
+      length += chunk.length;
+      if (length > maxBytes) {
+        cut = true;
+        git.kill();
+      }
     });
+    git.stdin.end(options.input);
+    const { code, stderr } = await git.ended;
+    if (cut) return { output: Buffer.concat(output).subarray(0, maxBytes), cut };
+    if (code === 0) return { output: Buffer.concat(output), cut };
+    throw new Error(stderr.trim() || `git ${args[0]} exited with ${code}`);
   }
 
   private git(baseDir: string, env: Record<string, string> = {}): SimpleGit {
@@ -619,80 +609,6 @@ function quarantineEnvironment(repository: string, quarantine: string): Record<s
 
 function assertPath(file: string): void {
   if (!filePath.test(file) || treePathProblem(file) !== undefined) throw new Error(`refusing path ${JSON.stringify(file)}`);
-}
-
-let privateHome: string | undefined;
-
-/**
- * A directory only this process uses as git's HOME and XDG_CONFIG_HOME: empty, mode 0700, made
- * on first use and removed at exit. A shared one (the temporary directory) would let anyone on
- * the machine plant a `.gitconfig` or `.config/git/attributes` that changes what git does. It
- * is looked at again before each use (a stat): one a temporary-files cleaner removed, which
- * someone else could then make again, is replaced by a new one.
- */
-function gitHome(): string {
-  if (privateHome !== undefined && !isPrivateDirectory(privateHome)) privateHome = undefined;
-  if (privateHome === undefined) {
-    removeGitHomesOfEndedProcesses();
-    const home = mkdtempSync(path.join(tmpdir(), `${gitHomePrefix}${process.pid}-`));
-    process.once("exit", () => rmSync(home, { recursive: true, force: true }));
-    privateHome = home;
-  }
-  return privateHome;
-}
-
-const gitHomePrefix = "edgebot-git-home-";
-
-/**
- * A process that did not exit normally (killed, crashed) left its empty HOME behind. Each is
- * named after its process, and one is removed only once that process has ended, and only while
- * empty (rmdir). A process whose HOME went anyway makes a new one (see `gitHome`).
- */
-function removeGitHomesOfEndedProcesses(): void {
-  const pattern = new RegExp(`^${gitHomePrefix}(\\d+)-[A-Za-z0-9]{6}$`);
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(pattern.exec(name)?.[1]);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || isRunning(pid)) continue;
-    try {
-      rmdirSync(path.join(tmpdir(), name));
-    } catch {
-      // Not empty, not ours, or gone already: left alone.
-    }
-  }
-}
-
-/** Whether a directory is still this process's user's own: a directory (not a link), mode 0700. */
-function isPrivateDirectory(directory: string): boolean {
-  try {
-    const info = lstatSync(directory);
-    return info.isDirectory() && (info.mode & 0o077) === 0 && (process.getuid === undefined || info.uid === process.getuid());
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The environment of every git edgebot runs: none of the machine's or the user's git
- * configuration or attributes (so nothing outside the repository changes a merge), and never a prompt.
- */
-export function isolatedGitEnvironment(): Record<string, string> {
-  const home = gitHome();
-  return {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: home,
-    XDG_CONFIG_HOME: home,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_ATTR_NOSYSTEM: "1",
-    GIT_TERMINAL_PROMPT: "0",
-    LC_ALL: "C",
-  };
 }
 
 function authorEnvironment(author: CommitAuthor): Record<string, string> {

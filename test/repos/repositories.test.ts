@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseLeftover } from "../../src/repos/leftovers.ts";
-import { BranchMoved, isolatedGitEnvironment, Repositories } from "../../src/repos/repositories.ts";
+import { BranchMoved, Repositories } from "../../src/repos/repositories.ts";
 
 describe("application repositories", () => {
   let root: string;
@@ -31,42 +31,6 @@ describe("application repositories", () => {
       await expect(repositories.readFile(1, "production", file)).rejects.toThrow(/refusing path/);
     }
     expect(await repositories.branches(1)).toEqual(["production"]);
-  });
-
-  it("runs git with a private empty HOME and XDG_CONFIG_HOME, no system configuration and no attributes file", async () => {
-    const environment = isolatedGitEnvironment();
-    expect(environment.HOME).not.toBe(tmpdir());
-    expect(environment.XDG_CONFIG_HOME).toBe(environment.HOME);
-    expect(environment).toMatchObject({ GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_ATTR_NOSYSTEM: "1" });
-    const home = await stat(environment.HOME!);
-    expect(home.isDirectory()).toBe(true);
-    expect(home.mode & 0o777).toBe(0o700);
-    expect(home.uid).toBe(process.getuid!());
-    expect(await readdir(environment.HOME!)).toEqual([]);
-    // Made once per process.
-    expect(isolatedGitEnvironment().HOME).toBe(environment.HOME);
-    // Removed behind edgebot's back (a temporary-files cleaner), it is not trusted again: a new one is made,
-    // and the empty ones processes that have ended left behind are removed then.
-    const ended = await new Promise<number>((resolve) => {
-      const child = execFile("true");
-      child.on("exit", () => resolve(child.pid!));
-    });
-    const leftover = path.join(tmpdir(), `edgebot-git-home-${ended}-AbC123`);
-    const notEmpty = path.join(tmpdir(), `edgebot-git-home-${ended}-DeF456`);
-    const running = path.join(tmpdir(), `edgebot-git-home-${process.ppid}-XyZ789`);
-    await mkdir(leftover);
-    await mkdir(path.join(notEmpty, "inside"), { recursive: true });
-    await mkdir(running);
-    await rm(environment.HOME!, { recursive: true });
-    const renewed = isolatedGitEnvironment().HOME!;
-    const remaining = await readdir(tmpdir());
-    expect(remaining).not.toContain(path.basename(leftover));
-    expect(remaining).toContain(path.basename(notEmpty));
-    expect(remaining).toContain(path.basename(running));
-    await rm(notEmpty, { recursive: true });
-    await rm(running, { recursive: true });
-    expect(renewed).not.toBe(environment.HOME);
-    expect((await stat(renewed)).mode & 0o777).toBe(0o700);
   });
 
   it("finds every bad path, link, control character and message in the commits a tip brings, past the tip", async () => {

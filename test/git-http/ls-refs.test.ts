@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { holdsFirstPacket, lsRefsAnswer, parseLsRefsRequest, requestCommand } from "../../src/git/ls-refs.ts";
+import { holdsFirstPacket, lsRefsAnswer, parseLsRefsRequest, requestCommand } from "../../src/git-http/ls-refs.ts";
 
 /** pkt-lines as a git client writes them: "0000" flush, "0001" delimiter, anything else a line. */
 function packets(...lines: string[]): Buffer {

@@ -7,7 +7,8 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEnvironment } from "../../src/core/environments.ts";
 import { createAccessToken } from "../../src/core/tokens.ts";
-import { GitHttp, serveGitHttp } from "../../src/git/http.ts";
+import { GitHttp } from "../../src/git-http/git-http.ts";
+import { serveGitHttp } from "../../src/git-http/standalone-server.ts";
 import { runGitClient, type GitRun } from "../support/git-client.ts";
 import { applicationId, buildApplication, buildOrg, buildUser, gitIn, useWorld } from "../support/world.ts";
 

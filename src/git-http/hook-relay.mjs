@@ -1,6 +1,6 @@
 // git's pre-receive and post-receive hook for pushes over edgebot's HTTP server.
 //
-// git runs this (through the small scripts GitHttp writes into its hooks directory) inside
+// git runs this (through the small scripts HookRelay writes into its hooks directory) inside
 // `git receive-pack`, which `git http-backend` started for one authenticated request. The hook
 // decides nothing itself: it hands the ref updates git reports on stdin to the edgebot process
 // that started the push, over a Unix socket only that process's user can open, and relays the
