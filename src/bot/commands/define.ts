@@ -74,7 +74,8 @@ function usageOf(name: string, parameters: Parameter[]): string {
     if (shown.has(parameter.name)) continue;
     shown.add(parameter.name);
     if (parameter.position === "argument") {
-      parts.push(parameter.optional ? `[${shownParameter(parameter)}]` : shownParameter(parameter));
+      // An optional argument is its bare name in brackets, as edgebot's usage lines always showed it: `link [code]`.
+      parts.push(parameter.optional ? `[${parameter.value ?? kebab(parameter.name)}]` : shownParameter(parameter));
       continue;
     }
     const partner = parameters.find((other) => other !== parameter && (other.name === parameter.exclusiveWith || other.exclusiveWith === parameter.name));

@@ -8,7 +8,7 @@ import { text } from "./parameters.ts";
 
 /** `help`: it lists the other commands, so the registry hands them over (`commands` would import this module back). */
 export function helpCommand(commands: () => readonly Command[]): Command {
-  return defineCommand({
+  const help: Command = defineCommand({
     name: "help",
     summary: "What edgebot can do, or how to use one command",
     permission: "anyone",
@@ -25,7 +25,8 @@ export function helpCommand(commands: () => readonly Command[]): Command {
       if (group.length > 0) return helpMessage(group);
       const near = nearestNames(topic.split(" "), all.map((command) => command.name));
       const guess = near.length === 0 ? "" : `: did you mean ${near.map((name) => `\`${name}\``).join(" or ")}?`;
-      return sayError(`there is no command ${topic.slice(0, 60)}${guess}`, "help [<command>]");
+      return sayError(`there is no command ${topic.slice(0, 60)}${guess}`, help.usage);
     },
   });
+  return help;
 }
