@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { challengeName, type ChallengeVerdict } from "../dns/verify.ts";
+import { findEnvironmentAsMember, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, Invalid } from "./errors.ts";
 import { nextRecheck, recheckDelaySeconds, settleLiveFromStatuses, type DnsChecker } from "./golive.ts";
 import { normalizeHostname } from "./hostnames.ts";

@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { BranchMoved, filePath, type Repositories, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
 import { asText as textOf, controlCharacterProblem, maxTextFileBytes, treePathProblem } from "../repos/tree-rules.ts";
-import { requireRepository } from "./applications.ts";
+import { findEnvironmentAsMember, requireRepository, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { sectionConfigSchema } from "./configuration.ts";
-import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, Invalid } from "./errors.ts";
 import { environmentName, parseField } from "./names.ts";
 import { notify } from "./notifications.ts";

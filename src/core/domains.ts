@@ -1,11 +1,10 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
 import { withoutInternalAddresses, type Verdict } from "../dns/verify.ts";
-import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
+import { accessColumns, applicationsInScope, findEnvironmentAsMember, oneApplication, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { environmentName, parseField } from "./names.ts";

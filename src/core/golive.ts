@@ -1,8 +1,8 @@
 import { sql } from "kysely";
 import type { DnsStatus } from "../db/schema.ts";
 import type { ChallengeVerdict, Verdict } from "../dns/verify.ts";
+import { findEnvironmentAsMember } from "./access.ts";
 import { recordAudit } from "./audit.ts";
-import { findEnvironmentAsMember } from "./environments.ts";
 import { Invalid } from "./errors.ts";
 import { notify, type NotificationEvent } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
