@@ -11,6 +11,9 @@ import { authorizeConfigChange } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
 
+/** What a branch comparison and a history show, as the repositories report them. */
+export type { BranchDiff, CommitSummary } from "../repos/repositories.ts";
+
 // An environment's configuration is its branch: these read it, edit one file of it, compare two
 // branches and merge one into another, each git step checked against the branch head it started from.
 
