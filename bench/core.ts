@@ -18,7 +18,7 @@ import { fullSizes, seedCore, type SeededCounts } from "./core-seed.ts";
 import { machineLine } from "./machine.ts";
 import { measure, measureRoundTrip, Random, StatementCounter, type Measurement } from "./measure.ts";
 import { markdownTable, type ResultRow } from "./report.ts";
-import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
+import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 
 /** A seeded membership: who can act in which org. */
 interface SeededMember {
@@ -55,7 +55,7 @@ async function runCore(context: BenchContext): Promise<SectionResult> {
   const counter = new StatementCounter();
   const handle = await openDatabase({ databaseUrl: context.databaseUrl, onQuery: counter.onQuery, poolSize: 10 });
   const gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-bench-repos-"));
-  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot) };
+  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot), dns: unservedDns() };
   const explainClient = context.explain ? new pg.Client({ connectionString: context.databaseUrl }) : undefined;
   await explainClient?.connect();
   try {

@@ -15,7 +15,7 @@ import { GitHttp } from "../src/git-http/git-http.ts";
 import { serveGitHttp } from "../src/git-http/standalone-server.ts";
 import { Repositories } from "../src/repos/repositories.ts";
 import { machineLine } from "./machine.ts";
-import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
+import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 
 const run = promisify(execFile);
 const commits = 1000;
@@ -43,7 +43,7 @@ async function runGitHttp(context: BenchContext): Promise<SectionResult> {
   const rounds = context.scale < 1 ? 3 : 31;
   const workspace = await mkdtemp(path.join(tmpdir(), "edgebot-bench-git-"));
   const database = await openDatabase({ databaseUrl: context.databaseUrl, poolSize: 4 });
-  const platform = { db: database.db, repositories: new Repositories(path.join(workspace, "repos")) };
+  const platform = { db: database.db, repositories: new Repositories(path.join(workspace, "repos")), dns: unservedDns() };
   const git = new GitHttp({ platform, logger: pino({ level: "silent" }) });
   let server: Awaited<ReturnType<typeof serveGitHttp>> | undefined;
   try {

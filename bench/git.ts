@@ -15,7 +15,7 @@ import { Repositories } from "../src/repos/repositories.ts";
 import { machineLine } from "./machine.ts";
 import { measure, percentile, StatementCounter, type Measurement } from "./measure.ts";
 import { markdownTable, type ResultRow } from "./report.ts";
-import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
+import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 
 const run = promisify(execFile);
 
@@ -40,7 +40,7 @@ async function runGit(context: BenchContext): Promise<SectionResult> {
   const counter = new StatementCounter();
   const handle = await openDatabase({ databaseUrl: context.databaseUrl, onQuery: counter.onQuery, poolSize: 4 });
   const gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-bench-git-"));
-  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot) };
+  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot), dns: unservedDns() };
   try {
     const owner = await registerUser(platform, { teamId: "TBENCHGIT", chatUserId: "UBENCHGIT", email: "git-bench@example.com", displayName: "Git Bench" });
     const actor: Actor = { userId: owner.id };

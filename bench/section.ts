@@ -1,3 +1,4 @@
+import { createDnsVerifier, type DnsVerifier } from "../src/dns/verify.ts";
 import type { Machine } from "./machine.ts";
 import type { ResultRow } from "./report.ts";
 
@@ -37,4 +38,9 @@ export interface BenchSection {
   /** The "## Title" in docs/BENCHMARKS.md. */
   title: string;
   run(context: BenchContext): Promise<SectionResult>;
+}
+
+/** DNS for a section's platform that checks no hostname: its resolver is a loopback port nothing serves. */
+export function unservedDns(): DnsVerifier {
+  return createDnsVerifier({ dnsServers: ["127.0.0.1:9"], dnsTimeoutMs: 200, dnsConcurrency: 10, edgeCnameSuffix: "edge.example.net", edgeIpv4: [] });
 }

@@ -17,9 +17,8 @@ import { openDatabase } from "../src/db/connect.ts";
 import { Repositories } from "../src/repos/repositories.ts";
 import { machineLine } from "./machine.ts";
 import { percentile } from "./measure.ts";
-import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
+import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 import type { DriverReply, DriverRequest, LoadResult, LoadSpec } from "./slack-driver.ts";
-import { createDnsVerifier } from "../src/dns/verify.ts";
 
 const signingSecret = "bench-signing-secret-0123456789abcdef";
 const botToken = "xoxb-bench-bot-token";
@@ -49,7 +48,8 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
   const seconds = context.scale < 1 ? 5 : 30;
   const handle = await openDatabase({ databaseUrl: context.databaseUrl, poolSize: 10 });
   const gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-bench-slack-repos-"));
-  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot) };
+  // The bench sends no `dns check`.
+  const platform: Platform = { db: handle.db, repositories: new Repositories(gitRoot), dns: unservedDns() };
   const driver = new Driver();
   let stopEdgebot: (() => Promise<void>) | undefined;
   let bare: App | undefined;
@@ -61,8 +61,6 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
     const apiUrl = await driver.start({ [benchUser.chatUserId]: { email: benchUser.email, name: benchUser.name, teamId } });
     const edgebot = createSlackApp({
       platform,
-      // The bench sends no `dns check`; its resolver is a loopback port nothing serves.
-      dns: createDnsVerifier({ dnsServers: ["127.0.0.1:9"], dnsTimeoutMs: 200, dnsConcurrency: 10, edgeCnameSuffix: "edge.example.net", edgeIpv4: [] }),
       config: {
         port: 0,
         slashCommand,

@@ -12,7 +12,7 @@ import { waitForDatabase } from "./db/wait-for-database.ts";
 import { gitPathPrefix } from "./core/clone-urls.ts";
 import type { Platform } from "./core/platform.ts";
 import { reconcileRepositories } from "./core/reconciliation.ts";
-import { createDnsVerifier, type DnsVerifier } from "./dns/verify.ts";
+import { createDnsVerifier } from "./dns/verify.ts";
 import { GitHttp } from "./git-http/git-http.ts";
 import { serveGitHttp } from "./git-http/standalone-server.ts";
 import { startJobQueue } from "./jobs/queue.ts";
@@ -31,15 +31,14 @@ async function main(): Promise<number> {
     const applied = await migrateToLatest(database.db);
     logger.info({ database: database.kind, migrations: applied }, "database ready");
     const repositories = new Repositories(config.gitRoot);
-    const platform = { db: database.db, repositories };
+    const platform: Platform = { db: database.db, repositories, dns: createDnsVerifier(config) };
     const reconciled = await reconcileRepositories(platform, logger.child({ component: "repositories" }));
     logger.info(Object.fromEntries(Object.entries(reconciled).map(([step, names]) => [step, names.length])), "repositories reconciled with the database");
-    const dns = createDnsVerifier(config);
     const stop = listenForStop(logger);
     if (inSlack) {
-      await serveSlack(platform, dns, config, logger, stop);
+      await serveSlack(platform, config, logger, stop);
     } else {
-      await shell(platform, dns, config, logger, stop);
+      await shell(platform, config, logger, stop);
     }
   } finally {
     await database.close();
@@ -77,7 +76,7 @@ function listenForStop(logger: Logger): StopRequest {
  * push's announcement is printed as soon as it is recorded, above the prompt. A port already
  * taken leaves the shell without git. On a terminal, its history is kept in DATA_DIR/shell-history.
  */
-async function shell(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
+async function shell(platform: Platform, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
   const notifications = new EventEmitter();
   const git = new GitHttp({
     platform,
@@ -93,7 +92,6 @@ async function shell(platform: Platform, dns: DnsVerifier, config: Config, logge
   try {
     await runShell({
       platform,
-      dns,
       user: config.localUser,
       slashCommand: config.slashCommand,
       logger,
@@ -118,10 +116,10 @@ async function shell(platform: Platform, dns: DnsVerifier, config: Config, logge
  * in progress finish and answer (for up to SHUTDOWN_TIMEOUT_S), then stops the job queue and
  * the outbox, whose delivery in flight ends before it returns, so no message stays claimed.
  */
-async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
+async function serveSlack(platform: Platform, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
-  const jobs = await startJobQueue({ platform, dns, logger: logger.child({ component: "jobs" }) });
+  const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
   const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
@@ -141,7 +139,7 @@ async function serveSlack(platform: Platform, dns: DnsVerifier, config: Config, 
     }
     // Git over HTTP is served on the Slack app's HTTP server too.
     const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: (request, response) => git.handle(request, response) };
-    const slack = createSlackApp({ platform: withJobs, dns, config, logger, httpRoutes: [gitRoute], ...(botIdentity ? { botIdentity } : {}) });
+    const slack = createSlackApp({ platform: withJobs, config, logger, httpRoutes: [gitRoute], ...(botIdentity ? { botIdentity } : {}) });
     const { port } = await slack.start();
     // Notifications go out through a speaker of their own: the outbox owns its retries and rate-limit waits.
     const outbox = startOutboxWorker({

@@ -26,7 +26,6 @@ export const localTeam = "local";
  */
 export async function runShell(options: {
   platform: Platform;
-  dns: CommandContext["dns"];
   user: string;
   slashCommand: string;
   logger: Logger;
@@ -43,7 +42,7 @@ export async function runShell(options: {
   signal?: AbortSignal;
 }): Promise<void> {
   const user = await registerUser(options.platform, { teamId: localTeam, chatUserId: options.user, email: `${options.user}@localhost`, displayName: options.user });
-  const context: CommandContext = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, dns: options.dns, ...(options.gitBaseUrl ? { gitBaseUrl: options.gitBaseUrl } : {}) };
+  const context: CommandContext = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, ...(options.gitBaseUrl ? { gitBaseUrl: options.gitBaseUrl } : {}) };
   const style = options.interactive ? personStyle() : scriptStyle;
   const prompt = await ShellPrompt.open({
     input: options.input,

@@ -1,27 +1,18 @@
-import { sql, type ExpressionBuilder, type Kysely } from "kysely";
+import { sql, type ExpressionBuilder } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
+import { accessColumns, applicationsInScope, findApplicationAsMember, findOrgAsMember, oneApplication, oneOrg, orgAccessColumns, orgInScope } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { initialConfigurationFiles } from "./configuration.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
-import { Conflict, Invalid, NotFound, RepositoryMissing } from "./errors.ts";
+import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname, slugFromHostname } from "./hostnames.ts";
 import { applicationSlug, orgSlug, parseField, parseOrigin } from "./names.ts";
-import { findOrgAsMember, insertOrg, oneOrg, orgAccessColumns, orgInScope, parseChannelId } from "./orgs.ts";
+import { insertOrg, parseChannelId } from "./orgs.ts";
 import { notify } from "./notifications.ts";
 import { authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
-
-/** An application as its member sees it, with the org around it and the member's role. */
-export interface ApplicationAccess {
-  id: number;
-  slug: string;
-  origin: string;
-  channelId: string | null;
-  org: { id: number; slug: string; name: string; channelId: string | null };
-  role: Role;
-}
 
 export interface ApplicationSummary {
   /** `org/app`. */
@@ -55,84 +46,6 @@ export interface Split {
   prefix: string;
 }
 
-/** Splits `org/app` or `app`. */
-export function parseApplicationRef(ref: string): { org: string | undefined; app: string } {
-  const parts = ref.trim().split("/");
-  if (parts.length > 2 || parts.some((part) => part === "")) {
-    throw new Invalid(`${ref.slice(0, 80)} is not an application: write org/app, like acme/www`, "app");
-  }
-  return parts.length === 2 ? { org: parts[0]!, app: parts[1]! } : { org: undefined, app: parts[0]! };
-}
-
-/**
- * The applications `org/app` (or `app` alone) names among the actor's orgs, joined to their
- * org (`o`) and the actor's membership (`m`). Reads build on it so that access and data come
- * back in one statement; `oneApplication` then picks the application from the rows.
- */
-export function applicationsInScope(db: Kysely<Database>, actor: Actor, ref: string) {
-  const { org, app } = parseApplicationRef(ref);
-  if (!applicationSlug.safeParse(app).success || (org !== undefined && !orgSlug.safeParse(org).success)) throw applicationNotFound(ref);
-  const query = db
-    .selectFrom("applications as a")
-    .innerJoin("orgs as o", "o.id", "a.org_id")
-    .innerJoin("memberships as m", (join) => join.onRef("m.org_id", "=", "a.org_id").on("m.user_id", "=", actor.userId))
-    .where("a.slug", "=", app);
-  return org === undefined ? query : query.where("o.slug", "=", org);
-}
-
-/** The columns `oneApplication` needs, to select alongside a read's own. */
-export const accessColumns = [
-  "a.id as application_id",
-  "a.slug as application_slug",
-  "a.origin as application_origin",
-  "a.channel_id as application_channel_id",
-  "o.id as org_id",
-  "o.slug as org_slug",
-  "o.name as org_name",
-  "o.channel_id as org_channel_id",
-  "m.role",
-] as const;
-
-interface AccessRow {
-  application_id: number;
-  application_slug: string;
-  application_origin: string;
-  application_channel_id: string | null;
-  org_id: number;
-  org_slug: string;
-  org_name: string;
-  org_channel_id: string | null;
-  role: Role;
-}
-
-/**
- * The one application a read's rows belong to: not found when there are none, and a choice
- * for the actor when the name is in several of their orgs.
- */
-export function oneApplication<R extends AccessRow>(rows: R[], ref: string): { access: ApplicationAccess; rows: R[] } {
-  const first = rows[0];
-  if (first === undefined) throw applicationNotFound(ref);
-  const orgs = [...new Set(rows.map((row) => row.org_slug))];
-  if (orgs.length > 1) {
-    throw new Invalid(`${first.application_slug} is in several of your orgs: write ${orgs.sort().map((org) => `${org}/${first.application_slug}`).join(" or ")}`, "app");
-  }
-  return {
-    access: {
-      id: first.application_id,
-      slug: first.application_slug,
-      origin: first.application_origin,
-      channelId: first.application_channel_id,
-      org: { id: first.org_id, slug: first.org_slug, name: first.org_name, channelId: first.org_channel_id },
-      role: first.role,
-    },
-    rows,
-  };
-}
-
-function applicationNotFound(ref: string): NotFound {
-  return new NotFound(`application ${ref.slice(0, 80)} not found`);
-}
-
 /** Every application's id in order, a page at a time (the weekly repository maintenance goes through them all). */
 export async function applicationIds(platform: Platform, page: { afterId: number; limit: number }): Promise<number[]> {
   const rows = await platform.db.selectFrom("applications").select("id").where("id", ">", page.afterId).orderBy("id").limit(page.limit).execute();
@@ -152,20 +65,6 @@ export async function applicationRefs(platform: Platform, ids: number[]): Promis
     for (const row of rows) refs.set(row.id, `${row.org_slug}/${row.slug}`);
   }
   return refs;
-}
-
-/**
- * Refuses to go on with an application whose repository is not on disk, saying so, rather than
- * letting git fail on a directory that is not there.
- */
-export async function requireRepository(platform: Platform, application: { id: number; ref: string }): Promise<void> {
-  if (!(await platform.repositories.exists(application.id))) throw new RepositoryMissing(application.ref);
-}
-
-/** Resolves `org/app` (or `app` alone when only one of the actor's orgs has it) to an application the actor can see. */
-export async function findApplicationAsMember(db: Kysely<Database>, actor: Actor, ref: string): Promise<ApplicationAccess> {
-  const rows = await applicationsInScope(db, actor, ref).select(accessColumns).limit(20).execute();
-  return oneApplication(rows, ref).access;
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "../db/schema.ts";
 import { z } from "zod";
+import { oneOrg, orgAccessColumns, orgInScope } from "./access.ts";
 import { parseField } from "./names.ts";
 import { authorize } from "./permissions.ts";
-import { oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
 import type { Actor, Platform } from "./platform.ts";
 
 export interface AuditEntry {

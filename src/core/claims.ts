@@ -1,15 +1,18 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { challengeName, type ChallengeVerdict } from "../dns/verify.ts";
+import { findEnvironmentAsMember, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, Invalid } from "./errors.ts";
-import { nextRecheck, recheckDelaySeconds, settleLiveFromStatuses, type DnsChecker } from "./golive.ts";
+import { nextRecheck, recheckDelaySeconds, settleLiveFromStatuses } from "./golive.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { announceInBackground, notify, notifyPeople } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type ClaimRecheck, type Platform, type Tx } from "./platform.ts";
+
+/** What DNS holds at a hostname's challenge name. */
+export type { ChallengeVerdict } from "../dns/verify.ts";
 
 /** The TXT record that proves control of a hostname's DNS for one claim. */
 export interface ChallengeRecord {
@@ -105,7 +108,6 @@ export async function claimHostname(
     env: string;
     /** The hostname (a pasted URL is reduced to its host). */
     hostname: string;
-    dns: DnsChecker;
   },
 ): Promise<ClaimResult> {
   const { hostname, reducedFrom } = normalizeHostname(input.hostname);
@@ -130,7 +132,7 @@ export async function claimHostname(
   const record = { name: challengeName(hostname), value: opened.token };
   if (opened.created) return { status: "waiting", ...named, record, rechecking: platform.rechecks !== undefined };
 
-  const verdict = await input.dns.verifyChallenge(hostname, opened.token);
+  const verdict = await platform.dns.verifyChallenge(hostname, opened.token);
   // The request's key (a form submitted twice) went with the first transaction; this one is
   // guarded by the claim's own state: it moves the hostname once, however often it runs.
   const { requestKey: _recorded, ...afterLook } = platform;
@@ -191,10 +193,10 @@ async function openClaim(platform: Platform, environment: EnvironmentAccess, hos
  * moves the hostname, or schedules the next look, or gives up and announces it. Run it with
  * `onceForRequest` keyed by the job.
  */
-export async function recheckClaim(platform: Platform, recheck: ClaimRecheck, dns: DnsChecker, now = new Date()): Promise<ClaimRecheckOutcome> {
+export async function recheckClaim(platform: Platform, recheck: ClaimRecheck, now = new Date()): Promise<ClaimRecheckOutcome> {
   const found = await platform.db.selectFrom("hostname_claims").select(["id", "hostname", "token", "environment_id"]).where("id", "=", recheck.claimId).where("status", "=", "open").executeTakeFirst();
   if (found === undefined) return { kind: "gone" };
-  const verdict = await dns.verifyChallenge(found.hostname, found.token);
+  const verdict = await platform.dns.verifyChallenge(found.hostname, found.token);
 
   return inTransaction(platform, async (tx) => {
     const claim = await lockOpenClaim(tx, recheck.claimId);

@@ -1,16 +1,18 @@
 import { z } from "zod";
 import { BranchMoved, filePath, type Repositories, type BranchDiff, type CommitSummary, type CommitAuthor, type TreeFile } from "../repos/repositories.ts";
 import { asText as textOf, controlCharacterProblem, maxTextFileBytes, treePathProblem } from "../repos/tree-rules.ts";
-import { requireRepository } from "./applications.ts";
+import { findEnvironmentAsMember, requireRepository, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { sectionConfigSchema } from "./configuration.ts";
-import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, Invalid } from "./errors.ts";
 import { environmentName, parseField } from "./names.ts";
 import { notify } from "./notifications.ts";
 import { authorizeConfigChange } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
+
+/** What a branch comparison and a history show, as the repositories report them. */
+export type { BranchDiff, CommitSummary } from "../repos/repositories.ts";
 
 // An environment's configuration is its branch: these read it, edit one file of it, compare two
 // branches and merge one into another, each git step checked against the branch head it started from.

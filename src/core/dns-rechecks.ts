@@ -1,5 +1,5 @@
 import { recordAudit } from "./audit.ts";
-import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment, type DnsChecker } from "./golive.ts";
+import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment } from "./golive.ts";
 import { announceInBackground } from "./notifications.ts";
 import { inTransaction, type Platform, type Recheck } from "./platform.ts";
 
@@ -26,7 +26,7 @@ export type RecheckOutcome =
  * a regression starts the awaiting re-checks again. Run it with `onceForRequest` keyed by the job,
  * so a job that runs twice takes effect once.
  */
-export async function recheckEnvironment(platform: Platform, recheck: Recheck, dns: DnsChecker, now = new Date()): Promise<RecheckOutcome> {
+export async function recheckEnvironment(platform: Platform, recheck: Recheck, now = new Date()): Promise<RecheckOutcome> {
   const environment = await platform.db
     .selectFrom("environments as e")
     .innerJoin("applications as a", "a.id", "e.application_id")
@@ -37,7 +37,7 @@ export async function recheckEnvironment(platform: Platform, recheck: Recheck, d
   if (environment === undefined) return { kind: "gone" };
   const domains = await domainsOf(platform, environment.id);
   if (domains.length === 0) return { kind: "gone" };
-  const verdicts = await dns.verifyAll(domains.map((domain) => domain.hostname));
+  const verdicts = await platform.dns.verifyAll(domains.map((domain) => domain.hostname));
   const checked: CheckedEnvironment = {
     id: environment.id,
     ref: `${environment.org_slug}/${environment.app_slug}`,

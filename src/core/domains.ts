@@ -1,11 +1,10 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
 import { withoutInternalAddresses, type Verdict } from "../dns/verify.ts";
-import { accessColumns, applicationsInScope, oneApplication } from "./applications.ts";
+import { accessColumns, applicationsInScope, findEnvironmentAsMember, oneApplication, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { findEnvironmentAsMember, type EnvironmentAccess } from "./environments.ts";
 import { Conflict, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { environmentName, parseField } from "./names.ts";
@@ -51,14 +50,28 @@ export async function hostnameTaken(db: Kysely<Database>, actor: Actor, hostname
   );
 }
 
+/** What `dns check` found for a hostname. */
+export interface DnsCheck {
+  verdict: Verdict;
+  /** Set when the input was a URL and only its host was checked. */
+  reducedFrom?: string;
+}
+
 /**
- * `dns check`: anyone may ask how a hostname resolves; only members of the org serving it see
- * the internal addresses (private, loopback, link-local, CGNAT) it points at. `hostname` is
- * normalized.
+ * `dns check <hostname>`: anyone may ask how a hostname resolves; only members of the org
+ * serving it see the internal addresses (private, loopback, link-local, CGNAT) it points at.
  */
-export async function checkHostname(platform: Platform, input: { actor: Actor; hostname: string; dns: { verify(hostname: string): Promise<Verdict> } }): Promise<Verdict> {
-  const [verdict, member] = await Promise.all([input.dns.verify(input.hostname), isMemberServing(platform.db, input.actor, input.hostname)]);
-  return member ? verdict : withoutInternalAddresses(verdict);
+export async function checkDns(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    /** The hostname as typed (a pasted URL is reduced to its host). */
+    hostname: string;
+  },
+): Promise<DnsCheck> {
+  const { hostname, reducedFrom } = normalizeHostname(input.hostname);
+  const [verdict, member] = await Promise.all([platform.dns.verify(hostname), isMemberServing(platform.db, input.actor, hostname)]);
+  return { verdict: member ? verdict : withoutInternalAddresses(verdict), ...(reducedFrom === undefined ? {} : { reducedFrom }) };
 }
 
 /** Whether the actor is a member of the org whose application serves `hostname` (normalized); false when none serves it. */

@@ -1,6 +1,5 @@
-import type { Kysely } from "kysely";
-import type { Database, DnsStatus, Role } from "../db/schema.ts";
-import { accessColumns, applicationsInScope, findApplicationAsMember, oneApplication, requireRepository } from "./applications.ts";
+import type { DnsStatus } from "../db/schema.ts";
+import { accessColumns, applicationsInScope, environmentInScope, findApplicationAsMember, findEnvironmentAsMember, oneApplication, oneEnvironment, requireRepository } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
@@ -10,17 +9,6 @@ import { environmentName, parseField } from "./names.ts";
 import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
-
-/** An environment as its member sees it. */
-export interface EnvironmentAccess {
-  id: number;
-  name: string;
-  applicationId: number;
-  /** `org/app`. */
-  ref: string;
-  org: { id: number; slug: string };
-  role: Role;
-}
 
 export interface EnvironmentSummary {
   name: string;
@@ -37,30 +25,6 @@ export interface EnvironmentDetails {
   liveAt: Date | null;
   createdAt: Date;
   domains: Array<{ hostname: string; dnsStatus: DnsStatus; dnsCheckedAt: Date | null }>;
-}
-
-/**
- * The environment `env` of the applications `org/app` names in the actor's orgs, joined as
- * `e` (null when the application has no such environment); see `applicationsInScope`.
- */
-function environmentInScope(db: Kysely<Database>, actor: Actor, appRef: string, env: string) {
-  const name = parseField(environmentName, env, "env", "environment name");
-  return applicationsInScope(db, actor, appRef).leftJoin("environments as e", (join) => join.onRef("e.application_id", "=", "a.id").on("e.name", "=", name));
-}
-
-/** The environment a read's rows belong to, or not found. */
-function oneEnvironment<R extends Parameters<typeof oneApplication>[0][number] & { environment_id: number | null }>(rows: R[], appRef: string, env: string): { access: EnvironmentAccess; rows: R[] } {
-  const { access: app } = oneApplication(rows, appRef);
-  const ref = `${app.org.slug}/${app.slug}`;
-  const environmentId = rows[0]!.environment_id;
-  if (environmentId === null) throw new NotFound(`${ref} has no environment ${env}`);
-  return { access: { id: environmentId, name: env, applicationId: app.id, ref, org: { id: app.org.id, slug: app.org.slug }, role: app.role }, rows };
-}
-
-/** Resolves `org/app` and an environment name to an environment the actor can see, in one query. */
-export async function findEnvironmentAsMember(db: Kysely<Database>, actor: Actor, appRef: string, env: string): Promise<EnvironmentAccess> {
-  const rows = await environmentInScope(db, actor, appRef, env).select([...accessColumns, "e.id as environment_id"]).limit(20).execute();
-  return oneEnvironment(rows, appRef, env.trim()).access;
 }
 
 /** Creates an environment as a branch from another (default production), optionally with a domain. */

@@ -1,19 +1,15 @@
 import { sql } from "kysely";
 import type { DnsStatus } from "../db/schema.ts";
-import type { ChallengeVerdict, Verdict } from "../dns/verify.ts";
+import type { Verdict } from "../dns/verify.ts";
+import { findEnvironmentAsMember } from "./access.ts";
 import { recordAudit } from "./audit.ts";
-import { findEnvironmentAsMember } from "./environments.ts";
 import { Invalid } from "./errors.ts";
 import { notify, type NotificationEvent } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 
-/** What checks hostnames against DNS; `DnsVerifier` is one. */
-export interface DnsChecker {
-  verifyAll(hostnames: string[]): Promise<Verdict[]>;
-  /** Whether `_edgebot-challenge.<hostname>` holds `token` in a TXT record (a hostname claim's proof). */
-  verifyChallenge(hostname: string, token: string): Promise<ChallengeVerdict>;
-}
+/** What DNS says of a hostname: whether it points at the edge, and what it points at. */
+export type { Verdict } from "../dns/verify.ts";
 
 /** An environment awaiting DNS is re-checked for this long after it began waiting. */
 export const awaitingHours = 48;
@@ -57,12 +53,12 @@ export interface GoLiveResult {
  * marks the environment live when every domain passes, and writes the results and the go-live
  * announcement to the outbox. An environment not live yet is then re-checked in the background.
  */
-export async function goLive(platform: Platform, input: { actor: Actor; app: string; env: string; dns: DnsChecker }): Promise<GoLiveResult> {
+export async function goLive(platform: Platform, input: { actor: Actor; app: string; env: string }): Promise<GoLiveResult> {
   const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
   authorize(environment.role, "build", `environment ${input.env} of ${input.app} not found`);
   const domains = await domainsOf(platform, environment.id);
   if (domains.length === 0) throw new Invalid(`${environment.ref} ${environment.name} has no domains yet: add one with domain add ${environment.ref} ${environment.name} <hostname>`, "env");
-  const verdicts = await input.dns.verifyAll(domains.map((domain) => domain.hostname));
+  const verdicts = await platform.dns.verifyAll(domains.map((domain) => domain.hostname));
 
   return inTransaction(platform, async (tx) => {
     const checked = { id: environment.id, ref: environment.ref, name: environment.name, org: environment.org, applicationId: environment.applicationId };

@@ -1,12 +1,12 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, InvitationStatus, Role } from "../db/schema.ts";
+import { findOrgAsMember } from "./access.ts";
 import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { email as emailSchema, parseField, role as roleSchema } from "./names.ts";
 import { editRequestMessages, notifyPeople, settleInvitationMessages } from "./notifications.ts";
-import { findOrgAsMember } from "./orgs.ts";
 import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
 import { describePerson, findUser, userById, type PersonRef } from "./users.ts";

@@ -1,9 +1,9 @@
 import type { Role } from "../db/schema.ts";
+import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./access.ts";
 import { grantsHighRole } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { Conflict, Forbidden, NotFound } from "./errors.ts";
 import { parseField, role as roleSchema } from "./names.ts";
-import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./orgs.ts";
 import { notify } from "./notifications.ts";
 import { article, authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";

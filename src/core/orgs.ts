@@ -1,5 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
+import { findOrgAsMember, oneOrg, orgAccessColumns, orgInScope } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { parseApprovalPolicy } from "./approvals.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -7,16 +8,6 @@ import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { displayName, email, orgSlug, parseField } from "./names.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
-
-export interface OrgMembership {
-  id: number;
-  slug: string;
-  name: string;
-  billingEmail: string | null;
-  channelId: string | null;
-  /** The actor's role, or null when the actor is not a member. */
-  role: Role | null;
-}
 
 export interface OrgSummary {
   slug: string;
@@ -36,60 +27,6 @@ export interface OrgDetails extends OrgSummary {
 }
 
 const notFound = (slug: string) => new NotFound(`org ${slug} not found`);
-
-/**
- * The org `slug` joined to the actor's membership (`me`): no row when the actor is not in it.
- * Reads build on it so that access and data come back in one statement; `oneOrg` then checks.
- */
-export function orgInScope(db: Kysely<Database>, actor: Actor, slug: string) {
-  const parsed = orgSlug.safeParse(slug);
-  if (!parsed.success) throw notFound(String(slug).slice(0, 60));
-  return db
-    .selectFrom("orgs as o")
-    .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "o.id").on("me.user_id", "=", actor.userId))
-    .where("o.slug", "=", parsed.data);
-}
-
-/** The columns `oneOrg` needs, to select alongside a read's own. */
-export const orgAccessColumns = [
-  "o.id as org_id",
-  "o.slug as org_slug",
-  "o.name as org_name",
-  "o.billing_email as org_billing_email",
-  "o.channel_id as org_channel_id",
-  "me.role as actor_role",
-] as const;
-
-interface OrgAccessRow {
-  org_id: number;
-  org_slug: string;
-  org_name: string;
-  org_billing_email: string | null;
-  org_channel_id: string | null;
-  actor_role: Role;
-}
-
-/** The org a read's rows belong to, with the actor's role; not found when there are none. */
-export function oneOrg<R extends OrgAccessRow>(rows: R[], slug: string): { org: OrgMembership & { role: Role }; rows: R[] } {
-  const first = rows[0];
-  if (first === undefined) throw notFound(String(slug).trim());
-  return {
-    org: {
-      id: first.org_id,
-      slug: first.org_slug,
-      name: first.org_name,
-      billingEmail: first.org_billing_email,
-      channelId: first.org_channel_id,
-      role: first.actor_role,
-    },
-    rows,
-  };
-}
-
-/** Loads an org with the actor's role. An org the actor is not in reads as not found. */
-export async function findOrgAsMember(db: Kysely<Database>, actor: Actor, slug: string): Promise<OrgMembership & { role: Role }> {
-  return oneOrg(await orgInScope(db, actor, slug).select(orgAccessColumns).execute(), slug).org;
-}
 
 /** Creates an org with the actor as its owner. */
 export async function createOrg(

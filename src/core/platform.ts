@@ -3,14 +3,17 @@ import type { Database } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { AlreadyDone } from "./errors.ts";
 import type { Repositories } from "../repos/repositories.ts";
+import type { ChallengeVerdict, Verdict } from "../dns/verify.ts";
 
 /** A transaction of the platform's database. */
 export type Tx = Transaction<Database>;
 
-/** What every core operation works with: the database and the application repositories. */
+/** What every core operation works with: the database, the application repositories and DNS. */
 export interface Platform {
   db: Kysely<Database>;
   repositories: Repositories;
+  /** Where hostnames are checked against DNS (go-live, re-checks, claims, `dns check`): one for the process. */
+  dns: DnsChecker;
   /**
    * Set for a request that must take effect once however often it arrives (see
    * `onceForRequest`): the change records it in its own transaction.
@@ -22,6 +25,16 @@ export interface Platform {
   rechecks?: RecheckQueue;
   /** Where repository maintenance is scheduled after a change adds commits (the job queue); absent in the shell. */
   maintenance?: MaintenanceQueue;
+}
+
+/** What checks hostnames against DNS; `DnsVerifier` (src/dns/verify.ts) is one. Hostnames are normalized. */
+export interface DnsChecker {
+  /** Whether one hostname points at the edge. */
+  verify(hostname: string): Promise<Verdict>;
+  /** Verdicts for many hostnames, in their order. */
+  verifyAll(hostnames: string[]): Promise<Verdict[]>;
+  /** Whether `_edgebot-challenge.<hostname>` holds `token` in a TXT record (a hostname claim's proof). */
+  verifyChallenge(hostname: string, token: string): Promise<ChallengeVerdict>;
 }
 
 /** A background re-check of one environment's DNS, as the job queue carries it. */

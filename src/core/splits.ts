@@ -1,4 +1,4 @@
-import { findApplicationAsMember, requireRepository } from "./applications.ts";
+import { findApplicationAsMember, requireRepository } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Invalid } from "./errors.ts";

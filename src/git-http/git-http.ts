@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
-import { requireRepository } from "../core/applications.ts";
+import { requireRepository } from "../core/access.ts";
 import { CoreError } from "../core/errors.ts";
 import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/outages.ts";
 import type { Platform } from "../core/platform.ts";

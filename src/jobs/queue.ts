@@ -7,7 +7,6 @@ import { recheckClaim } from "../core/claims.ts";
 import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
 import { isDeadlock } from "../db/errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
-import type { DnsChecker } from "../core/golive.ts";
 import { expireInvitations } from "../core/invitations.ts";
 import { onceForRequest, type ClaimRecheck, type MaintenanceQueue, type Platform, type Recheck, type RecheckQueue, type Tx } from "../core/platform.ts";
 import { expireRoleRequests } from "../core/role-requests.ts";
@@ -78,14 +77,14 @@ const idsPerStatement = 1000;
  * PGlite's single connection like everything else.
  */
 export async function startJobQueue(options: {
+  /** Its `dns` answers the re-checks. */
   platform: Platform;
-  dns: DnsChecker;
   logger: Logger;
   pollingIntervalSeconds?: number;
   /** `maintenanceDelaySeconds` unless given (tests wait less). */
   maintenanceDelaySeconds?: number;
 }): Promise<JobQueue> {
-  const { dns, logger } = options;
+  const { logger } = options;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
   // pg-boss keeps polling while the database is away and reports each failed poll as an error;
   // the outage is logged once instead, and its end when a statement gets through again.
@@ -128,7 +127,7 @@ export async function startJobQueue(options: {
         try {
           // Keyed by the job: a job run again after its result was committed changes nothing.
           const once = onceForRequest(platform, `job:${job.id}`);
-          const outcome = "claimId" in parsed.data ? await recheckClaim(once, parsed.data, dns) : await recheckEnvironment(once, parsed.data, dns);
+          const outcome = "claimId" in parsed.data ? await recheckClaim(once, parsed.data) : await recheckEnvironment(once, parsed.data);
           logger.info({ job: job.id, ...subject, attempt: parsed.data.attempt, outcome }, "DNS re-checked");
         } catch (error) {
           if (error instanceof AlreadyDone) return;

@@ -6,15 +6,13 @@ import { commands } from "../../src/bot/commands/index.ts";
 import { runCommandLine } from "../../src/bot/dispatch.ts";
 import { plainText } from "../../src/bot/shell.ts";
 import { maxBlocks, maxSectionText } from "../../src/bot/message.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
 import { addMember, buildApplication, buildOrg, buildUser, snapshot, unique, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
 const logger = pino({ level: "silent" });
-const dns = idleDnsVerifier();
 
 async function run(user: TestUser, line: string) {
-  const context: CommandContext = { platform: world.platform, actor: user, teamId: "T0TEST", dns };
+  const context: CommandContext = { platform: world.platform, actor: user, teamId: "T0TEST" };
   return runCommandLine(context, line, { slashCommand: "/edge", logger });
 }
 

@@ -4,15 +4,13 @@ import type { CommandContext } from "../../src/bot/commands/command.ts";
 import { runCommandLine } from "../../src/bot/dispatch.ts";
 import { plainText } from "../../src/bot/shell.ts";
 import { authenticateAccessToken } from "../../src/core/tokens.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
 import { buildUser, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
 const logger = pino({ level: "silent" });
-const dns = idleDnsVerifier();
 
 async function reply(user: TestUser, line: string, extra: Partial<CommandContext> = {}): Promise<{ text: string; error: boolean }> {
-  const outcome = await runCommandLine({ platform: world.platform, actor: user, teamId: "T0TEST", dns, ...extra }, line, { slashCommand: "/edge", logger });
+  const outcome = await runCommandLine({ platform: world.platform, actor: user, teamId: "T0TEST", ...extra }, line, { slashCommand: "/edge", logger });
   return { text: plainText(outcome.message), error: outcome.message.error === true };
 }
 

@@ -27,6 +27,7 @@ function setRecords(name: string, records: ZoneRecord[]): void {
 beforeAll(async () => {
   server = await startDnsServer({ records: [], serverFailure: ["_edgebot-challenge.www.broken-dns.test"] });
   dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 300, dnsConcurrency: 10, edgeCnameSuffix: suffix, edgeIpv4: [] });
+  world.platform = { ...world.platform, dns };
 });
 afterAll(async () => {
   dns?.close();
@@ -34,7 +35,7 @@ afterAll(async () => {
 });
 
 async function run(actor: TestUser, line: string) {
-  const outcome = await runCommandLine({ platform: world.platform, actor, teamId: "T0TEST", dns }, line, { slashCommand: "/edge", logger });
+  const outcome = await runCommandLine({ platform: world.platform, actor, teamId: "T0TEST" }, line, { slashCommand: "/edge", logger });
   return { text: plainText(outcome.message), error: outcome.message.error === true };
 }
 
@@ -237,7 +238,7 @@ describe("hostname ownership by DNS proof (domain claim)", () => {
     // Two first runs at once make one claim, and show the same record.
     const raced = `${unique("raced")}.example.com`;
     await buildApplication(world.platform, holder, (await world.platform.db.selectFrom("orgs").select("slug").where("created_by", "=", holder.userId).executeTakeFirstOrThrow()).slug, raced);
-    const [one, two] = await Promise.all([0, 1].map(() => claimHostname(world.platform, { actor: owner, app: ref, env: "production", hostname: raced, dns })));
+    const [one, two] = await Promise.all([0, 1].map(() => claimHostname(world.platform, { actor: owner, app: ref, env: "production", hostname: raced })));
     expect(one).toMatchObject({ status: "waiting" });
     expect(two).toMatchObject({ status: "waiting", record: (one as { record: unknown }).record });
     expect(await claimRows(raced)).toHaveLength(1);
@@ -280,7 +281,7 @@ describe("hostname ownership by DNS proof (domain claim)", () => {
     expect(await claims()).toBe(claimsBefore);
 
     // The typed errors core throws, for every surface.
-    const claim = (actor: TestUser, hostname: string, env = "production") => claimHostname(world.platform, { actor, app: ref, env, hostname, dns });
+    const claim = (actor: TestUser, hostname: string, env = "production") => claimHostname(world.platform, { actor, app: ref, env, hostname });
     expect(await failure(claim(owner, "bad host"))).toBeInstanceOf(Invalid);
     expect(await failure(claim(owner, own))).toBeInstanceOf(Conflict);
     expect(await failure(claim(viewer, held))).toBeInstanceOf(Forbidden);

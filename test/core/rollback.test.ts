@@ -34,7 +34,7 @@ describe("a git step that fails leaves database and disk as they were", () => {
     const directory = await mkdtemp(path.join(tmpdir(), "edgebot-not-a-root-"));
     const file = path.join(directory, "repos");
     await writeFile(file, "not a directory\n");
-    const broken: Platform = { db: world.platform.db, repositories: new Repositories(file) };
+    const broken: Platform = { ...world.platform, repositories: new Repositories(file) };
     try {
       const before = await snapshot(world.platform);
       const audit = await auditActions();

@@ -6,7 +6,6 @@ import { deleteApplication, setApplicationChannel, showApplication } from "../..
 import { Conflict, Forbidden, Invalid } from "../../src/core/errors.ts";
 import { deleteOrg } from "../../src/core/orgs.ts";
 import { splitApplication } from "../../src/core/splits.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
 import { addMember, applicationId, buildApplication, buildOrg, buildUser, diskState, failure, gitIn, snapshot, unique, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
@@ -131,7 +130,7 @@ describe("app split", () => {
 
   it("answers the command with where the split serves, and its usage when options are missing", async () => {
     const { developer, org, ref, hostname } = await original();
-    const run = async (line: string) => plainText((await runCommandLine({ platform: world.platform, actor: developer, teamId: "T0TEST", dns: idleDnsVerifier() }, line, { slashCommand: "/edge", logger: pino({ level: "silent" }) })).message);
+    const run = async (line: string) => plainText((await runCommandLine({ platform: world.platform, actor: developer, teamId: "T0TEST" }, line, { slashCommand: "/edge", logger: pino({ level: "silent" }) })).message);
     expect(await run(`app split ${ref} --prefix /blog/ --name blog`)).toContain(`Created ${org}/blog: it handles \`/blog/\` on ${hostname}`);
     expect(await run(`app show ${ref}`)).toContain(`\`/blog/\` → ${org}/blog`);
     expect(await run(`app show ${org}/blog`)).toContain(`Split of ${ref}: handles \`/blog/\` on its domains.`);

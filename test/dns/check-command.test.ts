@@ -29,6 +29,7 @@ describe("dns check, through the dispatcher, against a DNS server on loopback", 
       serverFailure: ["broken.shop.example"],
     });
     dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 500, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: ["192.0.2.10"] });
+    world.platform = { ...world.platform, dns };
     user = await buildUser(world.platform);
   });
   afterAll(async () => {
@@ -37,7 +38,7 @@ describe("dns check, through the dispatcher, against a DNS server on loopback", 
   });
 
   async function reply(line: string) {
-    const outcome = await runCommandLine({ platform: world.platform, actor: user, teamId: "T0TEST", dns }, line, { slashCommand: "/edge", logger });
+    const outcome = await runCommandLine({ platform: world.platform, actor: user, teamId: "T0TEST" }, line, { slashCommand: "/edge", logger });
     return { text: plainText(outcome.message), message: outcome.message };
   }
 

@@ -31,6 +31,7 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
       serverFailure: ["broken.golive.example"],
     });
     dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 500, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: ["192.0.2.10"] });
+    world.platform = { ...world.platform, dns };
   });
   afterAll(async () => {
     dns?.close();
@@ -38,7 +39,7 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
   });
 
   async function run(actor: TestUser, line: string) {
-    const outcome = await runCommandLine({ platform: world.platform, actor, teamId: "T0TEST", dns }, line, { slashCommand: "/edge", logger });
+    const outcome = await runCommandLine({ platform: world.platform, actor, teamId: "T0TEST" }, line, { slashCommand: "/edge", logger });
     return { text: plainText(outcome.message), error: outcome.message.error === true };
   }
 

@@ -2,7 +2,7 @@ import { PassThrough, Writable } from "node:stream";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runShell } from "../../src/bot/shell.ts";
-import { isMemberServing } from "../../src/core/domains.ts";
+import { checkDns, isMemberServing } from "../../src/core/domains.ts";
 import { createDnsVerifier, isInternalAddress, withoutInternalAddresses, type DnsVerifier } from "../../src/dns/verify.ts";
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.ts";
 import { addMember, buildApplication, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
@@ -45,6 +45,7 @@ describe("dns check shows internal addresses only to members of the org serving 
       ],
     });
     dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 1000, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: ["192.0.2.10", "10.9.9.9"] });
+    world.platform = { ...world.platform, dns };
   });
   afterAll(async () => {
     dns?.close();
@@ -114,6 +115,19 @@ describe("dns check shows internal addresses only to members of the org serving 
     });
   });
 
+  describe("checkDns", () => {
+    it("reads the hostname as typed, and shows the serving org's members what the rest see without internal addresses", async () => {
+      const owner = await buildUser(world.platform);
+      const stranger = await buildUser(world.platform);
+      await buildApplication(world.platform, owner, await buildOrg(world.platform, owner), "mixed.corp.example");
+      const verdict = await dns.verify("mixed.corp.example");
+      const pasted = "https://Mixed.Corp.Example/status";
+      expect(await checkDns(world.platform, { actor: owner, hostname: pasted })).toEqual({ verdict, reducedFrom: pasted });
+      expect(await checkDns(world.platform, { actor: stranger, hostname: "mixed.corp.example." })).toEqual({ verdict: withoutInternalAddresses(verdict) });
+      expect(JSON.stringify(withoutInternalAddresses(verdict))).not.toContain("10.0.0.7");
+    });
+  });
+
   describe("typed in the local shell", () => {
     /** Runs lines in the shell as `user` and returns what it printed. */
     async function shell(user: string, lines: string[]): Promise<string> {
@@ -126,7 +140,7 @@ describe("dns check shows internal addresses only to members of the org serving 
         },
       });
       input.end(`${lines.join("\n")}\n`);
-      await runShell({ platform: world.platform, dns, user, slashCommand: "/edge", logger, input, output, interactive: false });
+      await runShell({ platform: world.platform, user, slashCommand: "/edge", logger, input, output, interactive: false });
       return printed;
     }
 

@@ -11,7 +11,6 @@ import { createSlackApp } from "../../src/bot/slack/app.ts";
 import { gitPathPrefix } from "../../src/core/clone-urls.ts";
 import { GitHttp } from "../../src/git-http/git-http.ts";
 import { serveGitHttp } from "../../src/git-http/standalone-server.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
 import { runGitClient, type GitRun } from "../support/git-client.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
 import { testBotToken, testSigningSecret } from "../support/slack-app.ts";
@@ -301,7 +300,6 @@ describe("git over HTTP with a real git client", () => {
     await fake.start();
     const slack = createSlackApp({
       platform: world.platform,
-      dns: idleDnsVerifier(),
       config: { port: 0, slashCommand: "/edge", slack: { signingSecret: testSigningSecret, botToken: testBotToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl: fake.apiUrl } },
       logger: pino({ level: "silent" }),
       clientRetries: 0,

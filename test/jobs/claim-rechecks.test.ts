@@ -32,7 +32,8 @@ function publish(hostname: string, text: string | null): void {
 beforeAll(async () => {
   server = await startDnsServer({ records: [] });
   dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 500, dnsConcurrency: 20, edgeCnameSuffix: "edge.test.net", edgeIpv4: [] });
-  queue = await startJobQueue({ platform: world.platform, dns, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
+  world.platform = { ...world.platform, dns };
+  queue = await startJobQueue({ platform: world.platform, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
   platform = { ...world.platform, rechecks: queue.rechecks };
 });
 
@@ -85,7 +86,7 @@ async function claimed(holderChannel: string | null): Promise<{ owner: TestUser;
   const { ref: holderRef } = await buildApplication(world.platform, holder, holderOrg, hostname);
   const owner = await buildUser(world.platform);
   const { ref } = await buildApplication(world.platform, owner, await buildOrg(world.platform, owner));
-  const result = await claimHostname(platform, { actor: owner, app: ref, env: "production", hostname, dns });
+  const result = await claimHostname(platform, { actor: owner, app: ref, env: "production", hostname });
   if (result.status !== "waiting") throw new Error("a new claim waits for its record");
   expect(result.rechecking).toBe(true);
   const row = await world.platform.db.selectFrom("hostname_claims").select("id").where("token", "=", result.record.value).executeTakeFirstOrThrow();
@@ -97,7 +98,7 @@ describe("background looks for a claim's TXT record, on the go-live re-check que
     const { owner, ref, hostname, claimId, token, holderRef } = await claimed("C0HOLDER");
     expect(await waitingLooks(claimId)).toEqual([{ data: { claimId, attempt: 1, since: expect.any(String), askedBy: owner.userId }, delaySeconds: 60, priority: 1 }]);
     // Asking again while a look waits keeps that one.
-    await claimHostname(platform, { actor: owner, app: ref, env: "production", hostname, dns });
+    await claimHostname(platform, { actor: owner, app: ref, env: "production", hostname });
     expect(await waitingLooks(claimId)).toHaveLength(1);
 
     // Not published yet: the next look waits twice as long.
@@ -138,7 +139,7 @@ describe("background looks for a claim's TXT record, on the go-live re-check que
     expect(audit).toEqual([{ action: "domain.claim_gave_up", actor_id: null }]);
 
     // The claim stays open: asking again shows the same record and looks again.
-    const again = await claimHostname(platform, { actor: owner, app: ref, env: "production", hostname, dns });
+    const again = await claimHostname(platform, { actor: owner, app: ref, env: "production", hostname });
     expect(again).toMatchObject({ status: "waiting", record: { value: token }, verdict: { status: "missing", found: ["edgebot-claim-someone-else"] } });
     expect(await waitingLooks(claimId)).toMatchObject([{ data: { attempt: 1 } }]);
   });
@@ -148,11 +149,11 @@ describe("background looks for a claim's TXT record, on the go-live re-check que
     publish(hostname, token);
     const look: ClaimRecheck = { claimId, attempt: 1, since: new Date().toISOString(), askedBy: null };
     const once = onceForRequest(platform, `job:${unique("twice")}`);
-    expect(await recheckClaim(once, look, dns)).toEqual({ kind: "claimed" });
+    expect(await recheckClaim(once, look)).toEqual({ kind: "claimed" });
     // Run again: the claim is closed, and had it not been, the job's key would refuse the change.
-    expect(await recheckClaim(once, look, dns)).toEqual({ kind: "gone" });
+    expect(await recheckClaim(once, look)).toEqual({ kind: "gone" });
     await world.platform.db.updateTable("hostname_claims").set({ status: "open" }).where("id", "=", claimId).execute();
-    expect(await failure(recheckClaim(once, look, dns))).toBeInstanceOf(AlreadyDone);
+    expect(await failure(recheckClaim(once, look))).toBeInstanceOf(AlreadyDone);
     await world.platform.db.updateTable("hostname_claims").set({ status: "claimed" }).where("id", "=", claimId).execute();
     expect(await holderOf(hostname)).toBe(`${ref} production`);
     expect(await outbox("domain.claimed_away", hostname)).toHaveLength(1);
@@ -165,12 +166,12 @@ describe("background looks for a claim's TXT record, on the go-live re-check que
     const owner = await buildUser(world.platform);
     const { ref } = await buildApplication(world.platform, owner, await buildOrg(world.platform, owner));
     await createEnvironment(platform, { actor: owner, app: ref, env: "staging" });
-    const result = await claimHostname(platform, { actor: owner, app: ref, env: "staging", hostname, dns });
+    const result = await claimHostname(platform, { actor: owner, app: ref, env: "staging", hostname });
     if (result.status !== "waiting") throw new Error("a new claim waits for its record");
     const { id: claimId } = await world.platform.db.selectFrom("hostname_claims").select("id").where("token", "=", result.record.value).executeTakeFirstOrThrow();
     await deleteEnvironment(platform, { actor: owner, app: ref, env: "staging", confirm: "staging" });
     publish(hostname, result.record.value);
-    expect(await recheckClaim(platform, { claimId, attempt: 1, since: new Date().toISOString(), askedBy: null }, dns)).toEqual({ kind: "gone" });
+    expect(await recheckClaim(platform, { claimId, attempt: 1, since: new Date().toISOString(), askedBy: null })).toEqual({ kind: "gone" });
     expect(await holderOf(hostname)).toBe(`${holderRef} production`);
   });
 });

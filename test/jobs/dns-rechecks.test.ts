@@ -37,7 +37,8 @@ function pointAt(hostname: string, where: "edge" | "elsewhere"): void {
 beforeAll(async () => {
   server = await startDnsServer({ records: [] });
   dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 500, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: [] });
-  queue = await startJobQueue({ platform: world.platform, dns, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
+  world.platform = { ...world.platform, dns };
+  queue = await startJobQueue({ platform: world.platform, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
   platform = { ...world.platform, rechecks: queue.rechecks };
 });
 
@@ -110,11 +111,11 @@ describe("background DNS re-checks on the job queue", () => {
     const { owner, ref, hostname, environmentId } = await application("C0RECHECK");
     pointAt(hostname, "elsewhere");
 
-    const first = await goLive(platform, { actor: owner, app: ref, env: "production", dns });
+    const first = await goLive(platform, { actor: owner, app: ref, env: "production" });
     expect(first).toMatchObject({ live: false, rechecking: true });
     expect(await waitingRechecks(environmentId)).toEqual([{ data: { environmentId, attempt: 1, since: expect.any(String), askedBy: owner.userId }, delaySeconds: 60, priority: 1 }]);
     // Asking again while a re-check waits keeps that one.
-    await goLive(platform, { actor: owner, app: ref, env: "production", dns });
+    await goLive(platform, { actor: owner, app: ref, env: "production" });
     expect(await waitingRechecks(environmentId)).toHaveLength(1);
 
     await makeDue(environmentId);
@@ -142,7 +143,7 @@ describe("background DNS re-checks on the job queue", () => {
   it("gives up 48 hours after the environment began waiting, and announces it", async () => {
     const { owner, ref, hostname, environmentId } = await application("C0GIVEUP");
     pointAt(hostname, "elsewhere");
-    await goLive(platform, { actor: owner, app: ref, env: "production", dns });
+    await goLive(platform, { actor: owner, app: ref, env: "production" });
 
     // Attempt 8 would wait an hour, and the 48 hours end in 30 minutes.
     const since = new Date(Date.now() - 47.5 * 3600_000).toISOString();
@@ -157,7 +158,7 @@ describe("background DNS re-checks on the job queue", () => {
   it("re-checks live environments daily and announces a regression, then waits for DNS again", async () => {
     const { owner, ref, hostname, environmentId } = await application("C0DAILY");
     pointAt(hostname, "edge");
-    const result = await goLive(platform, { actor: owner, app: ref, env: "production", dns });
+    const result = await goLive(platform, { actor: owner, app: ref, env: "production" });
     expect(result).toMatchObject({ live: true, wentLive: true, rechecking: false });
     expect(await waitingRechecks(environmentId)).toEqual([]);
 
@@ -180,10 +181,10 @@ describe("background DNS re-checks on the job queue", () => {
   it("takes a live environment out of live when golive finds a domain failing, announcing it once, and re-checks it", async () => {
     const { owner, ref, hostname, environmentId } = await application("C0MANUAL");
     pointAt(hostname, "edge");
-    await goLive(platform, { actor: owner, app: ref, env: "production", dns });
+    await goLive(platform, { actor: owner, app: ref, env: "production" });
     pointAt(hostname, "elsewhere");
-    expect(await goLive(platform, { actor: owner, app: ref, env: "production", dns })).toMatchObject({ live: false, regressed: true, rechecking: true });
-    expect(await goLive(platform, { actor: owner, app: ref, env: "production", dns })).toMatchObject({ live: false, regressed: false });
+    expect(await goLive(platform, { actor: owner, app: ref, env: "production" })).toMatchObject({ live: false, regressed: true, rechecking: true });
+    expect(await goLive(platform, { actor: owner, app: ref, env: "production" })).toMatchObject({ live: false, regressed: false });
     expect(await liveAt(environmentId)).toBeNull();
     const regressions = await announcements("env.regressed", ref);
     expect(regressions).toEqual([{ channel_id: "C0MANUAL", actor_id: owner.userId, payload: expect.objectContaining({ background: false, actor: { name: owner.displayName, email: owner.email } }) }]);
@@ -193,7 +194,7 @@ describe("background DNS re-checks on the job queue", () => {
   it("tells the person who asked directly when neither the application nor the org has a channel", async () => {
     const { owner, ref, hostname, environmentId } = await application(null);
     pointAt(hostname, "elsewhere");
-    expect(await goLive(platform, { actor: owner, app: ref, env: "production", dns })).toMatchObject({ posted: false, rechecking: true });
+    expect(await goLive(platform, { actor: owner, app: ref, env: "production" })).toMatchObject({ posted: false, rechecking: true });
     pointAt(hostname, "edge");
     await makeDue(environmentId);
     const told = await untilQueued(async () => (await announcements("env.live", ref))[0]);
@@ -217,14 +218,14 @@ describe("background DNS re-checks on the job queue", () => {
     pointAt(hostname, "edge");
     const recheck: Recheck = { environmentId, attempt: 1, since: new Date().toISOString(), askedBy: null };
     const once = onceForRequest(platform, `job:${unique("twice")}`);
-    expect(await recheckEnvironment(once, recheck, dns)).toEqual({ kind: "live", wentLive: true });
-    expect(await failure(recheckEnvironment(once, recheck, dns))).toBeInstanceOf(AlreadyDone);
+    expect(await recheckEnvironment(once, recheck)).toEqual({ kind: "live", wentLive: true });
+    expect(await failure(recheckEnvironment(once, recheck))).toBeInstanceOf(AlreadyDone);
     expect(await recheckRows(hostname)).toHaveLength(1);
     expect(await announcements("env.live", ref)).toHaveLength(1);
   });
 
   it("does nothing for an environment deleted while its re-check waited", async () => {
     const recheck: Recheck = { environmentId: 987_654, attempt: 3, since: new Date().toISOString(), askedBy: null };
-    expect(await recheckEnvironment(platform, recheck, dns)).toEqual({ kind: "gone" });
+    expect(await recheckEnvironment(platform, recheck)).toEqual({ kind: "gone" });
   });
 });

@@ -7,7 +7,6 @@ import { editConfigFile, promoteEnvironment, startConfigEdit } from "../../src/c
 import { createEnvironment } from "../../src/core/environments.ts";
 import type { Platform } from "../../src/core/platform.ts";
 import { maintenanceQueueName, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
 import { until } from "../support/until.ts";
 import { applicationId, buildApplication, buildOrg, buildUser, commitOn, gitIn, useWorld, type TestUser } from "../support/world.ts";
 
@@ -17,7 +16,7 @@ let platform: Platform;
 const delaySeconds = 2;
 
 beforeAll(async () => {
-  queue = await startJobQueue({ platform: world.platform, dns: idleDnsVerifier(), logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5, maintenanceDelaySeconds: delaySeconds });
+  queue = await startJobQueue({ platform: world.platform, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5, maintenanceDelaySeconds: delaySeconds });
   platform = { ...world.platform, maintenance: queue.maintenance };
 });
 

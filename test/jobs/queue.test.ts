@@ -4,14 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inviteMember } from "../../src/core/invitations.ts";
 import { scheduledJobs, sqlThroughPool, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 import { until } from "../support/until.ts";
-import { idleDnsVerifier } from "../support/dns-server.ts";
 import { addMember, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
 
 const world = useWorld();
 let queue: JobQueue;
 
 beforeAll(async () => {
-  queue = await startJobQueue({ platform: world.platform, dns: idleDnsVerifier(), logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
+  queue = await startJobQueue({ platform: world.platform, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
 });
 
 afterAll(async () => {

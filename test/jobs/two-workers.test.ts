@@ -110,7 +110,7 @@ async function startWorkers(): Promise<{ workers: Worker[]; cleanup: () => Promi
       const other: string[] = [];
       const logger = pino({ level: "info" }, { write: (line: string) => void (line.includes('"msg":"DNS re-checked"') ? (rechecks += 1) : other.push(line)) });
       const dns = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 2000, dnsConcurrency: 200, edgeCnameSuffix: suffix, edgeIpv4: [] });
-      const queue = await startJobQueue({ platform: world.platform, dns, logger });
+      const queue = await startJobQueue({ platform: { ...world.platform, dns }, logger });
         return {
           rechecks: () => rechecks,
           tail: () => other.slice(-15).join(""),

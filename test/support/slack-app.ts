@@ -35,16 +35,15 @@ export interface SlackTestBed {
 export interface SlackAppMode {
   /** Multi-workspace OAuth (SLACK_CLIENT_* and SLACK_TOKEN_KEY) instead of one workspace's bot token. */
   multiWorkspace?: boolean;
-  /** The DNS verifier commands check with (default: one whose resolver nothing serves). */
+  /** The DNS verifier commands check with (default: the platform's, else one whose resolver nothing serves). */
   dns?: DnsVerifier;
 }
 
 /** Boots the real Bolt App on 127.0.0.1, on a free port, against `fake` and `platform`. */
-export async function startSlackApp(platform: Platform, fake: FakeSlack, mode: SlackAppMode = {}): Promise<{ slack: SlackApp; url: string }> {
+export async function startSlackApp(platform: Omit<Platform, "dns"> & Partial<Pick<Platform, "dns">>, fake: FakeSlack, mode: SlackAppMode = {}): Promise<{ slack: SlackApp; url: string }> {
   const oneWorkspace = { botToken: testBotToken, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined };
   const slack = createSlackApp({
-    platform,
-    dns: mode.dns ?? idleDnsVerifier(),
+    platform: { ...platform, dns: mode.dns ?? platform.dns ?? idleDnsVerifier() },
     config: {
       port: 0,
       slashCommand: "/edge",

@@ -12,25 +12,29 @@ import type { Actor, Platform } from "../../src/core/platform.ts";
 import { registerUser, type User } from "../../src/core/users.ts";
 import { Repositories } from "../../src/repos/repositories.ts";
 import { openTestDatabase } from "./database.ts";
+import { idleDnsVerifier } from "./dns-server.ts";
 
 const run = promisify(execFile);
 
 export interface World {
+  /** Its DNS asks a resolver nothing serves; a test that checks hostnames sets one asking a DNS server on loopback. */
   platform: Platform;
   database: DatabaseHandle;
   gitRoot: string;
 }
 
-/** A fresh database and repository root for the test file, closed after it. */
+/** A fresh database, repository root and idle DNS for the test file, closed after it. */
 export function useWorld(): World {
   const world = {} as World;
+  const dns = idleDnsVerifier();
   beforeAll(async () => {
     world.database = await openTestDatabase();
     world.gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-repos-"));
-    world.platform = { db: world.database.db, repositories: new Repositories(world.gitRoot) };
+    world.platform = { db: world.database.db, repositories: new Repositories(world.gitRoot), dns };
   });
   afterAll(async () => {
     await world.database?.close();
+    dns.close();
     if (world.gitRoot) await rm(world.gitRoot, { recursive: true, force: true });
   });
   return world;

@@ -1,6 +1,6 @@
 import type { ModalView } from "@slack/types";
 import type { ConfigFile, ConfigListing, EditableFile, PromotionOutcome } from "../../core/configs.ts";
-import type { BranchDiff, CommitSummary } from "../../repos/repositories.ts";
+import type { BranchDiff, CommitSummary } from "../../core/configs.ts";
 import { code, escapeText, maxSectionText, MessageBuilder, say, sayError, when, type Message } from "../message.ts";
 import { plural } from "./orgs.ts";
 

@@ -1,4 +1,4 @@
-import type { Verdict } from "../../dns/verify.ts";
+import type { Verdict } from "../../core/golive.ts";
 import { awaitingHours } from "../../core/golive.ts";
 import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";

@@ -1,6 +1,5 @@
 import type { EditableFile } from "../../core/configs.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
-import type { DnsVerifier } from "../../dns/verify.ts";
 import type { Arguments, CommandSyntax } from "../grammar.ts";
 import type { Message } from "../message.ts";
 import type { Parameter } from "./parameters.ts";
@@ -11,8 +10,6 @@ export interface CommandContext {
   actor: Actor;
   /** The chat workspace the command came from; mentions are read in it. */
   teamId: string;
-  /** Checks hostnames against DNS; one for the process, shared by every command. */
-  dns: DnsVerifier;
   /**
    * Tells another person something at once and directly, for what must not wait in the outbox
    * (a one-time code is kept nowhere). Absent where nobody else can be reached (the shell).

@@ -13,8 +13,8 @@ export default defineCommand({
     env: text({ description: "The environment to take live", schema: z.string().max(63) }),
   },
   examples: ["golive acme/www production"],
-  async run({ platform, actor, dns }, args) {
-    const result = await goLive(platform, { actor, app: args.app, env: args.env, dns });
+  async run({ platform, actor }, args) {
+    const result = await goLive(platform, { actor, app: args.app, env: args.env });
     const message = goLiveResultsMessage(result, { wentLive: result.wentLive, regressed: result.regressed, postedToChannel: result.posted, rechecking: result.rechecking });
     // With no channel of the application's or the org's, the results go where the command ran.
     return result.posted ? message : { ...message, inChannel: true };

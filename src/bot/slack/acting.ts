@@ -1,7 +1,6 @@
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, Context, Middleware } from "@slack/bolt";
 import type { Logger } from "pino";
 import { onceForRequest, type Actor, type Platform } from "../../core/platform.ts";
-import type { DnsVerifier } from "../../dns/verify.ts";
 import type { CommandContext } from "../commands/command.ts";
 import type { Message } from "../message.ts";
 import { openConfigEditor } from "./config-editor.ts";
@@ -47,7 +46,6 @@ export interface Acting {
 
 export interface ActingDependencies {
   platform: Platform;
-  dns: DnsVerifier;
   identities: SlackIdentities;
   speaker: SlackSpeaker;
   logger: Logger;
@@ -79,7 +77,7 @@ interface PersonRequest {
 }
 
 function actingFor(dependencies: ActingDependencies, request: PersonRequest, bot: SlackBot): Acting {
-  const { identities, dns } = dependencies;
+  const { identities } = dependencies;
   const { teamId, slackUserId, responseUrl, commandTrigger, submittedViewId } = request;
   const forWorkspace = identities.platformFor(bot, teamId);
   const platform = submittedViewId === undefined ? forWorkspace : onceForRequest(forWorkspace, `slack:view:${submittedViewId}`);
@@ -93,7 +91,7 @@ function actingFor(dependencies: ActingDependencies, request: PersonRequest, bot
     try {
       const found = await identities.resolve(bot, teamId, slackUserId);
       if (found.kind === "no_email") return found;
-      return { kind: "known", actor: found.actor, command: { platform, dns, actor: found.actor, teamId, tellNow, ...openEditor } };
+      return { kind: "known", actor: found.actor, command: { platform, actor: found.actor, teamId, tellNow, ...openEditor } };
     } catch (error) {
       return { kind: "unavailable", error };
     }

@@ -4,7 +4,6 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type
 import type { Logger } from "pino";
 import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
-import type { DnsVerifier } from "../../dns/verify.ts";
 import { databaseAnswers, migrationsPending } from "../../core/health.ts";
 import { actingMiddleware } from "./acting.ts";
 import type { BotIdentity } from "./credentials.ts";
@@ -51,7 +50,6 @@ export interface HttpRoute {
 
 export interface SlackAppOptions {
   platform: Platform;
-  dns: DnsVerifier;
   config: Pick<Config, "port" | "slashCommand" | "slack">;
   logger: Logger;
   /** Retries of a failed call to Slack (default 2, within about a second: someone is waiting). */
@@ -142,7 +140,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const speaker = new SlackSpeaker({ apiUrl, policy: { retries: options.clientRetries ?? 2 } });
   const identities = new SlackIdentities(platform, installations ? { otherWorkspaces: otherWorkspaces(installations, speaker) } : {});
   // Second: who is acting, for every listener.
-  app.use(actingMiddleware({ platform, dns: options.dns, identities, speaker, logger }));
+  app.use(actingMiddleware({ platform, identities, speaker, logger }));
   registerListeners(app, { platform, slashCommand: config.slashCommand, speaker, installations, logger });
 
   const stopReceiving = async (): Promise<void> => {

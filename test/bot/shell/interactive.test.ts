@@ -7,7 +7,6 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runShell } from "../../../src/bot/shell.ts";
 import { notify } from "../../../src/core/notifications.ts";
-import { idleDnsVerifier } from "../../support/dns-server.ts";
 import { until } from "../../support/until.ts";
 import { unique, useWorld } from "../../support/world.ts";
 
@@ -56,7 +55,6 @@ describe("the shell at a terminal", () => {
     const historyFile = path.join(dir, "shell-history");
     const shell = runShell({
       platform: world.platform,
-      dns: idleDnsVerifier(),
       user,
       slashCommand: "/edge",
       logger: pino({ level: "silent" }),

@@ -10,6 +10,7 @@ import { registerUser } from "../../../src/core/users.ts";
 import { openDatabase, type DatabaseHandle } from "../../../src/db/connect.ts";
 import { migrateToLatest } from "../../../src/db/migrate.ts";
 import { Repositories } from "../../../src/repos/repositories.ts";
+import { idleDnsVerifier } from "../../support/dns-server.ts";
 import { FakeSlack } from "../../support/fake-slack.ts";
 import { PostgresServer } from "../../support/postgres-server.ts";
 import {
@@ -48,7 +49,7 @@ describe("the Slack app while its database is away", { timeout: 60_000 }, () => 
     database = await openDatabase({ databaseUrl: server.url() });
     await migrateToLatest(database.db);
     gitRoot = await mkdtemp(path.join(tmpdir(), "edgebot-outage-"));
-    const platform: Platform = { db: database.db, repositories: new Repositories(gitRoot) };
+    const platform: Platform = { db: database.db, repositories: new Repositories(gitRoot), dns: idleDnsVerifier() };
     await fake.start();
     fake.addUser({ ...person, teamId: testTeam });
     await registerUser(platform, { teamId: testTeam, chatUserId: person.id, email: person.email, displayName: person.name });

@@ -19,7 +19,6 @@ import { openDatabase, type DatabaseHandle } from "../../../src/db/connect.ts";
 import type { Database } from "../../../src/db/schema.ts";
 import { FakeSlack, type RecordedCall } from "../../support/fake-slack.ts";
 import { buildApplication, buildOrg, buildUser, unique, useWorld, type TestUser } from "../../support/world.ts";
-import { idleDnsVerifier } from "../../support/dns-server.ts";
 
 const world = useWorld();
 const fake = new FakeSlack();
@@ -576,7 +575,7 @@ describe("the local shell's notifications", () => {
     output.on("data", (chunk: Buffer) => (printed += chunk.toString()));
     const script = [`org create ${org}`, `org channel ${org} ${channel}`, `app create ${unique("shop")}.example.com --org ${org}`, `app list ${org}`].join("\n");
 
-    await runShell({ platform: world.platform, dns: idleDnsVerifier(), user, slashCommand: "/edge", logger, input: Readable.from([script]), output, interactive: false });
+    await runShell({ platform: world.platform, user, slashCommand: "/edge", logger, input: Readable.from([script]), output, interactive: false });
 
     const notice = new RegExp(`\\[#${channel}\\] ${org}/\\S+ was created: production serves`, "g");
     expect(printed.match(notice)).toHaveLength(1);

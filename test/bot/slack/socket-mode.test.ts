@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../../../src/bot/shell.ts";
 import { createSlackApp, type SlackApp } from "../../../src/bot/slack/app.ts";
 import type { Platform } from "../../../src/core/platform.ts";
-import { idleDnsVerifier } from "../../support/dns-server.ts";
 import { FakeSlack } from "../../support/fake-slack.ts";
 import { FakeSocketMode, testAppToken } from "../../support/fake-socket-mode.ts";
 import { appHomeOpenedBody, slashCommandBody, testBotToken, testSigningSecret, testTeam, viewOf, viewSubmissionPayload } from "../../support/slack-app.ts";
@@ -15,7 +14,6 @@ import { unique, useWorld } from "../../support/world.ts";
 async function startSocketModeApp(platform: Platform, fake: FakeSlack, port = 0): Promise<{ slack: SlackApp; url: string }> {
   const slack = createSlackApp({
     platform,
-    dns: idleDnsVerifier(),
     config: {
       port: 0,
       slashCommand: "/edge",

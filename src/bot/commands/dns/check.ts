@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { checkHostname } from "../../../core/domains.ts";
-import { normalizeHostname } from "../../../core/hostnames.ts";
+import { checkDns } from "../../../core/domains.ts";
 import { dnsCheckMessage } from "../../blocks/dns.ts";
 import { defineCommand } from "../define.ts";
 import { text } from "../parameters.ts";
@@ -12,8 +11,8 @@ export default defineCommand({
   readOnly: true,
   arguments: { hostname: text({ description: "The hostname; a pasted URL is fine", schema: z.string().max(2048) }) },
   examples: ["dns check www.acme.example"],
-  async run({ platform, actor, dns }, args) {
-    const { hostname, reducedFrom } = normalizeHostname(args.hostname);
-    return dnsCheckMessage(await checkHostname(platform, { actor, hostname, dns }), reducedFrom === undefined ? {} : { reducedFrom });
+  async run({ platform, actor }, args) {
+    const { verdict, reducedFrom } = await checkDns(platform, { actor, hostname: args.hostname });
+    return dnsCheckMessage(verdict, reducedFrom === undefined ? {} : { reducedFrom });
   },
 });

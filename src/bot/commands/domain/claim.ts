@@ -14,7 +14,7 @@ export default defineCommand({
     hostname: text({ description: "The hostname another org holds", schema: z.string().max(2048) }),
   },
   examples: ["domain claim acme/www production www.acme.example"],
-  async run({ platform, actor, dns }, args) {
-    return claimMessage(await claimHostname(platform, { actor, app: args.app, env: args.env, hostname: args.hostname, dns }));
+  async run({ platform, actor }, args) {
+    return claimMessage(await claimHostname(platform, { actor, app: args.app, env: args.env, hostname: args.hostname }));
   },
 });
