@@ -1,14 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../src/db/connect.ts";
-import { openTestDatabase } from "./support/database.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { startEdgebot, useEdgebotDataDir } from "./support/edgebot-process.ts";
 import { until } from "./support/until.ts";
-
-const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 const rounds = 20;
 
 /** `npm start`'s entry point in shell mode, fed commands as the test goes, its replies read one by one. */
@@ -21,10 +16,7 @@ class Shell {
   private closed = false;
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
-    });
+    this.child = startEdgebot(env, { keepStdinOpen: true }).child;
     this.child.stdout.on("data", (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) =>
@@ -72,25 +64,16 @@ class Shell {
 const randomInt = (below: number) => Math.floor(Math.random() * below);
 
 describe("SIGKILL at a random moment while applications and environments are created and deleted", { timeout: 400_000 }, () => {
+  // Info: the reconciliation's log lines say what each restart put right.
+  const edgebotHome = useEdgebotDataDir("crash", { LOG_LEVEL: "info" });
   let dataDir: string;
   let gitRoot: string;
-  let serverDatabase: DatabaseHandle | undefined;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-crash-"));
+  beforeAll(() => {
+    dataDir = edgebotHome.dataDir();
     gitRoot = path.join(dataDir, "repos");
-    // Info: the reconciliation's log lines say what each restart put right.
-    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana", GIT_HTTP_PORT: "0", LOG_LEVEL: "info" };
-    if (process.env.TEST_DATABASE_URL) {
-      serverDatabase = await openTestDatabase();
-      env.DATABASE_URL = serverDatabase.url!;
-    }
-  });
-
-  afterAll(async () => {
-    await serverDatabase?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    env = edgebotHome.env();
   });
 
   /**

@@ -1,13 +1,10 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type DatabaseHandle } from "../../src/db/connect.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { openDatabase } from "../../src/db/connect.ts";
 import { openTestDatabase } from "../support/database.ts";
-
-const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
+import { startEdgebot, useEdgebotDataDir } from "../support/edgebot-process.ts";
 
 interface ShellRun {
   code: number | null;
@@ -16,41 +13,21 @@ interface ShellRun {
 }
 
 /** Runs `npm start`'s entry point as a subprocess with a script on stdin. */
-function runShell(script: string, env: Record<string, string>): Promise<ShellRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(script);
-  });
+async function runShell(script: string, env: Record<string, string>): Promise<ShellRun> {
+  const edgebot = startEdgebot(env, { input: script });
+  const code = await edgebot.exited;
+  return { code, stdout: edgebot.stdout(), stderr: edgebot.stderr() };
 }
 
 describe("the local shell", () => {
+  const edgebotHome = useEdgebotDataDir("shell");
   let dataDir: string;
-  let serverDatabase: DatabaseHandle | undefined;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-"));
-    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana", GIT_HTTP_PORT: "0" };
+  beforeAll(() => {
     // Against the Postgres server when the suite runs there; else the shell's own embedded database.
-    if (process.env.TEST_DATABASE_URL) {
-      serverDatabase = await openTestDatabase();
-      env.DATABASE_URL = serverDatabase.url!;
-    }
-  });
-
-  afterAll(async () => {
-    await serverDatabase?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    dataDir = edgebotHome.dataDir();
+    env = edgebotHome.env();
   });
 
   it("runs a script of commands as the local user, prints the replies and exits at end of input", async () => {
@@ -84,7 +61,7 @@ describe("the local shell", () => {
     ]);
 
     // What the shell did is in the database and on disk.
-    const database = await openDatabase(serverDatabase ? { databaseUrl: serverDatabase.url } : { pgliteDir: path.join(dataDir, "pglite") });
+    const database = await openDatabase(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDir: path.join(dataDir, "pglite") });
     try {
       const rows = await database.db
         .selectFrom("domains as d")

@@ -1,6 +1,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import type { DatabaseHandle } from "../../src/db/connect.ts";
+import { openTestDatabase } from "./database.ts";
 import { until } from "./until.ts";
 
 const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -62,4 +67,32 @@ export function logLines(stderr: string): Array<Record<string, unknown> & { msg?
       return [];
     }
   });
+}
+
+/**
+ * A DATA_DIR of the test's own for edgebot processes (removed afterwards) and, when the suite runs
+ * on the Postgres server, a fresh database there: `env()` is the environment to start them with,
+ * `extra` added to it.
+ */
+export function useEdgebotDataDir(name: string, extra: Record<string, string> = {}): { env: () => Record<string, string>; dataDir: () => string } {
+  let dataDir: string | undefined;
+  let serverDatabase: DatabaseHandle | undefined;
+  let env: Record<string, string> | undefined;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), `edgebot-${name}-`));
+    serverDatabase = process.env.TEST_DATABASE_URL ? await openTestDatabase() : undefined;
+    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana", GIT_HTTP_PORT: "0", ...extra, ...(serverDatabase ? { DATABASE_URL: serverDatabase.url! } : {}) };
+  });
+  afterAll(async () => {
+    await serverDatabase?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+  return {
+    env: () => env ?? fail("useEdgebotDataDir: env() is ready in tests, not before"),
+    dataDir: () => dataDir ?? fail("useEdgebotDataDir: dataDir() is ready in tests, not before"),
+  };
+}
+
+function fail(problem: string): never {
+  throw new Error(problem);
 }

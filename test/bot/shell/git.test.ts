@@ -1,14 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { runGitClient, type GitRun } from "../../support/git-client.ts";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DatabaseHandle } from "../../../src/db/connect.ts";
-import { openTestDatabase } from "../../support/database.ts";
-
-const projectRoot = fileURLToPath(new URL("../../..", import.meta.url));
+import { startEdgebot, useEdgebotDataDir } from "../../support/edgebot-process.ts";
+import { runGitClient, type GitRun } from "../../support/git-client.ts";
 
 /** `npm start`'s shell as a subprocess whose input stays open, so git can talk to it meanwhile. */
 class RunningShell {
@@ -16,10 +12,7 @@ class RunningShell {
   private readonly child: ChildProcessWithoutNullStreams;
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      cwd: projectRoot,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
-    });
+    this.child = startEdgebot(env, { keepStdinOpen: true }).child;
     this.child.stdout.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
   }
@@ -55,24 +48,16 @@ function git(args: string[], cwd: string, home: string): Promise<GitRun> {
 }
 
 describe("the shell serves git over HTTP", () => {
-  let dataDir: string;
+  const edgebotHome = useEdgebotDataDir("shell-git");
   let home: string;
-  let serverDatabase: DatabaseHandle | undefined;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), "edgebot-shell-git-"));
     home = await mkdtemp(path.join(tmpdir(), "edgebot-shell-git-client-"));
-    env = { DATA_DIR: dataDir, EDGEBOT_USER: "ana", GIT_HTTP_PORT: "0" };
-    if (process.env.TEST_DATABASE_URL) {
-      serverDatabase = await openTestDatabase();
-      env.DATABASE_URL = serverDatabase.url!;
-    }
+    env = edgebotHome.env();
   });
 
   afterAll(async () => {
-    await serverDatabase?.close();
-    await rm(dataDir, { recursive: true, force: true });
     await rm(home, { recursive: true, force: true });
   });
 

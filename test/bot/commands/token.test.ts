@@ -1,10 +1,10 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { CommandContext } from "../../src/bot/commands/command.ts";
-import { runCommandLine } from "../../src/bot/dispatch.ts";
-import { plainText } from "../../src/bot/shell.ts";
-import { authenticateAccessToken } from "../../src/core/tokens.ts";
-import { buildUser, useWorld, type TestUser } from "../support/world.ts";
+import type { CommandContext } from "../../../src/bot/commands/command.ts";
+import { runCommandLine } from "../../../src/bot/dispatch.ts";
+import { plainText } from "../../../src/bot/shell.ts";
+import { authenticateAccessToken } from "../../../src/core/tokens.ts";
+import { buildUser, useWorld, type TestUser } from "../../support/world.ts";
 
 const world = useWorld();
 const logger = pino({ level: "silent" });

@@ -1,11 +1,11 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCommandLine } from "../../src/bot/dispatch.ts";
-import { maxSectionText } from "../../src/bot/message.ts";
-import { plainText } from "../../src/bot/shell.ts";
-import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
-import { startDnsServer, type TestDnsServer } from "../support/dns-server.ts";
-import { buildUser, snapshot, useWorld, type TestUser } from "../support/world.ts";
+import { runCommandLine } from "../../../src/bot/dispatch.ts";
+import { maxSectionText } from "../../../src/bot/message.ts";
+import { plainText } from "../../../src/bot/shell.ts";
+import { createDnsVerifier, type DnsVerifier } from "../../../src/dns/verify.ts";
+import { startDnsServer, type TestDnsServer } from "../../support/dns-server.ts";
+import { buildUser, snapshot, useWorld, type TestUser } from "../../support/world.ts";
 
 const world = useWorld();
 const logger = pino({ level: "silent" });
