@@ -1,6 +1,6 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from "@slack/types";
 import { applicationSlug, orgSlug } from "../../core/names.ts";
-import { blockOf, formFor, type Form, type FormField, type FormValues } from "../commands/form-submission.ts";
+import { blockOf, formFor, type Form, type FormField, type FormValues } from "../commands/command-forms.ts";
 import { maxViewBlocks, type Message } from "../message.ts";
 
 /** A form's callback id: which form a submission belongs to. */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { formView } from "../blocks/modals.ts";
-import type { Form, FormValues } from "../commands/form-submission.ts";
+import type { Form, FormValues } from "../commands/command-forms.ts";
 import type { SlackBot } from "./speaker.ts";
 
 /**

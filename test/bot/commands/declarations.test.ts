@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { commands, findCommand } from "../../../src/bot/commands/index.ts";
 import { defineCommand } from "../../../src/bot/commands/define.ts";
-import { formFor } from "../../../src/bot/commands/form-submission.ts";
+import { formFor } from "../../../src/bot/commands/command-forms.ts";
 import { org, person, text } from "../../../src/bot/commands/parameters.ts";
 import { readArguments, tokenize } from "../../../src/bot/grammar.ts";
 import { say } from "../../../src/bot/message.ts";

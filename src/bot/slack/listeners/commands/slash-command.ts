@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";
-import { formFor, formPrefill } from "../../../commands/form-submission.ts";
+import { formFor, formPrefill } from "../../../commands/command-forms.ts";
 import { sayError, type Message } from "../../../message.ts";
 import { actingIn, type Acting } from "../../acting.ts";
 import { openForm } from "../../form-modals.ts";

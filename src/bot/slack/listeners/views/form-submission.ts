@@ -4,7 +4,7 @@ import type { Actor } from "../../../../core/platform.ts";
 import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/modals.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";
-import { formFor, submitForm } from "../../../commands/form-submission.ts";
+import { formFor, submitForm } from "../../../commands/command-forms.ts";
 import type { Message } from "../../../message.ts";
 import { actingIn, type Acting } from "../../acting.ts";
 import { readFormOrigin, type FormOrigin } from "../../form-modals.ts";
