@@ -1,3 +1,5 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { webApi } from "@slack/bolt";
 import type { HomeView, KnownBlock, ModalView } from "@slack/types";
@@ -176,16 +178,16 @@ export class SlackSpeaker {
       text: answer.text,
       ...(answer.blocks === undefined ? {} : { blocks: answer.blocks }),
     };
+    const json = JSON.stringify(body);
     await this.withRetries(async () => {
-      let response: Response;
+      let response: { status: number; retryAfter: string | undefined };
       try {
-        response = await fetch(responseUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(responseUrlTimeoutMs) });
+        response = await postJson(responseUrl, json, responseUrlTimeoutMs);
       } catch (error) {
         throw new SlackCallFailed({ kind: "unreachable", detail: (error as Error).message }, "the response URL", { cause: error });
       }
-      await response.body?.cancel();
-      if (response.status === 429) throw new SlackCallFailed({ kind: "rate_limited", retryAfterMs: retryAfterMs(response.headers.get("retry-after")) }, "the response URL");
-      if (!response.ok) throw new SlackCallFailed({ kind: "http", status: response.status }, "the response URL");
+      if (response.status === 429) throw new SlackCallFailed({ kind: "rate_limited", retryAfterMs: retryAfterMs(response.retryAfter ?? null) }, "the response URL");
+      if (response.status < 200 || response.status > 299) throw new SlackCallFailed({ kind: "http", status: response.status }, "the response URL");
     });
   }
 
@@ -261,6 +263,31 @@ function webApiFailure(error: unknown): SlackFailure {
     default:
       return { kind: "unreachable", detail: failure.message ?? String(error) };
   }
+}
+
+/**
+ * POSTs a JSON body and resolves with the answer's status once its body has been read. Node's
+ * http client rather than fetch: on the answer path of every command, fetch cost edgebot a
+ * sixth of its closed-loop throughput in the Slack benchmark (docs/BENCHMARKS.md).
+ */
+function postJson(url: string, json: string, timeoutMs: number): Promise<{ status: number; retryAfter: string | undefined }> {
+  const target = new URL(url);
+  if (target.protocol !== "https:" && target.protocol !== "http:") return Promise.reject(new Error(`not an HTTP URL: ${target.protocol}`));
+  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(target, { method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(json) }, timeout: timeoutMs }, (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, retryAfter: headerText(response.headers["retry-after"]) }));
+      response.on("error", reject);
+    });
+    request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on("error", reject);
+    request.end(json);
+  });
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Retry-After in seconds, as Slack sends it; a second when absent or unreadable. */
