@@ -206,6 +206,8 @@ describe("what the dispatcher says about commands it does not know, and help for
     expect(help).toContain("(developers and up)");
     expect(help).toContain("`--from <env>` — The environment to branch from; production when left out");
     expect(help).toContain("`env create acme/www staging`");
+    expect(help).toContain("Who may run it: developers, admins and owners of the org it concerns.");
+    expect(await reply(user, "help env show")).toContain("Who may run it: any member of the org it concerns.");
     expect(await reply(user, "help ap list")).toBe("! there is no command ap list: did you mean `app list`?\nUsage: `help [command]`");
   });
 });

@@ -28,6 +28,7 @@ export function commandHelpMessage(command: Command): Message {
   if (argumentLines.length > 0) builder.section(`*Arguments*\n${argumentLines.map((line) => `• ${line}`).join("\n")}`);
   if (optionLines.length > 0) builder.section(`*Options*\n${optionLines.map((line) => `• ${line}`).join("\n")}`);
   builder.section(`*Examples*\n${command.examples.map((example) => `• \`${example}\``).join("\n")}`);
+  builder.context(`Who may run it: ${mayRun[command.permission]}.`);
   return builder.build();
 }
 
@@ -37,6 +38,15 @@ const who: Record<Permission, string> = {
   developer: " (developers and up)",
   admin: " (owners, admins)",
   owner: " (owners)",
+};
+
+// In one command's help, who may run it in full.
+const mayRun: Record<Permission, string> = {
+  anyone: "anyone",
+  member: "any member of the org it concerns",
+  developer: "developers, admins and owners of the org it concerns",
+  admin: "admins and owners of the org it concerns",
+  owner: "owners of the org it concerns",
 };
 
 /** Who may run it, after the summary; core decides, help only tells. */
