@@ -74,17 +74,23 @@ describe("the embedded database's directory lock", () => {
 
   it("lets exactly one of several processes racing for a stale lock have it", async () => {
     await writeFile(lockFile(), `${await deadPid()} ${hostname()}\n`);
-    // Each holds what it got for a second, so the others' tries all fall while it holds.
+    // Each holds what it got until every racer has said how it fared: a winner that let go
+    // early would let a racer that started late (tsx starts slowly on a busy machine) win fairly.
     const script = `
       import { lockDataDir } from "./src/db/data-dir-lock.ts";
-      try { const lock = lockDataDir(process.argv[1]); console.log("held"); setTimeout(() => lock.release(), 1500); }
-      catch (error) { console.log(error.name); }`;
-    const racers = Array.from({ length: 6 }, () => {
-      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, dataDir], { cwd: projectRoot });
+      let lock;
+      try { lock = lockDataDir(process.argv[1]); console.log("held"); }
+      catch (error) { console.log(error.name); }
+      process.stdin.on("end", () => lock?.release()).resume();`;
+    const children = Array.from({ length: 6 }, () => spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, dataDir], { cwd: projectRoot }));
+    const said = children.map((child) => {
       let out = "";
       child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-      return new Promise<string>((resolve) => child.on("close", () => resolve(out.trim())));
+      return () => out.trim();
     });
+    const racers = children.map((child, index) => new Promise<string>((resolve) => child.on("close", () => resolve(said[index]!()))));
+    await until(() => said.every((output) => output() !== "") || undefined, { what: "every racer to say how it fared", timeoutMs: 60_000 });
+    for (const child of children) child.stdin.end();
     const results = await Promise.all(racers);
     expect(results.filter((result) => result === "held")).toHaveLength(1);
     expect(results.filter((result) => result === "DataDirInUse")).toHaveLength(5);
