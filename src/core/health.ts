@@ -13,7 +13,7 @@ export function migrationsPending(platform: Platform, timeoutMs: number): Promis
 }
 
 /** `work`, or a rejection once `timeoutMs` has passed without its answer. */
-export async function withinMs<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+async function withinMs<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
