@@ -72,17 +72,21 @@ function listenForStop(logger: Logger): StopRequest {
 }
 
 /**
- * The local shell, with git over HTTP on 127.0.0.1 so a newcomer can clone and push locally; a
- * push's announcement is printed as soon as it is recorded, above the prompt. A port already
- * taken leaves the shell without git. On a terminal, its history is kept in DATA_DIR/shell-history.
+ * The local shell, with git over HTTP on 127.0.0.1 so a newcomer can clone and push locally, and
+ * the job queue, so DNS re-checks, expiries and maintenance run while it is open. What a push or a
+ * job announces is printed as soon as it is recorded, above the prompt. A port already taken
+ * leaves the shell without git. On a terminal, its history is kept in DATA_DIR/shell-history.
  */
 async function shell(platform: Platform, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
   const notifications = new EventEmitter();
+  const announce = () => notifications.emit("due");
+  const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }), onJobsDone: announce });
+  const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
   const git = new GitHttp({
-    platform,
+    platform: withJobs,
     logger: logger.child({ component: "git" }),
     maxPushBytes: config.gitMaxPushBytes,
-    onPushed: () => notifications.emit("due"),
+    onPushed: announce,
   });
   const host = "127.0.0.1";
   const served = await serveGitHttp(git, { port: config.gitHttpPort, host }).catch((error: unknown) => {
@@ -91,7 +95,7 @@ async function shell(platform: Platform, config: Config, logger: Logger, stop: S
   });
   try {
     await runShell({
-      platform,
+      platform: withJobs,
       user: config.localUser,
       slashCommand: config.slashCommand,
       logger,
@@ -107,6 +111,7 @@ async function shell(platform: Platform, config: Config, logger: Logger, stop: S
   } finally {
     await served?.close();
     await git.close();
+    await jobs.stop();
   }
 }
 

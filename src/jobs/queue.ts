@@ -83,6 +83,8 @@ export async function startJobQueue(options: {
   pollingIntervalSeconds?: number;
   /** `maintenanceDelaySeconds` unless given (tests wait less). */
   maintenanceDelaySeconds?: number;
+  /** Told after each batch of jobs ends, with what it wrote committed (the shell prints the notifications it wrote). */
+  onJobsDone?: () => void;
 }): Promise<JobQueue> {
   const { logger } = options;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
@@ -138,6 +140,7 @@ export async function startJobQueue(options: {
     );
     // The batch's other jobs complete when this returns; failing these first keeps them out of that.
     if (failed.length > 0) await boss.fail(recheckQueueName, failed);
+    options.onJobsDone?.();
   });
 
   await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
@@ -197,6 +200,7 @@ export async function startJobQueue(options: {
     await boss.schedule(name, cron, undefined, { tz: "UTC" });
     await boss.work(name, { pollingIntervalSeconds }, async () => {
       await handlers[name]();
+      options.onJobsDone?.();
     });
   }
 

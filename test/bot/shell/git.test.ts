@@ -1,47 +1,10 @@
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEdgebot, useEdgebotDataDir } from "../../support/edgebot-process.ts";
+import { useEdgebotDataDir } from "../../support/edgebot-process.ts";
 import { runGitClient, type GitRun } from "../../support/git-client.ts";
-
-/** `npm start`'s shell as a subprocess whose input stays open, so git can talk to it meanwhile. */
-class RunningShell {
-  private output = "";
-  private readonly child: ChildProcessWithoutNullStreams;
-
-  constructor(env: Record<string, string>) {
-    this.child = startEdgebot(env, { keepStdinOpen: true }).child;
-    this.child.stdout.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child.stderr.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
-  }
-
-  /** Types a line and waits until the output matches `until`; returns the output since the line was typed. */
-  async type(line: string, until: RegExp): Promise<string> {
-    const from = this.output.length;
-    this.child.stdin.write(`${line}\n`);
-    return this.waitFor(until, from);
-  }
-
-  async waitFor(until: RegExp, from = 0): Promise<string> {
-    const deadline = Date.now() + 60_000;
-    while (!until.test(this.output.slice(from))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${until}; the shell printed:\n${this.output}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    return this.output.slice(from);
-  }
-
-  get printed(): string {
-    return this.output;
-  }
-
-  async end(): Promise<number | null> {
-    this.child.stdin.end();
-    return new Promise((resolve) => this.child.on("close", resolve));
-  }
-}
+import { RunningShell } from "../../support/running-shell.ts";
 
 function git(args: string[], cwd: string, home: string): Promise<GitRun> {
   return runGitClient(args, { cwd, home, author: { name: "Ana", email: "ana@localhost" } });
