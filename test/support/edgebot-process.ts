@@ -22,11 +22,12 @@ export interface EdgebotProcess {
 }
 
 /**
- * Starts `node --import tsx src/main.ts` with only PATH, HOME and `env` set, so nothing of the
- * test runner's environment leaks in. Standard input is closed unless `input` is given.
+ * Starts `node --import tsx src/main.ts` (or, given `main`, `node <main>`: a production build's
+ * entry point) with only PATH, HOME and `env` set, so nothing of the test runner's environment
+ * leaks in. Standard input is closed unless `input` is given.
  */
-export function startEdgebot(env: Record<string, string>, options: { input?: string; keepStdinOpen?: boolean } = {}): EdgebotProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+export function startEdgebot(env: Record<string, string>, options: { input?: string; keepStdinOpen?: boolean; main?: string } = {}): EdgebotProcess {
+  const child = spawn(process.execPath, options.main ? [options.main] : ["--import", "tsx", "src/main.ts"], {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...env },
   });
