@@ -10,7 +10,7 @@
  */
 const surfaces = "^src/(bot|git-http)/";
 const storage = "^src/(db|dns|repos)/";
-const entryPoints = "^src/(main|rotate-token-keys)\\.ts$|^src/db/migrate-cli\\.ts$";
+const entryPoints = "^src/(main|rotate-token-keys|manifest)\\.ts$|^src/db/migrate-cli\\.ts$";
 
 module.exports = {
   forbidden: [

@@ -167,7 +167,7 @@ export class FakeSlack {
           ok: true,
           app_id: "A0EDGEBOT",
           authed_user: { id: workspace.installerUserId },
-          scope: "commands,chat:write,channels:join,im:write,users:read,users:read.email",
+          scope: "commands,chat:write,channels:join,users:read,users:read.email",
           token_type: "bot",
           access_token: workspace.botToken,
           bot_user_id: workspace.botUserId,

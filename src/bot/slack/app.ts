@@ -10,18 +10,13 @@ import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { slackEventsPath, slackInstallPath, slackOAuthRedirectPath } from "./paths.ts";
+import { botScopes } from "./scopes.ts";
 import { SlackSpeaker, type SlackBot } from "./speaker.ts";
 import { TokenCipher } from "./token-cipher.ts";
 
-/** Where Slack sends slash commands, interactions and events. */
-export const slackEventsPath = "/slack/events";
-/** Multi-workspace mode: where an admin starts installing edgebot in their workspace. */
-export const slackInstallPath = "/slack/install";
-/** Multi-workspace mode: where Slack sends the admin back with the code to exchange (the app's Redirect URL). */
-export const slackOAuthRedirectPath = "/slack/oauth_redirect";
+export { slackEventsPath, slackInstallPath, slackOAuthRedirectPath } from "./paths.ts";
 
-/** The bot scopes an install asks for: the same as manifest.yml's (a test holds them together). */
-export const botScopes = ["commands", "chat:write", "channels:join", "im:write", "users:read", "users:read.email"];
 
 /** The running Slack surface. */
 export interface SlackApp {

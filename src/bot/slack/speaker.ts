@@ -4,6 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { webApi } from "@slack/bolt";
 import type { HomeView, KnownBlock, ModalView } from "@slack/types";
 import type { Message } from "../message.ts";
+import type { WebApiMethod } from "./scopes.ts";
 
 /**
  * How hard the speaker tries one call. A transient failure (Slack unreachable, an HTTP 5xx or
@@ -124,7 +125,7 @@ export class SlackSpeaker {
 
   /** The bot of the workspace whose bot token is `token`. */
   bot(token: string): SlackBot {
-    const call = async <T>(method: string, args: Record<string, unknown>): Promise<T> => {
+    const call = async <T>(method: WebApiMethod, args: Record<string, unknown>): Promise<T> => {
       const client = this.clientFor(token);
       return this.withRetries(async () => {
         try {

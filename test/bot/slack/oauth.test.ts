@@ -1,7 +1,7 @@
 import { until } from "../../support/until.ts";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { botScopes } from "../../../src/bot/slack/app.ts";
+import { botScopes } from "../../../src/bot/slack/scopes.ts";
 import { startOutboxWorker, type OutboxWorker } from "../../../src/bot/slack/outbox.ts";
 import { TokenCipher } from "../../../src/bot/slack/token-cipher.ts";
 import type { FakeWorkspace } from "../../support/fake-slack.ts";
