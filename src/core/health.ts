@@ -1,11 +1,5 @@
-import { sql } from "kysely";
 import { pendingMigrations } from "../db/migrate.ts";
 import type { Platform } from "./platform.ts";
-
-/** Resolves when the database answers a trivial query within `timeoutMs`; rejects otherwise. */
-export async function databaseAnswers(platform: Platform, timeoutMs: number): Promise<void> {
-  await withinMs(sql`select 1`.execute(platform.db), timeoutMs);
-}
 
 /** The migrations this code knows that the database has not run, asked within `timeoutMs`. */
 export function migrationsPending(platform: Platform, timeoutMs: number): Promise<string[]> {

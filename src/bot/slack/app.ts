@@ -4,7 +4,7 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type CustomRoute, type
 import type { Logger } from "pino";
 import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
-import { databaseAnswers, migrationsPending } from "../../core/health.ts";
+import { migrationsPending } from "../../core/health.ts";
 import { actingMiddleware } from "./acting.ts";
 import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
@@ -76,7 +76,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     retryConfig: { retries: options.clientRetries ?? 2, minTimeout: 250, maxTimeout: 1000 },
   };
   const knownIdentity = options.botIdentity ? { botId: options.botIdentity.botId, botUserId: options.botIdentity.botUserId } : {};
-  const healthz = healthRoute(platform, logger);
+  const healthz = healthRoute();
   const routes = [healthz, readyRoute(platform, logger), ...(options.httpRoutes ?? []).map(customRoute)];
 
   let receiver: HTTPReceiver | undefined;
@@ -201,27 +201,20 @@ function otherWorkspaces(installations: SlackInstallations, speaker: SlackSpeake
   };
 }
 
-/** `GET /healthz`: 200 when the database answers within a second, 503 otherwise. */
-function healthRoute(platform: Platform, logger: Logger): CustomRoute {
-  return {
-    path: "/healthz",
-    method: ["GET"],
-    handler: (_request, response) => {
-      void databaseAnswers(platform, 1000).then(
-        () => reply(response, 200, { ok: true }),
-        (error: unknown) => {
-          logger.warn({ err: error }, "health check: the database does not answer");
-          reply(response, 503, { ok: false, error: "database unavailable" });
-        },
-      );
-    },
-  };
+/**
+ * `GET /healthz`: the process is alive, its event loop answering: 200 whatever the database's
+ * state, so that an orchestrator restarts only a process that is stuck, never one that waits out
+ * a database outage (which restarting would not end). Readiness is `/readyz`'s.
+ */
+function healthRoute(): CustomRoute {
+  return { path: "/healthz", method: ["GET"], handler: (_request, response) => reply(response, 200, { ok: true }) };
 }
 
 /**
- * `GET /readyz`: 200 when the database answers within a second and has run every migration this
- * code knows; 503 with the reason otherwise. The Slack token needs no check here: edgebot
- * listens only once Slack has accepted it (`checkSlackCredentials`).
+ * `GET /readyz`: whether to send this process traffic. 200 when the database answers within a
+ * second and has run every migration this code knows; 503 with the reason otherwise. The Slack
+ * token needs no check here: edgebot listens only once Slack has accepted it
+ * (`checkSlackCredentials`), so a process that answers at all has had its token checked.
  */
 function readyRoute(platform: Platform, logger: Logger): CustomRoute {
   return {

@@ -98,15 +98,16 @@ describe("the Slack app while its database is away", { timeout: 60_000 }, () => 
 
     const published = fake.callsOf("views.publish").length;
     expect((await signedRequest(url, appHomeOpenedBody({ userId: person.id }), { contentType: "application/json" })).status).toBe(200);
-    expect((await fetch(`${url}/healthz`)).status).toBe(503);
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect(fake.callsOf("views.publish")).toHaveLength(published);
 
     expect(JSON.stringify([...fake.responses.values()])).not.toContain("something went wrong");
 
-    // Back: the same form, submitted again, goes through, and /healthz says so.
+    // Back: the same form, submitted again, goes through, and /readyz says so.
     await server.start();
     expect(await submit(viewId, "after-outage")).toEqual({ response_action: "clear" });
-    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
     const created = await database.db.selectFrom("orgs").select("slug").where("slug", "in", ["while-away", "after-outage"]).execute();
     expect(created.map((row) => row.slug)).toEqual(["after-outage"]);
   });
