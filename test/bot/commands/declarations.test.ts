@@ -25,6 +25,7 @@ describe("command declarations", () => {
       "member deny": "member deny <id> [reason]",
       "member remove": "member remove <org> <@user|email>",
       "member invite": "member invite <org> <@user|email> [--role admin|developer|viewer]",
+      "member leave": "member leave <org>",
       "invite list": "invite list <org>",
       "invite approve": "invite approve <id>",
       "invite deny": "invite deny <id> [reason]",
@@ -36,6 +37,10 @@ describe("command declarations", () => {
       "app channel": "app channel <app> <#channel>",
       "app delete": "app delete <app> --confirm <app>",
       "app split": "app split <app> --prefix </path/> --name <slug>",
+      "app move": "app move <app> --to <org>",
+      "move approve": "move approve <id>",
+      "move deny": "move deny <id> [reason]",
+      "app clone": "app clone <app> --name <slug> [--org <org>]",
       "env create": "env create <app> <env> [--from <env>] [--domain <hostname>]",
       "env list": "env list <app>",
       "env show": "env show <app> <env>",
@@ -119,12 +124,15 @@ describe("command declarations", () => {
 });
 
 describe("forms derived from the declarations", () => {
-  it("are the six modals edgebot has always shown, field for field", () => {
+  it("are the six modals edgebot has always shown and the handover's three, field for field", () => {
     expect(commands.filter((command) => formFor(command.name) !== undefined).map((command) => command.name)).toEqual([
       "org create",
       "member invite",
+      "member leave",
       "app create",
       "app split",
+      "app move",
+      "app clone",
       "env create",
       "domain add",
     ]);
