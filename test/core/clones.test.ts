@@ -77,3 +77,14 @@ describe("cloning an application", () => {
     expect({ db: await snapshot(world.platform), disk: await entries() }).toEqual(before);
   });
 });
+
+describe("copying a repository aside", () => {
+  it("leaves nothing behind when the copy fails", async () => {
+    const { id } = await original();
+    const entries = async () => (await readdir(world.gitRoot)).sort();
+    const before = await entries();
+    await expect(world.platform.repositories.prepareCopy(id, 999_999, "no-such-branch")).rejects.toThrow(/no-such-branch/);
+    await expect(world.platform.repositories.prepareCopy(id, 999_999, "--upload-pack=x")).rejects.toThrow(/refusing branch name/);
+    expect(await entries()).toEqual(before);
+  });
+});

@@ -205,6 +205,34 @@ describe("forms derived from the declarations", () => {
         { argument: "--name", name: "name", label: "New application's name", kind: "text", placeholder: "blog", maxLength: 39 },
       ],
     });
+    expect(formFor("app move")).toEqual({
+      command: "app move",
+      title: "Move an application",
+      submit: "Move",
+      intro: "Hand an application over to another org, with its repository and history, environments, domains and DNS state. Its channel is cleared.",
+      fields: [
+        { argument: "app", name: "app", label: "Application to move", kind: "app", maxLength: 103 },
+        { argument: "--to", name: "to", label: "Move to org", kind: "org", maxLength: 39, hint: "Moves at once if you are an owner or admin there too; otherwise its owners and admins approve within 48 hours." },
+      ],
+    });
+    expect(formFor("app clone")).toEqual({
+      command: "app clone",
+      title: "Clone an application",
+      submit: "Clone",
+      intro: "A new application with a copy of the production configuration and its whole history. It has production only and no domains.",
+      fields: [
+        { argument: "app", name: "app", label: "Application to copy", kind: "app", maxLength: 103 },
+        { argument: "--name", name: "name", label: "New application's name", kind: "text", placeholder: "www-copy", maxLength: 39 },
+        { argument: "--org", name: "org", label: "Org", kind: "org", optional: true, hint: "Where the copy goes; the original's org when left empty.", maxLength: 39 },
+      ],
+    });
+    expect(formFor("member leave")).toEqual({
+      command: "member leave",
+      title: "Leave an org",
+      submit: "Leave",
+      intro: "You lose access to the org and its applications. Its last owner cannot leave.",
+      fields: [{ argument: "org", name: "org", label: "Org to leave", kind: "org", maxLength: 39 }],
+    });
     expect(formFor("domain add")).toEqual({
       command: "domain add",
       title: "Add a domain",
