@@ -141,3 +141,33 @@ async function assertAnotherOwner(tx: Tx, org: { id: number; slug: string }, nam
     throw new Conflict(`${name} is the last owner of ${org.slug}: make someone else an owner before you ${verb} them`);
   }
 }
+
+/**
+ * `member leave`: the actor leaves an org, whatever their role. The last owner cannot: the org
+ * would have nobody to own it. The org is locked, so two owners leaving at once leave one.
+ */
+export async function leaveOrg(platform: Platform, input: { actor: Actor; org: string }): Promise<{ org: string; role: Role }> {
+  const org = await findOrgAsMember(platform.db, input.actor, input.org);
+  return inTransaction(platform, async (tx) => {
+    await tx.selectFrom("orgs").select("id").where("id", "=", org.id).forUpdate().execute();
+    const me = await tx
+      .selectFrom("memberships as m")
+      .innerJoin("users as u", "u.id", "m.user_id")
+      .select(["m.role", "u.display_name", "u.email"])
+      .where("m.org_id", "=", org.id)
+      .where("m.user_id", "=", input.actor.userId)
+      .executeTakeFirst();
+    // Left a moment ago, by another request.
+    if (!me) throw new NotFound(`org ${org.slug} not found`);
+    if (me.role === "owner") {
+      const owners = await tx.selectFrom("memberships").select((eb) => eb.fn.countAll<number>().as("n")).where("org_id", "=", org.id).where("role", "=", "owner").executeTakeFirstOrThrow();
+      if (Number(owners.n) <= 1) {
+        throw new Conflict(`you are the last owner of ${org.slug}: make someone else an owner first (member role ${org.slug} <@user|email> owner), or delete the org`);
+      }
+    }
+    await tx.deleteFrom("memberships").where("org_id", "=", org.id).where("user_id", "=", input.actor.userId).execute();
+    await recordAudit(tx, { org, actor: input.actor, action: "member.leave", target: me.email, details: { role: me.role } });
+    await notify(tx, { org, actor: input.actor, kind: "member.left", payload: { org: org.slug, member: { name: me.display_name, email: me.email }, role: me.role } });
+    return { org: org.slug, role: me.role };
+  });
+}

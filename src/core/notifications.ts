@@ -80,12 +80,25 @@ export interface NotificationPayloads {
   "role.settled": { org: string; request: number; member: NotifiedPerson; from: Role; to: Role; status: string; decidedBy: string | null; decidedAt: string | null; approvedBy: string[]; copy: number };
   /** To the requester: how their role request was decided. */
   "role.decided": { org: string; request: number; member: NotifiedPerson; to: Role; status: string; reason: string | null };
+  // Agency handover: moves, clones, leaving (src/core/moves.ts, clones.ts, members.ts).
+  /** `app` (`org/app`) is to move to org `to`: to the target org's channel, else its owners and admins, with buttons. */
+  "app.move_requested": { move: number; app: string; to: string };
+  /** Not a new message: `copy` (an `app.move_requested` message) shows how the request ended, and loses its buttons. */
+  "app.move_settled": { move: number; app: string; to: string; status: string; decidedBy: string | null; decidedAt: string | null; copy: number };
+  /** To the requester: how their move request was decided. */
+  "app.move_decided": { move: number; app: string; to: string; status: string; reason: string | null };
+  /** An application moved from `from` (its old `org/app`) to `app` (its new one): to both orgs. */
+  "app.moved": { app: string; from: string };
+  /** `app` was created as a copy of `from`'s production history. */
+  "app.cloned": { app: string; from: string };
+  /** A member left the org by themselves. */
+  "member.left": { org: string; member: NotifiedPerson; role: Role };
 }
 
 export type NotificationKind = keyof NotificationPayloads;
 
 /** The kinds that edit an earlier message (its outbox id is the payload's `copy`) instead of posting one. */
-export const messageEdits = ["invitation.progress", "invitation.settled", "role.progress", "role.settled"] as const satisfies readonly NotificationKind[];
+export const messageEdits = ["invitation.progress", "invitation.settled", "role.progress", "role.settled", "app.move_settled"] as const satisfies readonly NotificationKind[];
 export type MessageEditKind = (typeof messageEdits)[number];
 
 /** True for a notification that edits an earlier message. */
@@ -208,8 +221,8 @@ export async function settleInvitationMessages(
   });
 }
 
-/** Where a request's message is: its kind, and the id its payload names it by (`invitation` or `request`). */
-export type RequestMessage = { kind: "invitation.requested"; id: number } | { kind: "role.requested"; id: number };
+/** Where a request's message is: its kind, and the id its payload names it by (`invitation`, `request` or `move`). */
+export type RequestMessage = { kind: "invitation.requested"; id: number } | { kind: "role.requested"; id: number } | { kind: "app.move_requested"; id: number };
 
 /** One edit, as `editRequestMessages` takes it: the payload without the copy it edits. */
 export type MessageEdit = { [K in MessageEditKind]: { kind: K; payload: Omit<NotificationPayloads[K], "copy"> } }[MessageEditKind];
@@ -220,7 +233,7 @@ export type MessageEdit = { [K in MessageEditKind]: { kind: K; payload: Omit<Not
  */
 export async function editRequestMessages(tx: Tx, input: { request: RequestMessage; edit: MessageEdit; actor: Actor | null }): Promise<void> {
   const payload = { ...input.edit.payload, actor: null };
-  const key = input.request.kind === "invitation.requested" ? "invitation" : "request";
+  const key = input.request.kind === "invitation.requested" ? "invitation" : input.request.kind === "app.move_requested" ? "move" : "request";
   await tx
     .insertInto("outbox")
     .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])

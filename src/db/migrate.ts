@@ -11,6 +11,7 @@ import * as accessTokens from "../../migrations/0009_access_tokens.ts";
 import * as identitiesPerWorkspace from "../../migrations/0010_identities_per_workspace.ts";
 import * as approvalThresholds from "../../migrations/0011_approval_thresholds.ts";
 import * as hostnameClaims from "../../migrations/0012_hostname_claims.ts";
+import * as applicationMoves from "../../migrations/0013_application_moves.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   "0010_identities_per_workspace": identitiesPerWorkspace,
   "0011_approval_thresholds": approvalThresholds,
   "0012_hostname_claims": hostnameClaims,
+  "0013_application_moves": applicationMoves,
 };
 
 /** The migrations this code knows that the database has not run (a process newer than its schema). */

@@ -246,6 +246,23 @@ export interface HostnameClaimsTable {
   claimed_at: Date | null;
 }
 
+export type ApplicationMoveStatus = "pending" | "approved" | "denied" | "expired";
+
+/** A request to move an application to another org (migrations/0013_application_moves.ts). */
+export interface ApplicationMovesTable {
+  id: Generated<number>;
+  application_id: number;
+  from_org_id: number;
+  to_org_id: number;
+  requested_by: number | null;
+  status: ApplicationMoveStatus;
+  decided_by: number | null;
+  decided_at: Date | null;
+  deny_reason: string | null;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 /** Every table edgebot keeps, as Kysely sees them. */
 export interface Database {
   users: UsersTable;
@@ -267,4 +284,5 @@ export interface Database {
   dns_checks: DnsChecksTable;
   access_tokens: AccessTokensTable;
   hostname_claims: HostnameClaimsTable;
+  application_moves: ApplicationMovesTable;
 }

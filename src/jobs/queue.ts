@@ -8,6 +8,7 @@ import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts"
 import { isDeadlock } from "../db/errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import { expireInvitations } from "../core/invitations.ts";
+import { expireMoves } from "../core/moves.ts";
 import { onceForRequest, type ClaimRecheck, type MaintenanceQueue, type Platform, type Recheck, type RecheckQueue, type Tx } from "../core/platform.ts";
 import { expireRoleRequests } from "../core/role-requests.ts";
 import { OutageLog } from "../core/outages.ts";
@@ -27,7 +28,7 @@ export interface JobQueue {
 
 /** The jobs edgebot runs on a schedule, and when (cron, UTC). */
 export const scheduledJobs = {
-  /** Invitations and role requests 48 hours old expire, and the messages showing them are edited. */
+  /** Invitations, role requests and application move requests 48 hours old expire, and the messages showing them are edited. */
   "invitations-expire": "* * * * *",
   /** Every live environment gets a DNS re-check, each its own job, so that regressions are announced. */
   "dns-daily-recheck": "17 4 * * *",
@@ -178,6 +179,8 @@ export async function startJobQueue(options: {
       if (expired.length > 0) logger.info({ invitations: expired.map((invitation) => invitation.id) }, "invitations expired");
       const requests = await expireRoleRequests(platform.db);
       if (requests.length > 0) logger.info({ roleRequests: requests.map((request) => request.id) }, "role requests expired");
+      const moves = await expireMoves(platform.db);
+      if (moves.length > 0) logger.info({ moves: moves.map((move) => move.id) }, "application move requests expired");
     },
     "dns-daily-recheck": async () => {
       const since = new Date().toISOString();

@@ -150,6 +150,35 @@ export class Repositories {
     };
   }
 
+  /**
+   * Builds application `applicationId`'s repository as a copy of application `fromId`'s branch
+   * `branch` with its whole history, under a temporary name like `prepare`: no other branch, no
+   * tag, no link back to the original. `install` moves it into place once the copy's application
+   * is committed.
+   */
+  async prepareCopy(fromId: number, applicationId: number, branch: string): Promise<PreparedRepository> {
+    assertBranch(branch);
+    const source = this.pathOf(fromId);
+    this.pathOf(applicationId); // refuses an id that is not one
+    await mkdir(this.root, { recursive: true });
+    const name = leftoverName("creating", applicationId);
+    const repository = path.join(this.root, name);
+    try {
+      // --no-local: objects go through git's transport, never hard-linked, so the two share nothing on disk.
+      await runGitProcess(["clone", "--bare", "--no-local", "--single-branch", `--branch=${branch}`, "--no-tags", "--quiet", "--", source, name], { cwd: this.root });
+      const inCopy = { cwd: repository, env: { GIT_DIR: repository } };
+      await runGitProcess(["config", "--remove-section", "remote.origin"], inCopy);
+      await runGitProcess(["symbolic-ref", "HEAD", `refs/heads/${branch}`], inCopy);
+    } catch (error) {
+      await rm(repository, { recursive: true, force: true });
+      throw error;
+    }
+    return {
+      install: () => this.moveIntoPlace(name, applicationId),
+      discard: () => rm(repository, { recursive: true, force: true }),
+    };
+  }
+
   /** Creates the application's repository and moves it into place at once (see `prepare`). */
   async create(
     applicationId: number,
@@ -582,6 +611,15 @@ export class Repositories {
       });
     return { count, commits };
   }
+}
+
+/** Runs a git command that writes nothing worth reading, throwing its stderr when it fails. */
+async function runGitProcess(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<void> {
+  const git = startGit(args, options);
+  git.stdin.end();
+  git.stdout.resume();
+  const { code, stderr } = await git.ended;
+  if (code !== 0) throw new Error(stderr.trim() || `git ${args[0]} exited with ${code}`);
 }
 
 // simple-git waits 50 ms after any git process that writes nothing, to be sure its output

@@ -4,7 +4,9 @@ import { listAuditEvents } from "../../src/core/audit.ts";
 import { addDomain, removeDomain } from "../../src/core/domains.ts";
 import { createEnvironment, deleteEnvironment } from "../../src/core/environments.ts";
 import { CoreError, Forbidden } from "../../src/core/errors.ts";
-import { changeRole, removeMember } from "../../src/core/members.ts";
+import { changeRole, leaveOrg, removeMember } from "../../src/core/members.ts";
+import { cloneApplication } from "../../src/core/clones.ts";
+import { decideMove, requestMove } from "../../src/core/moves.ts";
 import { createOrg, deleteOrg, renameOrg, setApprovalPolicy, setBillingContact, setOrgChannel } from "../../src/core/orgs.ts";
 import { registerUser } from "../../src/core/users.ts";
 import {
@@ -121,6 +123,13 @@ const mutations: Array<{ operation: string; field: string; values?: string[]; ru
   { operation: "domain remove", field: "app", run: (bad) => removeDomain(world.platform, { actor: scene.owner, app: bad, env: "staging", hostname: scene.stagingHostname }) },
   { operation: "domain remove", field: "env", run: (bad) => removeDomain(world.platform, { actor: scene.owner, app: scene.app, env: bad, hostname: scene.stagingHostname }) },
   { operation: "domain remove", field: "hostname", run: (bad) => removeDomain(world.platform, { actor: scene.owner, app: scene.app, env: "staging", hostname: bad }) },
+  { operation: "member leave", field: "org", run: (bad) => leaveOrg(world.platform, { actor: scene.member, org: bad }) },
+  { operation: "app move", field: "app", run: (bad) => requestMove(world.platform, { actor: scene.owner, app: bad, to: scene.org }) },
+  { operation: "app move", field: "to", run: (bad) => requestMove(world.platform, { actor: scene.owner, app: scene.app, to: bad }) },
+  { operation: "move approve", field: "id", run: (bad) => decideMove(world.platform, { actor: scene.owner, id: bad, decision: "approve" }) },
+  { operation: "app clone", field: "app", run: (bad) => cloneApplication(world.platform, { actor: scene.owner, app: bad, name: "copy" }) },
+  { operation: "app clone", field: "name", run: (bad) => cloneApplication(world.platform, { actor: scene.owner, app: scene.app, name: bad }) },
+  { operation: "app clone", field: "org", run: (bad) => cloneApplication(world.platform, { actor: scene.owner, app: scene.app, name: "copy", org: bad }) },
   { operation: "audit", field: "limit", values: [...hostile, "0", "-1", "1.5", "201", "1e9"], run: (bad) => listAuditEvents(world.platform, { actor: scene.owner, org: scene.org, limit: bad }) },
   { operation: "register user", field: "team id", values: hostileIds, run: (bad) => registerUser(world.platform, { teamId: bad, chatUserId: "U1", email: "new@example.com", displayName: "New" }) },
   { operation: "register user", field: "user id", values: hostileIds, run: (bad) => registerUser(world.platform, { teamId: "T1", chatUserId: bad, email: "new@example.com", displayName: "New" }) },

@@ -2,9 +2,10 @@ import { sql } from "kysely";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inviteMember } from "../../src/core/invitations.ts";
+import { requestMove } from "../../src/core/moves.ts";
 import { scheduledJobs, sqlThroughPool, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 import { until } from "../support/until.ts";
-import { addMember, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
+import { addMember, buildApplication, buildOrg, buildUser, unique, useWorld } from "../support/world.ts";
 
 const world = useWorld();
 let queue: JobQueue;
@@ -55,5 +56,26 @@ describe("the job queue", () => {
     // The request went to the owner directly (no org channel): its one copy gets one edit.
     const edits = await world.platform.db.selectFrom("outbox").select("payload").where("kind", "=", "invitation.settled").execute();
     expect(edits.filter((row) => (row.payload as { invitation: number }).invitation === request.invitation.id)).toHaveLength(1);
+  });
+
+  it("expires application moves 48 hours old in the same sweep, editing their request messages", async () => {
+    const agencyAdmin = await buildUser(world.platform);
+    const clientOwner = await buildUser(world.platform);
+    const agency = await buildOrg(world.platform, agencyAdmin);
+    const client = await buildOrg(world.platform, clientOwner);
+    await addMember(world.platform, client, agencyAdmin, "viewer");
+    const { ref } = await buildApplication(world.platform, agencyAdmin, agency);
+    const outcome = await requestMove(world.platform, { actor: agencyAdmin, app: ref, to: client });
+    if (outcome.kind !== "requested") throw new Error(`expected a request, got ${outcome.kind}`);
+    await world.platform.db.updateTable("application_moves").set({ expires_at: new Date(Date.now() - 1000) }).where("id", "=", outcome.move.id).execute();
+
+    await queue.runNow("invitations-expire");
+    const swept = await until(async () => {
+      const row = await world.platform.db.selectFrom("application_moves").select("status").where("id", "=", outcome.move.id).executeTakeFirstOrThrow();
+      return row.status === "expired" ? row : undefined;
+    }, { what: "the move sweep", timeoutMs: 10_000 });
+    expect(swept.status).toBe("expired");
+    const edits = await world.platform.db.selectFrom("outbox").select("payload").where("kind", "=", "app.move_settled").execute();
+    expect(edits.filter((row) => (row.payload as { move: number }).move === outcome.move.id)).toHaveLength(1);
   });
 });

@@ -6,6 +6,7 @@ import { hostnameLabel } from "./applications.ts";
 import { claimedAnnouncement, claimedAwayAnnouncement, claimGaveUpAnnouncement } from "./claims.ts";
 import { shortCommit } from "./configs.ts";
 import { gaveUpAnnouncement, goLiveResultsMessage, liveAnnouncement, regressionAnnouncement } from "./dns.ts";
+import { moveRequestMessage } from "./moves.ts";
 import { plural } from "./orgs.ts";
 import type { ApprovalProgress } from "../../core/approvals.ts";
 
@@ -132,6 +133,31 @@ export function notificationMessage(notification: Notification): Message {
       if (count > commits.length) shown.push(`…and ${count - commits.length} earlier`);
       if (shown.length > 0) builder.list(shown, { limit: commits.length + 1, noun: "commits" });
       return builder.context(by).build();
+    }
+    // Agency handover.
+    case "app.move_requested":
+      return moveRequestMessage(notification.payload, by);
+    case "app.move_settled": {
+      const { move, app, to, status, decidedBy, decidedAt } = notification.payload;
+      const ended = status === "expired" ? ":hourglass: expired: nobody decided within 48 hours" : requestEnding({ status, decidedBy, decidedAt, approvedBy: [] });
+      return new MessageBuilder().section(`:truck: Request ${move} to move *${app}* into *${to}*: ${ended}.`).build();
+    }
+    case "app.move_decided": {
+      const { move, app, to, status, reason } = notification.payload;
+      const outcome = status === "denied" ? `was denied${reason ? `: ${escapeText(reason)}` : ""}` : `was approved: it is now in *${to}*`;
+      return announce(`:truck: Your request ${move} to move *${app}* into *${to}* ${outcome}.`, by);
+    }
+    case "app.moved": {
+      const { app, from } = notification.payload;
+      return announce(`:truck: *${from}* moved to another org: it is now *${app}*, with its repository, environments and domains. Its channel was cleared.`, by);
+    }
+    case "app.cloned": {
+      const { app, from } = notification.payload;
+      return announce(`:busts_in_silhouette: *${app}* was created as a copy of *${from}*'s production history, without domains.`, by);
+    }
+    case "member.left": {
+      const { org, member, role } = notification.payload;
+      return announce(`:wave: ${person(member)} (${role}) left *${org}*.`, by);
     }
     default: {
       // A kind written by a newer edgebot than the one delivering: say something rather than nothing.

@@ -15,6 +15,7 @@ import memberApprove from "./member/approve.ts";
 import memberDeny from "./member/deny.ts";
 import memberRemove from "./member/remove.ts";
 import memberInvite from "./member/invite.ts";
+import memberLeave from "./member/leave.ts";
 import inviteList from "./invite/list.ts";
 import inviteApprove from "./invite/approve.ts";
 import inviteDeny from "./invite/deny.ts";
@@ -26,6 +27,10 @@ import appShow from "./app/show.ts";
 import appChannel from "./app/channel.ts";
 import appDelete from "./app/delete.ts";
 import appSplit from "./app/split.ts";
+import appMove from "./app/move.ts";
+import appClone from "./app/clone.ts";
+import moveApprove from "./move/approve.ts";
+import moveDeny from "./move/deny.ts";
 import envCreate from "./env/create.ts";
 import envList from "./env/list.ts";
 import envShow from "./env/show.ts";
@@ -63,6 +68,7 @@ export const commands: readonly Command[] = [
   memberDeny,
   memberRemove,
   memberInvite,
+  memberLeave,
   inviteList,
   inviteApprove,
   inviteDeny,
@@ -74,6 +80,10 @@ export const commands: readonly Command[] = [
   appChannel,
   appDelete,
   appSplit,
+  appMove,
+  moveApprove,
+  moveDeny,
+  appClone,
   envCreate,
   envList,
   envShow,

@@ -6,11 +6,11 @@ describe("completing a command line in the shell", () => {
   it("completes the command's words", () => {
     expect(completeCommandLine("ap")).toEqual([["app"], "ap"]);
     expect(completeCommandLine("a")).toEqual([["app", "audit"], "a"]);
-    expect(completeCommandLine("app c")).toEqual([["channel", "create"], "c"]);
+    expect(completeCommandLine("app c")).toEqual([["channel", "clone", "create"], "c"]);
     expect(completeCommandLine("app cr")).toEqual([["create"], "cr"]);
     expect(completeCommandLine("/edge tok")).toEqual([["token"], "tok"]);
     expect(completeCommandLine("token ")).toEqual([["create", "list", "revoke"], ""]);
-    expect(completeCommandLine("")[0]).toEqual(["app", "audit", "config", "dns", "domain", "env", "golive", "help", "invite", "join", "link", "member", "org", "token"]);
+    expect(completeCommandLine("")[0]).toEqual(["app", "audit", "config", "dns", "domain", "env", "golive", "help", "invite", "join", "link", "member", "move", "org", "token"]);
   });
 
   it("offers nothing for words that name no command", () => {

@@ -25,6 +25,7 @@ describe("command declarations", () => {
       "member deny": "member deny <id> [reason]",
       "member remove": "member remove <org> <@user|email>",
       "member invite": "member invite <org> <@user|email> [--role admin|developer|viewer]",
+      "member leave": "member leave <org>",
       "invite list": "invite list <org>",
       "invite approve": "invite approve <id>",
       "invite deny": "invite deny <id> [reason]",
@@ -36,6 +37,10 @@ describe("command declarations", () => {
       "app channel": "app channel <app> <#channel>",
       "app delete": "app delete <app> --confirm <app>",
       "app split": "app split <app> --prefix </path/> --name <slug>",
+      "app move": "app move <app> --to <org>",
+      "move approve": "move approve <id>",
+      "move deny": "move deny <id> [reason]",
+      "app clone": "app clone <app> --name <slug> [--org <org>]",
       "env create": "env create <app> <env> [--from <env>] [--domain <hostname>]",
       "env list": "env list <app>",
       "env show": "env show <app> <env>",
@@ -119,12 +124,15 @@ describe("command declarations", () => {
 });
 
 describe("forms derived from the declarations", () => {
-  it("are the six modals edgebot has always shown, field for field", () => {
+  it("are the six modals edgebot has always shown and the handover's three, field for field", () => {
     expect(commands.filter((command) => formFor(command.name) !== undefined).map((command) => command.name)).toEqual([
       "org create",
       "member invite",
+      "member leave",
       "app create",
       "app split",
+      "app move",
+      "app clone",
       "env create",
       "domain add",
     ]);
@@ -196,6 +204,34 @@ describe("forms derived from the declarations", () => {
         { argument: "--prefix", name: "prefix", label: "URL prefix", kind: "text", placeholder: "/blog/", hint: "Path segments between slashes, like /blog/ or /shop/en/.", maxLength: 100 },
         { argument: "--name", name: "name", label: "New application's name", kind: "text", placeholder: "blog", maxLength: 39 },
       ],
+    });
+    expect(formFor("app move")).toEqual({
+      command: "app move",
+      title: "Move an application",
+      submit: "Move",
+      intro: "Hand an application over to another org, with its repository and history, environments, domains and DNS state. Its channel is cleared.",
+      fields: [
+        { argument: "app", name: "app", label: "Application to move", kind: "app", maxLength: 103 },
+        { argument: "--to", name: "to", label: "Move to org", kind: "org", maxLength: 39, hint: "Moves at once if you are an owner or admin there too; otherwise its owners and admins approve within 48 hours." },
+      ],
+    });
+    expect(formFor("app clone")).toEqual({
+      command: "app clone",
+      title: "Clone an application",
+      submit: "Clone",
+      intro: "A new application with a copy of the production configuration and its whole history. It has production only and no domains.",
+      fields: [
+        { argument: "app", name: "app", label: "Application to copy", kind: "app", maxLength: 103 },
+        { argument: "--name", name: "name", label: "New application's name", kind: "text", placeholder: "www-copy", maxLength: 39 },
+        { argument: "--org", name: "org", label: "Org", kind: "org", optional: true, hint: "Where the copy goes; the original's org when left empty.", maxLength: 39 },
+      ],
+    });
+    expect(formFor("member leave")).toEqual({
+      command: "member leave",
+      title: "Leave an org",
+      submit: "Leave",
+      intro: "You lose access to the org and its applications. Its last owner cannot leave.",
+      fields: [{ argument: "org", name: "org", label: "Org to leave", kind: "org", maxLength: 39 }],
     });
     expect(formFor("domain add")).toEqual({
       command: "domain add",

@@ -3,6 +3,8 @@ import { openFormAction } from "../../../blocks/modals.ts";
 import { invitationActions, roleRequestActions } from "../../../blocks/notifications.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
 import { approveInvitationButton, denyInvitationButton } from "./invitations.ts";
+import { moveActions } from "../../../blocks/moves.ts";
+import { approveMoveButton, denyMoveButton } from "./moves.ts";
 import { openFormButton } from "./open-form.ts";
 import { approveRoleRequestButton, denyRoleRequestButton } from "./role-requests.ts";
 
@@ -16,4 +18,6 @@ export function registerActions(app: App, dependencies: ListenerDependencies): v
   app.action<BlockAction<ButtonAction>>(invitationActions.deny, denyInvitationButton(dependencies));
   app.action<BlockAction<ButtonAction>>(roleRequestActions.approve, approveRoleRequestButton(dependencies));
   app.action<BlockAction<ButtonAction>>(roleRequestActions.deny, denyRoleRequestButton(dependencies));
+  app.action<BlockAction<ButtonAction>>(moveActions.approve, approveMoveButton(dependencies));
+  app.action<BlockAction<ButtonAction>>(moveActions.deny, denyMoveButton(dependencies));
 }

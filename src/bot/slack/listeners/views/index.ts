@@ -3,11 +3,13 @@ import { configEditorCallback } from "../../../blocks/configs.ts";
 import { formCallbackPrefix } from "../../../blocks/modals.ts";
 import { denyInvitationCallback } from "../../../blocks/invitations.ts";
 import { denyRoleRequestCallback } from "../../../blocks/role-requests.ts";
+import { denyMoveCallback } from "../../../blocks/moves.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
 import { configEditorSubmitted } from "./configs.ts";
 import { formSubmitted } from "./form-submission.ts";
 import { invitationDenied } from "./invitations.ts";
 import { roleRequestDenied } from "./role-requests.ts";
+import { moveDenied } from "./moves.ts";
 
 /**
  * Registers the modal submissions. Each runs before its acknowledgement, because an error must
@@ -19,4 +21,5 @@ export function registerViews(app: App, dependencies: ListenerDependencies): voi
   app.view({ callback_id: configEditorCallback, type: "view_submission" }, configEditorSubmitted(dependencies));
   app.view({ callback_id: denyInvitationCallback, type: "view_submission" }, invitationDenied(dependencies));
   app.view({ callback_id: denyRoleRequestCallback, type: "view_submission" }, roleRequestDenied(dependencies));
+  app.view({ callback_id: denyMoveCallback, type: "view_submission" }, moveDenied(dependencies));
 }
