@@ -94,8 +94,8 @@ export function homeView(
 }
 
 /**
- * An application's environments and domains, with a menu of the forms that add to it for those
- * who may build; under it, the buttons of the environments shown that have domains.
+ * An application's environments and domains, with a menu of its forms (the one that deletes asks
+ * for a confirmation) for those who may build; under it, the buttons of the environments shown that have domains.
  */
 function applicationBlocks(app: OrgApplications["shown"][number], slash: string, options: { canBuild: boolean; publication: string }): KnownBlock[] {
   const shownEnvironments = app.environments.slice(0, environmentsShown).map((environment) => ({ name: environment.name, domains: environment.domains.length }));
@@ -113,6 +113,8 @@ function applicationSection(app: OrgApplications["shown"][number], slash: string
       options: [
         { text: { type: "plain_text", text: "New environment" }, value: formButtonValue("env create", app.ref) },
         { text: { type: "plain_text", text: "Add a domain" }, value: formButtonValue("domain add", app.ref) },
+        // Its form asks for a confirmation before anything is deleted.
+        { text: { type: "plain_text", text: "Delete application…" }, value: formButtonValue("app delete", app.ref) },
       ],
     };
   }
