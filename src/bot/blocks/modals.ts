@@ -37,7 +37,8 @@ export function formView(form: Form, options: { prefill: FormValues; metadata: s
     type: "modal",
     callback_id: `${formCallbackPrefix}${form.command}`,
     title: plain(form.title, maxTitle),
-    submit: plain(form.submit, maxTitle),
+    // A form that destroys asks for a confirmation next: its submit says there is one more step.
+    submit: plain(form.confirm === undefined ? form.submit : `${form.submit}…`, maxTitle),
     close: plain("Cancel", maxTitle),
     private_metadata: options.metadata,
     blocks,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, afterAll, describe, expect, it } from "vitest";
+import { notificationMessage } from "../../../src/bot/blocks/notifications.ts";
 import { plainText } from "../../../src/bot/shell.ts";
 import { createApplication } from "../../../src/core/applications.ts";
 import { editConfigFile } from "../../../src/core/configs.ts";
@@ -221,6 +222,19 @@ describe("Check again, on go-live results", () => {
     }
     expect(await snapshot(bed.world.platform)).toEqual(before);
     expect(await dnsChecksOf(hostname)).toEqual([]);
+  });
+});
+
+describe("Check again, on the background re-checks' messages", () => {
+  it("is under a regression and under a give-up, for the environment they are about", () => {
+    const failing = { status: "fails" as const, hostname: "www.acme.example", expectedTarget: `www.acme.example.${suffix}`, found: ["CNAME old.cdn.example"], recordToCreate: `CNAME www.acme.example → www.acme.example.${suffix}` };
+    const delivered = { id: 1, channelId: "C0ACME", teamId: "T0TEST", attempts: 0 };
+    const regression = notificationMessage({ ...delivered, kind: "env.regressed", payload: { app: "acme/www", env: "production", verdicts: [failing], background: true, actor: null } } as Parameters<typeof notificationMessage>[0]);
+    const gaveUp = notificationMessage({ ...delivered, kind: "golive.gave_up", payload: { app: "acme/www", env: "staging", verdicts: [failing], since: new Date().toISOString(), actor: null } } as Parameters<typeof notificationMessage>[0]);
+    expect(buttonsOf(regression.blocks).get("Check again")).toEqual({ actionId: "golive_check_again", value: JSON.stringify({ app: "acme/www", env: "production" }) });
+    expect(buttonsOf(gaveUp.blocks).get("Check again")).toEqual({ actionId: "golive_check_again", value: JSON.stringify({ app: "acme/www", env: "staging" }) });
+    // The text the shell prints and screen readers read has no button in it.
+    expect(regression.text).not.toContain("Check again");
   });
 });
 
