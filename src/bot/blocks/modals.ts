@@ -77,7 +77,7 @@ export function confirmationQuestion(form: Form, values: FormValues): string {
 
 /** The confirmation, once its command was refused: why, and nothing was changed. */
 export function formRefusedView(form: Form, problem: string): ModalView {
-  return formDoneView(form, sayError(`${problem} Nothing was changed.`));
+  return formDoneView(form, sayError(`${problem.trim().replace(/\.?$/, ".")} Nothing was changed.`));
 }
 
 /** What the modal shows once the form's command ran: the command's answer, and a Done button. */

@@ -18,7 +18,7 @@ export function goLiveButton(dependencies: ListenerDependencies) {
 
 /** The Home tab's "Check DNS": what DNS says of each domain of the environment; writes nothing but the click. */
 export function checkDnsButton(dependencies: ListenerDependencies) {
-  return onceButton(dependencies, { schema: checkDnsValue, typed: (value) => (value === undefined ? "domain list <app> <env>" : `domain list ${value.app} ${value.env}`) }, async ({ value, command, answer }) => {
+  return onceButton(dependencies, { schema: checkDnsValue, typed: () => "dns check <hostname>" }, async ({ value, command, answer }) => {
     const { ref, domains } = await listDomains(command.platform, { actor: command.actor, app: value.app, env: value.env });
     if (domains.length === 0) {
       await answer(say(`*${ref} ${value.env}* has no domains yet: add one with \`domain add ${ref} ${value.env} <hostname>\`.`));
