@@ -1,4 +1,4 @@
-import type { KnownBlock } from "@slack/types";
+import type { ActionsBlock, KnownBlock } from "@slack/types";
 
 /** What a handler returns: Block Kit blocks for Slack and a text the shell prints. */
 export interface Message {
@@ -55,6 +55,16 @@ export class MessageBuilder {
       size += line.length + 1;
     }
     if (chunk.length > 0) this.section(chunk.join("\n"));
+    return this;
+  }
+
+  /** A row of buttons; it is kept even when text before it was left out. */
+  actions(block: ActionsBlock): this {
+    if (this.blocks.length >= maxBlocks - 1) {
+      this.blocks.pop();
+      this.dropped += 1;
+    }
+    this.blocks.push(block);
     return this;
   }
 

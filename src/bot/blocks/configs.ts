@@ -1,7 +1,8 @@
 import type { ModalView } from "@slack/types";
 import type { ConfigFile, ConfigListing, EditableFile, PromotionOutcome } from "../../core/configs.ts";
 import type { BranchDiff, CommitSummary } from "../../core/configs.ts";
-import { code, escapeText, maxSectionText, MessageBuilder, say, sayError, when, type Message } from "../message.ts";
+import { code, escapeText, maxBlocks, maxSectionText, MessageBuilder, say, sayError, when, type Message } from "../message.ts";
+import { promoteButton } from "./buttons.ts";
 import { plural } from "./orgs.ts";
 
 /** The callback id of the config editor modal. */
@@ -52,7 +53,11 @@ export function environmentLogMessage(log: { ref: string; env: string; commits: 
 
 const statusWord: Record<string, string> = { A: "added", M: "modified", D: "deleted", R: "renamed", C: "copied", T: "type changed" };
 
-export function environmentDiffMessage(diff: { ref: string; from: string; to: string } & BranchDiff): Message {
+/**
+ * What promoting one environment into another would bring; with both heads known, a "Promote"
+ * button that promotes exactly that (see listeners/actions/promote-button.ts).
+ */
+export function environmentDiffMessage(diff: { ref: string; from: string; to: string } & BranchDiff, heads?: { from: string; to: string }): Message {
   if (diff.files.length === 0) return say(`*${diff.ref}*: ${diff.from} has nothing that ${diff.to} lacks. Promoting would change nothing.`);
   const builder = new MessageBuilder().section(`*${diff.ref}*: what promoting *${diff.from}* into *${diff.to}* brings · ${plural(diff.files.length, "file")} changed`);
   builder.list(
@@ -63,7 +68,10 @@ export function environmentDiffMessage(diff: { ref: string; from: string; to: st
   builder.section(shown.text);
   if (diff.patchCut) builder.context(`The diff is longer than 1 MiB: only its start was read. See the whole diff with git.`);
   else if (shown.cut > 0) builder.context(`${plural(shown.cut, "more line")} of the diff not shown: see the whole diff with git.`);
-  return builder.context(`Promote: ${code(`env promote ${diff.ref} ${diff.from} ${diff.to}`)}`).build();
+  const message = builder.context(`Promote: ${code(`env promote ${diff.ref} ${diff.from} ${diff.to}`)}`).build();
+  if (heads === undefined) return message;
+  // The button goes last, where it is seen after the diff.
+  return { ...message, blocks: [...message.blocks.slice(0, maxBlocks - 1), promoteButton({ app: diff.ref, from: diff.from, to: diff.to, fromHead: heads.from, toHead: heads.to })] };
 }
 
 export function promotionMessage(outcome: PromotionOutcome): Message {

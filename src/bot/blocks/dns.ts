@@ -2,6 +2,7 @@ import type { Verdict } from "../../core/golive.ts";
 import { awaitingHours } from "../../core/golive.ts";
 import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
+import { checkAgainButton } from "./buttons.ts";
 
 /** The answer to `dns check`: the record the hostname needs, and what DNS says now. */
 export function dnsCheckMessage(verdict: Verdict, options: { reducedFrom?: string } = {}): Message {
@@ -52,6 +53,7 @@ export function goLiveResultsMessage(
   }
   if (options.by) builder.context(options.by);
   if (options.postedToChannel) builder.context("These results were also posted to the application's channel.");
+  builder.actions(checkAgainButton(results.app, results.env));
   return builder.build();
 }
 
@@ -74,6 +76,7 @@ export function regressionAnnouncement(input: { app: string; env: string; verdic
         ? `Found by edgebot's background DNS check. edgebot re-checks for ${awaitingHours} hours and announces when it is live again.`
         : by,
     )
+    .actions(checkAgainButton(input.app, input.env))
     .build();
 }
 
@@ -84,5 +87,6 @@ export function gaveUpAnnouncement(input: { app: string; env: string; verdicts: 
     .section(`:hourglass: *${input.app} ${input.env} is not live*: edgebot re-checked its DNS for ${awaitingHours} hours (since ${when(new Date(input.since))}) and stopped. Still not pointing at the edge:`)
     .list(notPassing.map(verdictLine), { limit: 40, noun: "domains" })
     .context(`Once DNS is right, run ${code(`golive ${input.app} ${input.env}`)}: it checks now, and re-checks again in the background.`)
+    .actions(checkAgainButton(input.app, input.env))
     .build();
 }

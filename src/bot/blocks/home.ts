@@ -1,10 +1,13 @@
 import type { HomeView, KnownBlock, SectionBlock } from "@slack/types";
+import type { Verdict } from "../../core/golive.ts";
 import { may } from "../../core/permissions.ts";
 import type { OrgApplications } from "../../core/applications.ts";
 import { describeProgress } from "../../core/approvals.ts";
 import type { Invitation } from "../../core/invitations.ts";
 import type { RoleRequest } from "../../core/role-requests.ts";
-import { code, escapeText, fit, maxSectionText, maxViewBlocks, when } from "../message.ts";
+import { code, escapeText, fit, maxBlocks, maxSectionText, maxViewBlocks, MessageBuilder, when, type Message } from "../message.ts";
+import { homeEnvironmentButtons } from "./buttons.ts";
+import { dnsCheckMessage } from "./dns.ts";
 import { invitationButtons, roleRequestButtons } from "./notifications.ts";
 import { dnsStatus, hostnameLabel } from "./applications.ts";
 import { formButtonValue, openFormAction } from "./modals.ts";
@@ -22,12 +25,18 @@ const domainsShown = 5;
 
 /**
  * The Home tab: each of the person's orgs with their role, its applications, and each
- * application's environments with their domains and DNS status. It stays within 100 blocks;
- * what does not fit is counted, with the command that lists it.
+ * application's environments with their domains and DNS status, with "Go live" and "Check DNS"
+ * buttons. It stays within 100 blocks; what does not fit is counted, with the command that lists it.
  */
 export function homeView(
   orgs: OrgApplications[],
-  options: { slashCommand: string; awaiting: { total: number; invitations: Invitation[] }; roleRequests?: { total: number; requests: RoleRequest[] } },
+  options: {
+    slashCommand: string;
+    awaiting: { total: number; invitations: Invitation[] };
+    roleRequests?: { total: number; requests: RoleRequest[] };
+    /** Names this publication in its buttons: a click takes effect once per publication. */
+    publication?: string;
+  },
 ): HomeView {
   const slash = options.slashCommand;
   const blocks: KnownBlock[] = [
@@ -69,15 +78,32 @@ export function homeView(
     }
     // Leave room for this org's note when some of its applications do not fit.
     const room = budget - blocks.length - 1;
-    const shown = org.shown.slice(0, Math.max(room, 0));
-    for (const app of shown) blocks.push(applicationSection(app, slash, may(org.role, "build")));
-    const more = org.applications - shown.length;
+    let used = 0;
+    let shown = 0;
+    for (const app of org.shown) {
+      const appBlocks = applicationBlocks(app, slash, { canBuild: may(org.role, "build"), publication: options.publication ?? "home" });
+      if (used + appBlocks.length > room) break;
+      blocks.push(...appBlocks);
+      used += appBlocks.length;
+      shown += 1;
+    }
+    const more = org.applications - shown;
     if (more > 0) blocks.push(context(`…and ${plural(more, "more application")} in ${org.slug}: ${code(`${slash} app list ${org.slug}`)}`));
   }
   return { type: "home", blocks };
 }
 
-/** An application's environments and domains, with a menu of the forms that add to it for those who may build. */
+/**
+ * An application's environments and domains, with a menu of its forms (the one that deletes asks
+ * for a confirmation) for those who may build; under it, the buttons of the environments shown that have domains.
+ */
+function applicationBlocks(app: OrgApplications["shown"][number], slash: string, options: { canBuild: boolean; publication: string }): KnownBlock[] {
+  const shownEnvironments = app.environments.slice(0, environmentsShown).map((environment) => ({ name: environment.name, domains: environment.domains.length }));
+  const buttons = homeEnvironmentButtons(app.ref, shownEnvironments, { canBuild: options.canBuild, home: options.publication });
+  const summary = applicationSection(app, slash, options.canBuild);
+  return buttons === undefined ? [summary] : [summary, buttons];
+}
+
 function applicationSection(app: OrgApplications["shown"][number], slash: string, canBuild: boolean): SectionBlock {
   const block = section(applicationText(app, slash));
   if (canBuild) {
@@ -87,6 +113,8 @@ function applicationSection(app: OrgApplications["shown"][number], slash: string
       options: [
         { text: { type: "plain_text", text: "New environment" }, value: formButtonValue("env create", app.ref) },
         { text: { type: "plain_text", text: "Add a domain" }, value: formButtonValue("domain add", app.ref) },
+        // Its form asks for a confirmation before anything is deleted.
+        { text: { type: "plain_text", text: "Delete application…" }, value: formButtonValue("app delete", app.ref) },
       ],
     };
   }
@@ -151,4 +179,28 @@ function section(text: string): SectionBlock {
 
 function context(text: string): KnownBlock {
   return { type: "context", elements: [{ type: "mrkdwn", text: fit(text, maxSectionText) }] };
+}
+
+/** The answer to "Check DNS": what DNS says of each of the environment's domains, within one message. */
+export function environmentDnsMessage(input: { app: string; env: string; verdicts: Verdict[] }): Message {
+  const passing = input.verdicts.filter((verdict) => verdict.status === "passes").length;
+  const heading = `*DNS of ${input.app} ${input.env}*: ${passing} of ${plural(input.verdicts.length, "domain")} point at the edge.`;
+  const blocks = new MessageBuilder().section(heading).build().blocks;
+  const lines = [heading];
+  let shown = 0;
+  for (const verdict of input.verdicts) {
+    const message = dnsCheckMessage(verdict);
+    // Two blocks stay free: the note on domains not shown, and Slack's 50.
+    if (blocks.length + message.blocks.length > maxBlocks - 2) break;
+    blocks.push(...message.blocks);
+    lines.push(message.text);
+    shown += 1;
+  }
+  const left = input.verdicts.length - shown;
+  if (left > 0) {
+    const note = `…and ${plural(left, "more domain")}: ${code(`golive ${input.app} ${input.env}`)} checks them all, or ${code("dns check <hostname>")} one.`;
+    blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: note }] });
+    lines.push(note);
+  }
+  return { text: lines.join("\n"), blocks };
 }

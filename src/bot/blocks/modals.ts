@@ -1,10 +1,13 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from "@slack/types";
 import { applicationSlug, orgSlug } from "../../core/names.ts";
 import { blockOf, formFor, type Form, type FormField, type FormValues } from "../commands/command-forms.ts";
-import { maxViewBlocks, type Message } from "../message.ts";
+import { escapeText, maxViewBlocks, sayError, type Message } from "../message.ts";
 
 /** A form's callback id: which form a submission belongs to. */
 export const formCallbackPrefix = "form:";
+
+/** The callback id of a destructive form's confirmation, which the form's view becomes once submitted. */
+export const formConfirmationCallbackPrefix = "form_confirm:";
 
 /** Action ids of the pickers, whose options Slack asks edgebot for as the person types. */
 export const pickerActions = { org: "pick_org", app: "pick_app" } as const;
@@ -34,11 +37,47 @@ export function formView(form: Form, options: { prefill: FormValues; metadata: s
     type: "modal",
     callback_id: `${formCallbackPrefix}${form.command}`,
     title: plain(form.title, maxTitle),
-    submit: plain(form.submit, maxTitle),
+    // A form that destroys asks for a confirmation next: its submit says there is one more step.
+    submit: plain(form.confirm === undefined ? form.submit : `${form.submit}…`, maxTitle),
     close: plain("Cancel", maxTitle),
     private_metadata: options.metadata,
     blocks,
   };
+}
+
+/**
+ * The confirmation of a command that destroys, which the submitted form becomes: the question,
+ * with the values given, and a submit that runs the command; Cancel closes it and nothing happens.
+ * A modal's submit has no danger style, so the warning is in its words.
+ */
+export function formConfirmationView(form: Form, values: FormValues, metadata: string): ModalView {
+  return {
+    type: "modal",
+    callback_id: `${formConfirmationCallbackPrefix}${form.command}`,
+    title: plain(form.title, maxTitle),
+    submit: plain(form.submit, maxTitle),
+    close: plain("Cancel", maxTitle),
+    private_metadata: metadata,
+    blocks: [
+      { type: "section", text: { type: "mrkdwn", text: `:warning: *${confirmationQuestion(form, values)}*`.slice(0, 3000) } },
+      { type: "context", elements: [{ type: "mrkdwn", text: `This cannot be undone. *${escapeText(form.submit)}* goes ahead; *Cancel* changes nothing.` }] },
+    ],
+  };
+}
+
+/** The form's question with the values given: `{app}` is the application chosen; a person picked is mentioned. */
+export function confirmationQuestion(form: Form, values: FormValues): string {
+  return (form.confirm ?? "").replace(/\{([a-z-]+)\}/g, (placeholder, argument: string) => {
+    const field = form.fields.find((candidate) => candidate.argument === argument && values[blockOf(candidate)] !== undefined);
+    if (field === undefined) return placeholder;
+    const value = values[blockOf(field)]!;
+    return field.kind === "user" && /^<@[UW][A-Z0-9]{2,20}>$/.test(value) ? value : escapeText(value);
+  });
+}
+
+/** The confirmation, once its command was refused: why, and nothing was changed. */
+export function formRefusedView(form: Form, problem: string): ModalView {
+  return formDoneView(form, sayError(`${problem.trim().replace(/\.?$/, ".")} Nothing was changed.`));
 }
 
 /** What the modal shows once the form's command ran: the command's answer, and a Done button. */

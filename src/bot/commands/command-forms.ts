@@ -17,6 +17,11 @@ export interface Form extends FormText {
   /** The command the form fills in, like `app create`. */
   command: string;
   fields: FormField[];
+  /**
+   * For a command that destroys, the options that repeat an argument (`--confirm`): no field
+   * asks for them; once the person confirmed, each is given the value of the argument it repeats.
+   */
+  repeats?: Array<{ argument: string; from: string }>;
 }
 
 export interface FormField {
@@ -54,7 +59,12 @@ const pickedPersonLength = 40;
 export function formFor(command: string): Form | undefined {
   const declared = commands.find((candidate) => candidate.name === command);
   if (declared?.form === undefined) return undefined;
-  return { command: declared.name, ...declared.form, fields: declared.parameters.flatMap(fieldsOf) };
+  const repeats = declared.parameters.flatMap((parameter) => {
+    const repeated = declared.parameters.find((other) => other.position === "argument" && other.name === parameter.repeats);
+    return repeated === undefined ? [] : [{ argument: argumentKey(parameter), from: argumentKey(repeated) }];
+  });
+  const fields = declared.parameters.filter((parameter) => parameter.repeats === undefined).flatMap(fieldsOf);
+  return { command: declared.name, ...declared.form, fields, ...(repeats.length > 0 ? { repeats } : {}) };
 }
 
 function fieldsOf(parameter: Parameter): FormField[] {
@@ -104,6 +114,8 @@ export function formPrefill(form: Form, given: Record<string, string>): FormValu
 /** What submitting a form came to. */
 export type FormOutcome =
   | { kind: "done"; message: Message; command: Command }
+  /** A command that destroys, its fields in order: nothing ran; the person is asked to confirm these values. */
+  | { kind: "confirm"; values: FormValues }
   /** The form stays open with these messages under the fields they concern, by argument. */
   | { kind: "field_errors"; errors: Record<string, string> }
   /** The same submission was carried out before; nothing changed now. */
@@ -114,13 +126,26 @@ export type FormOutcome =
  * Runs a form's command with the submitted values. Errors that concern a field come back on
  * that field (or on the first field when core names none that the form has); nothing throws.
  */
-export async function submitForm(context: CommandContext, form: Form, values: FormValues, options: { log: Logger }): Promise<FormOutcome> {
+export async function submitForm(
+  context: CommandContext,
+  form: Form,
+  values: FormValues,
+  options: {
+    log: Logger;
+    /** The person confirmed a command that destroys (Slack's confirmation view): it runs, with what it repeats filled in. */
+    confirmed?: boolean;
+  },
+): Promise<FormOutcome> {
   const refused = checkFields(form, values);
   if (refused !== undefined) return { kind: "field_errors", errors: refused };
+  if (form.confirm !== undefined && !options.confirmed) return { kind: "confirm", values };
 
   const command = findCommand(form.command.split(" "))?.command;
   if (command === undefined) throw new Error(`form for unknown command ${form.command}`);
-  const args = Arguments.fromValues(Object.fromEntries(form.fields.flatMap((field) => (values[blockOf(field)] ? [[field.argument, values[blockOf(field)]!]] : []))));
+  const given: Record<string, string> = Object.fromEntries(form.fields.flatMap((field) => (values[blockOf(field)] ? [[field.argument, values[blockOf(field)]!]] : [])));
+  // What the person confirmed stands for typing the name again; core still checks it.
+  if (options.confirmed) for (const repeat of form.repeats ?? []) if (given[repeat.from] !== undefined) given[repeat.argument] = given[repeat.from]!;
+  const args = Arguments.fromValues(given);
   try {
     return { kind: "done", message: await command.run(context, args), command };
   } catch (error) {

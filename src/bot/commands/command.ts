@@ -35,6 +35,12 @@ export interface FormText {
   submit: string;
   /** What the form does, above the fields. */
   intro: string;
+  /**
+   * For a command that destroys: the question a confirmation asks once the form is submitted,
+   * with `{argument}` for a value given, like `Delete {app} and its repository?`. Nothing is
+   * typed twice: the confirmation's submit runs the command.
+   */
+  confirm?: string;
 }
 
 /**

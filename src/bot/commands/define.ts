@@ -104,7 +104,9 @@ function checkDeclaration(command: string, parameters: Parameter[], hasForm: boo
     if (parameter.exclusiveWith !== undefined && !parameters.some((other) => other.position === "option" && other.name === parameter.exclusiveWith)) {
       fail(`${parameter.name} is exclusive with ${parameter.exclusiveWith}, which is no option`);
     }
-    if (hasForm && (parameter.field === undefined || parameter.schema.maxLength === null)) fail(`${parameter.name} needs a form field and a maximum length`);
+    if (parameter.repeats !== undefined && !parameters.some((other) => other.position === "argument" && other.name === parameter.repeats)) fail(`${parameter.name} repeats ${parameter.repeats}, which is no argument`);
+    // An option that repeats an argument has no field: the form's confirmation stands for it.
+    if (hasForm && parameter.repeats === undefined && (parameter.field === undefined || parameter.schema.maxLength === null)) fail(`${parameter.name} needs a form field and a maximum length`);
     if (hasForm && parameter.kind === "person" && parameter.emailField === undefined) fail(`${parameter.name} needs an email field in the form`);
     if (hasForm && parameter.kind === "channel") fail(`${parameter.name}: forms have no channel field`);
   }

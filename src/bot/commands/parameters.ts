@@ -39,6 +39,11 @@ export interface ParameterSpec<Value = unknown> {
   required?: boolean;
   /** Another option of the command that must not be given with this one: the usage shows them as alternatives. */
   exclusiveWith?: string;
+  /**
+   * The argument this option repeats to say the person means it (`--confirm <app>`): a form
+   * leaves it out and fills it in from that argument once the person confirmed in Slack.
+   */
+  repeats?: string;
   /** The form field, for a command with a form. */
   field?: FieldText;
   /** A person's second form field, for someone named by email. */

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { listOrgApplications } from "../../core/applications.ts";
 import type { Actor, Platform } from "../../core/platform.ts";
 import { invitationsAwaiting } from "../../core/invitations.ts";
@@ -22,7 +23,9 @@ export async function publishHome(
     invitationsAwaiting(dependencies.platform, { actor: person.actor, limit: homeRequestsShown }),
     roleRequestsAwaiting(dependencies.platform, { actor: person.actor, limit: homeRequestsShown }),
   ]);
-  await bot.publishHome(person.slackUserId, homeView(orgs, { slashCommand: dependencies.slashCommand, awaiting, roleRequests }));
+  // Each publication's buttons are its own: a double click acts once, the next publication's buttons act again.
+  const publication = randomBytes(9).toString("base64url");
+  await bot.publishHome(person.slackUserId, homeView(orgs, { slashCommand: dependencies.slashCommand, awaiting, roleRequests, publication }));
 }
 
 /** The Home tab for someone whose Slack profile shows no email: edgebot cannot know who they are yet. */

@@ -124,17 +124,23 @@ describe("command declarations", () => {
 });
 
 describe("forms derived from the declarations", () => {
-  it("are the six modals edgebot has always shown and the handover's three, field for field", () => {
+  it("are the modals edgebot shows, field for field", () => {
     expect(commands.filter((command) => formFor(command.name) !== undefined).map((command) => command.name)).toEqual([
       "org create",
+      "org delete",
+      "member remove",
       "member invite",
       "member leave",
       "app create",
+      "app delete",
       "app split",
       "app move",
       "app clone",
       "env create",
+      "env delete",
       "domain add",
+      "domain remove",
+      "token revoke",
     ]);
     expect(formFor("app create")).toEqual({
       command: "app create",
@@ -233,6 +239,19 @@ describe("forms derived from the declarations", () => {
       intro: "You lose access to the org and its applications. Its last owner cannot leave.",
       fields: [{ argument: "org", name: "org", label: "Org to leave", kind: "org", maxLength: 39 }],
     });
+    // A command that destroys asks no name to be typed again: its confirmation gives it.
+    expect(formFor("app delete")).toEqual({
+      command: "app delete",
+      title: "Delete an application",
+      submit: "Delete",
+      intro: "Deletes an application with its environments, domains and repository.",
+      confirm: "Delete {app} with its environments, domains and repository?",
+      fields: [{ argument: "app", name: "app", label: "Application", kind: "app", maxLength: 103 }],
+      repeats: [{ argument: "--confirm", from: "app" }],
+    });
+    expect(formFor("env delete")?.fields.map((field) => field.argument)).toEqual(["app", "env"]);
+    expect(formFor("env delete")?.repeats).toEqual([{ argument: "--confirm", from: "env" }]);
+    expect(formFor("org delete")?.repeats).toEqual([{ argument: "--confirm", from: "org" }]);
     expect(formFor("domain add")).toEqual({
       command: "domain add",
       title: "Add a domain",

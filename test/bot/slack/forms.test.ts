@@ -240,7 +240,7 @@ describe("forms in Slack", () => {
   it("opens nothing for a button that names no form or a malformed subject", async () => {
     const ana = await addSlackPerson(bed);
     const opened = bed.fake.callsOf("views.open").length;
-    for (const value of ["rm -rf", "org delete:acme", "env create:../../etc", "app create:Not An Org", "domain add:acme/www:extra", ""]) {
+    for (const value of ["rm -rf", "org show:acme", "env create:../../etc", "app create:Not An Org", "domain add:acme/www:extra", ""]) {
       const response = await signedRequest(bed.url, interactionBody(blockActionPayload({ userId: ana.id, actionId: "open_form", value })));
       expect(response.status, value).toBe(200);
     }
@@ -266,7 +266,7 @@ describe("forms in Slack", () => {
     const org = await buildOrg(bed.world.platform, ana.actor);
     const { view } = await typeAndOpen(ana.id, "org create");
     const before = await snapshot(bed.world.platform);
-    const unknown = await submit(ana.id, { ...view, callback_id: "form:org delete" }, { slug: org });
+    const unknown = await submit(ana.id, { ...view, callback_id: "form:org show" }, { slug: org });
     expect(unknown.ack).toEqual({ response_action: "errors", errors: { slug: "this form is out of date: close it and start again" } });
     expect(await snapshot(bed.world.platform)).toEqual(before);
 

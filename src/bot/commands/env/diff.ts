@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { diffEnvironments } from "../../../core/configs.ts";
+import { diffEnvironments, environmentLog } from "../../../core/configs.ts";
 import { environmentDiffMessage } from "../../blocks/configs.ts";
 import { defineCommand } from "../define.ts";
 import { app, text } from "../parameters.ts";
@@ -16,6 +16,11 @@ export default defineCommand({
   },
   examples: ["env diff acme/www staging production"],
   async run({ platform, actor }, args) {
-    return environmentDiffMessage(await diffEnvironments(platform, { actor, app: args.app, from: args.from, to: args.to }));
+    // Both heads go on the diff's Promote button, read before the diff: a click promotes what was shown, or nothing.
+    // Reading them fails where the diff does, which says why; without them there is no button.
+    const headOf = (env: string) => environmentLog(platform, { actor, app: args.app, env, limit: 1 }).then((log) => log.commits[0]?.sha, () => undefined);
+    const [fromHead, toHead] = await Promise.all([headOf(args.from), headOf(args.to)]);
+    const diff = await diffEnvironments(platform, { actor, app: args.app, from: args.from, to: args.to });
+    return environmentDiffMessage(diff, fromHead === undefined || toHead === undefined ? undefined : { from: fromHead, to: toHead });
   },
 });

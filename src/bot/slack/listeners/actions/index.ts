@@ -1,11 +1,14 @@
 import type { App, BlockAction, ButtonAction, OverflowAction } from "@slack/bolt";
+import { buttonActions } from "../../../blocks/buttons.ts";
 import { openFormAction } from "../../../blocks/modals.ts";
 import { invitationActions, roleRequestActions } from "../../../blocks/notifications.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
+import { checkDnsButton, goLiveButton } from "./golive-buttons.ts";
 import { approveInvitationButton, denyInvitationButton } from "./invitations.ts";
 import { moveActions } from "../../../blocks/moves.ts";
 import { approveMoveButton, denyMoveButton } from "./moves.ts";
 import { openFormButton } from "./open-form.ts";
+import { promoteButton } from "./promote-button.ts";
 import { approveRoleRequestButton, denyRoleRequestButton } from "./role-requests.ts";
 
 /**
@@ -20,4 +23,9 @@ export function registerActions(app: App, dependencies: ListenerDependencies): v
   app.action<BlockAction<ButtonAction>>(roleRequestActions.deny, denyRoleRequestButton(dependencies));
   app.action<BlockAction<ButtonAction>>(moveActions.approve, approveMoveButton(dependencies));
   app.action<BlockAction<ButtonAction>>(moveActions.deny, denyMoveButton(dependencies));
+  // Buttons that act at once, once per click (buttons.ts): Check again, Promote, and the Home tab's Go live and Check DNS.
+  app.action<BlockAction<ButtonAction>>(buttonActions.checkAgain, goLiveButton(dependencies));
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeGoLive}(:|$)`), goLiveButton(dependencies));
+  app.action<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeCheckDns}(:|$)`), checkDnsButton(dependencies));
+  app.action<BlockAction<ButtonAction>>(buttonActions.promote, promoteButton(dependencies));
 }

@@ -1,13 +1,13 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Actor } from "../../../../core/platform.ts";
-import { formCallbackPrefix, formDoneView, readFormValues } from "../../../blocks/modals.ts";
+import { formCallbackPrefix, formConfirmationCallbackPrefix, formConfirmationView, formDoneView, formRefusedView, readFormValues } from "../../../blocks/modals.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";
 import { formFor, submitForm } from "../../../commands/command-forms.ts";
 import type { Message } from "../../../message.ts";
 import { actingIn, type Acting } from "../../acting.ts";
-import { readFormOrigin, type FormOrigin } from "../../form-modals.ts";
+import { readFormOrigin, readPendingForm, type FormOrigin, type PendingForm } from "../../form-modals.ts";
 import { publishHome } from "../../home.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
 
@@ -52,11 +52,58 @@ export function formSubmitted(dependencies: ListenerDependencies) {
         // The first submission answers; this one closes the modal quietly.
         await ack();
         return;
+      case "confirm": {
+        // A command that destroys: the form becomes its confirmation, which carries what was given.
+        const pending: PendingForm = { origin: readFormOrigin(view.private_metadata), values: outcome.values };
+        await ack({ response_action: "update", view: formConfirmationView(form, outcome.values, JSON.stringify(pending)) });
+        return;
+      }
       case "done": {
         const origin = readFormOrigin(view.private_metadata);
         await (origin.from === "home" ? ack({ response_action: "update", view: formDoneView(form, outcome.message) }) : ack({ response_action: "clear" }));
         await answerAfterForm(dependencies, acting, { origin, message: outcome.message, slackUserId: body.user.id, actor: who.actor, log });
       }
+    }
+  };
+}
+
+/**
+ * A destructive form's confirmation submitted: its command runs as the form would have, with
+ * the name it asks for given (core checks it still). The view is the form's, so the change takes
+ * effect once however often it is submitted. A refusal replaces the view with why; Cancel sends
+ * nothing and changes nothing.
+ */
+export function formConfirmed(dependencies: ListenerDependencies) {
+  return async ({ ack, body, view, context }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs): Promise<void> => {
+    const form = formFor(view.callback_id.slice(formConfirmationCallbackPrefix.length));
+    const pending = readPendingForm(view.private_metadata);
+    if (form === undefined || form.confirm === undefined || pending === undefined) {
+      await ack({ response_action: "update", view: formRefusedView(form ?? { command: "", title: "edgebot", submit: "", intro: "", fields: [] }, "This confirmation is out of date: close it and start again.") });
+      return;
+    }
+    const acting = actingIn(context);
+    const log = acting.log.child({ form: form.command, confirmed: true });
+    const who = await acting.who();
+    if (who.kind !== "known") {
+      const why = who.kind === "no_email" ? emailMissing : explainFailure(who.error, log, { what: "could not look up who confirmed a form", otherwise: "Slack could not tell us who you are just now: try again in a moment." });
+      await ack({ response_action: "update", view: formRefusedView(form, why) });
+      return;
+    }
+    const outcome = await submitForm(who.command, form, pending.values, { log, confirmed: true });
+    switch (outcome.kind) {
+      case "field_errors":
+        await ack({ response_action: "update", view: formRefusedView(form, Object.values(outcome.errors).join(". ")) });
+        return;
+      case "failed":
+      case "confirm":
+        await ack({ response_action: "update", view: formRefusedView(form, outcome.kind === "failed" ? outcome.message.text.replace(/^:warning: /, "") : "This confirmation is out of date.") });
+        return;
+      case "already_done":
+        await ack();
+        return;
+      case "done":
+        await (pending.origin.from === "home" ? ack({ response_action: "update", view: formDoneView(form, outcome.message) }) : ack({ response_action: "clear" }));
+        await answerAfterForm(dependencies, acting, { origin: pending.origin, message: outcome.message, slackUserId: body.user.id, actor: who.actor, log });
     }
   };
 }

@@ -1,12 +1,12 @@
 import type { App } from "@slack/bolt";
 import { configEditorCallback } from "../../../blocks/configs.ts";
-import { formCallbackPrefix } from "../../../blocks/modals.ts";
+import { formCallbackPrefix, formConfirmationCallbackPrefix } from "../../../blocks/modals.ts";
 import { denyInvitationCallback } from "../../../blocks/invitations.ts";
 import { denyRoleRequestCallback } from "../../../blocks/role-requests.ts";
 import { denyMoveCallback } from "../../../blocks/moves.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
 import { configEditorSubmitted } from "./configs.ts";
-import { formSubmitted } from "./form-submission.ts";
+import { formConfirmed, formSubmitted } from "./form-submission.ts";
 import { invitationDenied } from "./invitations.ts";
 import { roleRequestDenied } from "./role-requests.ts";
 import { moveDenied } from "./moves.ts";
@@ -18,6 +18,7 @@ import { moveDenied } from "./moves.ts";
  */
 export function registerViews(app: App, dependencies: ListenerDependencies): void {
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, formSubmitted(dependencies));
+  app.view({ callback_id: new RegExp(`^${formConfirmationCallbackPrefix}`), type: "view_submission" }, formConfirmed(dependencies));
   app.view({ callback_id: configEditorCallback, type: "view_submission" }, configEditorSubmitted(dependencies));
   app.view({ callback_id: denyInvitationCallback, type: "view_submission" }, invitationDenied(dependencies));
   app.view({ callback_id: denyRoleRequestCallback, type: "view_submission" }, roleRequestDenied(dependencies));
