@@ -81,14 +81,14 @@ export async function goLive(
     // Not live: re-checked in the background where something runs re-checks; the messages say when.
     const rechecks = change.live ? undefined : platform.rechecks;
     const nextRecheckAt = await scheduleRecheck(rechecks, tx, { environmentId: environment.id, attempt: 1, since: new Date().toISOString(), askedBy: input.actor.userId });
-    const next = nextRecheckAt === undefined ? {} : { nextRecheckAt: nextRecheckAt.toISOString() };
+    const next = nextRecheckAt === undefined ? {} : { nextRecheckAt };
     const app = { id: environment.applicationId };
-    const results = { app: environment.ref, env: environment.name, verdicts, live: change.live, wentLive: change.wentLive, regressed: change.regressed, ...next };
-    const posted = await notifyChannel(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: results, ...(input.conversation ? { orElseIn: input.conversation } : {}) });
-    const announcement = changeAnnouncement(checked, change, { verdicts, hostnames: domains.map((domain) => domain.hostname), background: false, ...(nextRecheckAt ? { nextRecheckAt } : {}) });
+    const results = { app: environment.ref, env: environment.name, verdicts, live: change.live, wentLive: change.wentLive, regressed: change.regressed };
+    const payload = { ...results, ...(nextRecheckAt === undefined ? {} : { nextRecheckAt: nextRecheckAt.toISOString() }) };
+    const posted = await notifyChannel(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload, ...(input.conversation ? { orElseIn: input.conversation } : {}) });
+    const announcement = changeAnnouncement(checked, change, { verdicts, hostnames: domains.map((domain) => domain.hostname), background: false, ...next });
     if (announcement !== undefined) await notify(tx, { org: environment.org, app, actor: input.actor, ...announcement });
-    const { app: ref, env, live, wentLive, regressed } = results;
-    return { app: ref, env, verdicts, live, wentLive, regressed, posted, rechecking: rechecks !== undefined, ...(nextRecheckAt ? { nextRecheckAt } : {}) };
+    return { ...results, posted, rechecking: rechecks !== undefined, ...next };
   });
 }
 

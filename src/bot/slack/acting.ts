@@ -128,7 +128,7 @@ function requestOf(args: AnyMiddlewareArgs & AllMiddlewareArgs): PersonRequest |
       slackUserId: command.user_id,
       responseUrl: command.response_url,
       commandTrigger: command.trigger_id,
-      conversation: commandConversation(command.channel_id, command.user_id),
+      conversation: commandConversation(command, command.user_id),
     };
   }
   if ("event" in args && args.event) {
@@ -150,13 +150,15 @@ function requestOf(args: AnyMiddlewareArgs & AllMiddlewareArgs): PersonRequest |
 }
 
 /**
- * Where what a slash command posts goes: the channel it was typed in. A direct message
- * (`D…`) may be between people edgebot cannot post to, so there the person is written to
- * directly, in their conversation with edgebot.
+ * Where what a slash command posts goes: the channel it was typed in. A direct message (`D…`)
+ * or a group one (`mpdm-…`) may be between people edgebot cannot post to or join, so there the
+ * person is written to directly, in their conversation with edgebot.
  */
-function commandConversation(channelId: string | undefined, slackUserId: string): CommandContext["conversation"] {
+function commandConversation(command: { channel_id?: string; channel_name?: string }, slackUserId: string): CommandContext["conversation"] {
+  const channelId = command.channel_id;
   if (!channelId) return undefined;
-  return channelId.startsWith("D") ? { channelId: slackUserId, direct: true } : { channelId };
+  const direct = channelId.startsWith("D") || command.channel_name === "directmessage" || (command.channel_name ?? "").startsWith("mpdm-");
+  return direct ? { channelId: slackUserId, direct: true } : { channelId };
 }
 
 /** The person acting in a request (see `actingMiddleware`). */

@@ -70,9 +70,9 @@ async function application(owner: TestUser, channel: string | null) {
 }
 
 /** Types `/edge <text>` in `channelId`; resolves with the answer as the person reads it and whether all see it. */
-async function type(userId: string, text: string, channelId = "C0GENERAL"): Promise<{ seen: string; visibility: unknown }> {
+async function type(userId: string, text: string, channelId = "C0GENERAL", channelName = "general"): Promise<{ seen: string; visibility: unknown }> {
   const made = slashCommandBody(fake, { text, userId });
-  const body = made.body.replace("channel_id=C0GENERAL", `channel_id=${channelId}`);
+  const body = made.body.replace("channel_id=C0GENERAL", `channel_id=${channelId}`).replace("channel_name=general", `channel_name=${channelName}`);
   expect((await signedRequest(url, body)).status).toBe(200);
   const answer = await fake.waitFor(() => fake.responses.get(made.responseId)?.[0], 10_000);
   return { seen: plainText({ text: String(answer.text), blocks: [] }), visibility: answer.response_type };
@@ -168,18 +168,23 @@ describe("go-live messages that tell the truth, through the Bolt app", () => {
     expect(posted[0]!.seen).toContain(`by ${ana.displayName}`);
   });
 
-  it("sends a golive typed in a direct message to the person from edgebot, which may not be in that conversation", async () => {
+  it("sends a golive typed in a direct or group message to the person from edgebot, which may not be in that conversation", async () => {
     const ana = await person();
     const { ref, hostname } = await application(ana, null);
     pointAt(hostname, "elsewhere");
 
-    const since = fake.calls.length;
-    const answer = await type(ana.slackId, `golive ${ref} production`, "D0BETWEENPEOPLE");
-    expect(answer.seen).toContain("Results sent to you in a direct message from edgebot.");
-    expect(await postedTo("D0BETWEENPEOPLE", since)).toEqual([]);
-    const direct = fake.calls.slice(since).filter((call) => call.method === "chat.postMessage" && call.args.channel === ana.slackId);
-    expect(direct).toHaveLength(1);
-    expect(plainText({ text: String(direct[0]!.args.text), blocks: [] })).toContain(`${hostname} fails`);
+    for (const [channelId, channelName] of [
+      ["D0BETWEENPEOPLE", "directmessage"],
+      ["C0GROUPDM", "mpdm-ana--ben-1"],
+    ] as const) {
+      const since = fake.calls.length;
+      const answer = await type(ana.slackId, `golive ${ref} production`, channelId, channelName);
+      expect(answer.seen).toContain("Results sent to you in a direct message from edgebot.");
+      expect(await postedTo(channelId, since)).toEqual([]);
+      const direct = fake.calls.slice(since).filter((call) => call.method === "chat.postMessage" && call.args.channel === ana.slackId);
+      expect(direct).toHaveLength(1);
+      expect(plainText({ text: String(direct[0]!.args.text), blocks: [] })).toContain(`${hostname} fails`);
+    }
   });
 
   it("tells the org's owners and admins directly of a regression the daily re-check finds when no channel is set", async () => {
