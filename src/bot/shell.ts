@@ -18,6 +18,9 @@ export { plainText } from "./shell/render.ts";
 /** The shell's workspace: local users are chat identities in team `local`. */
 export const localTeam = "local";
 
+/** The shell's one conversation, where results go when no channel is set: printed like any channel. */
+export const shellConversation = "shell";
+
 /**
  * The local shell: reads commands from `input` one per line, acts as the local user,
  * writes each reply as text, and resolves at end of input or when `exit` or `quit` is typed.
@@ -42,7 +45,13 @@ export async function runShell(options: {
   signal?: AbortSignal;
 }): Promise<void> {
   const user = await registerUser(options.platform, { teamId: localTeam, chatUserId: options.user, email: `${options.user}@localhost`, displayName: options.user });
-  const context: CommandContext = { platform: options.platform, actor: { userId: user.id }, teamId: localTeam, ...(options.gitBaseUrl ? { gitBaseUrl: options.gitBaseUrl } : {}) };
+  const context: CommandContext = {
+    platform: options.platform,
+    actor: { userId: user.id },
+    teamId: localTeam,
+    conversation: { channelId: shellConversation },
+    ...(options.gitBaseUrl ? { gitBaseUrl: options.gitBaseUrl } : {}),
+  };
   const style = options.interactive ? personStyle() : scriptStyle;
   const prompt = await ShellPrompt.open({
     input: options.input,

@@ -2,7 +2,8 @@ import { sql, type ExpressionBuilder } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, findApplicationAsMember, findOrgAsMember, oneApplication, oneOrg, orgAccessColumns, orgInScope } from "./access.ts";
 import { recordAudit } from "./audit.ts";
-import { initialConfigurationFiles } from "./configuration.ts";
+import { maxConfigFileBytes, sectionConfigPath } from "./configs.ts";
+import { initialConfigurationFiles, sectionConfigSchema } from "./configuration.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { hostnameTaken, insertDomain } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
@@ -196,21 +197,23 @@ export async function listApplications(platform: Platform, input: { actor: Actor
       .selectFrom("applications as a")
       .innerJoin("memberships as me", (join) => join.onRef("me.org_id", "=", "a.org_id").on("me.user_id", "=", input.actor.userId))
       .innerJoin("orgs as o", "o.id", "a.org_id")
-      .select((eb) => ["o.slug as org_slug", "a.slug", "a.origin", ...applicationCounts(eb)])
+      .select((eb) => ["o.slug as org_slug", "a.id", "a.slug", "a.origin", ...applicationCounts(eb)])
       .orderBy("o.slug")
       .orderBy("a.slug")
       .execute();
-    return rows.map(toSummary);
+    return Promise.all(rows.map((row) => toSummary(platform, row)));
   }
   // One org: an org with no applications still has a row, so not found stays distinct from empty.
   const found = await orgInScope(platform.db, input.actor, input.org)
     .leftJoin("applications as a", "a.org_id", "o.id")
-    .select((eb) => [...orgAccessColumns, "a.slug", "a.origin", ...applicationCounts(eb)])
+    .select((eb) => [...orgAccessColumns, "a.id as application_id", "a.slug", "a.origin", ...applicationCounts(eb)])
     .orderBy("a.slug")
     .execute();
-  return oneOrg(found, input.org)
-    .rows.filter((row) => row.slug !== null)
-    .map((row) => toSummary({ ...row, slug: row.slug!, origin: row.origin! }));
+  return Promise.all(
+    oneOrg(found, input.org)
+      .rows.filter((row) => row.slug !== null)
+      .map((row) => toSummary(platform, { ...row, id: row.application_id!, slug: row.slug!, origin: row.origin! })),
+  );
 }
 
 // Environments and domains of the application `a`, counted.
@@ -226,15 +229,33 @@ function applicationCounts(eb: ExpressionBuilder<Database & { a: Database["appli
   ] as const;
 }
 
-function toSummary(row: { org_slug: string; slug: string; origin: string; environments: number | string | null; domains: number | string | null }): ApplicationSummary {
+async function toSummary(platform: Platform, row: { org_slug: string; id: number; slug: string; origin: string; environments: number | string | null; domains: number | string | null }): Promise<ApplicationSummary> {
   return {
     ref: `${row.org_slug}/${row.slug}`,
     org: row.org_slug,
     slug: row.slug,
-    origin: row.origin,
+    origin: await productionOrigin(platform, row.id, row.origin),
     environments: Number(row.environments ?? 0),
     domains: Number(row.domains ?? 0),
   };
+}
+
+/**
+ * The origin production fetches from, as its configuration says at its head: `origin.address`
+ * of section.config.json (promotions, edits and pushes change it). The origin given at
+ * creation (`stored`) stands in only where there is no such file to read (no repository).
+ */
+async function productionOrigin(platform: Platform, applicationId: number, stored: string): Promise<string> {
+  const file = await platform.repositories.findFileAtHead(applicationId, "production", sectionConfigPath, { maxBytes: maxConfigFileBytes });
+  if (file === undefined) return stored;
+  let config: unknown;
+  try {
+    config = JSON.parse(file.toString("utf8"));
+  } catch {
+    return stored;
+  }
+  const parsed = sectionConfigSchema.safeParse(config);
+  return parsed.success ? parsed.data.origin.address : stored;
 }
 
 /** One application with its environments and their domains. */
@@ -268,7 +289,7 @@ export async function showApplication(platform: Platform, input: { actor: Actor;
     ref: `${app.org.slug}/${app.slug}`,
     org: app.org.slug,
     slug: app.slug,
-    origin: app.origin,
+    origin: await productionOrigin(platform, app.id, app.origin),
     channelId: app.channelId,
     role: app.role,
     createdAt: first.created_at,

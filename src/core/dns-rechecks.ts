@@ -1,5 +1,5 @@
 import { recordAudit } from "./audit.ts";
-import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, type CheckedEnvironment } from "./golive.ts";
+import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, scheduleRecheck, type CheckedEnvironment } from "./golive.ts";
 import { announceInBackground } from "./notifications.ts";
 import { inTransaction, type Platform, type Recheck } from "./platform.ts";
 
@@ -53,14 +53,17 @@ export async function recheckEnvironment(platform: Platform, recheck: Recheck, n
     const change = await recordDnsResults(tx, checked, domains, verdicts, { trigger: "recheck" });
     const hostnames = domains.map((domain) => domain.hostname);
 
-    if (change.wentLive || change.regressed) {
-      await recordAudit(tx, { org: checked.org, actor: null, action: change.wentLive ? "env.live" : "env.regressed", target, details: { trigger: "recheck", attempt: recheck.attempt } });
+    if (change.wentLive) {
+      await recordAudit(tx, { org: checked.org, actor: null, action: "env.live", target, details: { trigger: "recheck", attempt: recheck.attempt } });
       await announceInBackground(tx, checked, recheck.askedBy, changeAnnouncement(checked, change, { verdicts, hostnames, background: true })!);
     }
     if (change.live) return { kind: "live", wentLive: change.wentLive } as const;
     if (change.regressed) {
+      // Scheduled first: the announcement says when the next re-check is.
       const nextInSeconds = recheckDelaySeconds(1);
-      await platform.rechecks?.schedule(tx, { environmentId: checked.id, attempt: 1, since: now.toISOString(), askedBy: recheck.askedBy }, nextInSeconds);
+      const nextRecheckAt = await scheduleRecheck(platform.rechecks, tx, { environmentId: checked.id, attempt: 1, since: now.toISOString(), askedBy: recheck.askedBy }, nextInSeconds);
+      await recordAudit(tx, { org: checked.org, actor: null, action: "env.regressed", target, details: { trigger: "recheck", attempt: recheck.attempt } });
+      await announceInBackground(tx, checked, recheck.askedBy, changeAnnouncement(checked, change, { verdicts, hostnames, background: true, ...(nextRecheckAt ? { nextRecheckAt } : {}) })!);
       return { kind: "regressed", nextInSeconds } as const;
     }
     // Live, with a domain that could not be checked: nothing is known to be wrong.

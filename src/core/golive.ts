@@ -4,9 +4,9 @@ import type { Verdict } from "../dns/verify.ts";
 import { findEnvironmentAsMember } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { Invalid } from "./errors.ts";
-import { notify, type NotificationEvent } from "./notifications.ts";
+import { notify, notifyChannel, type NotificationEvent, type NotifiedChannel } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
-import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+import { inTransaction, type Actor, type Platform, type Recheck, type RecheckQueue, type Tx } from "./platform.ts";
 
 /** What DNS says of a hostname: whether it points at the edge, and what it points at. */
 export type { Verdict } from "../dns/verify.ts";
@@ -41,19 +41,32 @@ export interface GoLiveResult {
   wentLive: boolean;
   /** It was live and a domain now fails: it is live no more. */
   regressed: boolean;
-  /** Whether the results went to a channel (the app's or the org's); else only the answer shows them. */
-  posted: boolean;
+  /** Where the results were posted: the application's channel, else the org's, else the conversation the command came from; undefined when none of these. */
+  posted: NotifiedChannel | undefined;
   /** Background re-checks go on until it is live (there is a job queue, and it is not live yet). */
   rechecking: boolean;
+  /** When the next background re-check is due, while they run. */
+  nextRecheckAt?: Date;
 }
 
 /**
  * `golive <app> <env>`: checks every domain of the environment against DNS now, outside any
  * transaction, then in one transaction stores each check, updates each domain's status,
- * marks the environment live when every domain passes, and writes the results and the go-live
- * announcement to the outbox. An environment not live yet is then re-checked in the background.
+ * marks the environment live when every domain passes, schedules the background re-checks of an
+ * environment not live yet, and writes the results (with when the next re-check is) and the
+ * go-live or regression announcement to the outbox. The results go to the application's channel,
+ * else the org's, else `conversation`, the one the command was typed in.
  */
-export async function goLive(platform: Platform, input: { actor: Actor; app: string; env: string }): Promise<GoLiveResult> {
+export async function goLive(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    app: string;
+    env: string;
+    /** Where the command was typed, in its chat workspace: the results go there when no channel is set. */
+    conversation?: { channelId: string; teamId: string };
+  },
+): Promise<GoLiveResult> {
   const environment = await findEnvironmentAsMember(platform.db, input.actor, input.app, input.env);
   authorize(environment.role, "build", `environment ${input.env} of ${input.app} not found`);
   const domains = await domainsOf(platform, environment.id);
@@ -65,16 +78,27 @@ export async function goLive(platform: Platform, input: { actor: Actor; app: str
     const change = await recordDnsResults(tx, checked, domains, verdicts, { trigger: "golive", checkedBy: input.actor.userId });
     const counts = { passes: verdicts.filter((v) => v.status === "passes").length, fails: verdicts.filter((v) => v.status === "fails").length, couldNotCheck: verdicts.filter((v) => v.status === "could_not_check").length };
     await recordAudit(tx, { org: environment.org, actor: input.actor, action: "env.golive", target: `${environment.ref} ${environment.name}`, details: { ...counts, live: change.live, wentLive: change.wentLive, regressed: change.regressed } });
-    const app = { id: environment.applicationId };
-    const posted = await notify(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload: { app: environment.ref, env: environment.name, verdicts, live: change.live } });
-    const announcement = changeAnnouncement(checked, change, { verdicts, hostnames: domains.map((domain) => domain.hostname), background: false });
-    if (announcement !== undefined) await notify(tx, { org: environment.org, app, actor: input.actor, ...announcement });
-    // Not live: re-checked in the background where something runs re-checks.
+    // Not live: re-checked in the background where something runs re-checks; the messages say when.
     const rechecks = change.live ? undefined : platform.rechecks;
-    await rechecks?.schedule(tx, { environmentId: environment.id, attempt: 1, since: new Date().toISOString(), askedBy: input.actor.userId }, recheckDelaySeconds(1));
-    const rechecking = rechecks !== undefined;
-    return { app: environment.ref, env: environment.name, verdicts, live: change.live, wentLive: change.wentLive, regressed: change.regressed, posted, rechecking };
+    const nextRecheckAt = await scheduleRecheck(rechecks, tx, { environmentId: environment.id, attempt: 1, since: new Date().toISOString(), askedBy: input.actor.userId });
+    const next = nextRecheckAt === undefined ? {} : { nextRecheckAt };
+    const app = { id: environment.applicationId };
+    const results = { app: environment.ref, env: environment.name, verdicts, live: change.live, wentLive: change.wentLive, regressed: change.regressed };
+    const payload = { ...results, ...(nextRecheckAt === undefined ? {} : { nextRecheckAt: nextRecheckAt.toISOString() }) };
+    const posted = await notifyChannel(tx, { org: environment.org, app, actor: input.actor, kind: "golive.results", payload, ...(input.conversation ? { orElseIn: input.conversation } : {}) });
+    const announcement = changeAnnouncement(checked, change, { verdicts, hostnames: domains.map((domain) => domain.hostname), background: false, ...next });
+    if (announcement !== undefined) await notify(tx, { org: environment.org, app, actor: input.actor, ...announcement });
+    return { ...results, posted, rechecking: rechecks !== undefined, ...next };
   });
+}
+
+/**
+ * Schedules a re-check where something runs them, and says when the re-check now waiting is
+ * due (an earlier one kept, or this one); undefined where nothing runs them.
+ */
+export async function scheduleRecheck(rechecks: RecheckQueue | undefined, tx: Tx, recheck: Recheck, afterSeconds = recheckDelaySeconds(recheck.attempt)): Promise<Date | undefined> {
+  if (rechecks === undefined) return undefined;
+  return (await rechecks.schedule(tx, recheck, afterSeconds)) ?? new Date(Date.now() + afterSeconds * 1000);
 }
 
 /** The environment a check is about, with what its messages and audit events name. */
@@ -163,10 +187,13 @@ export async function settleLiveFromStatuses(tx: Tx, environmentId: number): Pro
 export function changeAnnouncement(
   environment: CheckedEnvironment,
   change: DnsResultsChange,
-  input: { verdicts: Verdict[]; hostnames: string[]; background: boolean },
+  input: { verdicts: Verdict[]; hostnames: string[]; background: boolean; nextRecheckAt?: Date },
 ): NotificationEvent | undefined {
   const named = { app: environment.ref, env: environment.name };
   if (change.wentLive) return { kind: "env.live", payload: { ...named, hostnames: input.hostnames, ...(input.background ? { background: true } : {}) } };
-  if (change.regressed) return { kind: "env.regressed", payload: { ...named, verdicts: input.verdicts, background: input.background } };
+  if (change.regressed) {
+    const next = input.nextRecheckAt === undefined ? {} : { nextRecheckAt: input.nextRecheckAt.toISOString() };
+    return { kind: "env.regressed", payload: { ...named, verdicts: input.verdicts, background: input.background, ...next } };
+  }
   return undefined;
 }

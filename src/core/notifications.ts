@@ -35,12 +35,16 @@ export interface NotificationPayloads {
   "invitation.progress": { org: string; invitation: number; email: string; role: Role; approvals: number; approvedBy: string[]; copy: number };
   /** To the requester: how their request was decided. */
   "invitation.decided": { org: string; invitation: number; email: string; role: Role; status: string; reason: string | null };
-  /** A go-live check's results: one line per domain. */
-  "golive.results": { app: string; env: string; verdicts: Verdict[]; live: boolean };
+  /**
+   * A go-live check's results: one line per domain; `wentLive` when this check made the
+   * environment live, `regressed` when it ended its being live. `nextRecheckAt` (ISO 8601) is
+   * when background re-checks look next, while they run (absent in messages from before it).
+   */
+  "golive.results": { app: string; env: string; verdicts: Verdict[]; live: boolean; wentLive?: boolean; regressed?: boolean; nextRecheckAt?: string };
   /** An environment went live: every one of its domains passes; `background` when a re-check found it. */
   "env.live": { app: string; env: string; hostnames: string[]; background?: boolean };
-  /** A live environment's domain no longer points at the edge; `verdicts` are every domain's. */
-  "env.regressed": { app: string; env: string; verdicts: Verdict[]; background: boolean };
+  /** A live environment's domain no longer points at the edge; `verdicts` are every domain's; `nextRecheckAt` as in `golive.results`. */
+  "env.regressed": { app: string; env: string; verdicts: Verdict[]; background: boolean; nextRecheckAt?: string };
   /** Background re-checks of an environment awaiting DNS stopped: 48 hours passed without every domain passing. */
   "golive.gave_up": { app: string; env: string; verdicts: Verdict[]; since: string };
   /** A hostname moved to `app` `env` by DNS proof (`domain claim`); `background` when a background look found the record. */
@@ -122,6 +126,13 @@ export type Notification = { [K in NotificationKind]: { kind: K; payload: Notifi
   attempts: number;
 };
 
+/** Where `notifyChannel` wrote a notification: whose channel it was, and its id. */
+export interface NotifiedChannel {
+  /** The application's channel, the org's, or (with neither set) the conversation given as the last resort. */
+  of: "application" | "org" | "conversation";
+  channelId: string;
+}
+
 /**
  * Writes a notification in the transaction of the change that causes it, addressed to the
  * application's channel, else the org's, in the workspace that channel was set in. With
@@ -138,45 +149,82 @@ export async function notify(
     app?: { id: number };
   },
 ): Promise<boolean> {
+  return (await notifyChannel(tx, input)) !== undefined;
+}
+
+/**
+ * `notify`, saying where the message went; `orElseIn` is the conversation it goes to when
+ * neither the application nor the org has a channel (where a command was typed).
+ */
+export async function notifyChannel(
+  tx: Tx,
+  input: NotificationEvent & {
+    actor: Actor | null;
+    org: { id: number };
+    app?: { id: number };
+    /** The conversation of last resort, in its chat workspace. */
+    orElseIn?: { channelId: string; teamId: string };
+  },
+): Promise<NotifiedChannel | undefined> {
+  const elseChannel = input.orElseIn?.channelId ?? null;
+  const elseTeam = input.orElseIn?.teamId ?? null;
   // One statement: the channels and the actor's name are read in the same transaction, so a
   // channel set a moment ago is used and a message never goes to a channel already replaced.
   const written = await tx
-    .insertInto("outbox")
-    .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
-    .expression((eb) =>
-      eb
+    .with("chosen", (db) =>
+      db
         .selectFrom("orgs as o")
         .leftJoin("applications as a", (join) => join.onRef("a.org_id", "=", "o.id").on("a.id", "=", input.app?.id ?? null))
         .leftJoin("users as u", (join) => join.on("u.id", "=", input.actor?.userId ?? null))
         .where("o.id", "=", input.org.id)
-        .where(sql<string | null>`coalesce(a.channel_id, o.channel_id)`, "is not", null)
         .select([
-          "o.id",
-          sql.lit(input.kind).as("kind"),
-          sql<string>`coalesce(a.channel_id, o.channel_id)`.as("channel_id"),
+          "o.id as org_id",
+          sql<NotifiedChannel["of"]>`case when a.channel_id is not null then 'application' when o.channel_id is not null then 'org' else 'conversation' end`.as("of"),
+          sql<string>`coalesce(a.channel_id, o.channel_id, ${elseChannel}::text)`.as("channel_id"),
           // The workspace goes with whichever channel was chosen, never one from the other.
-          sql<string | null>`case when a.channel_id is not null then a.channel_team_id else o.channel_team_id end`.as("team_id"),
-          sql<number | null>`${input.actor?.userId ?? null}::integer`.as("actor_id"),
+          sql<string | null>`case when a.channel_id is not null then a.channel_team_id when o.channel_id is not null then o.channel_team_id else ${elseTeam}::text end`.as("team_id"),
           sql<string>`${JSON.stringify(input.payload)}::jsonb || jsonb_build_object('actor', case when u.id is null then null else jsonb_build_object('name', u.display_name, 'email', u.email) end)`.as("payload"),
         ]),
     )
+    .with("written", (db) =>
+      db
+        .insertInto("outbox")
+        .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
+        .expression((eb) =>
+          eb
+            .selectFrom("chosen")
+            .where("chosen.channel_id", "is not", null)
+            .select(["chosen.org_id", sql.lit(input.kind).as("kind"), "chosen.channel_id", "chosen.team_id", sql<number | null>`${input.actor?.userId ?? null}::integer`.as("actor_id"), "chosen.payload"]),
+        )
+        .returning("id"),
+    )
+    .selectFrom("chosen")
+    .where("chosen.channel_id", "is not", null)
+    .select(["chosen.of", "chosen.channel_id"])
     .executeTakeFirst();
-  return Number(written.numInsertedOrUpdatedRows ?? 0) > 0;
+  return written === undefined ? undefined : { of: written.of, channelId: written.channel_id };
 }
 
 /**
  * Writes a notification to people directly, in the transaction of the change that causes it:
  * one direct message each, to their most recent chat identity. `to` names the people, or asks
- * for the org's channel when it has one and else each of its owners and admins.
+ * for the application's channel (given `app`) or the org's when there is one, and else each of
+ * the org's owners and admins, with `alsoMembers` (members of the org) besides them.
  */
 export async function notifyPeople(
   tx: Tx,
-  input: NotificationEvent & { actor: Actor | null; org: { id: number }; to: { users: number[] } | { channelElse: "administrators" } },
+  input: NotificationEvent & {
+    actor: Actor | null;
+    org: { id: number };
+    app?: { id: number };
+    to: { users: number[] } | { channelElse: "administrators"; alsoMembers?: number[] };
+  },
 ): Promise<void> {
-  // To the org's channel when it has one: then notify writes the message.
+  // To the application's or the org's channel when there is one: then notify writes the message.
   if ("channelElse" in input.to && (await notify(tx, input))) return;
   const recipients = "users" in input.to ? input.to.users : undefined;
   if (recipients !== undefined && recipients.length === 0) return;
+  const alsoMembers = "channelElse" in input.to ? (input.to.alsoMembers ?? []) : [];
   await tx
     .insertInto("outbox")
     .columns(["org_id", "kind", "channel_id", "team_id", "actor_id", "payload"])
@@ -198,7 +246,15 @@ export async function notifyPeople(
       people =
         recipients !== undefined
           ? people.where("i.user_id", "in", recipients)
-          : people.where("i.user_id", "in", eb.selectFrom("memberships as m").select("m.user_id").where("m.org_id", "=", input.org.id).where("m.role", "in", ["owner", "admin"]));
+          : people.where(
+              "i.user_id",
+              "in",
+              eb
+                .selectFrom("memberships as m")
+                .select("m.user_id")
+                .where("m.org_id", "=", input.org.id)
+                .where((member) => (alsoMembers.length === 0 ? member("m.role", "in", ["owner", "admin"]) : member.or([member("m.role", "in", ["owner", "admin"]), member("m.user_id", "in", alsoMembers)]))),
+            );
       return people;
     })
     .execute();
@@ -434,10 +490,10 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Announces what a background check found in the application's channel, else the org's; with
- * neither, the person who asked for the check (a go-live, a claim) is told directly.
+ * Announces what a background check found (a go-live, a regression, a give-up, a claim) in the
+ * application's channel, else the org's; with neither, by direct message to the org's owners
+ * and admins, and to the member who asked for the check when they are not one of them.
  */
 export async function announceInBackground(tx: Tx, where: { org: { id: number }; applicationId: number }, askedBy: number | null, event: NotificationEvent): Promise<void> {
-  if (await notify(tx, { ...event, org: where.org, app: { id: where.applicationId }, actor: null })) return;
-  if (askedBy !== null) await notifyPeople(tx, { ...event, org: where.org, actor: null, to: { users: [askedBy] } });
+  await notifyPeople(tx, { ...event, org: where.org, app: { id: where.applicationId }, actor: null, to: { channelElse: "administrators", alsoMembers: askedBy === null ? [] : [askedBy] } });
 }

@@ -68,7 +68,8 @@ export interface ClaimRecheck {
  * claim) has at most one re-check waiting: scheduling another while one waits does nothing.
  */
 export interface RecheckQueue {
-  schedule(tx: Tx, recheck: Recheck | ClaimRecheck, afterSeconds: number): Promise<void>;
+  /** Resolves to when the re-check now waiting is due: this one, or the one that already waited. */
+  schedule(tx: Tx, recheck: Recheck | ClaimRecheck, afterSeconds: number): Promise<Date | void>;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database, Role } from "../db/schema.ts";
 import { recordAudit } from "./audit.ts";
 import { Forbidden, NotFound } from "./errors.ts";
-import { notify } from "./notifications.ts";
+import { notifyChannel, type NotifiedChannel } from "./notifications.ts";
 import { article, configChange, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { authenticateAccessToken } from "./tokens.ts";
@@ -125,11 +125,16 @@ export async function reviewPush(access: RepositoryAccess, updates: RefUpdate[],
   return refusals;
 }
 
-/** Records an accepted push: one audit event per branch and the announcement, in one transaction. */
-export async function recordPush(platform: Platform, input: { actor: Actor; access: RepositoryAccess; branches: PushedBranch[] }): Promise<void> {
-  if (input.branches.length === 0) return;
+/**
+ * Records an accepted push: one audit event per branch and the announcement, in one
+ * transaction. Says whose channel it was announced in (the application's or the org's), or
+ * undefined when neither is set and it was announced nowhere.
+ */
+export async function recordPush(platform: Platform, input: { actor: Actor; access: RepositoryAccess; branches: PushedBranch[] }): Promise<NotifiedChannel["of"] | undefined> {
+  if (input.branches.length === 0) return undefined;
   const { access } = input;
-  await inTransaction(platform, async (tx) => {
+  return inTransaction(platform, async (tx) => {
+    let announcedIn: NotifiedChannel["of"] | undefined;
     for (const pushed of input.branches) {
       await recordAudit(tx, {
         org: access.org,
@@ -138,14 +143,16 @@ export async function recordPush(platform: Platform, input: { actor: Actor; acce
         target: `${access.application.ref} ${pushed.branch}`,
         details: { from: pushed.before, to: pushed.after, commits: pushed.count },
       });
-      await notify(tx, {
+      const posted = await notifyChannel(tx, {
         kind: "git.pushed",
         payload: { app: access.application.ref, env: pushed.branch, count: pushed.count, commits: pushed.commits, before: pushed.before, after: pushed.after },
         actor: input.actor,
         org: access.org,
         app: { id: access.application.id },
       });
+      announcedIn = posted?.of;
     }
     await platform.maintenance?.schedule(tx, access.application.id);
+    return announcedIn;
   });
 }

@@ -134,11 +134,17 @@ export class ReceivePack {
       if (branch === undefined || /^0+$/.test(update.after)) continue;
       branches.push({ branch, before: update.before, after: update.after, ...(await repositories.commitsBetween(applicationId, update.before, update.after, announcedCommits)) });
     }
-    await recordPush(this.options.platform, { actor: push.actor, access: push.access, branches });
+    const announcedIn = await recordPush(this.options.platform, { actor: push.actor, access: push.access, branches });
     this.options.onPushed?.();
+    const ref = push.access.application.ref;
+    // The channel's name is not stored, and its id means nothing in a terminal: whose channel it is does.
+    const announced =
+      announcedIn === undefined
+        ? `not announced: no channel is set: \`app channel ${ref} #channel\``
+        : `announced in ${announcedIn === "application" ? "the application's" : "the org's"} channel`;
     return {
       ok: true,
-      messages: branches.map((pushed) => `edgebot: ${push.access.application.ref} ${pushed.branch} now at ${pushed.after.slice(0, 7)} (${pushed.count} new commit${pushed.count === 1 ? "" : "s"}); announced.`),
+      messages: branches.map((pushed) => `edgebot: ${ref} ${pushed.branch} now at ${pushed.after.slice(0, 7)} (${pushed.count} new commit${pushed.count === 1 ? "" : "s"}); ${announced}.`),
     };
   }
 }

@@ -1,4 +1,4 @@
-import { CompiledQuery, type Kysely } from "kysely";
+import { CompiledQuery, sql, type Kysely } from "kysely";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -102,7 +102,12 @@ export async function startJobQueue(options: {
     async schedule(tx, recheck, afterSeconds) {
       // In the caller's transaction; an environment (a claim) with a re-check already waiting keeps that one.
       // Someone waits for these to go live: they come before the daily checks' backlog.
-      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey: recheckKey(recheck), priority: 1, db: sqlThrough(tx) });
+      const singletonKey = recheckKey(recheck);
+      await boss.send(recheckQueueName, recheck, { startAfter: afterSeconds, singletonKey, priority: 1, db: sqlThrough(tx) });
+      // When the waiting one is due, so that messages can say when the next check is.
+      const { rows } = await sql<{ start_after: Date }>`select start_after from pgboss.job
+        where name = ${recheckQueueName} and singleton_key = ${singletonKey} and state in ('created', 'retry') order by start_after limit 1`.execute(tx);
+      return rows[0]?.start_after ?? new Date(Date.now() + afterSeconds * 1000);
     },
   };
   const maintenanceDelay = options.maintenanceDelaySeconds ?? maintenanceDelaySeconds;

@@ -89,6 +89,9 @@ const commitId = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * Branch names and paths are checked here too, so no user text reaches git as an option.
  */
 export class Repositories {
+  /** Files read at commits (`findFileAtHead`), by commit and path: null for none. A commit never changes, so neither does this. */
+  private readonly filesAtCommits = new Map<string, Buffer | null>();
+
   constructor(readonly root: string) {}
 
   pathOf(applicationId: number): string {
@@ -368,6 +371,43 @@ export class Repositories {
     if (options.maxBytes !== undefined && !(entry.size <= options.maxBytes)) return { kind: "too_large", size: entry.size };
     // As bytes: a file need not be text.
     return { kind: "file", content: (await git.binaryCatFile(["blob", entry.sha])) as Buffer };
+  }
+
+  /**
+   * A file at the head of a branch, as bytes; undefined when the repository, the branch or the
+   * file is not there, or the file is larger than `maxBytes`. The head is read from the ref
+   * files; the file through one `git cat-file` (commit, trees, blob) the first time its commit
+   * is asked about, and from memory after: a read that is asked often (what `app show` shows)
+   * starts no git process while the branch stays where it is.
+   */
+  async findFileAtHead(applicationId: number, branch: string, file: string, options: { maxBytes: number }): Promise<Buffer | undefined> {
+    assertBranch(branch);
+    assertPath(file);
+    const repository = this.pathOf(applicationId);
+    const head = readBranchHead(repository, branch);
+    if (head === undefined) return undefined;
+    const key = `${head}:${options.maxBytes}:${file}`;
+    const known = this.filesAtCommits.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const reader = new ObjectReader(repository, { GIT_DIR: repository });
+    let found: Buffer | null = null;
+    try {
+      const commit = await reader.read(head);
+      if (commit === undefined || commit.type !== "commit") throw new Error(`commit ${head} not found`);
+      let id: string | undefined = parseCommitObject(commit.content).tree;
+      for (const name of file.split("/")) {
+        const tree: Awaited<ReturnType<ObjectReader["read"]>> = id === undefined ? undefined : await reader.read(id);
+        id = tree?.type === "tree" ? parseTreeObject(tree.content, head.length / 2).find((entry) => entry.name === name)?.id : undefined;
+      }
+      const info = id === undefined ? undefined : await reader.info(id);
+      if (id !== undefined && info?.type === "blob" && info.size <= options.maxBytes) found = (await reader.read(id))?.content ?? null;
+    } finally {
+      reader.close();
+    }
+    // Bounded: the oldest entry goes first.
+    if (this.filesAtCommits.size >= 1000) this.filesAtCommits.delete(this.filesAtCommits.keys().next().value!);
+    this.filesAtCommits.set(key, found);
+    return found ?? undefined;
   }
 
   /**

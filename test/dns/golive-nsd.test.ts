@@ -107,14 +107,14 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     since = fake.calls.length;
     const first = await type(userId, `golive ${ref} production`);
     expect(first).toContain("1 of 2 domains point at the edge");
-    expect(first).toContain("These results were also posted to the application's channel");
+    expect(first).toContain(`Results posted in #${channel}.`);
     const failing = await channelShows(since);
     expect(failing).toHaveLength(1);
     expect(failing[0]).toContain(`Go-live check of ${ref} production: 1 of 2 domains point at the edge`);
     expect(failing[0]).toContain(`${www} fails: found wrong CNAME target: ${www} → shop.old-cdn.example (which has A 203.0.113.5)`);
     expect(failing[0]).toContain(`Create \`CNAME ${www} → ${www}.${suffix}\``);
     expect(failing[0]).toContain(`${apex} passes: A ${edgeAddresses.join(", ")}: edge addresses`);
-    expect(failing[0]).toContain(`Not live yet`);
+    expect(failing[0]).toContain(`${ref} production is not live yet.`);
     expect(await liveAt(ref)).toBeNull();
 
     // The client creates the record edgebot asked for.
@@ -127,6 +127,9 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     expect(wentLive).toHaveLength(2);
     expect(wentLive[0]).toContain(`Go-live check of ${ref} production: 2 of 2 domains point at the edge`);
     expect(wentLive[0]).toContain(`${www} passes: CNAME ${www} → ${www}.${suffix}`);
+    // The check that took it live says so in the channel too.
+    expect(wentLive[0]).toContain(`${ref} production is live.`);
+    expect(wentLive[0]).not.toContain("already live");
     expect(wentLive[1]).toContain(`${ref} production is live: ${apex}, ${www} now point at the edge`);
     expect(await liveAt(ref)).toBeInstanceOf(Date);
     const liveSince = await liveAt(ref);
@@ -137,7 +140,7 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     expect(third).toContain("2 of 2 domains point at the edge");
     const again = await channelShows(since);
     expect(again).toHaveLength(1);
-    expect(again[0]).toContain("Every domain passes; the environment was already live.");
+    expect(again[0]).toContain(`Every domain passes: ${ref} production was already live.`);
     expect(await liveAt(ref)).toEqual(liveSince);
     const announcements = (await channelShows(0)).filter((text) => text.includes(`${ref} production is live:`));
     expect(announcements).toHaveLength(1);

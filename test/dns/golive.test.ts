@@ -1,7 +1,9 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommandLine } from "../../src/bot/dispatch.ts";
+import { notificationMessage } from "../../src/bot/blocks/notifications.ts";
 import { plainText } from "../../src/bot/shell.ts";
+import type { Notification } from "../../src/core/notifications.ts";
 import { addDomain, removeDomain } from "../../src/core/domains.ts";
 import { setApplicationChannel } from "../../src/core/applications.ts";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
@@ -38,9 +40,16 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
     await server?.close();
   });
 
-  async function run(actor: TestUser, line: string) {
-    const outcome = await runCommandLine({ platform: world.platform, actor, teamId: "T0TEST" }, line, { slashCommand: "/edge", logger });
+  async function run(actor: TestUser, line: string, conversation?: string) {
+    const context = { platform: world.platform, actor, teamId: "T0TEST", ...(conversation ? { conversation: { channelId: conversation } } : {}) };
+    const outcome = await runCommandLine(context, line, { slashCommand: "/edge", logger });
     return { text: plainText(outcome.message), error: outcome.message.error === true };
+  }
+
+  /** What the outbox holds for `channel`, as the channel would show it, oldest first. */
+  async function postedTo(channel: string, kind = "golive.results") {
+    const rows = await world.platform.db.selectFrom("outbox").select(["id", "kind", "payload", "channel_id", "team_id", "attempts"]).where("channel_id", "=", channel).where("kind", "=", kind).orderBy("id").execute();
+    return rows.map((row) => plainText(notificationMessage({ id: row.id, kind: row.kind, payload: row.payload, channelId: row.channel_id, teamId: row.team_id, attempts: row.attempts } as Notification)));
   }
 
   /** An application whose production serves `hostname`. */
@@ -71,12 +80,23 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
     await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname: second });
     await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: "C0GOLIVE", teamId: "T0TEST" });
 
-    const first = await run(owner, `golive ${ref} production`);
+    const first = await run(owner, `golive ${ref} production`, "C0TYPEDIN");
     expect(first.error).toBe(false);
-    expect(first.text).toContain(`1 of 2 domains point at the edge`);
-    expect(first.text).toContain(`${second} fails`);
-    expect(first.text).toContain(`Create \`CNAME ${second} → ${second}.${suffix}\``);
-    expect(first.text).toContain("Not live yet");
+    // The answer says where the results are and what they came to; the table is in the channel.
+    expect(first.text).toBe(
+      [
+        `Go-live check of ${ref} production: 1 of 2 domains point at the edge.\n${ref} production is not live yet.`,
+        `Once DNS is right, run \`golive ${ref} production\` again.`,
+        "Results posted in #C0GOLIVE.",
+      ].join("\n"),
+    );
+    const [failing] = await postedTo("C0GOLIVE");
+    expect(failing).toContain(`1 of 2 domains point at the edge`);
+    expect(failing).toContain(`${second} fails`);
+    expect(failing).toContain(`Create \`CNAME ${second} → ${second}.${suffix}\``);
+    expect(failing).toContain(`${ref} production is not live yet.`);
+    expect(failing).toContain(`by ${owner.displayName}`);
+    expect(await postedTo("C0TYPEDIN")).toEqual([]);
     expect(await liveAt(ref, "production")).toBeNull();
 
     // The client moves the second site elsewhere and adds one whose DNS is right.
@@ -84,9 +104,16 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
     await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname: fixed });
     const second_ = await run(owner, `golive ${ref} production`);
     expect(second_.text).toContain("2 of 2 domains point at the edge");
-    expect(second_.text).toContain("is live");
+    expect(second_.text).toContain(`${ref} production is live.`);
     expect(await liveAt(ref, "production")).toBeInstanceOf(Date);
-    await run(owner, `golive ${ref} production`);
+    const again = await run(owner, `golive ${ref} production`);
+    expect(again.text).toContain(`Every domain passes: ${ref} production was already live.`);
+    // The channel's copy of each check says what that check did: the first to pass took it live.
+    const copies = await postedTo("C0GOLIVE");
+    expect(copies).toHaveLength(3);
+    expect(copies[1]).toContain(`${ref} production is live.`);
+    expect(copies[1]).not.toContain("already live");
+    expect(copies[2]).toContain(`Every domain passes: ${ref} production was already live.`);
 
     const checks = await world.platform.db.selectFrom("dns_checks").select(["hostname", "verdict", "trigger", "checked_by"]).where("hostname", "in", [hostname, fixed]).orderBy("id").execute();
     expect(checks.map((check) => `${check.hostname === hostname ? "edge" : "fixed"} ${check.verdict}`)).toEqual(["edge passes", "fixed passes", "edge passes", "fixed passes", "edge passes"]);
@@ -98,6 +125,30 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
     expect(statuses.every((row) => row.dns_status === "passing")).toBe(true);
     const posted = await world.platform.db.selectFrom("outbox").select(["kind", "channel_id"]).where("channel_id", "=", "C0GOLIVE").where("kind", "in", ["golive.results", "env.live"]).orderBy("id").execute();
     expect(posted.map((row) => row.kind)).toEqual(["golive.results", "golive.results", "env.live", "golive.results"]);
+  });
+
+  it("posts the results in the conversation the command was typed in when neither the application nor the org has a channel", async () => {
+    const { owner, ref, hostname } = await application();
+    const conversation = unique("C0HERE").toUpperCase();
+    const { text } = await run(owner, `golive ${ref} production`, conversation);
+    expect(text).toContain(`Go-live check of ${ref} production: 0 of 1 domains point at the edge.`);
+    expect(text).toContain("Results posted in this conversation.");
+    expect(text).not.toContain(hostname);
+    const posted = await world.platform.db.selectFrom("outbox").select(["channel_id", "team_id"]).where("kind", "=", "golive.results").where("channel_id", "=", conversation).execute();
+    expect(posted).toEqual([{ channel_id: conversation, team_id: "T0TEST" }]);
+    const [copy] = await postedTo(conversation);
+    expect(copy).toContain(`Go-live check of ${ref} production: 0 of 1 domains point at the edge.`);
+    expect(copy).toContain(hostname);
+  });
+
+  it("answers with the whole results where there is neither a channel nor a conversation (a form)", async () => {
+    const { owner, ref, hostname } = await application();
+    const before = (await world.platform.db.selectFrom("outbox").select("id").where("kind", "=", "golive.results").execute()).length;
+    const { text } = await run(owner, `golive ${ref} production`);
+    expect(text).toContain(`Go-live check of ${ref} production: 0 of 1 domains point at the edge.`);
+    expect(text).toContain(hostname);
+    expect(text).not.toContain("Results posted");
+    expect((await world.platform.db.selectFrom("outbox").select("id").where("kind", "=", "golive.results").execute()).length).toBe(before);
   });
 
   it("reports a server failure as could not check, never as failing, and does not go live", async () => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { setApplicationChannel } from "../../src/core/applications.ts";
 import { createEnvironment } from "../../src/core/environments.ts";
 import { setOrgChannel } from "../../src/core/orgs.ts";
 import { createAccessToken, revokeAccessToken } from "../../src/core/tokens.ts";
@@ -140,7 +141,7 @@ describe("git over HTTP with a real git client", () => {
     const announcedBefore = pushesAnnounced;
     const push = await runGit(["push", "origin", "staging"], clone);
     expect(push.code).toBe(0);
-    expect(push.stderr).toContain(`remote: edgebot: ${app} staging now at ${second.slice(0, 7)} (2 new commits); announced.`);
+    expect(push.stderr).toContain(`remote: edgebot: ${app} staging now at ${second.slice(0, 7)} (2 new commits); announced in the org's channel.`);
     expect(await headOf("staging")).toBe(second);
     expect(pushesAnnounced).toBe(announcedBefore + 1);
 
@@ -162,6 +163,29 @@ describe("git over HTTP with a real git client", () => {
     });
     const audit = await world.platform.db.selectFrom("audit_events").select(["action", "target", "details", "actor_id"]).where("action", "=", "git.push").orderBy("id", "desc").executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ target: `${app} staging`, actor_id: developer.id, details: { from: before, to: second, commits: 2 } });
+  });
+
+  it("says a push was not announced when no channel is set, and how to set one, then names the application's channel once it is", async () => {
+    const alone = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, alone);
+    const quiet = (await buildApplication(world.platform, alone, org)).ref;
+    const token = (await createAccessToken(world.platform, { actor: alone })).token;
+    const clone = await mkdtemp(path.join(home, "quiet-"));
+    expect((await runGit(["clone", "--quiet", urlWith(token, quiet), clone])).code).toBe(0);
+    const pushesBefore = (await outboxPushes()).length;
+
+    const first = await commitIn(clone, "production", "varnish/default.vcl", "vcl 4.1;\n# quiet\n", "Nobody hears this");
+    const unheard = await runGit(["push", "origin", "production"], clone);
+    expect(unheard.code).toBe(0);
+    expect(unheard.stderr).toContain(`remote: edgebot: ${quiet} production now at ${first.slice(0, 7)} (1 new commit); not announced: no channel is set: \`app channel ${quiet} #channel\`.`);
+    expect(unheard.stderr).not.toContain("announced in");
+    expect(await outboxPushes()).toHaveLength(pushesBefore);
+
+    await setApplicationChannel(world.platform, { actor: alone, app: quiet, channelId: "C0QUIETAPP", teamId: "T0TEST" });
+    const second = await commitIn(clone, "production", "varnish/default.vcl", "vcl 4.1;\n# heard\n", "Heard this time");
+    const heard = await runGit(["push", "origin", "production"], clone);
+    expect(heard.stderr).toContain(`remote: edgebot: ${quiet} production now at ${second.slice(0, 7)} (1 new commit); announced in the application's channel.`);
+    expect((await outboxPushes()).slice(-1)).toMatchObject([{ channel_id: "C0QUIETAPP" }]);
   });
 
   it("removes hook directories that ended edgebot processes left behind, and only those", async () => {

@@ -194,7 +194,7 @@ describe("background DNS re-checks on the job queue", () => {
   it("tells the person who asked directly when neither the application nor the org has a channel", async () => {
     const { owner, ref, hostname, environmentId } = await application(null);
     pointAt(hostname, "elsewhere");
-    expect(await goLive(platform, { actor: owner, app: ref, env: "production" })).toMatchObject({ posted: false, rechecking: true });
+    expect(await goLive(platform, { actor: owner, app: ref, env: "production" })).toMatchObject({ posted: undefined, rechecking: true });
     pointAt(hostname, "edge");
     await makeDue(environmentId);
     const told = await untilQueued(async () => (await announcements("env.live", ref))[0]);

@@ -68,6 +68,23 @@ describe("application repositories", () => {
     expect(await repositories.findFileAt(1, production, "section.config.json", { maxBytes: 3 })).toEqual({ kind: "file", content: Buffer.from("{}\n") });
   });
 
+  it("reads a file at a branch's head, in a directory too, and follows the branch when it moves", async () => {
+    expect(await repositories.findFileAtHead(1, "production", "section.config.json", { maxBytes: 1000 })).toBeUndefined();
+    await repositories.create(1, initial);
+    const at = (file: string, maxBytes = 1000) => repositories.findFileAtHead(1, "production", file, { maxBytes }).then((found) => found?.toString());
+    expect(await at("section.config.json")).toBe("{}\n");
+    expect(await at("varnish/default.vcl")).toBe("vcl 4.1;\n");
+    for (const absent of ["nothing.json", "varnish", "varnish/default.vcl/deeper", "section.config.json/x"]) expect(await at(absent), absent).toBeUndefined();
+    expect(await at("varnish/default.vcl", 3)).toBeUndefined();
+    expect(await repositories.findFileAtHead(1, "staging", "section.config.json", { maxBytes: 1000 })).toBeUndefined();
+
+    const head = await repositories.head(1, "production");
+    const made = await repositories.commitFile(1, { base: head, file: "section.config.json", content: '{"a":1}\n', message: "Change", author: initial.author });
+    if (made.kind !== "committed") throw new Error(made.kind);
+    await repositories.moveBranch(1, "production", made.commit, head);
+    expect(await at("section.config.json")).toBe('{"a":1}\n');
+  });
+
   it("reads branch heads from loose and packed refs alike, a loose ref winning", async () => {
     await repositories.create(1, initial);
     await repositories.createBranch(1, "staging", "production");

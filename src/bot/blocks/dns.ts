@@ -33,28 +33,80 @@ function verdictLine(verdict: Verdict): string {
   return `:red_circle: ${name} fails: found ${verdict.found.map(escapeText).join("; ")}. Create ${code(verdict.recordToCreate)}`;
 }
 
-/** Go-live results, for the channel and for the person who asked: one line per domain, then what it came to. */
-export function goLiveResultsMessage(
-  results: { app: string; env: string; verdicts: Verdict[]; live: boolean },
-  options: { by?: string; wentLive?: boolean; regressed?: boolean; postedToChannel?: boolean; rechecking?: boolean } = {},
-): Message {
-  const passing = results.verdicts.filter((verdict) => verdict.status === "passes").length;
-  const builder = new MessageBuilder().section(`*Go-live check of ${results.app} ${results.env}*: ${passing} of ${results.verdicts.length} domains point at the edge.`);
-  builder.list(results.verdicts.map(verdictLine), { limit: 40, noun: "domains" });
-  if (options.wentLive) builder.section(`:rocket: *${results.app} ${results.env} is live.*`);
-  else if (results.live) builder.context("Every domain passes; the environment was already live.");
-  else if (options.regressed) builder.section(`:warning: *${results.app} ${results.env} is no longer live.*`);
-  if (!results.live) {
-    builder.context(
-      options.rechecking
-        ? `Not live yet. edgebot re-checks DNS in the background (after 1 minute, then less and less often, for ${awaitingHours} hours) and announces when it is live; or run ${code(`golive ${results.app} ${results.env}`)} again once DNS is right.`
-        : `Not live yet: once DNS is right, run ${code(`golive ${results.app} ${results.env}`)} again.`,
-    );
-  }
+/** What a go-live check came to, as its results and the answer to `golive` show it. */
+export interface GoLiveOutcome {
+  /** `org/app`. */
+  app: string;
+  env: string;
+  verdicts: Verdict[];
+  live: boolean;
+  /** This check made it live; absent in results from before it was recorded. */
+  wentLive?: boolean;
+  /** This check ended its being live. */
+  regressed?: boolean;
+  /** When the next background re-check is due, while they run. */
+  nextRecheckAt?: string | Date;
+}
+
+/** Go-live results, as posted: one line per domain, then what it came to and what happens next. */
+export function goLiveResultsMessage(results: GoLiveOutcome, options: { by?: string } = {}): Message {
+  const builder = new MessageBuilder()
+    .section(goLiveSummary(results))
+    .list(results.verdicts.map(verdictLine), { limit: 40, noun: "domains" })
+    .section(goLiveState(results));
+  const next = nextStep(results);
+  if (next !== undefined) builder.context(next);
   if (options.by) builder.context(options.by);
-  if (options.postedToChannel) builder.context("These results were also posted to the application's channel.");
   builder.actions(checkAgainButton(results.app, results.env));
   return builder.build();
+}
+
+/**
+ * The answer to a typed `golive` whose results were posted: where they are (a channel, the
+ * conversation it was typed in, or a direct message from edgebot), and what the check came
+ * to, without the table.
+ */
+export function goLivePostedAnswer(results: GoLiveOutcome, where: { channel: string } | "here" | "direct"): Message {
+  const posted = where === "here" ? "Results posted in this conversation." : where === "direct" ? "Results sent to you in a direct message from edgebot." : `Results posted in <#${where.channel}>.`;
+  const builder = new MessageBuilder().section(`${goLiveSummary(results)}\n${goLiveState(results)}`);
+  const next = nextStep(results);
+  if (next !== undefined) builder.context(next);
+  return builder.context(posted).build();
+}
+
+/** "Go-live check of org/app env: 1 of 2 domains point at the edge." */
+function goLiveSummary(results: GoLiveOutcome): string {
+  const passing = results.verdicts.filter((verdict) => verdict.status === "passes").length;
+  return `*Go-live check of ${results.app} ${results.env}*: ${passing} of ${results.verdicts.length} domains point at the edge.`;
+}
+
+/** Whether the environment is live after the check, and whether the check changed that. */
+function goLiveState(results: GoLiveOutcome): string {
+  const named = `${results.app} ${results.env}`;
+  if (results.wentLive) return `:rocket: *${named} is live.*`;
+  if (results.live) return results.wentLive === false ? `Every domain passes: ${named} was already live.` : `Every domain passes: ${named} is live.`;
+  if (results.regressed) return `:warning: *${named} is no longer live.*`;
+  return `${named} is not live yet.`;
+}
+
+/** What happens next for an environment not live: the background re-checks and when the next is, or a check to run. */
+function nextStep(results: GoLiveOutcome): string | undefined {
+  if (results.live) return undefined;
+  if (results.nextRecheckAt !== undefined) return `${rechecksRunning(new Date(results.nextRecheckAt))} edgebot announces when it is live.`;
+  return `Once DNS is right, run ${code(`golive ${results.app} ${results.env}`)} again.`;
+}
+
+/** "edgebot re-checks DNS in the background; next check at 14:05 (in 1 minute)." */
+function rechecksRunning(next: Date): string {
+  return `edgebot re-checks DNS in the background; next check at ${when(next)} (${fromNow(next)}), then less and less often for ${awaitingHours} hours.`;
+}
+
+/** How long until `date`, roughly, as a message read now says it. */
+function fromNow(date: Date, now = Date.now()): string {
+  const minutes = Math.round((date.getTime() - now) / 60_000);
+  if (minutes < 1) return "any moment now";
+  if (minutes < 90) return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  return `in about ${Math.round(minutes / 60)} hours`;
 }
 
 /** The go-live announcement. */
@@ -65,17 +117,19 @@ export function liveAnnouncement(input: { app: string; env: string; hostnames: s
     .build();
 }
 
-/** A live environment whose DNS no longer points at the edge, with what to fix. */
-export function regressionAnnouncement(input: { app: string; env: string; verdicts: Verdict[]; background: boolean }, by: string): Message {
+/** A live environment whose DNS no longer points at the edge, with what to fix and when it is checked next. */
+export function regressionAnnouncement(input: { app: string; env: string; verdicts: Verdict[]; background: boolean; nextRecheckAt?: string }, by: string): Message {
   const failing = input.verdicts.filter((verdict) => verdict.status === "fails");
+  const next =
+    input.nextRecheckAt !== undefined
+      ? `${rechecksRunning(new Date(input.nextRecheckAt))} edgebot announces when it is live again.`
+      : input.background
+        ? `edgebot re-checks for ${awaitingHours} hours and announces when it is live again.`
+        : `Once DNS is right, run ${code(`golive ${input.app} ${input.env}`)} again.`;
   return new MessageBuilder()
     .section(`:warning: *${input.app} ${input.env} is no longer live*: ${failing.length === 1 ? "a domain no longer points" : `${failing.length} domains no longer point`} at the edge.`)
     .list(failing.map(verdictLine), { limit: 40, noun: "domains" })
-    .context(
-      input.background
-        ? `Found by edgebot's background DNS check. edgebot re-checks for ${awaitingHours} hours and announces when it is live again.`
-        : by,
-    )
+    .context(input.background ? `Found by edgebot's background DNS check. ${next}` : `${next} · ${by}`)
     .actions(checkAgainButton(input.app, input.env))
     .build();
 }

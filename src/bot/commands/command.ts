@@ -11,6 +11,15 @@ export interface CommandContext {
   /** The chat workspace the command came from; mentions are read in it. */
   teamId: string;
   /**
+   * The conversation the command was typed in (a channel, a direct message; the shell's own),
+   * where results go when no channel is set. Absent where there is none (a form, the App Home).
+   */
+  conversation?: {
+    channelId: string;
+    /** True when `channelId` is the person's direct conversation with edgebot, standing in for a direct message edgebot may not be in. */
+    direct?: boolean;
+  };
+  /**
    * Tells another person something at once and directly, for what must not wait in the outbox
    * (a one-time code is kept nowhere). Absent where nobody else can be reached (the shell).
    */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { goLive } from "../../core/golive.ts";
-import { goLiveResultsMessage } from "../blocks/dns.ts";
+import { goLivePostedAnswer, goLiveResultsMessage } from "../blocks/dns.ts";
 import { defineCommand } from "./define.ts";
 import { app, text } from "./parameters.ts";
 
@@ -13,10 +13,11 @@ export default defineCommand({
     env: text({ description: "The environment to take live", schema: z.string().max(63) }),
   },
   examples: ["golive acme/www production"],
-  async run({ platform, actor }, args) {
-    const result = await goLive(platform, { actor, app: args.app, env: args.env });
-    const message = goLiveResultsMessage(result, { wentLive: result.wentLive, regressed: result.regressed, postedToChannel: result.posted, rechecking: result.rechecking });
-    // With no channel of the application's or the org's, the results go where the command ran.
-    return result.posted ? message : { ...message, inChannel: true };
+  async run({ platform, actor, teamId, conversation }, args) {
+    const result = await goLive(platform, { actor, app: args.app, env: args.env, ...(conversation ? { conversation: { channelId: conversation.channelId, teamId } } : {}) });
+    // The results are posted through the outbox; only where no conversation could take them does the answer hold them.
+    if (result.posted === undefined) return goLiveResultsMessage(result);
+    const where = result.posted.of !== "conversation" ? { channel: result.posted.channelId } : conversation?.direct ? "direct" : "here";
+    return goLivePostedAnswer(result, where);
   },
 });

@@ -74,11 +74,13 @@ interface PersonRequest {
   commandTrigger?: string;
   /** A submitted modal's id: its change takes effect once however often it arrives. */
   submittedViewId?: string;
+  /** The conversation a command was typed in or a button clicked in, for what goes where it came from. */
+  conversation?: CommandContext["conversation"];
 }
 
 function actingFor(dependencies: ActingDependencies, request: PersonRequest, bot: SlackBot): Acting {
   const { identities } = dependencies;
-  const { teamId, slackUserId, responseUrl, commandTrigger, submittedViewId } = request;
+  const { teamId, slackUserId, responseUrl, commandTrigger, submittedViewId, conversation } = request;
   const forWorkspace = identities.platformFor(bot, teamId);
   const platform = submittedViewId === undefined ? forWorkspace : onceForRequest(forWorkspace, `slack:view:${submittedViewId}`);
   const tellNow = identities.tellerFor(bot, teamId);
@@ -91,7 +93,7 @@ function actingFor(dependencies: ActingDependencies, request: PersonRequest, bot
     try {
       const found = await identities.resolve(bot, teamId, slackUserId);
       if (found.kind === "no_email") return found;
-      return { kind: "known", actor: found.actor, command: { platform, actor: found.actor, teamId, tellNow, ...openEditor } };
+      return { kind: "known", actor: found.actor, command: { platform, actor: found.actor, teamId, tellNow, ...openEditor, ...(conversation ? { conversation } : {}) } };
     } catch (error) {
       return { kind: "unavailable", error };
     }
@@ -117,10 +119,17 @@ function requestOf(args: AnyMiddlewareArgs & AllMiddlewareArgs): PersonRequest |
     user?: { id: string; team_id?: string };
     view?: { id: string; team_id: string };
     response_url?: string;
+    channel?: { id?: string } | null;
   };
   if ("command" in args && args.command) {
     const { command } = args;
-    return { teamId: command.team_id, slackUserId: command.user_id, responseUrl: command.response_url, commandTrigger: command.trigger_id };
+    return {
+      teamId: command.team_id,
+      slackUserId: command.user_id,
+      responseUrl: command.response_url,
+      commandTrigger: command.trigger_id,
+      conversation: commandConversation(command, command.user_id),
+    };
   }
   if ("event" in args && args.event) {
     const user = (args.event as { user?: unknown }).user;
@@ -135,7 +144,21 @@ function requestOf(args: AnyMiddlewareArgs & AllMiddlewareArgs): PersonRequest |
       ...(body.type === "view_submission" && body.view ? { submittedViewId: body.view.id } : {}),
     };
   }
-  return { teamId: body.team?.id ?? body.user.team_id ?? "", slackUserId: body.user.id, responseUrl: body.response_url };
+  // A button in a message: that message's conversation, which the bot is in (it posted there).
+  const channelId = body.channel?.id;
+  return { teamId: body.team?.id ?? body.user.team_id ?? "", slackUserId: body.user.id, responseUrl: body.response_url, ...(channelId ? { conversation: { channelId } } : {}) };
+}
+
+/**
+ * Where what a slash command posts goes: the channel it was typed in. A direct message (`D…`)
+ * or a group one (`mpdm-…`) may be between people edgebot cannot post to or join, so there the
+ * person is written to directly, in their conversation with edgebot.
+ */
+function commandConversation(command: { channel_id?: string; channel_name?: string }, slackUserId: string): CommandContext["conversation"] {
+  const channelId = command.channel_id;
+  if (!channelId) return undefined;
+  const direct = channelId.startsWith("D") || command.channel_name === "directmessage" || (command.channel_name ?? "").startsWith("mpdm-");
+  return direct ? { channelId: slackUserId, direct: true } : { channelId };
 }
 
 /** The person acting in a request (see `actingMiddleware`). */

@@ -47,7 +47,7 @@ describe("the shell serves git over HTTP", () => {
       expect((await git(["commit", "--quiet", "-am", "First change from a clone"], clone, home)).code).toBe(0);
       const pushed = await git(["push", "--quiet", "origin", "staging"], clone, home);
       expect(pushed.code).toBe(0);
-      expect(pushed.stderr).toMatch(/remote: edgebot: acme\/www staging now at [0-9a-f]{7} \(1 new commit\); announced\./);
+      expect(pushed.stderr).toMatch(/remote: edgebot: acme\/www staging now at [0-9a-f]{7} \(1 new commit\); announced in the org's channel\./);
 
       const announced = await shell.waitFor(/\[#C0ACME\] 1 commit pushed to acme\/www staging with git/);
       expect(announced).toContain("First change from a clone");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { signedRequest, slashCommandBody, useSlackApp } from "../../support/slack-app.ts";
+import { manualOutbox, signedRequest, slashCommandBody, useSlackApp } from "../../support/slack-app.ts";
 import { unique } from "../../support/world.ts";
 import { plainText } from "../../../src/bot/shell.ts";
 
@@ -163,20 +163,32 @@ describe("the /edge slash command in Slack", () => {
     const user = await bed.world.platform.db.selectFrom("users").select("display_name").where("email", "=", "jane_doe@example.com").executeTakeFirstOrThrow();
     expect(user.display_name).toBe("jane doe admin");
   });
-  it("shows go-live results to the whole conversation where the command ran when the app and org have no channel, and only to the asker otherwise", async () => {
+  it("posts go-live results where the command ran when the app and org have no channel, else in the channel, and answers where they are", async () => {
     const cleo = slackUser();
     const org = unique("golive");
     await type(cleo.id, `org create ${org}`);
     await type(cleo.id, `app create www.${org}.example --org ${org} --name www`);
+    const outbox = manualOutbox(bed.world.platform.db, bed.fake);
+    try {
+      let since = bed.fake.calls.length;
+      const unannounced = await type(cleo.id, `golive ${org}/www production`);
+      expect(unannounced.answer.response_type).toBe("ephemeral");
+      expect(unannounced.seen).toContain(`Go-live check of ${org}/www production: 0 of 1 domains point at the edge.`);
+      expect(unannounced.seen).toContain("Results posted in this conversation.");
+      await outbox.deliverDue();
+      const here = bed.fake.calls.slice(since).filter((call) => call.method === "chat.postMessage" && call.args.channel === "C0GENERAL");
+      expect(here.map((call) => seen(call.args))).toEqual([expect.stringContaining(`www.${org}.example could not be checked`)]);
 
-    const unannounced = await type(cleo.id, `golive ${org}/www production`);
-    expect(unannounced.answer.response_type).toBe("in_channel");
-    expect(unannounced.seen).toContain(`Go-live check of ${org}/www production: 0 of 1 domains point at the edge.`);
-    expect(unannounced.seen).toContain(`www.${org}.example could not be checked`);
-
-    await type(cleo.id, `app channel ${org}/www <#C0GOLIVEHERE|go-live>`);
-    const announced = await type(cleo.id, `golive ${org}/www production`);
-    expect(announced.answer.response_type).toBe("ephemeral");
-    expect(announced.seen).toContain("These results were also posted to the application's channel.");
+      await type(cleo.id, `app channel ${org}/www <#C0GOLIVEHERE|go-live>`);
+      since = bed.fake.calls.length;
+      const announced = await type(cleo.id, `golive ${org}/www production`);
+      expect(announced.answer.response_type).toBe("ephemeral");
+      expect(announced.seen).toContain("Results posted in #C0GOLIVEHERE.");
+      await outbox.deliverDue();
+      const posted = bed.fake.calls.slice(since).filter((call) => call.method === "chat.postMessage" && String(call.args.text).includes("Go-live check"));
+      expect(posted.map((call) => call.args.channel)).toEqual(["C0GOLIVEHERE"]);
+    } finally {
+      await outbox.stop();
+    }
   });
 });
