@@ -75,7 +75,7 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
     expect(first.error).toBe(false);
     expect(first.text).toContain(`1 of 2 domains point at the edge`);
     expect(first.text).toContain(`${second} fails`);
-    expect(first.text).toContain(`Create \`CNAME ${second} → ${second}.${suffix}\``);
+    expect(first.text).toContain(`Create this record:\n    Type   Name${" ".repeat(second.length - 4)}  Value\n    CNAME  ${second}  ${second}.${suffix}\nRemove what stands in the way:\n• remove \`CNAME shop.old-cdn.example\``);
     expect(first.text).toContain("Not live yet");
     expect(await liveAt(ref, "production")).toBeNull();
 
