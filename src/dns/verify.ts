@@ -358,7 +358,7 @@ function failing(hostname: string, expectedTarget: string, found: Array<string |
 }
 
 /** A record on one line: `CNAME www.example.com → www.example.com.edge.example.net`, `A example.com 192.0.2.10`. */
-export function recordText(record: DnsRecord): string {
+function recordText(record: DnsRecord): string {
   return record.type === "CNAME" || record.type === "ALIAS" ? `${record.type} ${record.name} → ${record.value}` : `${record.type} ${record.name} ${record.value}`;
 }
 
