@@ -14,6 +14,13 @@ const suffix = "edge.test.net";
 const edgeIpv4 = ["192.0.2.10", "192.0.2.11"];
 
 /** Client zones on one server: zone apexes (each with its SOA) and subdomains, with the TTLs their DNS host gave them. */
+/** The sections with fields (the tables of records) as Slack shows them: their text and fields. */
+const sections = (blocks: unknown[]) =>
+  blocks.flatMap((block) => {
+    const section = block as { type: string; text?: { text: string }; fields?: Array<{ text: string }> };
+    return section.type === "section" && section.fields ? [{ text: section.text?.text, fields: section.fields.map((field) => field.text) }] : [];
+  });
+
 const records: ZoneRecord[] = [
   // A client's bare domain on its old host's address, for an hour.
   { name: "shop-c.test", type: "SOA", ttl: 3600 },
@@ -142,13 +149,6 @@ describe("DNS advice that works at every DNS host, against a DNS server on loopb
       return { text: plainText(outcome.message), blocks: outcome.message.blocks };
     }
 
-    /** A section's fields as Slack shows them, and its text. */
-    const sections = (blocks: unknown[]) =>
-      blocks.flatMap((block) => {
-        const section = block as { type: string; text?: { text: string }; fields?: Array<{ text: string }> };
-        return section.type === "section" && section.fields ? [{ text: section.text?.text, fields: section.fields.map((field) => field.text) }] : [];
-      });
-
     it("dns check of an apex on a wrong A: the A records as a table of fields and aligned columns, the ALIAS, what to remove, the TTL in minutes", async () => {
       const { text, blocks } = await reply("dns check shop-c.test");
       expect(text).toBe(
@@ -248,6 +248,13 @@ describe("DNS advice that works at every DNS host, against a DNS server on loopb
       }
     });
 
+    it("a result written to the outbox before verdicts carried advice still names the record to create", () => {
+      const stored: Verdict = { status: "fails", hostname: "old.shop-c.test", expectedTarget: `old.shop-c.test.${suffix}`, recordToCreate: `CNAME old.shop-c.test → old.shop-c.test.${suffix}`, found: ["NXDOMAIN: old.shop-c.test does not exist"] };
+      expect(plainText(goLiveResultsMessage({ app: "acme/shop", env: "production", verdicts: [stored], live: false }))).toContain(
+        `old.shop-c.test fails: found NXDOMAIN: old.shop-c.test does not exist. Create \`CNAME old.shop-c.test → old.shop-c.test.${suffix}\``,
+      );
+    });
+
     it("golive stores the first record of the advice as the record to create", async () => {
       const owner = await buildUser(world.platform);
       const org = await buildOrg(world.platform, owner);
@@ -284,6 +291,12 @@ describe("DNS advice that works at every DNS host, against a DNS server on loopb
           `Then run \`golive ${ref} production\`: it checks DNS and takes the environment live once every domain points at the edge.`,
         ].join("\n"),
       );
+      expect(sections(message.blocks)).toEqual([
+        {
+          text: "*shop-d.test* is a zone apex, which cannot hold a CNAME. To go live, create these records:",
+          fields: ["*Type · Name*", "*Value*", "`A` · `shop-d.test`", "`192.0.2.10`", "`A` · `shop-d.test`", "`192.0.2.11`"],
+        },
+      ]);
     });
 
     it("gives a subdomain its CNAME, and says when a hostname already points at the edge", async () => {
