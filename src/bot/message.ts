@@ -35,6 +35,13 @@ export class MessageBuilder {
     return this.push({ type: "context", elements: [{ type: "mrkdwn", text: fit(text, maxSectionText) }] });
   }
 
+  /** Blocks made by a renderer of their own (like a table of section fields), with the text that stands for them in the fallback. */
+  add(blocks: KnownBlock[], text: string): this {
+    this.lines.push(text);
+    for (const block of blocks) this.push(block);
+    return this;
+  }
+
   /**
    * A bulleted list in as few sections as fit; beyond `limit` items it says how many more.
    */

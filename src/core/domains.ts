@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
-import { withoutInternalAddresses, type Verdict } from "../dns/verify.ts";
+import { withoutInternalAddresses, type DnsAdvice, type Verdict } from "../dns/verify.ts";
 import { accessColumns, applicationsInScope, findEnvironmentAsMember, oneApplication, type EnvironmentAccess } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { waitingClaimsOf, type WaitingClaim } from "./claims.ts";
@@ -11,6 +11,9 @@ import { environmentName, parseField } from "./names.ts";
 import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+
+/** A failing verdict's advice (SPEC §5): the records to create, the alternative at an apex, what to remove, the old TTL. */
+export type { DnsAdvice, DnsRecord } from "../dns/verify.ts";
 
 export interface DomainEntry {
   hostname: string;
@@ -72,6 +75,31 @@ export async function checkDns(
   const { hostname, reducedFrom } = normalizeHostname(input.hostname);
   const [verdict, member] = await Promise.all([platform.dns.verify(hostname), isMemberServing(platform.db, input.actor, hostname)]);
   return { verdict: member ? verdict : withoutInternalAddresses(verdict), ...(reducedFrom === undefined ? {} : { reducedFrom }) };
+}
+
+/** What DNS says of a hostname about to go live: it points at the edge already, or what to create (and remove) first. */
+export type GoLiveAdvice =
+  | { status: "passes" }
+  | { status: "fails"; advice: DnsAdvice }
+  /** DNS did not answer: the records a hostname needs, without what is in their way. */
+  | { status: "unchecked"; advice: DnsAdvice; reason: string };
+
+/**
+ * The advice `domain add` answers with at once: what the hostname (normalized) needs to go
+ * live, from DNS as `dns check` sees it. DNS failing is no failure here: then the advice is
+ * the plain one (the CNAME, or what an apex needs instead), without what to remove.
+ */
+export async function goLiveAdvice(platform: Platform, input: { actor: Actor; hostname: string }): Promise<GoLiveAdvice> {
+  let reason: string;
+  try {
+    const { verdict } = await checkDns(platform, input);
+    if (verdict.status === "passes") return { status: "passes" };
+    if (verdict.status === "fails" && verdict.advice !== undefined) return { status: "fails", advice: verdict.advice };
+    reason = verdict.status === "could_not_check" ? verdict.reason : "no advice";
+  } catch (error) {
+    reason = error instanceof Error ? error.message : String(error);
+  }
+  return { status: "unchecked", advice: platform.dns.plainAdvice(input.hostname), reason };
 }
 
 /** Whether the actor is a member of the org whose application serves `hostname` (normalized); false when none serves it. */

@@ -3,7 +3,7 @@ import type { Database } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { AlreadyDone } from "./errors.ts";
 import type { Repositories } from "../repos/repositories.ts";
-import type { ChallengeVerdict, Verdict } from "../dns/verify.ts";
+import type { ChallengeVerdict, DnsAdvice, Verdict } from "../dns/verify.ts";
 
 /** A transaction of the platform's database. */
 export type Tx = Transaction<Database>;
@@ -35,6 +35,8 @@ export interface DnsChecker {
   verifyAll(hostnames: string[]): Promise<Verdict[]>;
   /** Whether `_edgebot-challenge.<hostname>` holds `token` in a TXT record (a hostname claim's proof). */
   verifyChallenge(hostname: string, token: string): Promise<ChallengeVerdict>;
+  /** The records a hostname needs, without asking DNS (when it could not be asked): the CNAME, and what an apex needs instead. */
+  plainAdvice(hostname: string): DnsAdvice;
 }
 
 /** A background re-check of one environment's DNS, as the job queue carries it. */

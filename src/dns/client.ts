@@ -14,8 +14,8 @@ export interface Resolver {
   port: number;
 }
 
-/** The record types verification asks for (TXT: the ownership challenge of a hostname claim). */
-export type RecordType = "A" | "AAAA" | "CNAME" | "TXT";
+/** The record types verification asks for (TXT: the ownership challenge of a hostname claim; SOA: whether a name is a zone apex). */
+export type RecordType = "A" | "AAAA" | "CNAME" | "TXT" | "SOA";
 
 /** A reply from a server: its response code and the answer records verification reads. */
 export interface DnsReply {

@@ -16,8 +16,10 @@ export type Verdict =
       status: "fails";
       hostname: string;
       expectedTarget: string;
-      /** The record to create, like `CNAME www.example.com → www.example.com.edge.example.net`. */
+      /** The first record to create, like `CNAME www.example.com → www.example.com.edge.example.net` or `A example.com 192.0.2.10` (see `advice`). */
       recordToCreate: string;
+      /** What to create and remove for the hostname to pass (absent from verdicts stored before it existed). */
+      advice?: DnsAdvice;
       /** What DNS holds instead, one line each, like `NXDOMAIN: www.example.com does not exist`. */
       found: string[];
       /** `found` in parts, when it names addresses: see `FoundLine`. */
@@ -30,6 +32,31 @@ export type Verdict =
       /** Why, like `SERVFAIL from 127.0.0.1:53`. */
       reason: string;
     };
+
+/** A DNS record as advice shows it: Type / Name / Value. */
+export interface DnsRecord {
+  /** ALIAS stands for ALIAS or ANAME, a DNS host's flattened CNAME that an apex may hold. */
+  type: "A" | "AAAA" | "CNAME" | "ALIAS";
+  name: string;
+  /** An address, or the name a CNAME or ALIAS points at. */
+  value: string;
+}
+
+/** What a hostname needs for it to pass (SPEC §5): the records to create, and those in their way. */
+export interface DnsAdvice {
+  /** A zone apex (the name has its own SOA), which cannot hold a CNAME. */
+  apex: boolean;
+  /** The records to create: a CNAME for a subdomain; for an apex an A record per EDGE_IPV4 address, or an ALIAS when there are none. */
+  create: DnsRecord[];
+  /** Instead of `create`, where the DNS host offers it: an apex's ALIAS/ANAME to the expected target. */
+  alternative?: DnsRecord;
+  /** Set when DNS could not tell whether the hostname is a zone apex: what to create instead if it is. */
+  ifApex?: { create: DnsRecord[]; alternative?: DnsRecord };
+  /** Records at the hostname that stand in the way, to remove. */
+  remove: DnsRecord[];
+  /** The longest TTL among `remove` (seconds): resolvers may keep the old answer that long after the change. */
+  ttlSeconds?: number;
+}
 
 /**
  * A line of what a verdict found, as words and the lists of addresses DNS gave, kept apart
@@ -57,6 +84,22 @@ type ChainEnd =
   | { kind: "nxdomain"; name: string }
   | { kind: "loop"; name: string }
   | { kind: "too_long" };
+
+/** A record DNS holds at the hostname, as a failing verdict's advice may name it for removal. */
+interface PresentRecord {
+  type: "A" | "AAAA" | "CNAME";
+  value: string;
+  ttl: number;
+  /** An address of the edge's, which an apex keeps. */
+  edge: boolean;
+}
+
+/** A failing check before its advice: what was found, and the records at the hostname. */
+interface Failing {
+  status: "failing";
+  found: Array<string | FoundLine>;
+  present: PresentRecord[];
+}
 
 /** A DNS answer that means nothing can be concluded (SERVFAIL, REFUSED). */
 class Unanswered extends Error {}
@@ -90,17 +133,60 @@ export class DnsVerifier {
       // The CNAME chain, asking for each name an answer stopped at (see `followReply`).
       const chain: string[] = [];
       let end: ChainEnd | undefined;
+      let atHostname: DnsReply | undefined;
       while (end === undefined) {
         const askedFor = chain.at(-1) ?? name;
-        end = this.followReply(name, expectedTarget, chain, askedFor, answered(await this.options.client.query(askedFor, "A"), askedFor, "A"));
+        const reply = answered(await this.options.client.query(askedFor, "A"), askedFor, "A");
+        atHostname ??= reply;
+        end = this.followReply(name, expectedTarget, chain, askedFor, reply);
       }
       // The chain settles most hostnames; only one without a CNAME (an apex) takes more queries.
-      return this.chainVerdict(name, expectedTarget, chain, end) ?? (await this.addressVerdict(name, expectedTarget, end));
+      const outcome = this.chainVerdict(name, expectedTarget, chain, end, atHostname!) ?? (await this.addressVerdict(name, expectedTarget, end, atHostname!));
+      if (outcome.status !== "failing") return outcome;
+      // Only a failing hostname is asked for its SOA: the advice depends on whether it is an apex.
+      return failing(name, expectedTarget, outcome.found, this.advice(name, await this.isApex(name), outcome.present));
     } catch (error) {
       // No answer, or one that tells nothing (SERVFAIL, REFUSED), anywhere along the way.
       if (error instanceof Unanswered || error instanceof DnsTimeout) return { status: "could_not_check", hostname: name, expectedTarget, reason: error.message };
       throw error;
     }
+  }
+
+  /**
+   * Whether `hostname` is a zone apex: its SOA question is answered with an SOA owned by that
+   * very name (a resolver answers a name inside a zone with no SOA of its own, or one a CNAME
+   * leads to, owned by another name).
+   */
+  async isApex(hostname: string): Promise<boolean> {
+    const name = canonicalName(hostname);
+    const reply = answered(await this.options.client.query(name, "SOA"), name, "SOA");
+    return reply.answers.some((answer) => answer.type === "SOA" && answer.name === name);
+  }
+
+  /**
+   * The advice for a hostname without asking DNS (when DNS could not be asked): the CNAME, and
+   * what to create instead should the hostname be a zone apex. Nothing to remove is known.
+   */
+  plainAdvice(hostname: string): DnsAdvice {
+    const name = canonicalName(hostname);
+    const { create, alternative } = this.advice(name, true, []);
+    return { ...this.advice(name, false, []), ifApex: { create, ...(alternative === undefined ? {} : { alternative }) } };
+  }
+
+  /** The records `hostname` needs, as an apex or not, and which of those `present` stand in their way. */
+  private advice(hostname: string, apex: boolean, present: PresentRecord[]): DnsAdvice {
+    const target = this.expectedTarget(hostname);
+    const alias: DnsRecord = { type: "ALIAS", name: hostname, value: target };
+    // An apex keeps the edge's addresses; a CNAME stands alone, so every other record at its name goes.
+    const inTheWay = apex ? present.filter((record) => record.type === "CNAME" || !record.edge) : present;
+    const advice: DnsAdvice = apex
+      ? this.options.edgeIpv4.length > 0
+        ? { apex, create: this.options.edgeIpv4.map((address) => ({ type: "A", name: hostname, value: address })), alternative: alias, remove: [] }
+        : { apex, create: [alias], remove: [] }
+      : { apex, create: [{ type: "CNAME", name: hostname, value: target }], remove: [] };
+    advice.remove = inTheWay.map((record) => ({ type: record.type, name: hostname, value: record.value }));
+    if (inTheWay.length > 0) advice.ttlSeconds = Math.max(...inTheWay.map((record) => record.ttl));
+    return advice;
   }
 
   /** Verdicts for many hostnames, in their order, at most `concurrency` checked at once. */
@@ -150,40 +236,48 @@ export class DnsVerifier {
   }
 
   /** The verdict where a CNAME chain, or NXDOMAIN at the hostname, settles it; undefined when the hostname has no CNAME. */
-  private chainVerdict(hostname: string, expectedTarget: string, chain: string[], end: ChainEnd): Verdict | undefined {
+  private chainVerdict(hostname: string, expectedTarget: string, chain: string[], end: ChainEnd, atHostname: DnsReply): Verdict | Failing | undefined {
     const path = chain.length === 0 ? hostname : `${hostname} → ${chain.join(" → ")}`;
 
     if (end.kind === "target") return { status: "passes", hostname, expectedTarget, found: `CNAME ${path}` };
     if (chain.length > 0) {
-      if (end.kind === "loop") return failing(hostname, expectedTarget, [`CNAME loop: ${path}`]);
-      if (end.kind === "too_long") return failing(hostname, expectedTarget, [`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`]);
-      if (end.kind === "addresses") return failing(hostname, expectedTarget, [[`wrong CNAME target: ${path} (which has A `, { addresses: end.addresses }, ")"]]);
+      // The hostname's own CNAME is in the way of the record to create.
+      const own = atHostname.answers.find((answer) => answer.type === "CNAME" && answer.name === hostname);
+      const present: PresentRecord[] = [{ type: "CNAME", value: chain[0]!, ttl: own?.ttl ?? 0, edge: false }];
+      if (end.kind === "loop") return { status: "failing", found: [`CNAME loop: ${path}`], present };
+      if (end.kind === "too_long") return { status: "failing", found: [`CNAME chain too long: more than ${this.maxChainLength} steps from ${hostname} (${path} → …)`], present };
+      if (end.kind === "addresses") return { status: "failing", found: [[`wrong CNAME target: ${path} (which has A `, { addresses: end.addresses }, ")"]], present };
       const where = end.kind === "nxdomain" ? "which does not exist: NXDOMAIN" : "which has no address";
-      return failing(hostname, expectedTarget, [`wrong CNAME target: ${path} (${where})`]);
+      return { status: "failing", found: [`wrong CNAME target: ${path} (${where})`], present };
     }
-    if (end.kind === "nxdomain") return failing(hostname, expectedTarget, [`NXDOMAIN: ${hostname} does not exist`]);
+    if (end.kind === "nxdomain") return { status: "failing", found: [`NXDOMAIN: ${hostname} does not exist`], present: [] };
     return undefined;
   }
 
   /** The verdict for a hostname without a CNAME (an apex, or a name given addresses directly): its A and AAAA records must all be the edge's. */
-  private async addressVerdict(hostname: string, expectedTarget: string, end: ChainEnd): Promise<Verdict> {
+  private async addressVerdict(hostname: string, expectedTarget: string, end: ChainEnd, atHostname: DnsReply): Promise<Verdict | Failing> {
     const addresses = end.kind === "addresses" ? end.addresses : [];
-    const ipv6 = addressesIn(answered(await this.options.client.query(hostname, "AAAA"), hostname, "AAAA"), "AAAA", hostname);
-    if (addresses.length === 0 && ipv6.length === 0) return failing(hostname, expectedTarget, [`no data: ${hostname} has no CNAME, A or AAAA record`]);
+    const ipv6Reply = answered(await this.options.client.query(hostname, "AAAA"), hostname, "AAAA");
+    const ipv6 = addressesIn(ipv6Reply, "AAAA", hostname);
+    if (addresses.length === 0 && ipv6.length === 0) return { status: "failing", found: [`no data: ${hostname} has no CNAME, A or AAAA record`], present: [] };
 
     const found: Array<string | FoundLine> = [];
+    let stray: string[] = [];
+    let strayIpv6: string[] = [];
     if (addresses.length > 0) {
       const edge = await this.edgeAddresses(expectedTarget, addresses, "A");
-      const stray = addresses.filter((address) => !edge.check(address, "ipv4"));
+      stray = addresses.filter((address) => !edge.check(address, "ipv4"));
       if (stray.length > 0) found.push(["A ", { addresses: stray }, ": not an edge address"]);
     }
     if (ipv6.length > 0) {
       const edge = await this.edgeAddresses(expectedTarget, ipv6, "AAAA");
-      const stray = ipv6.filter((address) => !edge.check(address, "ipv6"));
-      if (stray.length > 0) found.push(["AAAA ", { addresses: stray }, ": not the edge (it is IPv4): remove the AAAA record"]);
+      strayIpv6 = ipv6.filter((address) => !edge.check(address, "ipv6"));
+      if (strayIpv6.length > 0) found.push(["AAAA ", { addresses: strayIpv6 }, ": not the edge (it is IPv4): remove the AAAA record"]);
     }
     if (addresses.length === 0) found.unshift(`no A or CNAME record at ${hostname}`);
-    if (found.length > 0) return failing(hostname, expectedTarget, found);
+    if (found.length > 0) {
+      return { status: "failing", found, present: [...presentAddresses(atHostname, "A", hostname, stray), ...presentAddresses(ipv6Reply, "AAAA", hostname, strayIpv6)] };
+    }
     const via: FoundLine = [];
     if (addresses.length > 0) via.push("A ", { addresses });
     if (ipv6.length > 0) via.push(addresses.length > 0 ? ", AAAA " : "AAAA ", { addresses: ipv6 });
@@ -249,11 +343,32 @@ function answered(reply: DnsReply, name: string, type: RecordType): DnsReply {
   return reply;
 }
 
-/** A "fails" verdict: the record to create, and what DNS holds instead (lines that name addresses in parts). */
-function failing(hostname: string, expectedTarget: string, found: Array<string | FoundLine>): Verdict {
-  const verdict: Verdict = { status: "fails", hostname, expectedTarget, recordToCreate: `CNAME ${hostname} → ${expectedTarget}`, found: found.map((line) => (typeof line === "string" ? line : spelled(line))) };
+/** A "fails" verdict: the advice and its first record to create, and what DNS holds instead (lines that name addresses in parts). */
+function failing(hostname: string, expectedTarget: string, found: Array<string | FoundLine>, advice: DnsAdvice): Verdict {
+  const verdict: Verdict = {
+    status: "fails",
+    hostname,
+    expectedTarget,
+    recordToCreate: recordText(advice.create[0]!),
+    advice,
+    found: found.map((line) => (typeof line === "string" ? line : spelled(line))),
+  };
   if (found.some((line) => typeof line !== "string")) verdict.foundParts = found.map((line) => (typeof line === "string" ? [line] : line));
   return verdict;
+}
+
+/** A record on one line: `CNAME www.example.com → www.example.com.edge.example.net`, `A example.com 192.0.2.10`. */
+function recordText(record: DnsRecord): string {
+  return record.type === "CNAME" || record.type === "ALIAS" ? `${record.type} ${record.name} → ${record.value}` : `${record.type} ${record.name} ${record.value}`;
+}
+
+/** The records of `type` at `owner` in a reply whose address is among `stray` (the rest are the edge's), with their TTLs. */
+function presentAddresses(reply: DnsReply, type: "A" | "AAAA", owner: string, stray: string[]): PresentRecord[] {
+  const present: PresentRecord[] = [];
+  for (const record of reply.answers) {
+    if (record.type === type && record.name === owner) present.push({ type, value: record.address, ttl: record.ttl, edge: !stray.includes(record.address) });
+  }
+  return present;
 }
 
 /** A found line as text. */
@@ -291,11 +406,28 @@ export function withoutInternalAddresses(verdict: Verdict): Verdict {
     const foundParts = withoutInternal(verdict.foundParts);
     return { ...verdict, found: spelled(foundParts), foundParts };
   }
-  if (verdict.status === "fails" && verdict.foundParts !== undefined) {
-    const foundParts = verdict.foundParts.map(withoutInternal);
-    return { ...verdict, found: foundParts.map(spelled), foundParts };
+  if (verdict.status === "fails") {
+    const hidden = { ...verdict };
+    if (verdict.foundParts !== undefined) {
+      hidden.foundParts = verdict.foundParts.map(withoutInternal);
+      hidden.found = hidden.foundParts.map(spelled);
+    }
+    if (verdict.advice !== undefined && verdict.advice.remove.some((record) => isInternalAddress(record.value))) {
+      hidden.advice = { ...verdict.advice, remove: removalsWithoutInternal(verdict.advice.remove) };
+    }
+    return hidden;
   }
   return verdict;
+}
+
+/** Records to remove with internal addresses counted instead of shown: one line a type for those hidden. */
+function removalsWithoutInternal(remove: DnsRecord[]): DnsRecord[] {
+  const shown = remove.filter((record) => !isInternalAddress(record.value));
+  for (const type of ["A", "AAAA"] as const) {
+    const hidden = remove.filter((record) => record.type === type && isInternalAddress(record.value));
+    if (hidden.length > 0) shown.push({ type, name: hidden[0]!.name, value: hidden.length === 1 ? "[an internal address, not shown]" : `[${hidden.length} internal addresses, not shown]` });
+  }
+  return shown;
 }
 
 /** A found line with its internal addresses replaced by a count of them, in words. */

@@ -3,18 +3,20 @@ import { randomFillSync } from "node:crypto";
 /*
  * The DNS messages verification exchanges, as bytes. A query is written straight into a
  * buffer, and a reply is read in place for only what a verdict needs: the header's id, flags
- * and RCODE, the question, and the A, AAAA and CNAME answers, each name made into one
- * lowercase string. dns2's decoders cost several times more (they decode a name a label
+ * and RCODE, the question, and the A, AAAA, CNAME, TXT and SOA answers with their TTLs, each
+ * name made into one lowercase string. dns2's decoders cost several times more (they decode a name a label
  * at a time and build an object for every header, question and record), and the
  * verifier's CPU per hostname decides its throughput on a busy machine.
  */
 
-/** One answer record, with names lowercased and without their trailing dot. */
+/** One answer record, with names lowercased and without their trailing dot; `ttl` in seconds. */
 export type AnswerRecord =
-  | { type: "A" | "AAAA"; name: string; address: string }
-  | { type: "CNAME"; name: string; target: string }
+  | { type: "A" | "AAAA"; name: string; ttl: number; address: string }
+  | { type: "CNAME"; name: string; ttl: number; target: string }
   /** A TXT record's character-strings joined into one text (as SPF and ACME read them). */
-  | { type: "TXT"; name: string; text: string };
+  | { type: "TXT"; name: string; ttl: number; text: string }
+  /** Only its owner matters: a name with its own SOA is a zone apex. */
+  | { type: "SOA"; name: string; ttl: number };
 
 /** What verification reads of a reply. */
 export interface DecodedReply {
@@ -27,7 +29,7 @@ export interface DecodedReply {
   rcode: number;
   /** The first question, its name lowercased and without the trailing dot. */
   question: { name: string; type: number } | undefined;
-  /** The answer section's A, AAAA, CNAME and TXT records; others are skipped. */
+  /** The answer section's A, AAAA, CNAME, TXT and SOA records; others are skipped. */
   answers: AnswerRecord[];
 }
 
@@ -36,7 +38,7 @@ export class MalformedMessage extends Error {
   override name = "MalformedMessage";
 }
 
-export const recordTypeCode = { A: 1, CNAME: 5, TXT: 16, AAAA: 28 } as const;
+export const recordTypeCode = { A: 1, CNAME: 5, SOA: 6, TXT: 16, AAAA: 28 } as const;
 
 const headerLength = 12;
 const classIn = 1;
@@ -151,7 +153,8 @@ export function decodeReply(message: Buffer): DecodedReply {
   for (let count = 0; count < answerCount; count++) {
     const name = reader.name();
     const type = reader.uint16();
-    reader.skip(6); // class, TTL
+    reader.skip(2); // class
+    const ttl = reader.ttl();
     const length = reader.uint16();
     const dataStart = reader.offset;
     const dataEnd = dataStart + length;
@@ -159,15 +162,17 @@ export function decodeReply(message: Buffer): DecodedReply {
     if (type === recordTypeCode.CNAME) {
       const target = reader.name();
       if (reader.offset > dataEnd) throw new MalformedMessage(`a CNAME's target runs past its record's data (byte ${reader.offset}, data ends at ${dataEnd})`);
-      answers[answersRead++] = { type: "CNAME", name, target };
+      answers[answersRead++] = { type: "CNAME", name, ttl, target };
     } else if (type === recordTypeCode.A) {
       if (length !== 4) throw new MalformedMessage(`an A record of ${length} bytes (an IPv4 address is 4)`);
-      answers[answersRead++] = { type: "A", name, address: formatIpv4(message, dataStart) };
+      answers[answersRead++] = { type: "A", name, ttl, address: formatIpv4(message, dataStart) };
     } else if (type === recordTypeCode.AAAA) {
       if (length !== 16) throw new MalformedMessage(`an AAAA record of ${length} bytes (an IPv6 address is 16)`);
-      answers[answersRead++] = { type: "AAAA", name, address: formatIpv6(message, dataStart) };
+      answers[answersRead++] = { type: "AAAA", name, ttl, address: formatIpv6(message, dataStart) };
     } else if (type === recordTypeCode.TXT) {
-      answers[answersRead++] = { type: "TXT", name, text: decodeTxtData(message, dataStart, dataEnd) };
+      answers[answersRead++] = { type: "TXT", name, ttl, text: decodeTxtData(message, dataStart, dataEnd) };
+    } else if (type === recordTypeCode.SOA) {
+      answers[answersRead++] = { type: "SOA", name, ttl };
     }
     reader.offset = dataEnd;
   }
@@ -194,6 +199,14 @@ class MessageReader {
     const value = (this.message[this.offset]! << 8) | this.message[this.offset + 1]!;
     this.offset += 2;
     return value;
+  }
+
+  /** A TTL in seconds; RFC 2181 §8: one with its top bit set is read as zero. */
+  ttl(): number {
+    this.need(4);
+    const value = this.message.readUInt32BE(this.offset);
+    this.offset += 4;
+    return value > 0x7fffffff ? 0 : value;
   }
 
   skip(bytes: number): void {

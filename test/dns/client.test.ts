@@ -100,7 +100,7 @@ describe("the DNS client against a server that misbehaves", () => {
     const client = clientOf(server.address, { timeoutMs: 5000, retries: 0 });
     expect(await client.query("WWW.Shop.Example.", "A")).toEqual({
       rcode: 0,
-      answers: [{ type: "A", name: "www.shop.example", address: "192.0.2.10" }],
+      answers: [{ type: "A", name: "www.shop.example", ttl: 60, address: "192.0.2.10" }],
       server: server.address,
     });
   });

@@ -39,6 +39,8 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
       ],
     },
     { origin: "old-cdn.example", records: ["shop A 203.0.113.5"] },
+    // A client's bare domain on its old host's address for an hour, and its www on the old CDN.
+    { origin: "shop-c.test", records: ["@ 3600 A 198.51.100.7", "@ 300 AAAA 2001:db8::1", "www 1800 CNAME shop.old-cdn.example."] },
     // Every name under the suffix resolves to the edge: the apex's A records are checked against these (no EDGE_IPV4).
     { origin: suffix, records: edgeAddresses.map((address) => `* A ${address}`) },
   ];
@@ -112,7 +114,16 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     expect(failing).toHaveLength(1);
     expect(failing[0]).toContain(`Go-live check of ${ref} production: 1 of 2 domains point at the edge`);
     expect(failing[0]).toContain(`${www} fails: found wrong CNAME target: ${www} → shop.old-cdn.example (which has A 203.0.113.5)`);
-    expect(failing[0]).toContain(`Create \`CNAME ${www} → ${www}.${suffix}\``);
+    expect(failing[0]).toContain(
+      [
+        "Create this record:",
+        `    Type   Name${" ".repeat(www.length - 4)}  Value`,
+        `    CNAME  ${www}  ${www}.${suffix}`,
+        "Remove what stands in the way:",
+        "• remove `CNAME shop.old-cdn.example`",
+        "The old record's TTL is 1 minute: resolvers may keep the old answer that long after the change.",
+      ].join("\n"),
+    );
     expect(failing[0]).toContain(`${apex} passes: A ${edgeAddresses.join(", ")}: edge addresses`);
     expect(failing[0]).toContain(`${ref} production is not live yet.`);
     expect(await liveAt(ref)).toBeNull();
@@ -152,7 +163,8 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
     fake.addUser({ id: userId, teamId: testTeam, email: `${person}@example.com`, name: person });
 
     const missing = await type(userId, `dns check nothing.${apex}`);
-    expect(missing).toContain(`Create this record: \`CNAME nothing.${apex} → nothing.${apex}.${suffix}\``);
+    expect(missing).toContain(`Create this record:\n    Type   Name${" ".repeat(`nothing.${apex}`.length - 4)}  Value\n    CNAME  nothing.${apex}  nothing.${apex}.${suffix}`);
+    expect(missing).not.toContain("Remove");
     expect(missing).toContain(`NXDOMAIN: nothing.${apex} does not exist`);
 
     const dual = await type(userId, `dns check dual.${apex}`);
@@ -161,5 +173,50 @@ describe.skipIf(nsdMissing !== undefined)("going live from Slack, with DNS serve
 
     const lost = await type(userId, `dns check lost.${apex}`);
     expect(lost).toContain(`wrong CNAME target: lost.${apex} → gone.old-cdn.example (which does not exist: NXDOMAIN)`);
+  });
+
+  it("finds a zone apex by its SOA at nsd, and gives it A records or an ALIAS, never a CNAME", async () => {
+    const person = unique("cleo");
+    const userId = `U${person.toUpperCase()}`;
+    fake.addUser({ id: userId, teamId: testTeam, email: `${person}@example.com`, name: person });
+
+    // EDGE_IPV4 is empty here: the ALIAS is the only advice for the apex.
+    const bare = await type(userId, "dns check shop-c.test");
+    expect(bare).toContain(
+      [
+        "shop-c.test is a zone apex, which cannot hold a CNAME. Create this record:",
+        "    Type         Name         Value",
+        `    ALIAS/ANAME  shop-c.test  shop-c.test.${suffix}`,
+        "Remove what stands in the way:",
+        "• remove `A 198.51.100.7`",
+        "• remove `AAAA 2001:db8::1`",
+        "The old records' TTL is up to 60 minutes: resolvers may keep the old answer that long after the change.",
+      ].join("\n"),
+    );
+    // nsd answers a subdomain's SOA question with no answer (its zone's SOA in the authority section): not an apex.
+    const www = await type(userId, "dns check www.shop-c.test");
+    expect(www).toContain(`    CNAME  www.shop-c.test  www.shop-c.test.${suffix}\nRemove what stands in the way:\n• remove \`CNAME shop.old-cdn.example\`\nThe old record's TTL is 30 minutes`);
+    expect(www).not.toContain("ALIAS");
+
+    // With EDGE_IPV4 set: an A record per edge address, the ALIAS as the alternative.
+    const withEdge = createDnsVerifier({ dnsServers: [nsd.address], dnsTimeoutMs: 1000, dnsConcurrency: 20, edgeCnameSuffix: suffix, edgeIpv4: edgeAddresses });
+    try {
+      expect(await withEdge.verify("shop-c.test")).toMatchObject({
+        status: "fails",
+        recordToCreate: `A shop-c.test ${edgeAddresses[0]}`,
+        advice: {
+          apex: true,
+          create: edgeAddresses.map((address) => ({ type: "A", name: "shop-c.test", value: address })),
+          alternative: { type: "ALIAS", name: "shop-c.test", value: `shop-c.test.${suffix}` },
+          remove: [
+            { type: "A", name: "shop-c.test", value: "198.51.100.7" },
+            { type: "AAAA", name: "shop-c.test", value: "2001:db8::1" },
+          ],
+          ttlSeconds: 3600,
+        },
+      });
+    } finally {
+      withEdge.close();
+    }
   });
 });

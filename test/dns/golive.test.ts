@@ -93,7 +93,7 @@ describe("golive, through the dispatcher, against a DNS server on loopback", () 
     const [failing] = await postedTo("C0GOLIVE");
     expect(failing).toContain(`1 of 2 domains point at the edge`);
     expect(failing).toContain(`${second} fails`);
-    expect(failing).toContain(`Create \`CNAME ${second} → ${second}.${suffix}\``);
+    expect(failing).toContain(`Create this record:\n    Type   Name${" ".repeat(second.length - 4)}  Value\n    CNAME  ${second}  ${second}.${suffix}\nRemove what stands in the way:\n• remove \`CNAME shop.old-cdn.example\``);
     expect(failing).toContain(`${ref} production is not live yet.`);
     expect(failing).toContain(`by ${owner.displayName}`);
     expect(await postedTo("C0TYPEDIN")).toEqual([]);

@@ -61,6 +61,7 @@ describe("dns check shows internal addresses only to members of the org serving 
         status: "fails",
         recordToCreate: `CNAME db.corp.example → db.corp.example.${suffix}`,
         found: ["A [an internal address, not shown]: not an edge address"],
+        advice: { apex: false, remove: [{ type: "A", name: "db.corp.example", value: "[an internal address, not shown]" }], ttlSeconds: 60 },
       });
       expect(JSON.stringify(hidden)).not.toContain("10.20.30.40");
     });
@@ -71,6 +72,12 @@ describe("dns check shows internal addresses only to members of the org serving 
         status: "fails",
         found: ["A 203.0.113.9, [an internal address, not shown]: not an edge address", "AAAA 2001:db8::7, [an internal address, not shown]: not the edge (it is IPv4): remove the AAAA record"],
       });
+      expect(mixed.status === "fails" && mixed.advice?.remove).toEqual([
+        { type: "A", name: "mixed.corp.example", value: "203.0.113.9" },
+        { type: "AAAA", name: "mixed.corp.example", value: "2001:db8::7" },
+        { type: "A", name: "mixed.corp.example", value: "[an internal address, not shown]" },
+        { type: "AAAA", name: "mixed.corp.example", value: "[an internal address, not shown]" },
+      ]);
       const chained = withoutInternalAddresses(await dns.verify("intranet.corp.example"));
       expect(chained).toMatchObject({ status: "fails", found: ["wrong CNAME target: intranet.corp.example → intranet.corp.lan (which has A [2 internal addresses, not shown])"] });
       const v6 = withoutInternalAddresses(await dns.verify("v6.corp.example"));
@@ -152,7 +159,8 @@ describe("dns check shows internal addresses only to members of the org serving 
 
       const stranger = await shell(unique("mallory"), ["dns check db.corp.example", "dns check intranet.corp.example", "/edge dns check mixed.corp.example"]);
       expect(stranger).toContain("db.corp.example does not point at the edge yet.");
-      expect(stranger).toContain("Create this record: `CNAME db.corp.example → db.corp.example.edge.test.net`");
+      expect(stranger).toContain("Create this record:\n    Type   Name             Value\n    CNAME  db.corp.example  db.corp.example.edge.test.net");
+      expect(stranger).toContain("• remove `A [an internal address, not shown]`");
       expect(stranger).toContain("• A [an internal address, not shown]: not an edge address");
       expect(stranger).toContain("• wrong CNAME target: intranet.corp.example → intranet.corp.lan (which has A [2 internal addresses, not shown])");
       expect(stranger).toContain("• A 203.0.113.9, [an internal address, not shown]: not an edge address");

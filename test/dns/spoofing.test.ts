@@ -112,12 +112,12 @@ describe("the DNS client takes answers only from the server and port it asked", 
     });
     const reply = await clientOf(server).query("www.shop.example", "A");
     expect(spoofsSent).toEqual([`127.0.0.1:${otherPort.address().port}`, `127.0.0.2:${server.port}`]);
-    expect(reply.answers).toEqual([{ type: "A", name: "www.shop.example", address: "192.0.2.10" }]);
+    expect(reply.answers).toEqual([{ type: "A", name: "www.shop.example", ttl: 60, address: "192.0.2.10" }]);
   });
 
   it("would take that same answer from the server itself (the spoof above is well-formed)", async () => {
     const server = await startRawServer((query, peer, server) => void send(server.socket, replyTo(query, [aRecord(evil)]), peer));
-    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "www.shop.example", address: "198.51.100.66" }]);
+    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "www.shop.example", ttl: 60, address: "198.51.100.66" }]);
   });
 
   it("ignores answers from the server's port with another id or another question, and takes the true one after them", async () => {
@@ -132,7 +132,7 @@ describe("the DNS client takes answers only from the server and port it asked", 
         for (const datagram of [otherId, otherQuestion, otherType, replyTo(query, [aRecord(truth)])]) await send(server.socket, datagram, peer);
       })();
     });
-    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "www.shop.example", address: "192.0.2.10" }]);
+    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "www.shop.example", ttl: 60, address: "192.0.2.10" }]);
   });
 
   it("does not let a spoofed CNAME to the edge make a domain pass", async () => {
@@ -292,7 +292,7 @@ describe("bad replies from the server asked end in the true answer or 'could not
 
   it("reads a chain of 127 pointers, the most a name may need", async () => {
     const server = await startRawServer((query, peer, server) => void send(server.socket, pointerChainReply(query, 127), peer));
-    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "a", address: "192.0.2.10" }]);
+    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "a", ttl: 60, address: "192.0.2.10" }]);
   });
 
   it("gets the true answer on the retry after a malicious reply", async () => {
@@ -313,7 +313,7 @@ describe("bad replies from the server asked end in the true answer or 'could not
         for (const datagram of [Buffer.from([1, 2, 3]), garbage, replyTo(query, [aRecord(truth)])]) await send(server.socket, datagram, peer);
       })();
     });
-    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "www.shop.example", address: "192.0.2.10" }]);
+    expect((await clientOf(server).query("www.shop.example", "A")).answers).toEqual([{ type: "A", name: "www.shop.example", ttl: 60, address: "192.0.2.10" }]);
   });
 
   it("says 'could not check' when a server never answers, not that the domain fails", async () => {

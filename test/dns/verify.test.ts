@@ -71,6 +71,12 @@ describe("DNS verification against a real server on loopback", () => {
       hostname: "www.shop.example",
       expectedTarget: `www.shop.example.${suffix}`,
       recordToCreate: `CNAME www.shop.example → www.shop.example.${suffix}`,
+      advice: {
+        apex: false,
+        create: [{ type: "CNAME", name: "www.shop.example", value: `www.shop.example.${suffix}` }],
+        remove: [{ type: "CNAME", name: "www.shop.example", value: "shop.old-cdn.example" }],
+        ttlSeconds: 60,
+      },
       found: ["wrong CNAME target: www.shop.example → shop.old-cdn.example (which has A 203.0.113.5)"],
       foundParts: [["wrong CNAME target: www.shop.example → shop.old-cdn.example (which has A ", { addresses: ["203.0.113.5"] }, ")"]],
     });
@@ -170,7 +176,8 @@ describe("DNS verification against a real server on loopback", () => {
       status: "fails",
       found: ["CNAME loop: www.shop.example → a.shop.example → b.shop.example → a.shop.example"],
     });
-    expect(server.questions).toHaveLength(3);
+    // Three steps, then the SOA question a failing hostname's advice needs.
+    expect(server.questions).toHaveLength(4);
   });
 
   it("gives up on a chain longer than the depth limit", async () => {
@@ -184,7 +191,7 @@ describe("DNS verification against a real server on loopback", () => {
     const verdict = await verifier.verify("www.shop.example");
     expect(verdict).toMatchObject({ status: "fails" });
     expect(verdict.status === "fails" && verdict.found[0]).toMatch(/^CNAME chain too long: more than 8 steps from www\.shop\.example \(www\.shop\.example → hop0\.shop\.example → .* → hop7\.shop\.example → …\)$/);
-    expect(server.questions).toHaveLength(9);
+    expect(server.questions).toHaveLength(10);
   });
 
   it("says it could not check when the server never answers, after its retries", async () => {

@@ -68,12 +68,31 @@ describe("replies read in place", () => {
       rcode: 3,
       question: { name: "www.shop.example", type: Packet.TYPE.A },
       answers: [
-        { type: "CNAME", name: "www.shop.example", target: "www.shop.example.edge.test.net" },
-        { type: "A", name: "www.shop.example.edge.test.net", address: "192.0.2.10" },
-        { type: "AAAA", name: "www.shop.example.edge.test.net", address: "2001:db8::1" },
+        { type: "CNAME", name: "www.shop.example", ttl: 300, target: "www.shop.example.edge.test.net" },
+        { type: "A", name: "www.shop.example.edge.test.net", ttl: 60, address: "192.0.2.10" },
+        // dns2 writes a TTL over 2^31 - 1 as that ceiling.
+        { type: "AAAA", name: "www.shop.example.edge.test.net", ttl: 2_147_483_647, address: "2001:db8::1" },
       ],
     });
     expect(theirs.answers.map((record) => record.domain ?? record.address)).toEqual(["www.shop.example.edge.test.net", "192.0.2.10", "2001:db8::1"]);
+  });
+
+  it("read an SOA record's owner and TTL (whether a name is a zone apex), and a TTL with its top bit set as zero (RFC 2181 §8)", () => {
+    const reply = new Packet();
+    reply.header.qr = 1;
+    reply.answers.push(
+      Object.assign(new Packet.Resource("Shop-C.test", Packet.TYPE.SOA, Packet.CLASS.IN, 3600), { primary: "ns.shop-c.test", admin: "hostmaster.shop-c.test", serial: 7, refresh: 3600, retry: 600, expiration: 86_400, minimum: 60 }),
+      Object.assign(new Packet.Resource("shop-c.test", Packet.TYPE.A, Packet.CLASS.IN, 60), { address: "198.51.100.7" }),
+    );
+    const bytes = reply.toBuffer();
+    expect(decodeReply(bytes).answers).toEqual([
+      { type: "SOA", name: "shop-c.test", ttl: 3600 },
+      { type: "A", name: "shop-c.test", ttl: 60, address: "198.51.100.7" },
+    ]);
+    // The A record's TTL field (after its name pointer, type and class) set to 0x80000001.
+    const topBitSet = Buffer.from(bytes);
+    topBitSet.writeUInt32BE(0x8000_0001, bytes.length - 4 - 2 - 4);
+    expect(decodeReply(topBitSet).answers[1]).toEqual({ type: "A", name: "shop-c.test", ttl: 0, address: "198.51.100.7" });
   });
 
   it("write IPv6 addresses as dns2 did (RFC 5952: the longest run of zero groups as ::)", () => {
@@ -82,7 +101,7 @@ describe("replies read in place", () => {
     reply.header.qr = 1;
     for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v6.example", Packet.TYPE.AAAA, Packet.CLASS.IN, 60), { address }));
     const bytes = reply.toBuffer();
-    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.type === "TXT" ? record.text : record.address));
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.type === "TXT" ? record.text : record.type === "SOA" ? record.name : record.address));
     expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
     expect(ours).toEqual(["2001:db8::1", "::1", "::", "2001:db8:0:1:1:1:1:1", "2001:0:0:1::1", "fe80::", "1::2:0:0:3:4", "2001:db8:85a3::8a2e:370:7334"]);
   });
@@ -93,7 +112,7 @@ describe("replies read in place", () => {
     reply.header.qr = 1;
     for (const address of addresses) reply.answers.push(Object.assign(new Packet.Resource("v4.example", Packet.TYPE.A, Packet.CLASS.IN, 60), { address }));
     const bytes = reply.toBuffer();
-    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.type === "TXT" ? record.text : record.address));
+    const ours = decodeReply(bytes).answers.map((record) => (record.type === "CNAME" ? record.target : record.type === "TXT" ? record.text : record.type === "SOA" ? record.name : record.address));
     expect(ours).toEqual(addresses);
     expect(ours).toEqual(Packet.parse(bytes).answers.map((record) => record.address));
   });
@@ -118,8 +137,8 @@ describe("replies read in place", () => {
     );
     const bytes = reply.toBuffer();
     expect(decodeReply(bytes).answers).toEqual([
-      { type: "TXT", name: "_edgebot-challenge.shop.example", text: "edgebot-claim-0123abcd" },
-      { type: "TXT", name: "_edgebot-challenge.shop.example", text: "" },
+      { type: "TXT", name: "_edgebot-challenge.shop.example", ttl: 60, text: "edgebot-claim-0123abcd" },
+      { type: "TXT", name: "_edgebot-challenge.shop.example", ttl: 60, text: "" },
     ]);
     // The first string claims 200 bytes; its record holds 23.
     const damaged = Buffer.from(bytes);
@@ -175,7 +194,7 @@ describe("replies read in place", () => {
       const skipped = [0, 0, 10, 0, 1, 0, 0, 0, 60, data.length >> 8, data.length & 0xff, ...data];
       return Buffer.from([...header, ...skipped, 0xc0 | (previous >> 8), previous & 0xff, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
     };
-    expect(decodeReply(chained(127)).answers).toEqual([{ type: "A", name: "a", address: "192.0.2.1" }]);
+    expect(decodeReply(chained(127)).answers).toEqual([{ type: "A", name: "a", ttl: 60, address: "192.0.2.1" }]);
     expect(() => decodeReply(chained(128))).toThrow(/a name follows more than 127 compression pointers/);
     expect(() => decodeReply(chained(8000))).toThrow(/a name follows more than 127 compression pointers/);
   });

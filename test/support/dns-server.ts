@@ -1,11 +1,16 @@
 import dns2, { Packet } from "dns2";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 
-/** A record the test server holds; names may be written in any case, with or without a trailing dot. */
-export type ZoneRecord =
+/**
+ * A record the test server holds; names may be written in any case, with or without a trailing
+ * dot. `ttl` in seconds (default 60). An SOA makes its name a zone apex.
+ */
+export type ZoneRecord = (
   | { name: string; type: "A" | "AAAA"; address: string }
   | { name: string; type: "CNAME"; target: string }
-  | { name: string; type: "TXT"; text: string };
+  | { name: string; type: "TXT"; text: string }
+  | { name: string; type: "SOA" }
+) & { ttl?: number };
 
 export interface ZoneOptions {
   records: ZoneRecord[];
@@ -34,7 +39,7 @@ export interface TestDnsServer {
   close(): Promise<void>;
 }
 
-const typeNames: Record<number, string> = { [Packet.TYPE.A]: "A", [Packet.TYPE.AAAA]: "AAAA", [Packet.TYPE.CNAME]: "CNAME", [Packet.TYPE.TXT]: "TXT" };
+const typeNames: Record<number, string> = { [Packet.TYPE.A]: "A", [Packet.TYPE.AAAA]: "AAAA", [Packet.TYPE.CNAME]: "CNAME", [Packet.TYPE.TXT]: "TXT", [Packet.TYPE.SOA]: "SOA" };
 const key = (name: string) => name.toLowerCase().replace(/\.$/, "");
 
 /** Starts a server for `zone`; UDP and TCP listen on the same free port. */
@@ -135,8 +140,15 @@ function answersFor(byName: Map<string, ZoneRecord[]>, question: dns2.Packet.Que
 
 function resource(record: ZoneRecord): dns2.Packet.Resource {
   const type = Packet.TYPE[record.type];
-  const data = record.type === "CNAME" ? { domain: record.target } : record.type === "TXT" ? { data: record.text } : { address: record.address };
-  return Object.assign(new Packet.Resource(record.name, type, Packet.CLASS.IN, 60), data);
+  const data =
+    record.type === "CNAME"
+      ? { domain: record.target }
+      : record.type === "TXT"
+        ? { data: record.text }
+        : record.type === "SOA"
+          ? { primary: `ns.${key(record.name)}`, admin: `hostmaster.${key(record.name)}`, serial: 1, refresh: 3600, retry: 600, expiration: 86_400, minimum: 60 }
+          : { address: record.address };
+  return Object.assign(new Packet.Resource(record.name, type, Packet.CLASS.IN, record.ttl ?? 60), data);
 }
 
 /** For tests that never check DNS: a verifier whose only resolver is a loopback port nothing serves. */

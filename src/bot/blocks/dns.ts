@@ -3,8 +3,9 @@ import { awaitingHours } from "../../core/golive.ts";
 import { code, escapeText, MessageBuilder, when, type Message } from "../message.ts";
 import { hostnameLabel } from "./applications.ts";
 import { checkAgainButton } from "./buttons.ts";
+import { dnsAdviceBlocks, dnsAdviceText } from "./dns-advice.ts";
 
-/** The answer to `dns check`: the record the hostname needs, and what DNS says now. */
+/** The answer to `dns check`: what DNS says now, and the records the hostname needs (see dns-advice.ts). */
 export function dnsCheckMessage(verdict: Verdict, options: { reducedFrom?: string } = {}): Message {
   const name = `*${hostnameLabel(verdict.hostname)}*`;
   const expected = `Expected: ${code(`CNAME ${verdict.hostname} → ${verdict.expectedTarget}`)}`;
@@ -12,10 +13,12 @@ export function dnsCheckMessage(verdict: Verdict, options: { reducedFrom?: strin
   if (verdict.status === "passes") {
     builder.section(`:large_green_circle: ${name} points at the edge.\n${expected}\nFound: ${escapeText(verdict.found)}`);
   } else if (verdict.status === "fails") {
-    builder
-      .section(`:red_circle: ${name} does not point at the edge yet.\nCreate this record: ${code(verdict.recordToCreate)}`)
-      .section(`Found:\n${verdict.found.map((line) => `• ${escapeText(line)}`).join("\n")}`)
-      .context(`At a zone apex, which cannot hold a CNAME, use an ALIAS or ANAME record to ${verdict.expectedTarget}, or A records to the edge's addresses.`);
+    builder.section(`:red_circle: ${name} does not point at the edge yet.\nFound:\n${verdict.found.map((line) => `• ${escapeText(line)}`).join("\n")}`);
+    if (verdict.advice === undefined) builder.section(`Create this record: ${code(verdict.recordToCreate)}`);
+    else {
+      const advice = dnsAdviceBlocks(verdict.advice);
+      builder.add(advice.blocks, advice.text);
+    }
   } else {
     builder.section(
       `:grey_question: Could not check ${name}: ${escapeText(verdict.reason)}.\nThat is not a failure: DNS did not give an answer. Try again in a few minutes.\n${expected}`,
@@ -25,12 +28,14 @@ export function dnsCheckMessage(verdict: Verdict, options: { reducedFrom?: strin
   return builder.build();
 }
 
-/** One domain's line in go-live results: verdict, expected, found, and the record to create. */
+/** One domain's item in go-live results and re-check announcements: verdict, found, and for a failing one its advice (dns-advice.ts). */
 function verdictLine(verdict: Verdict): string {
   const name = `*${hostnameLabel(verdict.hostname)}*`;
   if (verdict.status === "passes") return `:large_green_circle: ${name} passes: ${escapeText(verdict.found)}`;
   if (verdict.status === "could_not_check") return `:grey_question: ${name} could not be checked (${escapeText(verdict.reason)}); expected ${code(verdict.expectedTarget)}`;
-  return `:red_circle: ${name} fails: found ${verdict.found.map(escapeText).join("; ")}. Create ${code(verdict.recordToCreate)}`;
+  const found = `:red_circle: ${name} fails: found ${verdict.found.map(escapeText).join("; ")}.`;
+  // Results stored before verdicts carried advice name only the record to create.
+  return verdict.advice === undefined ? `${found} Create ${code(verdict.recordToCreate)}` : `${found}\n${dnsAdviceText(verdict.advice)}`;
 }
 
 /** What a go-live check came to, as its results and the answer to `golive` show it. */

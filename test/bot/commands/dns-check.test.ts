@@ -57,9 +57,11 @@ describe("dns check, through the dispatcher, against a DNS server on loopback", 
   it("names the record to create and what DNS holds instead", async () => {
     const { text } = await reply("/edge dns check OLD.Shop.Example.");
     expect(text).toContain("old.shop.example does not point at the edge yet.");
-    expect(text).toContain(`Create this record: \`CNAME old.shop.example → old.shop.example.${suffix}\``);
+    expect(text).toContain(`Create this record:\n    Type   Name              Value\n    CNAME  old.shop.example  old.shop.example.${suffix}`);
     expect(text).toContain("• wrong CNAME target: old.shop.example → shop.old-cdn.example (which has A 203.0.113.5)");
-    expect(text).toContain(`use an ALIAS or ANAME record to old.shop.example.${suffix}`);
+    expect(text).toContain("• remove `CNAME shop.old-cdn.example`");
+    // A subdomain is no zone apex: no ALIAS.
+    expect(text).not.toContain("ALIAS");
   });
 
   it("tells an apex owner to remove the AAAA record", async () => {

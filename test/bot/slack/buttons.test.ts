@@ -9,7 +9,7 @@ import { createEnvironment } from "../../../src/core/environments.ts";
 import { createDnsVerifier, type DnsVerifier } from "../../../src/dns/verify.ts";
 import { startDnsServer, type TestDnsServer } from "../../support/dns-server.ts";
 import type { RecordedCall } from "../../support/fake-slack.ts";
-import { addSlackPerson, appHomeOpenedBody, blockActionPayload, interactionBody, signedRequest, slashCommandBody, useSlackApp, type SlackAppMode } from "../../support/slack-app.ts";
+import { addSlackPerson, appHomeOpenedBody, blockActionPayload, interactionBody, manualOutbox, signedRequest, slashCommandBody, useSlackApp, type SlackAppMode } from "../../support/slack-app.ts";
 import { addMember, applicationId, buildOrg, commitOn, gitIn, snapshot, unique } from "../../support/world.ts";
 
 const suffix = "edge.test.net";
@@ -121,6 +121,22 @@ async function clickTogether(people: [Person, Person], button: { actionId: strin
   return Promise.all(people.map((person) => click(person, button, place).then((answer) => answer.text)));
 }
 
+/** Runs `step`, then delivers the outbox; resolves with what it posted to `channel` meanwhile, as people read it. */
+async function postedIn(channel: string, step: () => unknown): Promise<Array<{ text: string; blocks: unknown[] }>> {
+  const since = bed.fake.calls.length;
+  await step();
+  const outbox = manualOutbox(bed.world.platform.db, bed.fake);
+  try {
+    await outbox.deliverDue();
+  } finally {
+    await outbox.stop();
+  }
+  return bed.fake.calls
+    .slice(since)
+    .filter((call) => call.method === "chat.postMessage" && call.args.channel === channel)
+    .map((call) => ({ text: plainText({ text: String(call.args.text), blocks: [] }), blocks: (typeof call.args.blocks === "string" ? JSON.parse(call.args.blocks) : (call.args.blocks ?? [])) as unknown[] }));
+}
+
 function directMessagesTo(person: Person): RecordedCall[] {
   return bed.fake.callsOf("chat.postMessage").filter((call) => call.args.channel === person.id);
 }
@@ -157,20 +173,27 @@ describe("Check again, on go-live results", () => {
     const { owner, developer, ref, hostname } = await team();
     pointAt([{ hostname, elsewhere: true }]);
     const typed = await type(owner, `golive ${ref} production`);
-    expect(plainText({ text: typed.text, blocks: [] })).toContain(`${hostname} fails`);
-    const checkAgain = buttonsOf(typed.blocks).get("Check again");
+    expect(plainText({ text: typed.text, blocks: [] })).toContain("Results posted in this conversation.");
+    // No channel is set: the results come to the conversation the command was typed in, through the outbox.
+    const [results] = await postedIn("C0GENERAL", () => undefined);
+    expect(results!.text).toContain(`${hostname} fails`);
+    const checkAgain = buttonsOf(results!.blocks).get("Check again");
     expect(checkAgain).toEqual({ actionId: "golive_check_again", value: JSON.stringify({ app: ref, env: "production" }) });
 
     // The client fixes DNS; the developer clicks.
     pointAt([{ hostname }]);
-    const answer = await click(developer, checkAgain!);
-    expect(answer.text).toContain(`Go-live check of ${ref} production`);
-    expect(answer.text).toContain(`${hostname} passes`);
-    expect(answer.text).toContain(`${ref} production is live`);
-    // No channel is set: like a typed golive's, the results are for the whole conversation.
-    expect(answer.response_type).toBe("in_channel");
+    let answer: Awaited<ReturnType<typeof click>> | undefined;
+    const [again] = await postedIn("C0GENERAL", async () => {
+      answer = await click(developer, checkAgain!);
+    });
+    // Like a typed golive's: the clicker is told where the results are, and they are posted there.
+    expect(answer!.text).toContain(`${ref} production is live`);
+    expect(answer!.text).toContain("Results posted in this conversation.");
+    expect(again!.text).toContain(`Go-live check of ${ref} production`);
+    expect(again!.text).toContain(`${hostname} passes`);
+    expect(again!.text).toContain(`${ref} production is live`);
     // Its own results come with their own Check again.
-    expect(buttonsOf(answer.blocks).has("Check again")).toBe(true);
+    expect(buttonsOf(again!.blocks).has("Check again")).toBe(true);
     expect((await dnsChecksOf(hostname)).map((check) => [check.checked_by, check.verdict])).toEqual([
       [owner.user.id, "fails"],
       [developer.user.id, "passes"],

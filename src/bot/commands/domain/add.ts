@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { addDomain } from "../../../core/domains.ts";
+import { addDomain, goLiveAdvice } from "../../../core/domains.ts";
 import { hostnameLabel } from "../../blocks/applications.ts";
-import { MessageBuilder } from "../../message.ts";
+import { dnsAdviceBlocks } from "../../blocks/dns-advice.ts";
+import { code, MessageBuilder } from "../../message.ts";
 import { defineCommand } from "../define.ts";
 import { app, text } from "../parameters.ts";
 
@@ -20,6 +21,11 @@ export default defineCommand({
     const added = await addDomain(platform, { actor, app: args.app, env: args.env, hostname: args.hostname });
     const builder = new MessageBuilder().section(`:white_check_mark: *${hostnameLabel(added.hostname)}* now belongs to *${added.ref} ${added.env}*.`);
     if (added.reducedFrom !== undefined) builder.context(`You gave a URL; its hostname ${added.hostname} is what was added.`);
-    return builder.build();
+    // Asked once the domain is added: DNS failing leaves the plain advice, never a failed add.
+    const dns = await goLiveAdvice(platform, { actor, hostname: added.hostname });
+    const golive = code(`golive ${added.ref} ${added.env}`);
+    if (dns.status === "passes") return builder.section(`It already points at the edge: ${golive} takes it live.`).build();
+    const advice = dnsAdviceBlocks(dns.advice, { toGoLive: true });
+    return builder.add(advice.blocks, advice.text).context(`Then run ${golive}: it checks DNS and takes the environment live once every domain points at the edge.`).build();
   },
 });
