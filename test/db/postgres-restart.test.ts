@@ -83,7 +83,7 @@ describe("Postgres stops and starts again under edgebot", { timeout: 120_000 }, 
   };
   const answerTo = async (responseId: string, timeoutMs = 20_000): Promise<string> => String((await fake.waitFor(() => fake.responses.get(responseId)?.[0], timeoutMs)).text);
   const command = async (text: string): Promise<string> => answerTo((await send(text)).responseId);
-  const health = async (): Promise<number> => (await fetch(`${url}/healthz`)).status;
+  const readiness = async (): Promise<number> => (await fetch(`${url}/readyz`)).status;
   const query = async <T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> => {
     if (!admin) {
       admin = new pg.Client({ connectionString: server.url() });
@@ -134,7 +134,7 @@ describe("Postgres stops and starts again under edgebot", { timeout: 120_000 }, 
     admin = undefined;
     await server.stop("immediate");
     const outageBegan = Date.now();
-    expect(await until(async () => ((await health()) === 503 ? 503 : undefined), { what: "/healthz to say 503", timeoutMs: 10_000 })).toBe(503);
+    expect(await until(async () => ((await readiness()) === 503 ? 503 : undefined), { what: "/readyz to say 503", timeoutMs: 10_000 })).toBe(503);
     // Git over HTTP says the same, as a 503 that git clients and proxies know passes.
     const token = `edgebot_pat_${"A".repeat(43)}`;
     const clone = await fetch(`${url}/git/quiet/steady-2.git/info/refs?service=git-upload-pack`, { headers: { authorization: `Basic ${Buffer.from(`git:${token}`).toString("base64")}` } });
@@ -144,10 +144,12 @@ describe("Postgres stops and starts again under edgebot", { timeout: 120_000 }, 
     // The outbox has met the outage too (it polls every second) before the server comes back.
     const logged = (message: string) => logLines(bot.stderr()).filter((line) => line.msg === message).length;
     await until(() => (logged(outboxPaused) > 0 ? true : undefined), { what: "the outbox to pause", timeoutMs: 15_000 });
-    expect(await health()).toBe(503);
+    expect(await readiness()).toBe(503);
+    // Alive all the same: restarting it would not bring the database back.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const outageEnded = Date.now();
     await server.start();
-    await until(async () => ((await health()) === 200 ? true : undefined), { what: "/healthz to say 200 again", timeoutMs: 20_000 });
+    await until(async () => ((await readiness()) === 200 ? true : undefined), { what: "/readyz to say 200 again", timeoutMs: 20_000 });
     slackFailsPosts = false;
     await answeredSince(Date.now(), 4);
     streaming = false;
@@ -197,7 +199,7 @@ describe("Postgres stops and starts again under edgebot", { timeout: 120_000 }, 
     // Still the same process, and the next command works.
     expect(bot.child.exitCode).toBeNull();
     expect(await command("org create after-restart")).toContain("Created org *after-restart*");
-    expect(await health()).toBe(200);
+    expect(await readiness()).toBe(200);
 
     // The outage was logged by the workers once each, not once a poll.
     const logs = logLines(bot.stderr());

@@ -34,6 +34,8 @@ export const emojiSymbols: Readonly<Record<string, string>> = {
   key: "🔑",
   envelope: "✉",
   bust_in_silhouette: "👤",
+  busts_in_silhouette: "👥",
+  truck: "🚚",
   seedling: "🌱",
   pencil2: "✏",
   arrow_up: "⬆",
