@@ -7,7 +7,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Invalid } from "./errors.ts";
 import { nextRecheck, recheckDelaySeconds, settleLiveFromStatuses } from "./golive.ts";
 import { normalizeHostname } from "./hostnames.ts";
-import { announceInBackground, notify, notifyPeople } from "./notifications.ts";
+import { announceInBackground, notifyPeople } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type ClaimRecheck, type Platform, type Tx } from "./platform.ts";
 
@@ -244,9 +244,7 @@ async function moveClaimedHostname(tx: Tx, claim: OpenClaim, by: { actor: Actor 
     await recordAudit(tx, { org: holder.org, actor: null, action: "domain.claimed_away", target: claim.hostname, details: { ...lost, proof: `TXT ${recordName}`, live: left.live } });
     // No actor: the claimant is of another org, and is not named to this one.
     const event = { kind: "domain.claimed_away", payload: { ...lost, recordName, live: left.live, domainsLeft: left.domainsLeft } } as const;
-    if (!(await notify(tx, { ...event, org: holder.org, app: { id: holder.applicationId }, actor: null }))) {
-      await notifyPeople(tx, { ...event, org: holder.org, actor: null, to: { channelElse: "administrators" } });
-    }
+    await notifyPeople(tx, { ...event, org: holder.org, app: { id: holder.applicationId }, actor: null, to: { channelElse: "administrators" } });
   }
   await tx.insertInto("domains").values({ environment_id: destination.id, hostname: claim.hostname, created_by: by.actor?.userId ?? claim.createdBy }).execute();
   await recordAudit(tx, {
@@ -258,7 +256,8 @@ async function moveClaimedHostname(tx: Tx, claim: OpenClaim, by: { actor: Actor 
   });
   const claimed = { kind: "domain.claimed", payload: { app: destination.ref, env: destination.name, hostname: claim.hostname, ...(by.background ? { background: true } : {}) } } as const;
   if (by.background) await announceInBackground(tx, destination, by.askedBy, claimed);
-  else await notify(tx, { ...claimed, org: destination.org, app: { id: destination.applicationId }, actor: by.actor });
+  // With no channel, the org's owners and admins hear of the hostname it now serves.
+  else await notifyPeople(tx, { ...claimed, org: destination.org, app: { id: destination.applicationId }, actor: by.actor, to: { channelElse: "administrators" } });
 }
 
 /** Schedules the claim's next background look, when something runs them; one waits per claim. */

@@ -206,6 +206,30 @@ describe("hostname ownership by DNS proof (domain claim)", () => {
     expect(everyCopy.filter((row) => row.payload.hostname === taken)).toHaveLength(1);
   });
 
+  it("with no channel set, tells the claiming org's owners and admins directly, not its other members", async () => {
+    const owner = await buildUser(world.platform);
+    const admin = await buildUser(world.platform);
+    const developer = await buildUser(world.platform);
+    const viewer = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    await addMember(world.platform, org, admin, "admin");
+    await addMember(world.platform, org, developer, "developer");
+    await addMember(world.platform, org, viewer, "viewer");
+    const { ref } = await buildApplication(world.platform, owner, org);
+    const hostname = `${unique("quiet")}.z.test`;
+    // Another org serves it; the developer proves the client's control of its DNS.
+    const squatter = await buildUser(world.platform);
+    await buildApplication(world.platform, squatter, await buildOrg(world.platform, squatter), hostname);
+    const { text } = await run(developer, `domain claim ${ref} production ${hostname}`);
+    setRecords(`_edgebot-challenge.${hostname}`, [{ name: `_edgebot-challenge.${hostname}`, type: "TXT", text: shownToken(text) }]);
+    expect((await run(developer, `domain claim ${ref} production ${hostname}`)).text).toContain(`now belongs to ${ref} production`);
+
+    const told = await world.platform.db.selectFrom("outbox").select(["channel_id", "payload"]).where("kind", "=", "domain.claimed").execute();
+    const copies = told.filter((row) => row.payload.hostname === hostname);
+    expect(copies.map((row) => row.channel_id).sort()).toEqual([`U${owner.displayName.toUpperCase()}`, `U${admin.displayName.toUpperCase()}`].sort());
+    expect(copies[0]!.payload).toMatchObject({ app: ref, env: "production", hostname, actor: { name: developer.displayName } });
+  });
+
   it("says it could not check when DNS fails, and moves nothing", async () => {
     const hostname = "www.broken-dns.test";
     const holder = await buildUser(world.platform);
