@@ -199,11 +199,25 @@ export type PromotionOutcome =
  * commit by the actor. A conflict changes nothing and names the files; so does `to` moving
  * while the merge was made, and a result that breaks the rules a push follows (`configurationProblems`). Promotions are announced in the application's channel.
  */
-export async function promoteEnvironment(platform: Platform, input: { actor: Actor; app: string; from: string; to: string }): Promise<PromotionOutcome> {
+export async function promoteEnvironment(
+  platform: Platform,
+  input: {
+    actor: Actor;
+    app: string;
+    from: string;
+    to: string;
+    /** The heads the person saw (a diff's Promote button): when either branch has moved since, nothing is promoted (`Conflict` on `expected`). */
+    expected?: { fromHead: string; toHead: string };
+  },
+): Promise<PromotionOutcome> {
   const [{ from, to }, author] = await Promise.all([environmentPair(platform, input), commitAuthor(platform, input.actor)]);
   authorizeConfigChange(to.role, to.name, `application ${input.app} not found`);
   const names = { ref: to.ref, from: from.name, to: to.name };
   const plan = await platform.repositories.planMerge(to.applicationId, { from: from.name, to: to.name, message: `Promote ${from.name} into ${to.name}`, author });
+  // The plan merges exactly the source head it read, and the branch moves only from the head it read (moveBranch): both as seen.
+  if (input.expected !== undefined && (plan.source !== input.expected.fromHead || plan.head !== input.expected.toHead)) {
+    throw new Conflict(`${to.ref} ${from.name} or ${to.name} changed since you looked: nothing was promoted`, "expected");
+  }
   if (plan.kind === "conflict") return { kind: "conflict", ...names, files: plan.files };
   if (plan.kind === "up_to_date") return { kind: "up_to_date", ...names, commit: plan.head };
   // Each side was checked when it was written, but their merge is new: it meets the same rules before the branch moves.

@@ -43,11 +43,13 @@ export interface BranchDiff {
 }
 
 /** How a merge of one branch into another would go; `head` is the target's head it was planned on. */
-export type MergePlan =
-  | { kind: "up_to_date"; head: string }
-  | { kind: "fast_forward"; head: string; commit: string }
-  | { kind: "merge"; head: string; commit: string }
-  | { kind: "conflict"; head: string; files: string[] };
+/** How `from` merges into `to`: `head` is `to`'s head and `source` `from`'s, as the plan read them. */
+export type MergePlan = { head: string; source: string } & (
+  | { kind: "up_to_date" }
+  | { kind: "fast_forward"; commit: string }
+  | { kind: "merge"; commit: string }
+  | { kind: "conflict"; files: string[] }
+);
 
 /** A branch was not where a change expected it: someone else moved it first. */
 export class BranchMoved extends Error {
@@ -571,20 +573,20 @@ export class Repositories {
     assertBranch(merge.from);
     const [ours, theirs] = [readBranchHead(repository, merge.to), readBranchHead(repository, merge.from)];
     if (ours === undefined || theirs === undefined) throw new Error(`branch ${merge.to} or ${merge.from} does not exist`);
-    if (ours === theirs) return { kind: "up_to_date", head: ours };
+    if (ours === theirs) return { kind: "up_to_date", head: ours, source: theirs };
     const git = this.git(repository);
     // No output (exit 1) when the two share no history: merge-tree then refuses the merge below.
     const base = (await git.raw(["merge-base", ours, theirs])).trim();
-    if (base === theirs) return { kind: "up_to_date", head: ours };
-    if (base === ours) return { kind: "fast_forward", head: ours, commit: theirs };
+    if (base === theirs) return { kind: "up_to_date", head: ours, source: theirs };
+    if (base === ours) return { kind: "fast_forward", head: ours, source: theirs, commit: theirs };
     // merge-tree exits 1 on conflict with nothing on stderr, which simple-git does not raise:
     // the conflicted paths, listed after the tree, are what tell.
     const output = await git.raw(["merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", ours, theirs]);
     const [tree, ...conflicted] = output.split("\0").filter(Boolean);
     if (tree === undefined || !/^[0-9a-f]{40,64}$/.test(tree)) throw new Error(`git merge-tree answered ${JSON.stringify(output.slice(0, 200))}`);
-    if (conflicted.length > 0) return { kind: "conflict", head: ours, files: [...new Set(conflicted)].sort() };
+    if (conflicted.length > 0) return { kind: "conflict", head: ours, source: theirs, files: [...new Set(conflicted)].sort() };
     const commit = await writeCommit(repository, { tree, parents: [ours, theirs], message: merge.message, author: merge.author });
-    return { kind: "merge", head: ours, commit };
+    return { kind: "merge", head: ours, source: theirs, commit };
   }
 
   /**

@@ -321,6 +321,24 @@ describe("env diff and env promote", () => {
     expect(await diskState(world, [id])).toEqual(heads);
   });
 
+  it("promotes only the heads a person saw: when either moved since, nothing is promoted", async () => {
+    const { owner, ref } = await buildApp();
+    await edit(owner, ref, "staging", "section.config.json", config("seen.example.com"));
+    const head = async (env: string) => (await environmentLog(world.platform, { actor: owner, app: ref, env, limit: "1" })).commits[0]!.sha;
+    const seen = { fromHead: await head("staging"), toHead: await head("production") };
+    // Staging moves on after the diff was shown.
+    await edit(owner, ref, "staging", "section.config.json", config("unseen.example.com"));
+    const before = await snapshot(world.platform);
+    const stale = await failure(promoteEnvironment(world.platform, { actor: owner, app: ref, from: "staging", to: "production", expected: seen }));
+    expect(stale).toBeInstanceOf(Conflict);
+    expect(stale.message).toContain("changed since you looked: nothing was promoted");
+    expect(await snapshot(world.platform)).toEqual(before);
+    expect(await head("production")).toBe(seen.toHead);
+
+    const current = { fromHead: await head("staging"), toHead: seen.toHead };
+    expect(await promoteEnvironment(world.platform, { actor: owner, app: ref, from: "staging", to: "production", expected: current })).toMatchObject({ kind: "fast_forward", commit: current.fromHead });
+  });
+
   it("lets developers promote into staging but not into production", async () => {
     const { owner, developer, viewer, ref, id } = await buildApp();
     await createEnvironment(world.platform, { actor: owner, app: ref, env: "qa" });
