@@ -79,3 +79,30 @@ export function describeProgress(progress: ApprovalProgress): string {
 export function approvalCount(n: number): string {
   return `${n} approval${n === 1 ? "" : "s"}`;
 }
+
+/** A request that is no longer waiting, as `alreadyDecided` names it. */
+export interface DecidedRequest {
+  id: number;
+  status: string;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  expiresAt: Date;
+}
+
+/**
+ * Why a request (`noun` 12, like `invitation 12`) can no longer be decided: it expired, or who
+ * denied or approved it and when. `approvedBy` names the approvers when more than the decider
+ * counted; `after` adds what the approval led to.
+ */
+export function alreadyDecided(noun: string, request: DecidedRequest, options: { approvedBy?: string; after?: string } = {}): string {
+  const who = request.decidedBy ?? "someone no longer here";
+  const when = request.decidedAt === null ? "an unknown time" : utc(request.decidedAt);
+  if (request.status === "expired") return `${noun} ${request.id} expired at ${utc(request.expiresAt)}`;
+  if (request.status === "denied") return `${noun} ${request.id} was already denied by ${who} at ${when}`;
+  return `${noun} ${request.id} was already approved by ${options.approvedBy || who} at ${when}${options.after ?? ""}`;
+}
+
+/** A moment as errors show it, to the minute, in UTC: `2026-11-25 21:38 UTC`. */
+export function utc(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, InvitationStatus, Role } from "../db/schema.ts";
 import { findOrgAsMember } from "./access.ts";
-import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
+import { alreadyDecided, describeProgress, grantApprovalsRequired, utc, type ApprovalProgress } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
@@ -203,7 +203,7 @@ async function undecidedInvitation(db: Kysely<Database>, actor: Actor, id: numbe
   authorize(row.actor_role, "administer", `invitation ${id} not found`);
   if (row.requested_by === actor.userId) throw new Forbidden("you asked for this invitation: another owner or admin must decide it");
   const invitation = toInvitation(await invitationRows(db).where("i.id", "=", id).executeTakeFirstOrThrow());
-  if (invitation.status !== "pending") throw new Conflict(alreadyDecided(invitation));
+  if (invitation.status !== "pending") throw new Conflict(alreadyDecidedInvitation(invitation));
   return { row, invitation };
 }
 
@@ -362,22 +362,9 @@ async function alreadyInvited(db: Kysely<Database>, orgId: number, email: string
   return new Conflict(`${email} is already invited as ${invitation.role} (invitation ${invitation.id}, ${state}, until ${utc(invitation.expiresAt)})`, "invitee");
 }
 
-function alreadyDecided(invitation: Invitation): string {
-  const when = invitation.decidedAt === null ? "an unknown time" : utc(invitation.decidedAt);
-  switch (invitation.status) {
-    case "expired":
-      return `invitation ${invitation.id} expired at ${utc(invitation.expiresAt)}`;
-    case "denied":
-      return `invitation ${invitation.id} was already denied by ${invitation.decidedBy ?? "someone no longer here"} at ${when}`;
-    default:
-      return `invitation ${invitation.id} was already approved by ${approvers(invitation)} at ${when}`;
-  }
-}
-
-/** Who approved a decided invitation: everyone whose approval counted, else the one who decided. */
-function approvers(invitation: Invitation): string {
-  if (invitation.approvedBy.length > 0) return invitation.approvedBy.join(" and ");
-  return invitation.decidedBy ?? "someone no longer here";
+function alreadyDecidedInvitation(invitation: Invitation): string {
+  // Everyone whose approval counted, else the one who decided.
+  return alreadyDecided("invitation", invitation, { approvedBy: invitation.approvedBy.join(" and ") });
 }
 
 function invitationRows(db: Kysely<Database>) {
@@ -465,7 +452,3 @@ function parseReason(raw: string): string | undefined {
 }
 
 
-/** A moment as errors show it, to the minute, in UTC: `2026-11-25 21:38 UTC`. */
-function utc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}

@@ -2,6 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { ApplicationMoveStatus, Database } from "../db/schema.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { findApplicationAsMember, findOrgAsMember, type ApplicationAccess } from "./access.ts";
+import { alreadyDecided, utc } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { editRequestMessages, notifyPeople } from "./notifications.ts";
@@ -297,21 +298,10 @@ async function undecidedMove(db: Kysely<Database>, actor: Actor, id: number, opt
   }
   if (row.requested_by === actor.userId) throw new Forbidden(`you asked for this move: another owner or admin of ${row.to_slug} must decide it`);
   const move = await readMove(db, id);
-  if (move.status !== "pending") throw new Conflict(alreadyDecided(move));
+  if (move.status !== "pending") throw new Conflict(alreadyDecided("move", move, { after: `: the application is ${move.movedTo}` }));
   return { row, move };
 }
 
-function alreadyDecided(move: ApplicationMove): string {
-  const when = move.decidedAt === null ? "an unknown time" : utc(move.decidedAt);
-  switch (move.status) {
-    case "expired":
-      return `move ${move.id} expired at ${utc(move.expiresAt)}`;
-    case "denied":
-      return `move ${move.id} was already denied by ${move.decidedBy ?? "someone no longer here"} at ${when}`;
-    default:
-      return `move ${move.id} was already approved by ${move.decidedBy ?? "someone no longer here"} at ${when}: the application is ${move.movedTo}`;
-  }
-}
 
 function moveRows(db: Kysely<Database>) {
   return db
@@ -382,7 +372,3 @@ function parseReason(raw: string): string | undefined {
   return reason === "" ? undefined : reason;
 }
 
-/** A moment as errors show it, to the minute, in UTC. */
-function utc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, Role, RoleRequestStatus } from "../db/schema.ts";
-import { describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
+import { alreadyDecided, describeProgress, grantApprovalsRequired, type ApprovalProgress } from "./approvals.ts";
 import { recordAudit } from "./audit.ts";
 import { Conflict, Forbidden, Invalid, NotFound } from "./errors.ts";
 import { editRequestMessages, notify, notifyPeople, type NotifiedPerson } from "./notifications.ts";
@@ -219,21 +219,10 @@ async function undecidedRoleRequest(db: Kysely<Database>, actor: Actor, id: numb
   if (row.requested_by === actor.userId) throw new Forbidden("you asked for this role change: another owner or admin must decide it");
   if (row.member_id === actor.userId) throw new Forbidden("this role change is yours: another owner or admin must decide it");
   const request = toRoleRequest(await requestRows(db).where("r.id", "=", id).executeTakeFirstOrThrow());
-  if (request.status !== "pending") throw new Conflict(alreadyDecided(request));
+  if (request.status !== "pending") throw new Conflict(alreadyDecided("role request", request, { approvedBy: request.approvedBy.join(" and ") }));
   return { row, request };
 }
 
-function alreadyDecided(request: RoleRequest): string {
-  const when = request.decidedAt === null ? "an unknown time" : utc(request.decidedAt);
-  switch (request.status) {
-    case "expired":
-      return `role request ${request.id} expired at ${utc(request.expiresAt)}`;
-    case "denied":
-      return `role request ${request.id} was already denied by ${request.decidedBy ?? "someone no longer here"} at ${when}`;
-    default:
-      return `role request ${request.id} was already approved by ${request.approvedBy.join(" and ") || request.decidedBy || "someone no longer here"} at ${when}`;
-  }
-}
 
 function requestRows(db: Kysely<Database>) {
   return db
@@ -318,7 +307,3 @@ function parseReason(raw: string): string | undefined {
   return reason === "" ? undefined : reason;
 }
 
-/** A moment as errors show it, to the minute, in UTC. */
-function utc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
