@@ -1,4 +1,5 @@
 import pino, { type Logger } from "pino";
+import { currentRequestId } from "./core/request-ids.ts";
 
 /** The process's logger: JSON lines on stderr, so the shell's stdout holds only replies. */
 export function createLogger(level: string): Logger {
@@ -6,6 +7,11 @@ export function createLogger(level: string): Logger {
     {
       level,
       base: { service: "edgebot" },
+      // Every line written while a request is handled names it (see core/request-ids.ts).
+      mixin: () => {
+        const reqId = currentRequestId();
+        return reqId === undefined ? {} : { reqId };
+      },
       // Secrets never reach the logs, whatever object is logged.
       redact: {
         paths: ["token", "*.token", "botToken", "*.botToken", "signingSecret", "*.signingSecret", "clientSecret", "*.clientSecret", "headers.authorization"],

@@ -26,7 +26,10 @@ export async function runCommandLine(context: CommandContext, line: string, opti
   try {
     const tokens = tokenize(stripSlashCommand(line, options.slashCommand));
     const words = tokens.map((token) => token.text);
-    if (words.length === 0) return answered(await runHelp(context));
+    if (words.length === 0) {
+      command = findCommand(["help"])!.command;
+      return answered(await runHelp(context), command);
+    }
     const found = findCommand(words);
     if (!found) return answered(unknownCommand(words));
     command = found.command;
@@ -40,7 +43,7 @@ export async function runCommandLine(context: CommandContext, line: string, opti
     if (error instanceof Invalid) return answered(sayError(error.message, command?.usage), command);
     if (error instanceof CoreError) return answered(sayError(error.message), command);
     const log = options.logger.child({ command: command?.name });
-    return answered(sayError(explainFailure(error, log, { what: "command failed", otherwise: "something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening." })));
+    return answered(sayError(explainFailure(error, log, { what: "command failed", otherwise: "something went wrong on our side; nothing was changed. Try again, and tell your edgebot admins if it keeps happening." })), command);
   }
 }
 

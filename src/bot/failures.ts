@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/outages.ts";
+import { failureAnswer } from "../core/request-ids.ts";
 
 /**
  * Logs a failure none of the typed errors describe, as `what` failed. A database that cannot
@@ -15,7 +16,10 @@ export function logFailure(error: unknown, log: Logger, what: string): "database
   return "unexpected";
 }
 
-/** Logs a failure (see `logFailure`) and says what to tell the person: that the database is away, or `otherwise`. */
+/**
+ * Logs a failure (see `logFailure`) and says what to tell the person: that the database is away,
+ * or `otherwise` with the request's reference, which leads to its log lines.
+ */
 export function explainFailure(error: unknown, log: Logger, input: { what: string; otherwise: string }): string {
-  return logFailure(error, log, input.what) === "database_unreachable" ? databaseUnreachableMessage : input.otherwise;
+  return logFailure(error, log, input.what) === "database_unreachable" ? databaseUnreachableMessage : failureAnswer(input.otherwise);
 }

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { requireRepository } from "../core/access.ts";
 import { CoreError } from "../core/errors.ts";
 import { databaseUnreachableMessage, isDatabaseUnreachable } from "../core/outages.ts";
+import { newRequestId, failureAnswer, withRequestId } from "../core/request-ids.ts";
 import type { Platform } from "../core/platform.ts";
 import { authorizeGitClient, authorizePush } from "../core/pushes.ts";
 import { answer, protocolHeader } from "./http-messages.ts";
@@ -67,17 +68,17 @@ export class GitHttp {
     });
   }
 
-  /** Serves one request under `/git/`; anything else there is a 404. */
+  /** Serves one request under `/git/`, as a request of its own id (core/request-ids.ts); anything else there is a 404. */
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
-    this.serve(request, response).catch((error: unknown) => {
+    void withRequestId(newRequestId(), () => this.serve(request, response).catch((error: unknown) => {
       const unreachable = isDatabaseUnreachable(error);
       if (unreachable) this.options.logger.warn({ reason: (error as Error).message }, "git over HTTP: the database cannot be reached");
       else this.options.logger.error({ err: error }, "git over HTTP failed");
       // 503 tells git clients and load balancers that this passes: the same request will work later.
       if (response.headersSent) response.destroy();
       else if (unreachable) answer(response, 503, `edgebot: ${databaseUnreachableMessage}`, { "retry-after": "60" });
-      else answer(response, 500, "edgebot: something went wrong on our side; nothing was changed. Try again.");
-    });
+      else answer(response, 500, `edgebot: ${failureAnswer("something went wrong on our side; nothing was changed. Try again.")}`);
+    }));
   };
 
   /** Stops the push hooks' socket and removes its directory; pushes in flight are refused by their hooks. */

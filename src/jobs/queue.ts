@@ -12,6 +12,7 @@ import { expireMoves } from "../core/moves.ts";
 import { onceForRequest, type ClaimRecheck, type MaintenanceQueue, type Platform, type Recheck, type RecheckQueue, type Tx } from "../core/platform.ts";
 import { expireRoleRequests } from "../core/role-requests.ts";
 import { OutageLog } from "../core/outages.ts";
+import { newRequestId, withRequestId } from "../core/request-ids.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
@@ -124,7 +125,8 @@ export async function startJobQueue(options: {
   await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
     await Promise.all(
-      jobs.map(async (job) => {
+      // Each job is a request of its own: its log lines name it (core/request-ids.ts).
+      jobs.map((job) => withRequestId(newRequestId(), async () => {
         const parsed = recheckData.safeParse(job.data);
         if (!parsed.success) {
           logger.error({ job: job.id, data: job.data }, "DNS re-check job with a malformed payload; failed, not run");
@@ -142,7 +144,7 @@ export async function startJobQueue(options: {
           if (!outage.failed(error)) logger.error({ err: error, job: job.id, ...subject }, "DNS re-check failed; pg-boss retries it");
           failed.push(job.id);
         }
-      }),
+      })),
     );
     // The batch's other jobs complete when this returns; failing these first keeps them out of that.
     if (failed.length > 0) await boss.fail(recheckQueueName, failed);
@@ -150,7 +152,7 @@ export async function startJobQueue(options: {
   });
 
   await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
-  await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, async ([job]) => {
+  await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, ([job]) => withRequestId(newRequestId(), async () => {
     if (!job) return;
     const parsed = maintenanceData.safeParse(job.data);
     if (!parsed.success) {
@@ -164,7 +166,7 @@ export async function startJobQueue(options: {
     const started = performance.now();
     await platform.repositories.maintain(applicationId);
     logger.info({ job: job.id, application: applicationId, ms: Math.round(performance.now() - started) }, "repository maintained");
-  });
+  }));
 
   /** Queues one job per id, a page of ids per statement; returns how many. */
   const queueEach = async (page: (range: { afterId: number; limit: number }) => Promise<number[]>, job: (id: number) => PgBoss.JobInsert): Promise<number> => {
@@ -206,10 +208,10 @@ export async function startJobQueue(options: {
   for (const [name, cron] of Object.entries(scheduledJobs) as Array<[ScheduledJob, string]>) {
     await createQueue(boss, name);
     await boss.schedule(name, cron, undefined, { tz: "UTC" });
-    await boss.work(name, { pollingIntervalSeconds }, async () => {
+    await boss.work(name, { pollingIntervalSeconds }, () => withRequestId(newRequestId(), async () => {
       await handlers[name]();
       options.onJobsDone?.();
-    });
+    }));
   }
 
   return {

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { ConfigError, slackMode, type Config } from "../../config.ts";
 import type { Platform } from "../../core/platform.ts";
 import { migrationsPending } from "../../core/health.ts";
+import { currentRequest, newRequestId, withRequestId } from "../../core/request-ids.ts";
 import { actingMiddleware } from "./acting.ts";
 import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
@@ -122,8 +123,9 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
   // First of all middleware: every request's work, from its acknowledgement to its answer, is counted, so a stop can wait for it.
   const inProgress = new Set<Promise<unknown>>();
-  app.use(async ({ next }) => {
-    const work = next();
+  app.use(async ({ next, body }) => {
+    // Each request gets its id here, and keeps it through everything it leads to (core/request-ids.ts).
+    const work = withRequestId(newRequestId(), () => handledAndLogged(next, body, logger));
     inProgress.add(work);
     try {
       await work;
@@ -230,6 +232,41 @@ function readyRoute(platform: Platform, logger: Logger): CustomRoute {
       );
     },
   };
+}
+
+/**
+ * Runs a request's listeners, then writes its one access log line: what kind of request, the
+ * command or action it was (by name: never arguments, which may hold secrets), how it came out,
+ * and how long it took from its arrival to its answer.
+ */
+async function handledAndLogged(next: () => Promise<void>, body: unknown, logger: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    await next();
+  } finally {
+    const record = currentRequest();
+    const request = requestName(body);
+    logger.info({ kind: request.kind, name: record?.command ?? request.name, outcome: record?.outcome ?? "ok", ms: Math.round(performance.now() - started) }, "request");
+  }
+}
+
+/** What kind of request Slack sent, and its name: the slash command, the button's action, the form, the event. */
+function requestName(body: unknown): { kind: string; name: string | undefined } {
+  const sent = body as { command?: string; type?: string; actions?: Array<{ action_id?: string }>; action_id?: string; view?: { callback_id?: string }; event?: { type?: string } };
+  if (typeof sent.command === "string") return { kind: "command", name: sent.command };
+  switch (sent.type) {
+    case "block_actions":
+      return { kind: "action", name: sent.actions?.[0]?.action_id };
+    case "block_suggestion":
+      return { kind: "options", name: sent.action_id };
+    case "view_submission":
+    case "view_closed":
+      return { kind: "view", name: sent.view?.callback_id };
+    case "event_callback":
+      return { kind: "event", name: sent.event?.type };
+    default:
+      return { kind: sent.type ?? "other", name: undefined };
+  }
 }
 
 /** A route the composer gives, as Bolt's HTTP receiver takes it: every path under its prefix. */

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import { AlreadyDone, CoreError } from "../../../../core/errors.ts";
 import { inTransaction, onceForRequest } from "../../../../core/platform.ts";
+import { noteCommand } from "../../../../core/request-ids.ts";
 import { alreadyClickedMessage, readButtonValue, unreadableButtonMessage } from "../../../blocks/buttons.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import type { CommandContext } from "../../../commands/command.ts";
@@ -95,7 +96,14 @@ export async function takeEffectOnce(command: CommandContext): Promise<void> {
 export async function runCommand(context: CommandContext, name: string, values: Record<string, string>): Promise<Message> {
   const found = findCommand(name.split(" "));
   if (found === undefined) throw new Error(`no command ${name}`);
-  return found.command.run(context, Arguments.fromValues(values));
+  try {
+    const message = await found.command.run(context, Arguments.fromValues(values));
+    noteCommand(name, message.error ? "refused" : "ok");
+    return message;
+  } catch (error) {
+    if (error instanceof CoreError) noteCommand(name, "refused");
+    throw error;
+  }
 }
 
 /**

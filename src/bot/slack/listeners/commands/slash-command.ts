@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from "@slack/bolt";
 import type { Logger } from "pino";
+import { noteCommand, type RequestOutcome } from "../../../../core/request-ids.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { runCommandLine, type CommandOutcome } from "../../../dispatch.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";
@@ -33,6 +34,7 @@ export function slashCommand(dependencies: ListenerDependencies) {
       }
       await acting.introduceMentioned(command.text);
       const outcome = await runCommandLine(who.command, command.text, { slashCommand, logger: log });
+      noteCommand(outcome.command?.name ?? "(not a command)", accessOutcome(outcome));
       if (outcome.kind === "incomplete") {
         await openFormOrAnswer(outcome, { acting, triggerId: command.trigger_id, responseUrl: command.response_url, answer, log });
         return;
@@ -47,6 +49,13 @@ export function slashCommand(dependencies: ListenerDependencies) {
       await answer(sayError(said)).catch((failure: unknown) => log.error({ err: failure }, "could not answer through the response URL"));
     }
   };
+}
+
+/** How a command came out, for the request's access log line (a failure nobody foresaw notes itself). */
+function accessOutcome(outcome: CommandOutcome): RequestOutcome {
+  if (outcome.kind === "incomplete") return formFor(outcome.command.name) === undefined ? "usage" : "form";
+  if (outcome.command === undefined) return outcome.message.error ? "unknown_command" : "ok";
+  return outcome.message.error ? "refused" : "ok";
 }
 
 /** A command that succeeded and may have changed what the person's Home tab shows. */

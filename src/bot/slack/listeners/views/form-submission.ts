@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Actor } from "../../../../core/platform.ts";
+import { noteCommand } from "../../../../core/request-ids.ts";
 import { formCallbackPrefix, formConfirmationCallbackPrefix, formConfirmationView, formDoneView, formRefusedView, readFormValues } from "../../../blocks/modals.ts";
 import { emailMissing } from "../../../blocks/identity.ts";
 import { explainFailure, logFailure } from "../../../failures.ts";
@@ -41,6 +42,7 @@ export function formSubmitted(dependencies: ListenerDependencies) {
     // A person picked may never have used edgebot: register them as a typed mention would.
     await acting.introduceMentioned(Object.values(values).join(" "));
     const outcome = await submitForm(who.command, form, values, { log });
+    noteCommand(form.command, outcome.kind === "done" ? (outcome.message.error ? "refused" : "ok") : outcome.kind === "field_errors" ? "refused" : outcome.kind === "confirm" ? "form" : "ok");
     switch (outcome.kind) {
       case "field_errors":
         await ack({ response_action: "errors", errors: outcome.errors });
