@@ -124,6 +124,9 @@ const environmentSchema = z.object({
       .optional(),
   ),
   SLACK_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).optional()),
+  METRICS_PORT: optionalText.pipe(wholeNumber(0, 65_535)),
+  METRICS_HOST: optionalText.pipe(z.string().refine((host) => isIP(host) !== 0, "must be an IP address to bind to, like 127.0.0.1").optional()),
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, "must be at least 16 characters (make one with: openssl rand -hex 32)").optional()),
 });
 
 export interface Config {
@@ -152,6 +155,12 @@ export interface Config {
   logLevel: string | undefined;
   /** The local shell's user id (team `local`). */
   localUser: string;
+  /**
+   * Where Prometheus scrapes `/metrics`: on a port of its own (`port`, bound to `host`, 127.0.0.1
+   * unless METRICS_HOST says), or, with only `token`, on the main port behind that bearer token.
+   * Undefined: metrics are not served. `token`, when set, is asked for on either.
+   */
+  metrics: { port: number | undefined; host: string; token: string | undefined } | undefined;
   slack: {
     signingSecret: string | undefined;
     botToken: string | undefined;
@@ -196,7 +205,7 @@ function tokenKeyBytes(text: string): Buffer | undefined {
 }
 
 // Refused values are quoted back in the error, except these: a secret never reaches a log.
-const secretVariables = new Set(["SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_TOKEN_KEYS", "SLACK_TOKEN_KEY"]);
+const secretVariables = new Set(["METRICS_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET", "SLACK_TOKEN_KEYS", "SLACK_TOKEN_KEY"]);
 
 const splitList = (list: string | undefined): string[] =>
   list === undefined ? [] : list.split(",").map((item) => item.trim()).filter(Boolean);
@@ -252,6 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const values = parsed.data;
   if (values.SLACK_CLIENT_ID || values.SLACK_CLIENT_SECRET || values.SLACK_STATE_SECRET) checkSlackMultiWorkspace(values);
   else checkSlackHttpPair(values);
+  if (values.METRICS_HOST !== undefined && values.METRICS_PORT === undefined) throw new ConfigError("METRICS_HOST: set METRICS_PORT too: the host is where that port is bound");
   const dataDir = path.resolve(values.DATA_DIR ?? ".edgebot");
   return {
     databaseUrl: values.DATABASE_URL,
@@ -270,6 +280,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutS: values.SHUTDOWN_TIMEOUT_S ?? 10,
     logLevel: values.LOG_LEVEL,
     localUser: values.EDGEBOT_USER ?? "local",
+    metrics:
+      values.METRICS_PORT === undefined && values.METRICS_TOKEN === undefined
+        ? undefined
+        : { port: values.METRICS_PORT, host: values.METRICS_HOST ?? "127.0.0.1", token: values.METRICS_TOKEN },
     slack: {
       signingSecret: values.SLACK_SIGNING_SECRET,
       botToken: values.SLACK_BOT_TOKEN,

@@ -6,7 +6,7 @@ import { createSlackApp, slackEventsPath, slackInstallPath, type HttpRoute, type
 import { checkSlackCredentials, type BotIdentity } from "./bot/slack/credentials.ts";
 import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
-import { openConfiguredDatabase } from "./db/connect.ts";
+import { openConfiguredDatabase, type DatabaseHandle } from "./db/connect.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { waitForDatabase } from "./db/wait-for-database.ts";
 import { gitPathPrefix } from "./core/clone-urls.ts";
@@ -15,8 +15,10 @@ import { reconcileRepositories } from "./core/reconciliation.ts";
 import { createDnsVerifier } from "./dns/verify.ts";
 import { GitHttp } from "./git-http/git-http.ts";
 import { serveGitHttp } from "./git-http/standalone-server.ts";
-import { startJobQueue } from "./jobs/queue.ts";
+import { startJobQueue, type JobQueue } from "./jobs/queue.ts";
 import { createLogger } from "./logger.ts";
+import { collectProcessMetrics, gaugeOnScrape, metricsHandler, serveMetrics } from "./metrics.ts";
+import { outboxBacklog } from "./core/notifications.ts";
 import { Repositories } from "./repos/repositories.ts";
 
 async function main(): Promise<number> {
@@ -36,7 +38,7 @@ async function main(): Promise<number> {
     logger.info(Object.fromEntries(Object.entries(reconciled).map(([step, names]) => [step, names.length])), "repositories reconciled with the database");
     const stop = listenForStop(logger);
     if (inSlack) {
-      await serveSlack(platform, config, logger, stop);
+      await serveSlack(platform, config, logger, stop, database);
     } else {
       await shell(platform, config, logger, stop);
     }
@@ -121,7 +123,7 @@ async function shell(platform: Platform, config: Config, logger: Logger, stop: S
  * in progress finish and answer (for up to SHUTDOWN_TIMEOUT_S), then stops the job queue and
  * the outbox, whose delivery in flight ends before it returns, so no message stays claimed.
  */
-async function serveSlack(platform: Platform, config: Config, logger: Logger, stop: StopRequest): Promise<void> {
+async function serveSlack(platform: Platform, config: Config, logger: Logger, stop: StopRequest, database: DatabaseHandle): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
   const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
@@ -142,10 +144,17 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
       if (botIdentity === undefined) return;
       logger.info({ team: botIdentity.teamId, botUser: botIdentity.botUserId }, "Slack accepted the bot token");
     }
-    // Git over HTTP is served on the Slack app's HTTP server too.
+    // Git over HTTP is served on the Slack app's HTTP server too, and the metrics, when only METRICS_TOKEN is set.
     const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: (request, response) => git.handle(request, response) };
-    const slack = createSlackApp({ platform: withJobs, config, logger, httpRoutes: [gitRoute], ...(botIdentity ? { botIdentity } : {}) });
+    if (config.metrics) watchWithMetrics(platform, database, jobs);
+    const metricsRoute: HttpRoute[] = config.metrics && config.metrics.port === undefined ? [{ pathPrefix: "/metrics", exact: true, methods: ["GET"], handle: metricsHandler(config.metrics.token) }] : [];
+    const slack = createSlackApp({ platform: withJobs, config, logger, httpRoutes: [gitRoute, ...metricsRoute], ...(botIdentity ? { botIdentity } : {}) });
     const { port } = await slack.start();
+    const metricsServer = config.metrics?.port === undefined ? undefined : await serveMetrics({ port: config.metrics.port, host: config.metrics.host, token: config.metrics.token }).catch((error: unknown) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw code === "EADDRINUSE" || code === "EADDRNOTAVAIL" || code === "EACCES" ? new ConfigError(`METRICS_PORT: cannot listen on ${config.metrics?.host}:${config.metrics?.port} (${code})`) : error;
+    });
+    if (config.metrics) logger.info({ metrics: metricsServer ? `http://${config.metrics.host}:${metricsServer.port}/metrics` : `port ${port}, /metrics, with METRICS_TOKEN` }, "serving metrics");
     // Notifications go out through a speaker of their own: the outbox owns its retries and rate-limit waits.
     const outbox = startOutboxWorker({
       platform,
@@ -161,9 +170,36 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
     const { unfinished } = await slack.stop({ drainMs: config.shutdownTimeoutS * 1000 });
     if (unfinished > 0) logger.warn({ unfinished, shutdownTimeoutS: config.shutdownTimeoutS }, "stopped waiting for requests still in progress (SHUTDOWN_TIMEOUT_S)");
     await outbox.stop();
+    metricsServer?.server.close();
   } finally {
     await git.close();
     await jobs.stop();
+  }
+}
+
+/**
+ * Turns the metrics on: the process's own, and those read from the database when Prometheus
+ * scrapes (the outbox's backlog, the job queue's depth, the connection pool's use).
+ */
+function watchWithMetrics(platform: Platform, database: DatabaseHandle, jobs: JobQueue): void {
+  collectProcessMetrics();
+  const backlog = () => outboxBacklog(platform.db);
+  gaugeOnScrape({ name: "edgebot_outbox_depth", help: "Notifications waiting to be delivered to Slack" }, async () => [{ value: (await backlog()).depth }]);
+  gaugeOnScrape({ name: "edgebot_outbox_oldest_age_seconds", help: "How long the oldest notification waiting to be delivered has waited" }, async () => [{ value: (await backlog()).oldestAgeSeconds }]);
+  gaugeOnScrape({ name: "edgebot_job_queue_depth", help: "Jobs waiting to run, by queue", labelNames: ["queue"] }, async () =>
+    (await jobs.depths()).map(({ queue, waiting }) => ({ labels: { queue }, value: waiting })),
+  );
+  const { poolUse } = database;
+  if (poolUse) {
+    gaugeOnScrape({ name: "edgebot_db_pool_connections", help: "Postgres connections of the pool, by state (in_use, idle) and the pool's maximum (max)", labelNames: ["state"] }, async () => {
+      const use = poolUse();
+      return [
+        { labels: { state: "in_use" }, value: use.total - use.idle },
+        { labels: { state: "idle" }, value: use.idle },
+        { labels: { state: "max" }, value: use.max },
+      ];
+    });
+    gaugeOnScrape({ name: "edgebot_db_pool_waiting", help: "Statements waiting for a Postgres connection of the pool" }, async () => [{ value: poolUse().waiting }]);
   }
 }
 

@@ -356,6 +356,17 @@ export type DeliveryOutcome =
       tellActor?: boolean;
     };
 
+/** The notifications not yet delivered nor given up, and how long the oldest of them has waited (0 with none). */
+export async function outboxBacklog(db: Kysely<Database>): Promise<{ depth: number; oldestAgeSeconds: number }> {
+  const row = await db
+    .selectFrom("outbox")
+    .select([sql<string>`count(*)`.as("depth"), sql<string | null>`extract(epoch from now() - min(created_at))`.as("oldest")])
+    .where("delivered_at", "is", null)
+    .where("given_up_at", "is", null)
+    .executeTakeFirstOrThrow();
+  return { depth: Number(row.depth), oldestAgeSeconds: row.oldest === null ? 0 : Math.max(0, Number(row.oldest)) };
+}
+
 /** How long a claimed notification is held for its deliverer before anyone may claim it again. */
 export const deliveryLeaseSeconds = 60;
 

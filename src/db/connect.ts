@@ -17,6 +17,8 @@ export interface DatabaseHandle {
   url?: string;
   /** The embedded database itself, when that is what is open. */
   pglite?: PGlite;
+  /** How the Postgres server's connection pool is used now (the embedded database has none). */
+  poolUse?: () => { total: number; idle: number; waiting: number; max: number };
   close(): Promise<void>;
 }
 
@@ -77,7 +79,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (options.databaseUrl) {
     const pool = connectionPool(options.databaseUrl, options.poolSize ?? 10, options.logger);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
-    return { db, kind: "postgres", url: options.databaseUrl, close: () => db.destroy() };
+    const poolUse = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max });
+    return { db, kind: "postgres", url: options.databaseUrl, poolUse, close: () => db.destroy() };
   }
   if (options.pgliteDir) await mkdir(path.dirname(options.pgliteDir), { recursive: true });
   const pglite = await PGlite.create({

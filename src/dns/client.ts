@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { connect, isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { decodeReply, encodeQuery, randomQueryId, recordTypeCode, type AnswerRecord, type DecodedReply } from "./wire.ts";
+import { dnsQuerySeconds } from "../metrics.ts";
 
 export type { AnswerRecord } from "./wire.ts";
 
@@ -127,6 +128,10 @@ interface SourceSocket {
  * as with c-ares and unbound (README, under `dns check`), and must repeat the question. It
  * times each try out itself and repeats a truncated reply's query over TCP.
  */
+// The metrics' two outcomes, bound once: a query observes without looking its labels up.
+const queriesAnswered = dnsQuerySeconds.labels("answered");
+const queriesTimedOut = dnsQuerySeconds.labels("timeout");
+
 export class DnsClient {
   /**
    * Queries whose current try waits for its reply, in the order the tries were sent. Every
@@ -153,7 +158,17 @@ export class DnsClient {
       // Spread queries over the resolvers; a retry moves on to the next one.
       const first = this.nextResolver++ % this.options.resolvers.length;
       const resolver = this.options.resolvers[first]!; // set again by each try
-      const query: Query = { name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, id: 0, source: undefined, deadline: 0, resolve, reject };
+      // Timed for the metrics from here to the answer, or to the last try's timeout.
+      const started = performance.now();
+      const answered = (reply: DnsReply) => {
+        queriesAnswered.observe((performance.now() - started) / 1000);
+        resolve(reply);
+      };
+      const failed = (error: unknown) => {
+        if (error instanceof DnsTimeout) queriesTimedOut.observe((performance.now() - started) / 1000);
+        reject(error);
+      };
+      const query: Query = { name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, id: 0, source: undefined, deadline: 0, resolve: answered, reject: failed };
       this.tryOverUdp(query);
     });
   }

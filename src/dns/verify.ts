@@ -1,5 +1,6 @@
 import { BlockList, isIP } from "node:net";
 import { canonicalName, DnsClient, DnsTimeout, rcode, resolversFrom, type DnsReply, type RecordType } from "./client.ts";
+import { dnsVerdicts } from "../metrics.ts";
 
 /** What verification found for one hostname; "could not check" is never a failure. */
 export type Verdict =
@@ -127,6 +128,13 @@ export class DnsVerifier {
 
   /** The verdict for one hostname (already normalized: see `normalizeHostname`). */
   async verify(hostname: string): Promise<Verdict> {
+    const verdict = await this.check(hostname);
+    dnsVerdicts.labels(verdict.status).inc();
+    return verdict;
+  }
+
+  /** The verdict for one hostname, as `verify` gives it. */
+  private async check(hostname: string): Promise<Verdict> {
     const name = canonicalName(hostname);
     const expectedTarget = this.expectedTarget(name);
     try {

@@ -10,6 +10,7 @@ import { authorizeGitClient, authorizePush } from "../core/pushes.ts";
 import { answer, protocolHeader } from "./http-messages.ts";
 import { ReceivePack } from "./receive-pack.ts";
 import { UploadPack } from "./upload-pack.ts";
+import { gitHttpRequests } from "../metrics.ts";
 
 const realm = 'Basic realm="edgebot"';
 // Only git's smart protocol is served: its two services and their ref advertisement.
@@ -70,6 +71,7 @@ export class GitHttp {
 
   /** Serves one request under `/git/`, as a request of its own id (core/request-ids.ts); anything else there is a 404. */
   readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    response.once("finish", () => gitHttpRequests.inc({ service: serviceOf(request.url), status: String(response.statusCode) }));
     void withRequestId(newRequestId(), () => this.serve(request, response).catch((error: unknown) => {
       const unreachable = isDatabaseUnreachable(error);
       if (unreachable) this.options.logger.warn({ reason: (error as Error).message }, "git over HTTP: the database cannot be reached");
@@ -138,4 +140,10 @@ function basicPassword(header: string | undefined): string | undefined {
   const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   return colon === -1 ? undefined : decoded.slice(colon + 1);
+}
+
+/** The git service a request is for, for the metrics: `upload-pack` (clone, fetch), `receive-pack` (push), or `other`. */
+function serviceOf(url: string | undefined): string {
+  const found = /git-(upload|receive)-pack/.exec(url ?? "");
+  return found ? `${found[1]}-pack` : "other";
 }

@@ -23,6 +23,8 @@ export interface JobQueue {
   maintenance: MaintenanceQueue;
   /** Runs a scheduled job now instead of at its next scheduled time. */
   runNow(job: ScheduledJob): Promise<void>;
+  /** Jobs waiting to run (due or not), by queue: what the metrics show as the queue's depth. */
+  depths(): Promise<Array<{ queue: string; waiting: number }>>;
   /** Stops taking jobs and waits for those in progress. */
   stop(): Promise<void>;
 }
@@ -219,6 +221,10 @@ export async function startJobQueue(options: {
     maintenance,
     async runNow(job) {
       await boss.send(job, {});
+    },
+    async depths() {
+      const { rows } = await sql<{ name: string; waiting: string }>`select name, count(*) as waiting from pgboss.job where state in ('created', 'retry') group by name order by name`.execute(options.platform.db);
+      return rows.map((row) => ({ queue: row.name, waiting: Number(row.waiting) }));
     },
     async stop() {
       await boss.stop({ graceful: true, wait: true });

@@ -15,6 +15,7 @@ import { slackEventsPath, slackInstallPath, slackOAuthRedirectPath } from "./pat
 import { botScopes } from "./scopes.ts";
 import { SlackSpeaker, type SlackBot } from "./speaker.ts";
 import { TokenCipher } from "./token-cipher.ts";
+import { slackAckSeconds, slackAnswerSeconds, slackRequests } from "../../metrics.ts";
 
 export { slackEventsPath, slackInstallPath, slackOAuthRedirectPath } from "./paths.ts";
 
@@ -37,8 +38,9 @@ export interface SlackApp {
 
 /** More of the HTTP server, given by whoever composes edgebot (git over HTTP): every request under `pathPrefix`. */
 export interface HttpRoute {
-  /** Like `/git/`: the route takes every path that starts with it. */
+  /** Like `/git/`: the route takes every path that starts with it (with `exact`, only this path, like `/metrics`). */
   pathPrefix: string;
+  exact?: boolean;
   /** The methods it answers, like `["GET", "POST"]`; it checks paths and anything else itself. */
   methods: string[];
   handle(request: IncomingMessage, response: ServerResponse): void;
@@ -172,6 +174,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       httpServer = (await app.start(listen.host === undefined ? port : { port, host: listen.host }).catch((error: unknown) => {
         throw portRefused(error, port);
       })) as Server;
+      timeAcknowledgements(httpServer);
       return { port: (httpServer.address() as AddressInfo).port };
     },
     async stop({ drainMs } = {}) {
@@ -244,10 +247,25 @@ async function handledAndLogged(next: () => Promise<void>, body: unknown, logger
   try {
     await next();
   } finally {
+    const ms = performance.now() - started;
     const record = currentRequest();
     const request = requestName(body);
-    logger.info({ kind: request.kind, name: record?.command ?? request.name, outcome: record?.outcome ?? "ok", ms: Math.round(performance.now() - started) }, "request");
+    const name = record?.command ?? request.name;
+    const outcome = record?.outcome ?? "ok";
+    logger.info({ kind: request.kind, name, outcome, ms: Math.round(ms) }, "request");
+    // A button's action id may carry ids (`home_golive:12`): the metric counts the action, not each id.
+    slackRequests.inc({ kind: request.kind, name: name?.replace(/:.*$/, "") ?? "", outcome });
+    slackAnswerSeconds.observe({ kind: request.kind }, ms / 1000);
   }
+}
+
+/** Times each Slack request's acknowledgement: the HTTP answer to a request on the events path. */
+function timeAcknowledgements(server: Server): void {
+  server.on("request", (request: IncomingMessage, response: ServerResponse) => {
+    if (!request.url?.startsWith(slackEventsPath)) return;
+    const started = performance.now();
+    response.once("finish", () => slackAckSeconds.observe((performance.now() - started) / 1000));
+  });
 }
 
 /** What kind of request Slack sent, and its name: the slash command, the button's action, the form, the event. */
@@ -271,7 +289,7 @@ function requestName(body: unknown): { kind: string; name: string | undefined } 
 
 /** A route the composer gives, as Bolt's HTTP receiver takes it: every path under its prefix. */
 function customRoute(route: HttpRoute): CustomRoute {
-  return { path: `${route.pathPrefix.replace(/\/*$/, "/")}*path`, method: route.methods, handler: route.handle };
+  return { path: route.exact ? route.pathPrefix : `${route.pathPrefix.replace(/\/*$/, "/")}*path`, method: route.methods, handler: route.handle };
 }
 
 /** Socket Mode's HTTP server: `GET /healthz`, `GET /readyz` and the composer's routes, nothing else. */
@@ -283,7 +301,7 @@ async function listenForHealth(routes: CustomRoute[], extra: HttpRoute[], port: 
     else if (path === readyz!.path && request.method === "GET") readyz!.handler(request, response);
     else {
       // The route checks methods itself, as it does behind Bolt's receiver for any it does not serve.
-      const route = extra.find((candidate) => path.startsWith(candidate.pathPrefix));
+      const route = extra.find((candidate) => (candidate.exact ? path === candidate.pathPrefix : path.startsWith(candidate.pathPrefix)));
       if (route) route.handle(request, response);
       else reply(response, 404, { ok: false, error: "not found" });
     }
