@@ -126,8 +126,15 @@ async function shell(platform: Platform, config: Config, logger: Logger, stop: S
 async function serveSlack(platform: Platform, config: Config, logger: Logger, stop: StopRequest, database: DatabaseHandle): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
-  const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
-  const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
+  // It starts while edgebot checks its token and begins to listen: a command that schedules work
+  // in its first moments waits for it, nothing else does.
+  const jobsStarting = startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
+  jobsStarting.catch(() => undefined);
+  const withJobs: Platform = {
+    ...platform,
+    rechecks: { schedule: async (tx, recheck, afterSeconds) => (await jobsStarting).rechecks.schedule(tx, recheck, afterSeconds) },
+    maintenance: { schedule: async (tx, applicationId) => (await jobsStarting).maintenance.schedule(tx, applicationId) },
+  };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
     const mode = slackMode(config.slack);
@@ -145,8 +152,8 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
       logger.info({ team: botIdentity.teamId, botUser: botIdentity.botUserId }, "Slack accepted the bot token");
     }
     // Git over HTTP is served on the Slack app's HTTP server too, and the metrics, when only METRICS_TOKEN is set.
-    const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: (request, response) => git.handle(request, response) };
-    if (config.metrics) watchWithMetrics(platform, database, jobs);
+    const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: git.handle };
+    if (config.metrics) watchWithMetrics(platform, database, jobsStarting);
     const metricsRoute: HttpRoute[] = config.metrics && config.metrics.port === undefined ? [{ pathPrefix: "/metrics", exact: true, methods: ["GET"], handle: metricsHandler(config.metrics.token) }] : [];
     const slack = createSlackApp({ platform: withJobs, config, logger, httpRoutes: [gitRoute, ...metricsRoute], ...(botIdentity ? { botIdentity } : {}) });
     const { port } = await slack.start();
@@ -166,6 +173,8 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
       { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", git: slack.mode === "socket" ? undefined : "/git/<org>/<app>.git", slashCommand: config.slashCommand },
       `edgebot listening on port ${port}`,
     );
+    // A job queue that cannot start stops edgebot, as it did before it listened.
+    await jobsStarting;
     await stop.asked;
     const { unfinished } = await slack.stop({ drainMs: config.shutdownTimeoutS * 1000 });
     if (unfinished > 0) logger.warn({ unfinished, shutdownTimeoutS: config.shutdownTimeoutS }, "stopped waiting for requests still in progress (SHUTDOWN_TIMEOUT_S)");
@@ -173,7 +182,7 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
     metricsServer?.server.close();
   } finally {
     await git.close();
-    await jobs.stop();
+    await (await jobsStarting.catch(() => undefined))?.stop();
   }
 }
 
@@ -181,13 +190,13 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
  * Turns the metrics on: the process's own, and those read from the database when Prometheus
  * scrapes (the outbox's backlog, the job queue's depth, the connection pool's use).
  */
-function watchWithMetrics(platform: Platform, database: DatabaseHandle, jobs: JobQueue): void {
+function watchWithMetrics(platform: Platform, database: DatabaseHandle, jobs: Promise<JobQueue>): void {
   collectProcessMetrics();
   const backlog = () => outboxBacklog(platform.db);
   gaugeOnScrape({ name: "edgebot_outbox_depth", help: "Notifications waiting to be delivered to Slack" }, async () => [{ value: (await backlog()).depth }]);
   gaugeOnScrape({ name: "edgebot_outbox_oldest_age_seconds", help: "How long the oldest notification waiting to be delivered has waited" }, async () => [{ value: (await backlog()).oldestAgeSeconds }]);
   gaugeOnScrape({ name: "edgebot_job_queue_depth", help: "Jobs waiting to run, by queue", labelNames: ["queue"] }, async () =>
-    (await jobs.depths()).map(({ queue, waiting }) => ({ labels: { queue }, value: waiting })),
+    (await (await jobs).depths()).map(({ queue, waiting }) => ({ labels: { queue }, value: waiting })),
   );
   const { poolUse } = database;
   if (poolUse) {

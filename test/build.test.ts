@@ -35,7 +35,7 @@ describe("the production build (npm run build)", () => {
   it("runs with node alone: answers Slack, serves git and takes a push through its hooks", { timeout: 120_000 }, async () => {
     const run = startEdgebot(
       { ...edgebotHome.env(), PORT: "0", SLACK_API_URL: fake.apiUrl, SLACK_SIGNING_SECRET: testSigningSecret, SLACK_BOT_TOKEN: testBotToken },
-      { main: path.join(outDir, "src", "main.js") },
+      { main: path.join(outDir, "main.js") },
     );
     try {
       const url = `http://127.0.0.1:${await run.listening()}`;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { mkdir } from "node:fs/promises";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect, type LogEvent } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
@@ -83,6 +83,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     return { db, kind: "postgres", url: options.databaseUrl, poolUse, close: () => db.destroy() };
   }
   if (options.pgliteDir) await mkdir(path.dirname(options.pgliteDir), { recursive: true });
+  // Loaded only here: a process on a Postgres server never reads the embedded database's code.
+  const { PGlite } = await import("@electric-sql/pglite");
   const pglite = await PGlite.create({
     ...(options.pgliteDir ? { dataDir: options.pgliteDir } : {}),
     ...(options.pgliteDump ? { loadDataDir: options.pgliteDump } : {}),
