@@ -10,11 +10,12 @@ import { gitHttpSection } from "./git-http.ts";
 import { describeMachine, machineLine } from "./machine.ts";
 import { textTable, writeDocumentSection } from "./report.ts";
 import type { BenchSection } from "./section.ts";
+import { outboxSection } from "./outbox.ts";
 import { slackSection } from "./slack.ts";
 import { startupSection } from "./startup.ts";
 
 /** Every section `npm run bench` runs, in order; Slack, DNS and git join here. */
-const sections: BenchSection[] = [coreSection, slackSection, dnsSection, gitSection, gitHttpSection, startupSection];
+const sections: BenchSection[] = [coreSection, slackSection, outboxSection, dnsSection, gitSection, gitHttpSection, startupSection];
 
 const usage = `usage: npm run bench -- [--quick | --scale <0..1>] [--explain] [--section <id>] [--no-docs] [--docs]
   --quick         1/20 of the data and a fifth of the iterations; Slack runs of 5 s (same as BENCH_SCALE=0.05)

@@ -18,7 +18,7 @@ import { serveGitHttp } from "./git-http/standalone-server.ts";
 import { startJobQueue, type JobQueue } from "./jobs/queue.ts";
 import { createLogger } from "./logger.ts";
 import { collectProcessMetrics, gaugeOnScrape, metricsHandler, serveMetrics } from "./metrics.ts";
-import { outboxBacklog } from "./core/notifications.ts";
+import { outboxBacklog, outboxChannel } from "./core/notifications.ts";
 import { Repositories } from "./repos/repositories.ts";
 
 async function main(): Promise<number> {
@@ -169,6 +169,8 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
       ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
       logger: logger.child({ component: "outbox" }),
     });
+    // Woken by the transaction that writes a notification (migrations/0014), as it commits; the poll stays as the fallback.
+    const unlisten = await database.listen(outboxChannel, () => outbox.wake());
     logger.info(
       { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", git: slack.mode === "socket" ? undefined : "/git/<org>/<app>.git", slashCommand: config.slashCommand },
       `edgebot listening on port ${port}`,
@@ -178,6 +180,7 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
     await stop.asked;
     const { unfinished } = await slack.stop({ drainMs: config.shutdownTimeoutS * 1000 });
     if (unfinished > 0) logger.warn({ unfinished, shutdownTimeoutS: config.shutdownTimeoutS }, "stopped waiting for requests still in progress (SHUTDOWN_TIMEOUT_S)");
+    await unlisten();
     await outbox.stop();
     metricsServer?.server.close();
   } finally {

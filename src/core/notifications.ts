@@ -367,6 +367,9 @@ export async function outboxBacklog(db: Kysely<Database>): Promise<{ depth: numb
   return { depth: Number(row.depth), oldestAgeSeconds: row.oldest === null ? 0 : Math.max(0, Number(row.oldest)) };
 }
 
+/** The NOTIFY channel every write to the outbox signals when it commits (migrations/0014_outbox_wakeup.ts). */
+export const outboxChannel = "edgebot_outbox";
+
 /** How long a claimed notification is held for its deliverer before anyone may claim it again. */
 export const deliveryLeaseSeconds = 60;
 

@@ -19,6 +19,13 @@ export interface DatabaseHandle {
   pglite?: PGlite;
   /** How the Postgres server's connection pool is used now (the embedded database has none). */
   poolUse?: () => { total: number; idle: number; waiting: number; max: number };
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` once its transaction commits, until the
+   * returned function is called. On a Postgres server it holds a connection of its own, opened
+   * again (with a growing pause) when it breaks; a NOTIFY sent meanwhile is missed, so a
+   * listener must have another way to learn of the work (a poll).
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -80,7 +87,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const pool = connectionPool(options.databaseUrl, options.poolSize ?? 10, options.logger);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     const poolUse = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max });
-    return { db, kind: "postgres", url: options.databaseUrl, poolUse, close: () => db.destroy() };
+    const databaseUrl = options.databaseUrl;
+    return { db, kind: "postgres", url: databaseUrl, poolUse, listen: (channel, onNotify) => listenOnServer(databaseUrl, channel, onNotify, options.logger), close: () => db.destroy() };
   }
   if (options.pgliteDir) await mkdir(path.dirname(options.pgliteDir), { recursive: true });
   // Loaded only here: a process on a Postgres server never reads the embedded database's code.
@@ -94,10 +102,51 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     db,
     kind: "pglite",
     pglite,
+    listen: async (channel, onNotify) => {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return () => unlisten();
+    },
     close: async () => {
       await db.destroy();
       await pglite.close();
     },
+  };
+}
+
+/** LISTEN on a connection of its own to the server, opened again when it breaks (see `DatabaseHandle.listen`). */
+async function listenOnServer(connectionString: string, channel: string, onNotify: () => void, logger: Logger | undefined): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const connect = async (pauseMs: number): Promise<void> => {
+    const next = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+    const reopen = () => {
+      if (closed || client !== next) return;
+      client = undefined;
+      retryTimer = setTimeout(() => void connect(Math.min(pauseMs * 2, 5000)), pauseMs);
+    };
+    next.on("notification", (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    next.on("error", (error) => logger?.warn({ reason: error.message, channel }, "the LISTEN connection broke; it is opened again"));
+    next.on("end", reopen);
+    client = next;
+    try {
+      await next.connect();
+      await next.query(`listen ${pg.escapeIdentifier(channel)}`);
+      // Whatever was written while it was away is due now.
+      onNotify();
+    } catch (error) {
+      logger?.warn({ reason: (error as Error).message, channel }, "could not LISTEN; trying again");
+      await next.end().catch(() => undefined);
+      reopen();
+    }
+  };
+  await connect(250);
+  return async () => {
+    closed = true;
+    clearTimeout(retryTimer);
+    await client?.end().catch(() => undefined);
   };
 }
 

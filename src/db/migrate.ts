@@ -12,6 +12,7 @@ import * as identitiesPerWorkspace from "../../migrations/0010_identities_per_wo
 import * as approvalThresholds from "../../migrations/0011_approval_thresholds.ts";
 import * as hostnameClaims from "../../migrations/0012_hostname_claims.ts";
 import * as applicationMoves from "../../migrations/0013_application_moves.ts";
+import * as outboxWakeup from "../../migrations/0014_outbox_wakeup.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   "0011_approval_thresholds": approvalThresholds,
   "0012_hostname_claims": hostnameClaims,
   "0013_application_moves": applicationMoves,
+  "0014_outbox_wakeup": outboxWakeup,
 };
 
 /** The migrations this code knows that the database has not run (a process newer than its schema). */

@@ -39,6 +39,11 @@ export interface OutboxWorkerOptions {
 export interface OutboxWorker {
   /** Delivers what is due now; resolves with how many were delivered. */
   deliverDue(): Promise<number>;
+  /**
+   * Something was written to the outbox (a NOTIFY from the committing transaction): a pass starts
+   * now instead of at the next poll, or, during one, right after it.
+   */
+  wake(): void;
   /** Stops polling and waits for the pass in progress, so no row is left half-handled. */
   stop(): Promise<void>;
 }
@@ -157,23 +162,42 @@ export function startOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const outage = new OutageLog(logger, "the outbox");
   const outagePollMaxMs = Math.max(pollMs, options.outagePollMaxMs ?? 5000);
   const nextPollMs = () => (outage.ongoing ? Math.min(outagePollMaxMs, pollMs * 2 ** outage.consecutiveFailures) : pollMs);
+  let passing = false;
+  let wokenDuringPass = false;
+  const runPass = () => {
+    passing = true;
+    wokenDuringPass = false;
+    pass = deliverDue()
+      .then(
+        () => outage.succeeded(),
+        (error: unknown) => {
+          if (!outage.failed(error)) logger.error({ err: error }, "outbox delivery pass failed");
+        },
+      )
+      .finally(() => {
+        passing = false;
+        // Woken while passing: what was written may have come after this pass's last claim.
+        if (wokenDuringPass && !outage.ongoing) runNow();
+        else schedule();
+      });
+  };
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      pass = deliverDue()
-        .then(
-          () => outage.succeeded(),
-          (error: unknown) => {
-            if (!outage.failed(error)) logger.error({ err: error }, "outbox delivery pass failed");
-          },
-        )
-        .finally(schedule);
-    }, nextPollMs());
+    timer = setTimeout(runPass, nextPollMs());
+  };
+  const runNow = () => {
+    if (stopped) return;
+    clearTimeout(timer);
+    runPass();
   };
   schedule();
 
   return {
     deliverDue,
+    wake() {
+      if (passing) wokenDuringPass = true;
+      else runNow();
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);

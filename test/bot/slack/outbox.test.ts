@@ -13,7 +13,7 @@ import { SlackInstallations } from "../../../src/bot/slack/installations.ts";
 import { TokenCipher } from "../../../src/bot/slack/token-cipher.ts";
 import { singleWorkspaceToken, startOutboxWorker, type OutboxWorker, type OutboxWorkerOptions } from "../../../src/bot/slack/outbox.ts";
 import { addDomain } from "../../../src/core/domains.ts";
-import { notify, type Notification } from "../../../src/core/notifications.ts";
+import { notify, outboxChannel, type Notification } from "../../../src/core/notifications.ts";
 import { setOrgChannel } from "../../../src/core/orgs.ts";
 import { openDatabase, type DatabaseHandle } from "../../../src/db/connect.ts";
 import type { Database } from "../../../src/db/schema.ts";
@@ -136,6 +136,29 @@ describe("the outbox worker", () => {
     expect(row).toMatchObject({ attempts: 1, last_error: null, given_up_at: null });
     expect(row!.delivered_at).toBeInstanceOf(Date);
     expect(row!.message_ts).toMatch(/^\d+\.\d+$/);
+  });
+
+  it("is woken by the committing transaction (LISTEN/NOTIFY) and posts without waiting for its poll", async () => {
+    const channel = freshChannel();
+    const owner = await buildUser(world.platform);
+    const org = await buildOrg(world.platform, owner);
+    const { ref } = await buildApplication(world.platform, owner, org);
+    // Its poll is an hour away: only the wake-up can deliver within the test.
+    const woken = worker({ pollMs: 3_600_000 });
+    const unlisten = await world.database.listen(outboxChannel, () => woken.wake());
+    try {
+      await setOrgChannel(world.platform, { actor: owner, org, channelId: channel, teamId: "T0TEST" });
+      const hostname = `${unique("woken")}.example.com`;
+      const committed = performance.now();
+      await addDomain(world.platform, { actor: owner, app: ref, env: "production", hostname });
+      const [post] = await until(() => (postsTo(channel).length > 0 ? postsTo(channel) : undefined), { what: "the post the wake-up sends", timeoutMs: 10_000, everyMs: 5 });
+      expect(String(post!.args.text)).toContain(hostname);
+      expect(performance.now() - committed).toBeLessThan(10_000);
+      // Marked delivered right after Slack took it.
+      expect(await until(async () => (await rowsFor(channel))[0]!.delivered_at ?? undefined, { what: "the row marked delivered", timeoutMs: 5_000, everyMs: 5 })).toBeInstanceOf(Date);
+    } finally {
+      await unlisten();
+    }
   });
 
   it("a 429 with Retry-After delays the message and pauses its workspace, then delivers once", async () => {
