@@ -7,6 +7,7 @@ import { checkSlackCredentials, type BotIdentity } from "./bot/slack/credentials
 import { singleWorkspaceToken, startOutboxWorker, type BotTokenLookup } from "./bot/slack/outbox.ts";
 import { ConfigError, loadConfig, slackMode, type Config } from "./config.ts";
 import { openConfiguredDatabase, type DatabaseHandle } from "./db/connect.ts";
+import { RepositoryLockPool } from "./db/repository-locks.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { waitForDatabase } from "./db/wait-for-database.ts";
 import { gitPathPrefix } from "./core/clone-urls.ts";
@@ -28,12 +29,14 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel ?? (inSlack ? "info" : "warn"));
 
   const database = await openConfiguredDatabase(config, logger);
+  // On a Postgres server several processes may share GIT_ROOT: git writes to one application take its lock.
+  const repositoryLocks = database.url === undefined ? undefined : new RepositoryLockPool(database.url);
   try {
     await waitForDatabase(database, { timeoutSeconds: config.databaseConnectTimeoutSeconds, logger });
     const applied = await migrateToLatest(database.db);
     logger.info({ database: database.kind, migrations: applied }, "database ready");
     const repositories = new Repositories(config.gitRoot);
-    const platform: Platform = { db: database.db, repositories, dns: createDnsVerifier(config) };
+    const platform: Platform = { db: database.db, repositories, dns: createDnsVerifier(config), ...(repositoryLocks ? { repositoryLocks } : {}) };
     const reconciled = await reconcileRepositories(platform, logger.child({ component: "repositories" }));
     logger.info(Object.fromEntries(Object.entries(reconciled).map(([step, names]) => [step, names.length])), "repositories reconciled with the database");
     const stop = listenForStop(logger);
@@ -43,6 +46,7 @@ async function main(): Promise<number> {
       await shell(platform, config, logger, stop);
     }
   } finally {
+    await repositoryLocks?.close();
     await database.close();
   }
   logger.info("stopped");

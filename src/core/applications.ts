@@ -14,6 +14,7 @@ import { notify } from "./notifications.ts";
 import { authorize, may } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
+import { lockRepository } from "./repository-locks.ts";
 
 export interface ApplicationSummary {
   /** `org/app`. */
@@ -390,6 +391,7 @@ export async function deleteApplication(
     throw new Invalid(`to delete ${ref}, its environments, domains and repository, add --confirm ${ref}`, "confirm");
   }
   return inTransaction(platform, async (tx, undo) => {
+    await lockRepository(tx, app.id);
     const splits = await tx.selectFrom("applications").select(["slug", "split_prefix"]).where("split_of", "=", app.id).orderBy("split_prefix").forUpdate().execute();
     if (splits.length > 0) {
       throw new Conflict(`${ref} has splits: delete them first (${splits.map((split) => `${split.split_prefix} → ${app.org.slug}/${split.slug}`).join(", ")})`, "app");

@@ -10,6 +10,7 @@ import { notify } from "./notifications.ts";
 import { authorizeConfigChange } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
+import { lockRepository } from "./repository-locks.ts";
 
 /** What a branch comparison and a history show, as the repositories report them. */
 export type { BranchDiff, CommitSummary } from "../repos/repositories.ts";
@@ -169,6 +170,7 @@ export async function editConfigFile(
   const { commit } = written;
 
   return inTransaction(platform, async (tx, undo) => {
+    await lockRepository(tx, applicationId);
     await recordAudit(tx, { org: environment.org, actor: input.actor, action: "config.edit", target: `${ref} ${env}`, details: { path: file, commit, base, message } });
     await notify(tx, { org: environment.org, app: { id: applicationId }, actor: input.actor, kind: "config.edited", payload: { app: ref, env, path: file, commit, message } });
     await platform.maintenance?.schedule(tx, applicationId);
@@ -227,6 +229,7 @@ export async function promoteEnvironment(
   }
 
   return inTransaction(platform, async (tx, undo) => {
+    await lockRepository(tx, to.applicationId);
     const fastForward = plan.kind === "fast_forward";
     await recordAudit(tx, { org: to.org, actor: input.actor, action: "env.promote", target: `${to.ref} ${to.name}`, details: { from: from.name, commit: plan.commit, previous: plan.head, fastForward } });
     await notify(tx, { org: to.org, app: { id: to.applicationId }, actor: input.actor, kind: "env.promoted", payload: { app: to.ref, from: from.name, to: to.name, commit: plan.commit, fastForward } });

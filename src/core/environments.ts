@@ -9,6 +9,7 @@ import { environmentName, parseField } from "./names.ts";
 import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
+import { lockRepository } from "./repository-locks.ts";
 
 export interface EnvironmentSummary {
   name: string;
@@ -50,6 +51,7 @@ export async function createEnvironment(
   await requireRepository(platform, { id: app.id, ref });
   try {
     return await inTransaction(platform, async (tx, undo) => {
+      await lockRepository(tx, app.id);
       const base = await tx
         .selectFrom("environments")
         .select("id")
@@ -148,6 +150,7 @@ export async function deleteEnvironment(
     throw new Invalid(`to delete ${environment.ref} ${environment.name} and its domains, add --confirm ${environment.name}`, "confirm");
   }
   return inTransaction(platform, async (tx, undo) => {
+    await lockRepository(tx, environment.applicationId);
     const domains = await tx.deleteFrom("domains").where("environment_id", "=", environment.id).returning("hostname").execute();
     const deleted = await tx.deleteFrom("environments").where("id", "=", environment.id).returning("id").executeTakeFirst();
     if (!deleted) throw new NotFound(`${environment.ref} has no environment ${environment.name}`);

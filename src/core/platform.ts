@@ -25,6 +25,13 @@ export interface Platform {
   rechecks?: RecheckQueue;
   /** Where repository maintenance is scheduled after a change adds commits (the job queue); absent in the shell. */
   maintenance?: MaintenanceQueue;
+  /** Repository locks held outside a transaction (see repository-locks.ts); absent on the embedded database, which one process has. */
+  repositoryLocks?: RepositoryLocks;
+}
+
+/** Holds an application's repository lock while work outside a transaction runs (db/repository-locks.ts). */
+export interface RepositoryLocks {
+  hold<T>(applicationId: number, work: () => Promise<T>): Promise<T>;
 }
 
 /** What checks hostnames against DNS; `DnsVerifier` (src/dns/verify.ts) is one. Hostnames are normalized. */

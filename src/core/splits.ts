@@ -7,6 +7,7 @@ import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform } from "./platform.ts";
 import { userById } from "./users.ts";
+import { lockRepository } from "./repository-locks.ts";
 
 /**
  * `app split <app> --prefix </path/> --name <slug>`: a new application in the same org that
@@ -31,6 +32,7 @@ export async function splitApplication(
   const author = await userById(platform.db, input.actor);
 
   return inTransaction(platform, async (tx, undo) => {
+    await lockRepository(tx, original.id);
     // The original's row is locked, so two splits of it are decided one after the other.
     const locked = await tx.selectFrom("applications").select(["split_of"]).where("id", "=", original.id).forUpdate().executeTakeFirst();
     if (locked === undefined) throw new Invalid(`application ${originalRef} was deleted a moment ago`, "app");

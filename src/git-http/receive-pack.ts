@@ -6,6 +6,7 @@ import type { Actor, Platform } from "../core/platform.ts";
 import { recordPush, reviewPush, type RepositoryAccess } from "../core/pushes.ts";
 import { HookRelay, notThroughEdgebot, type HookCall, type HookVerdict } from "./hook-relay.ts";
 import { runHttpBackend } from "./http-backend.ts";
+import { withRepositoryLock } from "../core/repository-locks.ts";
 
 /** A push's client: who pushes, to which repository, with which role. */
 export interface Pusher {
@@ -87,7 +88,9 @@ export class ReceivePack {
     const hooks = await this.hooks.hooksFor(pushId);
     this.pushes.set(pushId, pusher);
     try {
-      await runHttpBackend(
+      // The push's refs move inside git's receive-pack: the repository lock is held around it, so
+      // that no edit, promotion or maintenance of the application runs in between (core/repository-locks.ts).
+      await withRepositoryLock(this.options.platform, pusher.access.application.id, () => runHttpBackend(
         request,
         response,
         {
@@ -105,7 +108,7 @@ export class ReceivePack {
           },
         },
         this.options.logger,
-      );
+      ));
     } finally {
       this.pushes.delete(pushId);
     }

@@ -13,6 +13,7 @@ import { onceForRequest, type ClaimRecheck, type MaintenanceQueue, type Platform
 import { expireRoleRequests } from "../core/role-requests.ts";
 import { OutageLog } from "../core/outages.ts";
 import { newRequestId, withRequestId } from "../core/request-ids.ts";
+import { withRepositoryLock } from "../core/repository-locks.ts";
 import type { Database } from "../db/schema.ts";
 
 /** Background work on pg-boss, a job queue kept in the same Postgres (or embedded PGlite) database. */
@@ -166,7 +167,8 @@ export async function startJobQueue(options: {
     // Deleted since the change: nothing to maintain.
     if (!(await platform.repositories.exists(applicationId))) return;
     const started = performance.now();
-    await platform.repositories.maintain(applicationId);
+    // Not while a push or an edit writes to it, in any process.
+    await withRepositoryLock(platform, applicationId, () => platform.repositories.maintain(applicationId));
     logger.info({ job: job.id, application: applicationId, ms: Math.round(performance.now() - started) }, "repository maintained");
   }));
 

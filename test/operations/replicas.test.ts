@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../../src/bot/shell.ts";
+import { repositoryLockSpace } from "../../src/db/repository-locks.ts";
 import { startDnsServer, type TestDnsServer } from "../support/dns-server.ts";
 import { startEdgebot, type EdgebotProcess } from "../support/edgebot-process.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
@@ -171,5 +172,27 @@ describe("three edgebot processes on one Postgres database and one GIT_ROOT", ()
       { what: "a scheduled run of invitations-expire", timeoutMs: 130_000, everyMs: 1000 },
     );
     for (const minute of runs) expect(Number(minute.runs)).toBe(1);
+  });
+
+  it("take turns on one application's repository: a change waits while another process holds its lock", { timeout: 60_000 }, async () => {
+    const [app] = await query<{ id: number }>("select id from applications where slug = 'www'");
+    // Another process's git write to the application, as a push or maintenance holds it.
+    const holder = new pg.Client({ connectionString: databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query("select pg_advisory_lock($1, $2)", [repositoryLockSpace, app!.id]);
+      const { body, responseId } = slashCommandBody(fake, { text: "env create agency/www qa", userId: owner });
+      expect((await signedRequest(processes[0]!.url, body)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(fake.responses.get(responseId)).toBeUndefined();
+      expect(await query("select id from environments where name = 'qa'")).toEqual([]);
+
+      await holder.query("select pg_advisory_unlock($1, $2)", [repositoryLockSpace, app!.id]);
+      const answer = await fake.waitFor(() => fake.responses.get(responseId)?.[0], 10_000);
+      expect(String(answer.text)).toContain("Created");
+      expect(await query("select id from environments where name = 'qa'")).toHaveLength(1);
+    } finally {
+      await holder.end();
+    }
   });
 });
