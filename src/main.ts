@@ -141,6 +141,9 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
   };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
+    // The embedded database has one connection: a command waiting in its transaction for the job
+    // queue would hold the connection the queue needs to start. There, it starts first.
+    if (database.url === undefined) await jobsStarting;
     const mode = slackMode(config.slack);
     let botIdentity: BotIdentity | undefined;
     if (mode !== "oauth") {

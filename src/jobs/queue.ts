@@ -218,6 +218,7 @@ export async function startJobQueue(options: {
     }));
   }
 
+  logger.info({ queues: [recheckQueueName, maintenanceQueueName, ...Object.keys(scheduledJobs)] }, "job queue started");
   return {
     rechecks,
     maintenance,

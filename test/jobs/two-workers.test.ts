@@ -61,7 +61,8 @@ async function edgebotProcess(env: Record<string, string>): Promise<Worker> {
   child.stdout.on("data", (chunk: Buffer) => (log += chunk.toString()));
   child.stdin.end();
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  await until(() => (log.includes("edgebot listening") ? true : undefined), { what: "edgebot to listen", timeoutMs: 30_000, everyMs: 200 }).catch(() => {
+  // It listens while its job queue starts: the jobs are queued once the queue has made its queues.
+  await until(() => (log.includes("edgebot listening") && log.includes('"msg":"job queue started"') ? true : undefined), { what: "edgebot to listen", timeoutMs: 30_000, everyMs: 200 }).catch(() => {
     throw new Error(`edgebot did not start:\n${log}`);
   });
   return {
