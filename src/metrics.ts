@@ -36,19 +36,48 @@ export const slackAnswerSeconds = new Histogram({
   registers,
 });
 
-export const dnsVerdicts = new Counter({
+/**
+ * What the DNS client and verifier count, as plain numbers: they run tens of thousands of times a
+ * second (docs/BENCHMARKS.md, DNS), where a prom-client call each (labels hashed, validated) costs
+ * a tenth of the throughput. The counters below read them when scraped.
+ */
+export const dnsTally = {
+  verdicts: { passes: 0, fails: 0, could_not_check: 0 } as Record<"passes" | "fails" | "could_not_check", number>,
+  queries: { answered: 0, timeout: 0 } as Record<"answered" | "timeout", number>,
+  querySeconds: { answered: 0, timeout: 0 } as Record<"answered" | "timeout", number>,
+};
+
+new Counter({
   name: "edgebot_dns_verdicts_total",
   help: "Hostnames checked against DNS, by verdict (passes, fails, could_not_check)",
   labelNames: ["verdict"] as const,
   registers,
+  collect() {
+    this.reset();
+    for (const [verdict, count] of Object.entries(dnsTally.verdicts)) this.inc({ verdict }, count);
+  },
 });
 
-export const dnsQuerySeconds = new Histogram({
-  name: "edgebot_dns_query_seconds",
-  help: "One DNS question, from sending to its answer (retries included), by outcome (answered, timeout)",
+new Counter({
+  name: "edgebot_dns_queries_total",
+  help: "DNS questions asked, by outcome (answered, timeout: no try got an answer)",
   labelNames: ["outcome"] as const,
-  buckets: latencyBuckets,
   registers,
+  collect() {
+    this.reset();
+    for (const [outcome, count] of Object.entries(dnsTally.queries)) this.inc({ outcome }, count);
+  },
+});
+
+new Counter({
+  name: "edgebot_dns_query_seconds_total",
+  help: "Time spent on DNS questions, from sending to the answer (retries included), by outcome: divided by edgebot_dns_queries_total, the mean",
+  labelNames: ["outcome"] as const,
+  registers,
+  collect() {
+    this.reset();
+    for (const [outcome, seconds] of Object.entries(dnsTally.querySeconds)) this.inc({ outcome }, seconds);
+  },
 });
 
 export const gitHttpRequests = new Counter({

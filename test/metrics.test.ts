@@ -73,7 +73,8 @@ describe("metrics (Prometheus text format)", () => {
       expect(sample(text, "edgebot_slack_answer_seconds_count", { kind: "command" })).toBe(6);
       expect(sample(text, "edgebot_dns_verdicts_total", { verdict: "passes" })).toBe(1);
       expect(sample(text, "edgebot_dns_verdicts_total", { verdict: "fails" })).toBe(1);
-      expect(sample(text, "edgebot_dns_query_seconds_count", { outcome: "answered" })).toBeGreaterThanOrEqual(2);
+      expect(sample(text, "edgebot_dns_queries_total", { outcome: "answered" })).toBeGreaterThanOrEqual(2);
+      expect(sample(text, "edgebot_dns_query_seconds_total", { outcome: "answered" })).toBeGreaterThan(0);
       expect(sample(text, "edgebot_git_http_requests_total", { service: "upload-pack", status: "401" })).toBe(1);
       // The application's creation waits in the outbox for its channel (nothing delivers to CMETERED here but the worker, which may have).
       expect(sample(text, "edgebot_outbox_depth")).toEqual(expect.any(Number));

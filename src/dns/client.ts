@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { connect, isIP } from "node:net";
 import { performance } from "node:perf_hooks";
 import { decodeReply, encodeQuery, randomQueryId, recordTypeCode, type AnswerRecord, type DecodedReply } from "./wire.ts";
-import { dnsQuerySeconds } from "../metrics.ts";
+import { dnsTally } from "../metrics.ts";
 
 export type { AnswerRecord } from "./wire.ts";
 
@@ -81,6 +81,8 @@ interface Query {
   id: number;
   source: SourceSocket | undefined;
   deadline: number;
+  /** When it was asked (performance.now()), for the metrics. */
+  started: number;
   resolve(reply: DnsReply): void;
   reject(error: Error): void;
 }
@@ -128,9 +130,11 @@ interface SourceSocket {
  * as with c-ares and unbound (README, under `dns check`), and must repeat the question. It
  * times each try out itself and repeats a truncated reply's query over TCP.
  */
-// The metrics' two outcomes, bound once: a query observes without looking its labels up.
-const queriesAnswered = dnsQuerySeconds.labels("answered");
-const queriesTimedOut = dnsQuerySeconds.labels("timeout");
+/** Counts a query's outcome and how long it took, for the metrics (plain numbers: see `dnsTally`). */
+function countQuery(query: Query, outcome: "answered" | "timeout"): void {
+  dnsTally.queries[outcome] += 1;
+  dnsTally.querySeconds[outcome] += (performance.now() - query.started) / 1000;
+}
 
 export class DnsClient {
   /**
@@ -158,17 +162,8 @@ export class DnsClient {
       // Spread queries over the resolvers; a retry moves on to the next one.
       const first = this.nextResolver++ % this.options.resolvers.length;
       const resolver = this.options.resolvers[first]!; // set again by each try
-      // Timed for the metrics from here to the answer, or to the last try's timeout.
-      const started = performance.now();
-      const answered = (reply: DnsReply) => {
-        queriesAnswered.observe((performance.now() - started) / 1000);
-        resolve(reply);
-      };
-      const failed = (error: unknown) => {
-        if (error instanceof DnsTimeout) queriesTimedOut.observe((performance.now() - started) / 1000);
-        reject(error);
-      };
-      const query: Query = { name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, id: 0, source: undefined, deadline: 0, resolve: answered, reject: failed };
+      // Timed from here to the answer, or to the last try's timeout (the metrics: `dnsTally`).
+      const query: Query = { name, type, questionName: canonicalName(name), typeCode: recordTypeCode[type], first, tries: 0, resolver, id: 0, source: undefined, deadline: 0, started: performance.now(), resolve, reject };
       this.tryOverUdp(query);
     });
   }
@@ -215,8 +210,14 @@ export class DnsClient {
   /** A try's reply: the query's answer, or the same question over TCP when it was truncated. */
   private answered(query: Query, reply: DecodedReply): void {
     const { resolver } = query;
-    if (!reply.truncated) return query.resolve(toReply(reply, this.addressOf(resolver)));
-    this.overTcp(resolver, query.name, query.type).then(query.resolve, (error: unknown) => {
+    if (!reply.truncated) {
+      countQuery(query, "answered");
+      return query.resolve(toReply(reply, this.addressOf(resolver)));
+    }
+    this.overTcp(resolver, query.name, query.type).then((tcpReply) => {
+      countQuery(query, "answered");
+      query.resolve(tcpReply);
+    }, (error: unknown) => {
       if (error instanceof FailedTry) this.failed(query, error);
       else query.reject(error as Error);
     });
@@ -228,6 +229,7 @@ export class DnsClient {
     if (query.tries <= retries) return this.tryOverUdp(query);
     const tried = new Set(Array.from({ length: query.tries }, (_, attempt) => this.addressOf(resolvers[(query.first + attempt) % resolvers.length]!)));
     const summary = `no answer for ${query.name} ${query.type} within ${timeoutMs} ms from ${[...tried].join(", ")} (${query.tries} ${query.tries === 1 ? "try" : "tries"})`;
+    countQuery(query, "timeout");
     query.reject(new DnsTimeout(failure.timedOut ? summary : `${summary}; the last: ${failure.message}`));
   }
 

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from "node:net";
 import { canonicalName, DnsClient, DnsTimeout, rcode, resolversFrom, type DnsReply, type RecordType } from "./client.ts";
-import { dnsVerdicts } from "../metrics.ts";
+import { dnsTally } from "../metrics.ts";
 
 /** What verification found for one hostname; "could not check" is never a failure. */
 export type Verdict =
@@ -129,7 +129,7 @@ export class DnsVerifier {
   /** The verdict for one hostname (already normalized: see `normalizeHostname`). */
   async verify(hostname: string): Promise<Verdict> {
     const verdict = await this.check(hostname);
-    dnsVerdicts.labels(verdict.status).inc();
+    dnsTally.verdicts[verdict.status] += 1;
     return verdict;
   }
 
@@ -204,7 +204,9 @@ export class DnsVerifier {
     const worker = async () => {
       while (next < hostnames.length) {
         const index = next++;
-        verdicts[index] = await this.verify(hostnames[index]!);
+        const verdict = await this.check(hostnames[index]!);
+        dnsTally.verdicts[verdict.status] += 1;
+        verdicts[index] = verdict;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, hostnames.length) }, worker));
