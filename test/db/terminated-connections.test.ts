@@ -5,7 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "../../src/db/connect.ts";
 import { openTestDatabase } from "../support/database.ts";
-import { startEdgebot, type EdgebotProcess } from "../support/edgebot-process.ts";
+import { logLines, startEdgebot, type EdgebotProcess } from "../support/edgebot-process.ts";
 import { FakeSlack } from "../support/fake-slack.ts";
 import { PostgresServer } from "../support/postgres-server.ts";
 import { signedRequest, slashCommandBody, testBotToken, testSigningSecret } from "../support/slack-app.ts";
@@ -86,7 +86,11 @@ describe("Postgres terminates every connection of the bot", { timeout: 90_000 },
     await until(async () => ((await admin.query("select 1 from pg_stat_activity where pid = any($1)", [pids])).rowCount === 0 ? true : undefined), { what: "the terminated backends to end", timeoutMs: 10_000 });
 
     // The very next command works: the broken connections were dropped, not handed out.
-    expect(await command("org create term-after")).toContain("Created org *term-after*");
+    const after = await command("org create term-after");
+    // Should it fail, its reference leads to its log lines, which say why.
+    const reference = /\(reference ([0-9a-f]{6})\)/.exec(after)?.[1];
+    const why = logLines(bot.stderr()).filter((line) => line.reqId === reference).map((line) => JSON.stringify(line)).join("\n");
+    expect(after, why).toContain("Created org *term-after*");
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await backends()).rows.filter((row) => !pids.includes(row.pid)).length).toBeGreaterThan(0);
     const orgs = await admin.query<{ slug: string }>("select slug from orgs where slug like 'term-%' order by slug");
