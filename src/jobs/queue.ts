@@ -5,7 +5,7 @@ import { z } from "zod";
 import { applicationIds } from "../core/applications.ts";
 import { recheckClaim } from "../core/claims.ts";
 import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
-import { isDeadlock } from "../db/errors.ts";
+import { isDeadlock, isUniqueViolation } from "../db/errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import { expireInvitations } from "../core/invitations.ts";
 import { expireMoves } from "../core/moves.ts";
@@ -96,11 +96,13 @@ export async function startJobQueue(options: {
   // pg-boss keeps polling while the database is away and reports each failed poll as an error;
   // the outage is logged once instead, and its end when a statement gets through again.
   const outage = new OutageLog(logger, "the job queue");
-  const boss = new PgBoss({ db: sqlThroughPool(options.platform.db, outage), schema: "pgboss" });
-  boss.on("error", (error) => {
-    if (!outage.failed(error)) logger.error({ err: error }, "job queue error");
+  const boss = await startBoss(() => {
+    const created = new PgBoss({ db: sqlThroughPool(options.platform.db, outage), schema: "pgboss" });
+    created.on("error", (error) => {
+      if (!outage.failed(error)) logger.error({ err: error }, "job queue error");
+    });
+    return created;
   });
-  await boss.start();
 
   const rechecks: RecheckQueue = {
     async schedule(tx, recheck, afterSeconds) {
@@ -233,6 +235,31 @@ export async function startJobQueue(options: {
       await boss.stop({ graceful: true, wait: true });
     },
   };
+}
+
+/**
+ * Starts pg-boss, which makes its schema on a new database. Processes starting together there
+ * race to make it, and the losers' statements fail (a schema or table already there, a
+ * deadlock): each tries again, with a new instance since a failed start leaves pg-boss marked as
+ * starting, and finds the schema made.
+ */
+async function startBoss(create: () => PgBoss): Promise<PgBoss> {
+  for (let attempt = 1; ; attempt += 1) {
+    const boss = create();
+    try {
+      await boss.start();
+      return boss;
+    } catch (error) {
+      if (!isCreationRace(error) || attempt >= 5) throw error;
+      await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
+    }
+  }
+}
+
+/** A failure of making what another process made at the same moment: a duplicate (schema, table, type, key) or a deadlock. */
+function isCreationRace(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return isDeadlock(error) || isUniqueViolation(error) || code === "42P06" || code === "42P07" || code === "42710";
 }
 
 /**
