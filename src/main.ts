@@ -130,8 +130,6 @@ async function shell(platform: Platform, config: Config, logger: Logger, stop: S
 async function serveSlack(platform: Platform, config: Config, logger: Logger, stop: StopRequest, database: DatabaseHandle): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
-  // It starts while edgebot checks its token and begins to listen: a command that schedules work
-  // in its first moments waits for it, nothing else does.
   const jobsStarting = startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
   jobsStarting.catch(() => undefined);
   const withJobs: Platform = {
@@ -141,9 +139,11 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
   };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
-    // The embedded database has one connection: a command waiting in its transaction for the job
-    // queue would hold the connection the queue needs to start. There, it starts first.
-    if (database.url === undefined) await jobsStarting;
+    // It starts before edgebot listens. Started beside the token check instead, a database that
+    // dropped its connections while it started made the process exit after it had said it was
+    // listening (test/db/terminated-connections.test.ts); and on the embedded database a command
+    // waiting for it would hold the one connection it needs.
+    await jobsStarting;
     const mode = slackMode(config.slack);
     let botIdentity: BotIdentity | undefined;
     if (mode !== "oauth") {
@@ -182,8 +182,6 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
       { mode: slack.mode, port, path: slack.mode === "socket" ? undefined : slackEventsPath, install: slack.installations ? slackInstallPath : undefined, health: "/healthz", git: slack.mode === "socket" ? undefined : "/git/<org>/<app>.git", slashCommand: config.slashCommand },
       `edgebot listening on port ${port}`,
     );
-    // A job queue that cannot start stops edgebot, as it did before it listened.
-    await jobsStarting;
     await stop.asked;
     const { unfinished } = await slack.stop({ drainMs: config.shutdownTimeoutS * 1000 });
     if (unfinished > 0) logger.warn({ unfinished, shutdownTimeoutS: config.shutdownTimeoutS }, "stopped waiting for requests still in progress (SHUTDOWN_TIMEOUT_S)");
