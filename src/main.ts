@@ -130,20 +130,13 @@ async function shell(platform: Platform, config: Config, logger: Logger, stop: S
 async function serveSlack(platform: Platform, config: Config, logger: Logger, stop: StopRequest, database: DatabaseHandle): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
-  const jobsStarting = startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
-  jobsStarting.catch(() => undefined);
-  const withJobs: Platform = {
-    ...platform,
-    rechecks: { schedule: async (tx, recheck, afterSeconds) => (await jobsStarting).rechecks.schedule(tx, recheck, afterSeconds) },
-    maintenance: { schedule: async (tx, applicationId) => (await jobsStarting).maintenance.schedule(tx, applicationId) },
-  };
+  // It starts before edgebot listens: started beside the token check instead, a database that
+  // dropped its connections while it started made the process exit after it had said it was
+  // listening (test/db/terminated-connections.test.ts).
+  const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
+  const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
-    // It starts before edgebot listens. Started beside the token check instead, a database that
-    // dropped its connections while it started made the process exit after it had said it was
-    // listening (test/db/terminated-connections.test.ts); and on the embedded database a command
-    // waiting for it would hold the one connection it needs.
-    await jobsStarting;
     const mode = slackMode(config.slack);
     let botIdentity: BotIdentity | undefined;
     if (mode !== "oauth") {
@@ -160,7 +153,7 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
     }
     // Git over HTTP is served on the Slack app's HTTP server too, and the metrics, when only METRICS_TOKEN is set.
     const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: git.handle };
-    if (config.metrics) watchWithMetrics(platform, database, jobsStarting);
+    if (config.metrics) watchWithMetrics(platform, database, jobs);
     const metricsRoute: HttpRoute[] = config.metrics && config.metrics.port === undefined ? [{ pathPrefix: "/metrics", exact: true, methods: ["GET"], handle: metricsHandler(config.metrics.token) }] : [];
     const slack = createSlackApp({ platform: withJobs, config, logger, httpRoutes: [gitRoute, ...metricsRoute], ...(botIdentity ? { botIdentity } : {}) });
     const { port } = await slack.start();
@@ -190,7 +183,7 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
     metricsServer?.server.close();
   } finally {
     await git.close();
-    await (await jobsStarting.catch(() => undefined))?.stop();
+    await jobs.stop();
   }
 }
 
@@ -198,13 +191,13 @@ async function serveSlack(platform: Platform, config: Config, logger: Logger, st
  * Turns the metrics on: the process's own, and those read from the database when Prometheus
  * scrapes (the outbox's backlog, the job queue's depth, the connection pool's use).
  */
-function watchWithMetrics(platform: Platform, database: DatabaseHandle, jobs: Promise<JobQueue>): void {
+function watchWithMetrics(platform: Platform, database: DatabaseHandle, jobs: JobQueue): void {
   collectProcessMetrics();
   const backlog = () => outboxBacklog(platform.db);
   gaugeOnScrape({ name: "edgebot_outbox_depth", help: "Notifications waiting to be delivered to Slack" }, async () => [{ value: (await backlog()).depth }]);
   gaugeOnScrape({ name: "edgebot_outbox_oldest_age_seconds", help: "How long the oldest notification waiting to be delivered has waited" }, async () => [{ value: (await backlog()).oldestAgeSeconds }]);
   gaugeOnScrape({ name: "edgebot_job_queue_depth", help: "Jobs waiting to run, by queue", labelNames: ["queue"] }, async () =>
-    (await (await jobs).depths()).map(({ queue, waiting }) => ({ labels: { queue }, value: waiting })),
+    (await jobs.depths()).map(({ queue, waiting }) => ({ labels: { queue }, value: waiting })),
   );
   const { poolUse } = database;
   if (poolUse) {
