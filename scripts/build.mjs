@@ -5,7 +5,15 @@
 // package of its own (it loads its WebAssembly from beside its code) and is loaded only when
 // there is no DATABASE_URL. The git hooks' relay script is copied beside the bundles. Types are
 // checked by `npm run typecheck` (CI), not here.
-import { cp, rm } from "node:fs/promises";
+//
+// Two things keep the bundles small in memory, where V8 holds each file's source for as long as
+// the process runs (measured in docs/BENCHMARKS.md, Start-up):
+// - whitespace and comments are left out (names are kept, for readable stack traces), and the
+//   output is ASCII: one character outside Latin-1 makes V8 store the whole source two bytes per
+//   character, so the build fails if one is left;
+// - a package.json beside the bundles says they are ES modules, so Node does not read each one
+//   again to detect its format, wherever dist/ is copied to.
+import { cp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -24,9 +32,24 @@ await build({
   format: "esm",
   target: "node20",
   sourcemap: "linked",
+  minifyWhitespace: true,
+  minifySyntax: true,
+  charset: "ascii",
+  // Licence comments go to a file beside each bundle (main.js.LEGAL.txt).
+  legalComments: "external",
   external: ["@electric-sql/pglite"],
   // Bundled CommonJS packages call require(); in an ES module it has to be made.
   banner: { js: 'import { createRequire as edgebotCreateRequire } from "node:module"; const require = edgebotCreateRequire(import.meta.url);' },
   logLevel: "warning",
 });
 await cp(path.join(projectRoot, "src/git-http/hook-relay.mjs"), path.join(outdir, "hook-relay.mjs"));
+await writeFile(path.join(outdir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+
+for (const file of (await readdir(outdir)).filter((name) => name.endsWith(".js"))) {
+  const text = await readFile(path.join(outdir, file), "utf8");
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at >= 0) {
+    console.error(`${file}: a character outside ASCII is left in the bundle (a regular expression's literal?): …${text.slice(Math.max(0, at - 60), at + 20)}…`);
+    process.exitCode = 1;
+  }
+}

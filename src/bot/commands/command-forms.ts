@@ -165,9 +165,10 @@ function checkFields(form: Form, values: FormValues): Record<string, string> | u
     const value = values[blockOf(field)] ?? "";
     const twins = form.fields.filter((other) => other.argument === field.argument);
     if (twins.length > 1) {
+      // The ellipsis is escaped: the production bundle stays ASCII (scripts/build.mjs).
       const filled = twins.filter((twin) => (values[blockOf(twin)] ?? "") !== "");
-      if (field === twins[0] && filled.length === 0) errors[blockOf(field)] = `choose one: ${twins.map((twin) => twin.label.replace(/^…/, "")).join(", or ")}`;
-      if (field === twins[1] && filled.length > 1) errors[blockOf(field)] = `give one: ${twins[0]!.label}, or ${field.label.replace(/^…or /, "")}, not both`;
+      if (field === twins[0] && filled.length === 0) errors[blockOf(field)] = `choose one: ${twins.map((twin) => twin.label.replace(/^\u2026/, "")).join(", or ")}`;
+      if (field === twins[1] && filled.length > 1) errors[blockOf(field)] = `give one: ${twins[0]!.label}, or ${field.label.replace(/^\u2026or /, "")}, not both`;
     } else if (!field.optional && value.trim() === "") {
       errors[blockOf(field)] = `${field.label} is required`;
     }
