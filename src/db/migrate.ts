@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration } from "kysely";
+import { Migrator, sql, type Kysely, type Migration } from "kysely";
 import * as platformCore from "../../migrations/0001_platform_core.ts";
 import * as outbox from "../../migrations/0002_outbox.ts";
 import * as slackInstallations from "../../migrations/0003_slack_installations.ts";
@@ -35,12 +35,20 @@ export const migrations: Record<string, Migration> = {
 
 /** The migrations this code knows that the database has not run (a process newer than its schema). */
 export async function pendingMigrations(db: Kysely<Database>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  return (await migrator.getMigrations()).filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+  const recorded = new Set(await recordedMigrations(db));
+  return Object.keys(migrations).filter((name) => !recorded.has(name));
 }
 
-/** Brings the schema up to the newest migration; throws on the first failure. */
+/**
+ * Brings the schema up to the newest migration; throws on the first failure. Most starts find
+ * every migration run, which one query tells; otherwise Kysely's migrator runs them, behind its
+ * lock, so that processes starting together take turns, and refuses a database that ran a
+ * migration this code does not know.
+ */
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const recorded = await recordedMigrations(db);
+  const known = Object.keys(migrations);
+  if (recorded.length === known.length && known.every((name) => recorded.includes(name))) return [];
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
@@ -49,3 +57,16 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   }
   return (results ?? []).map((result) => result.migrationName);
 }
+
+/** The names of the migrations the database has run, from Kysely's own table: none on a new database. */
+async function recordedMigrations(db: Kysely<Database>): Promise<string[]> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    return rows.map((row) => row.name);
+  } catch (error) {
+    if ((error as { code?: string }).code === undefinedTable) return [];
+    throw error;
+  }
+}
+
+const undefinedTable = "42P01";
