@@ -61,6 +61,9 @@ function recheckKey(recheck: Recheck | ClaimRecheck): string {
   return "claimId" in recheck ? `claim:${recheck.claimId}` : `environment:${recheck.environmentId}`;
 }
 
+/** The queue of the daily sweep's pages: one job per page of live environments, each checked and written together. */
+export const sweepQueueName = "dns-daily-sweep";
+
 /** The queue of repository maintenance: at most one waiting per application. */
 export const maintenanceQueueName = "repository-maintenance";
 
