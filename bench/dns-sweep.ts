@@ -127,7 +127,7 @@ async function runDnsSweep(context: BenchContext): Promise<SectionResult> {
     progress(`DNS only: ${dnsSeconds.toFixed(1)} s (${Math.round(hostnames.length / dnsSeconds)} hostnames/s), ${passing} passing`);
 
     // (b) The sweep as production runs it: the scheduled job fires on the job queue, which does the rest.
-    const queue = await startJobQueue({ platform, logger: pino({ level: "silent" }) });
+    const queue = await startJobQueue({ platform, logger: pino({ level: process.env.BENCH_SWEEP_LOG ? "info" : "silent" }, pino.destination(process.env.BENCH_SWEEP_LOG ?? 2)) });
     try {
       const checksBefore = await countChecks(handle.db);
       progress("sweep: the scheduled job fires…");
