@@ -159,7 +159,7 @@ export async function checkSweepPage(platform: Platform, page: SweepPage): Promi
 /**
  * The second half of a page of the daily sweep, in one transaction that locks the page's
  * environments and domains. An environment still live with no domain failing only gets its
- * checks and statuses, written for the whole page in a few statements. Any other (a domain
+ * checks and statuses, written for the whole page in one statement. Any other (a domain
  * fails, or it stopped being live meanwhile) goes through a re-check's transitions one by one,
  * so it is announced, audited and re-checked exactly as a single re-check would. Environments
  * deleted meanwhile, and domains removed, get nothing. Run it with `onceForRequest` keyed by
@@ -170,12 +170,10 @@ export async function recordSweepPage(platform: Platform, checked: CheckedPage, 
   const ids = checked.environments.map((found) => found.environment.id);
   return inTransaction(platform, async (tx) => {
     if (ids.length === 0) return outcome;
-    // In id order, as every sweep locks them: two pages never wait on each other in a circle.
+    // In id order, as every page locks them. Domains are locked by the update that stores their checks.
     const liveAt = new Map((await tx.selectFrom("environments").select(["id", "live_at"]).where("id", "in", ids).orderBy("id").forUpdate().execute()).map((row) => [row.id, row.live_at]));
-    const stillThere = new Set(
-      (await tx.selectFrom("domains").select(["id", "environment_id"]).where("environment_id", "in", ids).orderBy("id").forUpdate().execute()).map((row) => `${row.environment_id}:${row.id}`),
-    );
     const quiet: Array<{ domain: { id: number; hostname: string }; verdict: Verdict }> = [];
+    const quietIn: number[] = [];
     const moving: CheckedDomains[] = [];
     for (const found of checked.environments) {
       const wasLive = liveAt.get(found.environment.id);
@@ -184,11 +182,12 @@ export async function recordSweepPage(platform: Platform, checked: CheckedPage, 
       else {
         outcome.unchanged += 1;
         found.domains.forEach((domain, index) => {
-          if (stillThere.has(`${found.environment.id}:${domain.id}`)) quiet.push({ domain, verdict: found.verdicts[index]! });
+          quiet.push({ domain, verdict: found.verdicts[index]! });
+          quietIn.push(found.environment.id);
         });
       }
     }
-    await storeChecks(tx, quiet, { trigger: "recheck" });
+    await storeChecks(tx, quiet, { trigger: "recheck" }, quietIn);
     for (const found of moving) {
       const recheck: Recheck = { environmentId: found.environment.id, attempt: 0, since: checked.page.since, askedBy: null };
       const { kind } = await settleRecheck(tx, platform.rechecks, found, recheck, now);
