@@ -19,11 +19,12 @@ import { machineLine } from "./machine.ts";
 import { percentile } from "./measure.ts";
 import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
 
-const zone = "bench-client.test";
-const edgeSuffix = "edge.bench.test";
+/** The zone the bench DNS server answers `site<N>` names of, the edge suffix its CNAMEs point into, and the verifier's settings (edgebot's defaults). */
+export const zone = "bench-client.test";
+export const edgeSuffix = "edge.bench.test";
 const edgeAddress = "192.0.2.1";
-const concurrency = 200;
-const timeoutMs = 2000;
+export const concurrency = 200;
+export const timeoutMs = 2000;
 const targets = { hostnamesPerSecond: 2000, rssGrowthMb: 100, goLiveMs: 2000 };
 /** The go-live: one environment's domains, of which some are not served (they fail, and their advice asks for the SOA). */
 const goLiveShape = { domains: 100, failing: 10, runs: 40, quickRuns: 10, warmup: 3 };
@@ -280,7 +281,7 @@ class PeakMemory {
 }
 
 /** The child process running the DNS server (bench/dns-server.ts). */
-class DnsServerProcess {
+export class DnsServerProcess {
   private child: ChildProcess | undefined;
   private waiting: ((reply: DnsServerReply) => void) | undefined;
 

@@ -5,6 +5,7 @@ import { migrateToLatest } from "../src/db/migrate.ts";
 import { createBenchDatabase, defaultAdminUrl, serverVersion, type BenchDatabase } from "./bench-database.ts";
 import { coreSection } from "./core.ts";
 import { dnsSection } from "./dns.ts";
+import { dnsSweepSection } from "./dns-sweep.ts";
 import { gitSection } from "./git.ts";
 import { gitHttpSection } from "./git-http.ts";
 import { describeMachine, machineLine } from "./machine.ts";
@@ -15,7 +16,7 @@ import { slackSection } from "./slack.ts";
 import { startupSection } from "./startup.ts";
 
 /** Every section `npm run bench` runs, in order; Slack, DNS and git join here. */
-const sections: BenchSection[] = [coreSection, slackSection, outboxSection, dnsSection, gitSection, gitHttpSection, startupSection];
+const sections: BenchSection[] = [coreSection, slackSection, outboxSection, dnsSection, dnsSweepSection, gitSection, gitHttpSection, startupSection];
 
 const usage = `usage: npm run bench -- [--quick | --scale <0..1>] [--explain] [--section <id>] [--no-docs] [--docs]
   --quick         1/20 of the data and a fifth of the iterations; Slack runs of 5 s (same as BENCH_SCALE=0.05)

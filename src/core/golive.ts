@@ -142,32 +142,50 @@ export async function recordDnsResults(
     (await tx.selectFrom("domains").select("id").where("environment_id", "=", environment.id).forUpdate().execute()).map((row) => row.id),
   );
   const checked = domains.map((domain, index) => ({ domain, verdict: verdicts[index]! })).filter(({ domain }) => stillThere.has(domain.id));
-  if (checked.length > 0) {
-    await tx
-      .insertInto("dns_checks")
-      .values(
-        checked.map(({ domain, verdict }) => ({
-          domain_id: domain.id,
-          hostname: domain.hostname,
-          verdict: verdict.status,
-          expected: verdict.expectedTarget,
-          found: JSON.stringify(verdict.status === "passes" ? [verdict.found] : verdict.status === "fails" ? verdict.found : [verdict.reason]),
-          record_to_create: verdict.status === "fails" ? verdict.recordToCreate : null,
-          checked_by: source.trigger === "golive" ? source.checkedBy : null,
-          trigger: source.trigger,
-        })),
-      )
-      .execute();
-  }
-  for (const { domain, verdict } of checked) {
-    await tx.updateTable("domains").set({ dns_status: statusOf[verdict.status], dns_checked_at: sql<Date>`now()` }).where("id", "=", domain.id).execute();
-  }
+  await storeChecks(tx, checked, source, checked.map(() => environment.id));
   const live = verdicts.every((verdict) => verdict.status === "passes");
   const fails = verdicts.some((verdict) => verdict.status === "fails");
   // Each transition happens once: the update only matches an environment in the state it leaves.
   const wentLive = live && (await tx.updateTable("environments").set({ live_at: sql<Date>`now()` }).where("id", "=", environment.id).where("live_at", "is", null).returning("id").execute()).length > 0;
   const regressed = fails && (await tx.updateTable("environments").set({ live_at: null }).where("id", "=", environment.id).where("live_at", "is not", null).returning("id").execute()).length > 0;
   return { live, wentLive, regressed };
+}
+
+/**
+ * Stores one check of each domain and the status it leaves, moving no environment, in one
+ * statement whatever their number (the daily sweep writes a page of environments' at once): the
+ * statuses are updated, which locks the domains, and a check is stored for each domain updated.
+ * A domain removed from its environment meanwhile gets neither. The rows travel as one array a
+ * column, which Postgres unnests: a multi-row VALUES binds a parameter a cell, and costs more
+ * to parse than to write.
+ */
+export async function storeChecks(
+  tx: Tx,
+  checked: Array<{ domain: { id: number; hostname: string }; verdict: Verdict }>,
+  source: { trigger: "golive"; checkedBy: number } | { trigger: "recheck" },
+  environmentIds: number[],
+): Promise<void> {
+  if (checked.length === 0) return;
+  const column = <T>(value: (check: (typeof checked)[number]) => T) => checked.map(value);
+  const ids = column(({ domain }) => domain.id);
+  await sql`with updated as (
+      update domains set dns_status = c.status, dns_checked_at = now()
+      from unnest(${ids}::integer[], ${environmentIds}::integer[], ${column(({ verdict }) => statusOf[verdict.status])}::text[]) as c (id, environment_id, status)
+      where domains.id = c.id and domains.environment_id = c.environment_id
+      returning domains.id
+    )
+    insert into dns_checks (domain_id, hostname, verdict, expected, found, record_to_create, checked_by, trigger)
+    select c.domain_id, c.hostname, c.verdict, c.expected, c.found::jsonb, c.record_to_create, ${source.trigger === "golive" ? source.checkedBy : null}::integer, ${source.trigger}
+    from unnest(
+      ${ids}::integer[],
+      ${column(({ domain }) => domain.hostname)}::text[],
+      ${column(({ verdict }) => verdict.status)}::text[],
+      ${column(({ verdict }) => verdict.expectedTarget)}::text[],
+      ${column(({ verdict }) => JSON.stringify(verdict.status === "passes" ? [verdict.found] : verdict.status === "fails" ? verdict.found : [verdict.reason]))}::text[],
+      ${column(({ verdict }) => (verdict.status === "fails" ? verdict.recordToCreate : null))}::text[]
+    ) with ordinality as c (domain_id, hostname, verdict, expected, found, record_to_create, position)
+    where c.domain_id in (select id from updated)
+    order by c.position`.execute(tx);
 }
 
 /**

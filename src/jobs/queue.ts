@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { applicationIds } from "../core/applications.ts";
 import { recheckClaim } from "../core/claims.ts";
-import { liveEnvironmentIds, recheckEnvironment } from "../core/dns-rechecks.ts";
+import { checkSweepPage, liveEnvironmentIds, recheckEnvironment, recordSweepPage, type CheckedPage, type SweepPage } from "../core/dns-rechecks.ts";
 import { isDeadlock, isUniqueViolation } from "../db/errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import { expireInvitations } from "../core/invitations.ts";
@@ -34,7 +34,7 @@ export interface JobQueue {
 export const scheduledJobs = {
   /** Invitations, role requests and application move requests 48 hours old expire, and the messages showing them are edited. */
   "invitations-expire": "* * * * *",
-  /** Every live environment gets a DNS re-check, each its own job, so that regressions are announced. */
+  /** Every live environment gets a DNS re-check, a page of them a job, so that regressions are announced. */
   "dns-daily-recheck": "17 4 * * *",
   /** Every repository gets maintenance, each its own job: those no change has scheduled it for too. */
   "repositories-weekly-maintenance": "37 3 * * 0",
@@ -60,6 +60,19 @@ const recheckData = z.union([
 function recheckKey(recheck: Recheck | ClaimRecheck): string {
   return "claimId" in recheck ? `claim:${recheck.claimId}` : `environment:${recheck.environmentId}`;
 }
+
+/** The queue of the daily sweep's pages: one job per page of live environments, each checked and written together. */
+export const sweepQueueName = "dns-daily-sweep";
+
+const sweepPageData = z.object({ afterId: z.number().int().min(0), throughId: z.number().int().positive(), since: z.iso.datetime() });
+
+/** Live environments a page of the daily sweep holds: one read, one `verifyAll` and one transaction each. */
+const sweepPageSize = 1000;
+/**
+ * Pages a worker takes at a time. A worker's turn lasts at least its polling interval, so
+ * several pages fill it; each page's DNS is asked while the one before is written.
+ */
+const sweepPagesPerFetch = 8;
 
 /** The queue of repository maintenance: at most one waiting per application. */
 export const maintenanceQueueName = "repository-maintenance";
@@ -156,6 +169,48 @@ export async function startJobQueue(options: {
     options.onJobsDone?.();
   });
 
+  // "stately": a page queued again while it waits (the scheduled job run twice) is not queued twice.
+  await createQueue(boss, sweepQueueName, { name: sweepQueueName, policy: "stately" });
+  const sweepWorker = await boss.work<unknown>(sweepQueueName, { batchSize: sweepPagesPerFetch, pollingIntervalSeconds }, async (jobs) => {
+    const failed: string[] = [];
+    const pages: Array<{ job: PgBoss.Job<unknown>; page: SweepPage; requestId: string }> = [];
+    for (const job of jobs) {
+      const parsed = sweepPageData.safeParse(job.data);
+      if (parsed.success) pages.push({ job, page: parsed.data, requestId: newRequestId() });
+      else {
+        logger.error({ job: job.id, data: job.data }, "DNS sweep job with a malformed payload; failed, not run");
+        failed.push(job.id);
+      }
+    }
+    // One page's DNS is asked while the page before is written: one verifyAll at a time, so DNS_CONCURRENCY holds.
+    const check = (index: number): Promise<{ checked: CheckedPage; checkMs: number } | { error: unknown }> | undefined => {
+      const next = pages[index];
+      const started = performance.now();
+      return next && withRequestId(next.requestId, () => checkSweepPage(platform, next.page)).then((checked) => ({ checked, checkMs: Math.round(performance.now() - started) }), (error: unknown) => ({ error }));
+    };
+    let checking = check(0);
+    for (const [index, { job, page, requestId }] of pages.entries()) {
+      const found = await checking!;
+      checking = check(index + 1);
+      await withRequestId(requestId, async () => {
+        try {
+          if ("error" in found) throw found.error;
+          // Keyed by the job: a page run again after its result was committed changes nothing.
+          const started = performance.now();
+          const outcome = await recordSweepPage(onceForRequest(platform, `job:${job.id}`), found.checked);
+          const ms = { check: found.checkMs, record: Math.round(performance.now() - started) };
+          logger.info({ job: job.id, afterId: page.afterId, throughId: page.throughId, outcome, ms }, "DNS sweep page re-checked");
+        } catch (error) {
+          if (error instanceof AlreadyDone) return;
+          if (!outage.failed(error)) logger.error({ err: error, job: job.id, afterId: page.afterId, throughId: page.throughId }, "DNS sweep page failed; pg-boss retries it");
+          failed.push(job.id);
+        }
+      });
+    }
+    if (failed.length > 0) await boss.fail(sweepQueueName, failed);
+    options.onJobsDone?.();
+  });
+
   await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
   await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, ([job]) => withRequestId(newRequestId(), async () => {
     if (!job) return;
@@ -197,11 +252,20 @@ export async function startJobQueue(options: {
     },
     "dns-daily-recheck": async () => {
       const since = new Date().toISOString();
-      const queued = await queueEach(
-        (page) => liveEnvironmentIds(platform, page),
-        (environmentId) => ({ name: recheckQueueName, data: { environmentId, attempt: 0, since, askedBy: null } satisfies Recheck, singletonKey: `environment:${environmentId}` }),
-      );
-      logger.info({ environments: queued }, "daily DNS re-check of live environments queued");
+      let pages = 0;
+      let environments = 0;
+      for (let afterId = 0; ; ) {
+        const ids = await liveEnvironmentIds(platform, { afterId, limit: sweepPageSize });
+        if (ids.length === 0) break;
+        const page: SweepPage = { afterId, throughId: ids.at(-1)!, since };
+        await boss.insert([{ name: sweepQueueName, data: page, singletonKey: `live-environments:${page.afterId}-${page.throughId}` }]);
+        pages += 1;
+        environments += ids.length;
+        afterId = page.throughId;
+      }
+      // This process starts on them now; others find them when they next poll.
+      boss.notifyWorker(sweepWorker);
+      logger.info({ environments, pages }, "daily DNS re-check of live environments queued");
     },
     "repositories-weekly-maintenance": async () => {
       const queued = await queueEach(
@@ -220,7 +284,7 @@ export async function startJobQueue(options: {
     }));
   }
 
-  logger.info({ queues: [recheckQueueName, maintenanceQueueName, ...Object.keys(scheduledJobs)] }, "job queue started");
+  logger.info({ queues: [recheckQueueName, sweepQueueName, maintenanceQueueName, ...Object.keys(scheduledJobs)] }, "job queue started");
   return {
     rechecks,
     maintenance,
