@@ -1,4 +1,5 @@
 import { CompiledQuery, sql, type Kysely } from "kysely";
+import { Settings as LuxonSettings } from "luxon";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -82,7 +83,7 @@ const maintenanceData = z.object({ applicationId: z.number().int().positive() })
 /** How long after a change its repository is maintained; the changes in between share that run. */
 export const maintenanceDelaySeconds = 600;
 
-/** Re-check jobs a worker takes at a time; their DNS questions run together under `DNS_CONCURRENCY`. */
+/** Re-check jobs a worker takes at a time, run together: each job's hostnames are checked up to `DNS_CONCURRENCY` at once. */
 const recheckBatchSize = 50;
 /** Jobs queued per statement by the daily re-check and the weekly maintenance. */
 const idsPerStatement = 1000;
@@ -106,6 +107,7 @@ export async function startJobQueue(options: {
 }): Promise<JobQueue> {
   const { logger } = options;
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
+  readSchedulesInUtc();
   // pg-boss keeps polling while the database is away and reports each failed poll as an error;
   // the outage is logged once instead, and its end when a statement gets through again.
   const outage = new OutageLog(logger, "the job queue");
@@ -138,8 +140,16 @@ export async function startJobQueue(options: {
   };
   const platform: Platform = { ...options.platform, rechecks, maintenance };
 
+  // One at a time: pg-boss makes a new queue's tables under locks that deadlock when made together.
   // "stately": at most one re-check of an environment (of a claim) waits, and at most one runs.
   await createQueue(boss, recheckQueueName, { name: recheckQueueName, policy: "stately" });
+  // "stately": a page queued again while it waits (the scheduled job run twice) is not queued twice.
+  await createQueue(boss, sweepQueueName, { name: sweepQueueName, policy: "stately" });
+  await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
+  for (const [name, cron] of Object.entries(scheduledJobs)) {
+    await createQueue(boss, name);
+    await boss.schedule(name, cron, undefined, { tz: "UTC" });
+  }
   await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
     await Promise.all(
@@ -169,8 +179,6 @@ export async function startJobQueue(options: {
     options.onJobsDone?.();
   });
 
-  // "stately": a page queued again while it waits (the scheduled job run twice) is not queued twice.
-  await createQueue(boss, sweepQueueName, { name: sweepQueueName, policy: "stately" });
   const sweepWorker = await boss.work<unknown>(sweepQueueName, { batchSize: sweepPagesPerFetch, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
     const pages: Array<{ job: PgBoss.Job<unknown>; page: SweepPage; requestId: string }> = [];
@@ -211,7 +219,6 @@ export async function startJobQueue(options: {
     options.onJobsDone?.();
   });
 
-  await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
   await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, ([job]) => withRequestId(newRequestId(), async () => {
     if (!job) return;
     const parsed = maintenanceData.safeParse(job.data);
@@ -275,9 +282,7 @@ export async function startJobQueue(options: {
       logger.info({ repositories: queued }, "weekly repository maintenance queued");
     },
   };
-  for (const [name, cron] of Object.entries(scheduledJobs) as Array<[ScheduledJob, string]>) {
-    await createQueue(boss, name);
-    await boss.schedule(name, cron, undefined, { tz: "UTC" });
+  for (const name of Object.keys(scheduledJobs) as ScheduledJob[]) {
     await boss.work(name, { pollingIntervalSeconds }, () => withRequestId(newRequestId(), async () => {
       await handlers[name]();
       options.onJobsDone?.();
@@ -299,6 +304,17 @@ export async function startJobQueue(options: {
       await boss.stop({ graceful: true, wait: true });
     },
   };
+}
+
+/**
+ * pg-boss reads its cron schedules with cron-parser, which works in luxon's default zone and
+ * locale. Left to themselves, those are the machine's, and asking ICU for them is most of the
+ * first schedule's reading: about 7 MB resident and tens of milliseconds of start-up
+ * (docs/BENCHMARKS.md, Start-up). Every schedule here is in UTC, and nothing else uses luxon.
+ */
+function readSchedulesInUtc(): void {
+  LuxonSettings.defaultZone = "utc";
+  LuxonSettings.defaultLocale = "en-US";
 }
 
 /**

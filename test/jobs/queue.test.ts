@@ -31,8 +31,9 @@ describe("the job queue", () => {
 
   it("schedules the invitation sweep every minute, in UTC", async () => {
     const rows = await world.platform.db.selectFrom("pgboss.schedule" as never).selectAll().execute();
-    expect(rows.map((row) => ({ name: (row as { name: string }).name, cron: (row as { cron: string }).cron }))).toEqual(
-      Object.entries(scheduledJobs).map(([name, cron]) => ({ name, cron })),
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(rows.map((row) => ({ name: (row as { name: string }).name, cron: (row as { cron: string }).cron, timezone: (row as { timezone: string }).timezone })).sort(byName)).toEqual(
+      Object.entries(scheduledJobs).map(([name, cron]) => ({ name, cron, timezone: "UTC" })).sort(byName),
     );
   });
 
