@@ -20,27 +20,32 @@ import type { Serving } from "./serving.ts";
 export async function serveSlack({ platform, config, logger, stop, database }: Serving): Promise<void> {
   // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
   // queue, each job in one of the processes sharing the database. Commands schedule through it.
-  // It starts before edgebot listens: started beside the token check instead, a database that
-  // dropped its connections while it started made the process exit after it had said it was
-  // listening (test/db/terminated-connections.test.ts).
-  const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
+  // It starts while Slack is asked about the token, and edgebot listens only once both are done:
+  // a job queue still starting after "listening" made the process exit then when the database
+  // dropped its connections (test/db/terminated-connections.test.ts).
+  const mode = slackMode(config.slack);
+  const [queueStart, tokenCheck] = await Promise.allSettled([
+    startJobQueue({ platform, logger: logger.child({ component: "jobs" }) }),
+    // Multi-workspace mode has no token of its own: each workspace's comes with its installation.
+    mode === "oauth"
+      ? Promise.resolve(undefined)
+      : checkSlackCredentials(
+          { botToken: config.slack.botToken!, appToken: mode === "socket" ? config.slack.appToken : undefined, apiUrl: config.slack.apiUrl },
+          { logger: logger.child({ component: "slack" }), signal: stop.signal },
+        ),
+  ]);
+  if (queueStart.status === "rejected") throw queueStart.reason;
+  const jobs = queueStart.value;
   const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
   const git = new GitHttp({ platform: withJobs, logger: logger.child({ component: "git" }), maxPushBytes: config.gitMaxPushBytes });
   try {
-    const mode = slackMode(config.slack);
-    let botIdentity: BotIdentity | undefined;
-    if (mode !== "oauth") {
-      // Multi-workspace mode has no token of its own: each workspace's comes with its installation.
-      botIdentity = await checkSlackCredentials(
-        { botToken: config.slack.botToken!, appToken: mode === "socket" ? config.slack.appToken : undefined, apiUrl: config.slack.apiUrl },
-        { logger: logger.child({ component: "slack" }), signal: stop.signal },
-      ).catch((error: unknown) => {
-        if (stop.signal.aborted) return undefined;
-        throw error;
-      });
-      if (botIdentity === undefined) return;
-      logger.info({ team: botIdentity.teamId, botUser: botIdentity.botUserId }, "Slack accepted the bot token");
+    if (tokenCheck.status === "rejected") {
+      // Asked to stop while Slack was asked: nothing to serve.
+      if (stop.signal.aborted) return;
+      throw tokenCheck.reason;
     }
+    const botIdentity: BotIdentity | undefined = tokenCheck.value;
+    if (botIdentity) logger.info({ team: botIdentity.teamId, botUser: botIdentity.botUserId }, "Slack accepted the bot token");
     // Git over HTTP is served on the Slack app's HTTP server too, and the metrics, when only METRICS_TOKEN is set.
     const gitRoute: HttpRoute = { pathPrefix: gitPathPrefix, methods: ["GET", "POST"], handle: git.handle };
     if (config.metrics) watchWithMetrics(platform, database, jobs);
