@@ -21,6 +21,7 @@ import { machineLine } from "./machine.ts";
 import { percentile } from "./measure.ts";
 import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 import type { DriverReply, DriverRequest, LoadResult, LoadSpec } from "./slack-driver.ts";
+import { measureProcesses, type ProcessesRun } from "./slack-processes.ts";
 
 export const signingSecret = "bench-signing-secret-0123456789abcdef";
 const botToken = "xoxb-bench-bot-token";
@@ -88,19 +89,20 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
     ];
     const app = world.apps[0]!;
     const texts = ["app list", `env show ${app} production`];
-    const spec = (subject: Subject, kind: LoadSpec["kind"], duration: number): LoadSpec => ({
-      url: subject.url,
+    const load = (urls: string[], answers: boolean, kind: LoadSpec["kind"], duration: number): LoadSpec => ({
+      urls,
       signingSecret,
       kind,
       seconds: duration,
       rate,
       concurrency,
-      answers: subject.answers,
+      answers,
       texts,
       teamId,
       userId: benchUser.chatUserId,
       command: slashCommand,
     });
+    const spec = (subject: Subject, kind: LoadSpec["kind"], duration: number) => load([subject.url], subject.answers, kind, duration);
 
     // Warm-up: registers the user (one users.info), fills the pools, compiles the hot paths.
     for (const subject of subjects) {
@@ -117,7 +119,25 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       progress(`closed loop, ${concurrency} senders for ${seconds} s: ${subject.name}…`);
       closed.set(subject.name, await driver.run(spec(subject, "closed", seconds)));
     }
-    return report(context, { seconds, world, texts, open, closed });
+    await stopEdgebot();
+    stopEdgebot = undefined;
+    const processes = await measureProcesses(
+      {
+        databaseUrl: context.databaseUrl,
+        db: handle.db,
+        gitRoot,
+        apiUrl,
+        signingSecret,
+        botToken,
+        slashCommand,
+        driverPid: driver.pid,
+        load: (kind, urls, duration) => driver.run(load(urls, true, kind, duration)),
+        seconds,
+        progress,
+      },
+      [1, 3],
+    );
+    return report(context, { seconds, world, texts, open, closed, processes });
   } finally {
     await driver.stop();
     await stopEdgebot?.().catch(() => undefined);
@@ -212,6 +232,12 @@ export class Driver {
     });
   }
 
+  /** The driver's process id (its CPU is counted in the processes run). */
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error("the Slack driver is not running");
+    return this.child.pid;
+  }
+
   run(spec: LoadSpec): Promise<LoadResult> {
     const id = ++this.sequence;
     return new Promise((resolve, reject) => {
@@ -243,7 +269,7 @@ const ratio = (value: number, base: number) => (Number.isFinite(value) && Number
 
 function report(
   context: BenchContext,
-  input: { seconds: number; world: { orgs: number; apps: string[]; environments: number }; texts: string[]; open: Map<string, LoadResult>; closed: Map<string, LoadResult> },
+  input: { seconds: number; world: { orgs: number; apps: string[]; environments: number }; texts: string[]; open: Map<string, LoadResult>; closed: Map<string, LoadResult>; processes: ProcessesRun[] },
 ): SectionResult {
   const { seconds, open, closed } = input;
   const edgeOpen = open.get("edgebot")!;
@@ -270,6 +296,8 @@ function report(
   if (!(worst <= targets.maxAckMs)) missed.push(`no acknowledgement past ${targets.maxAckMs / 1000} s: the slowest took ${ms(worst)} ms`);
   const failed = edgeOpen.failedAcks + edgeClosed.failedAcks;
   if (failed > 0) missed.push(`every command acknowledged: ${failed} got no 200 acknowledgement within 10 s`);
+  const processLost = input.processes.reduce((sum, run) => sum + run.result.failedAcks + run.result.unanswered + run.result.errorAnswers, 0);
+  if (processLost > 0) missed.push(`every command answered by the edgebot processes: ${processLost} unacknowledged, unanswered or answered "something went wrong"`);
   const lost = edgeOpen.unanswered + edgeClosed.unanswered + edgeOpen.errorAnswers + edgeClosed.errorAnswers;
   if (lost > 0) missed.push(`every command answered: ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered within 10 s, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} answered "something went wrong"`);
 
@@ -289,6 +317,20 @@ function report(
     `| bare Bolt app (ack only) | ${bareRate.toFixed(0)} | acknowledgements | ${ms(bc.p50)} | ${ms(bc.p99)} | ${ms(bc.max)} | — | — |`,
     `| edgebot | ${edgeRate.toFixed(0)} | completed (acked and answered) | ${ms(ec.p50)} | ${ms(ec.p99)} | ${ms(ec.max)} | ${ms(eca.p50)} | ${ms(eca.p99)} |`,
     `| edgebot / bare | ${ratio2(closedRatio)} | | ${ratio(ec.p50, bc.p50)} | ${ratio(ec.p99, bc.p99)} | ${ratio(ec.max, bc.max)} | | |`,
+  ];
+  const [one, three] = input.processes;
+  const processRate = (run: ProcessesRun) => run.result.completed / run.result.windowSeconds;
+  const cores = (value: number) => value.toFixed(2);
+  const processRow = (run: ProcessesRun) => {
+    const answers = stats(run.result.answers);
+    const { edgebot, driver, postgres } = run.cpu;
+    return `| ${run.processes} process${run.processes === 1 ? "" : "es"} | ${processRate(run).toFixed(0)} | ${ms(answers.p50)} | ${ms(answers.p99)} | ${cores(edgebot)} | ${cores(driver)} | ${cores(postgres)} | ${cores(edgebot + driver + postgres)} |`;
+  };
+  const processesTable = [
+    "| closed loop, production build | answered per second | answer p50 ms | answer p99 ms | CPU edgebot (cores) | CPU driver | CPU Postgres | CPU total |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...input.processes.map(processRow),
+    ...(one && three ? [`| ${three.processes} / ${one.processes} | ${ratio2(processRate(three) / processRate(one))} | | | | | | |`] : []),
   ];
   const targetTable = [
     "| target | measured | bare Bolt app | met |",
@@ -316,6 +358,10 @@ function report(
     "",
     ...closedTable,
     "",
+    `**(c) Processes**: edgebot's production build (\`node main.js\` from scripts/build.mjs), HTTP mode, metrics on their own port, logs at info to a pipe, as separate processes on this run's database and GIT_ROOT; the same closed loop of ${concurrency} senders, first against one process, then against three with the senders spread round-robin over their URLs (sender i keeps process i mod 3, as a load balancer spreads connections). CPU is read from /proc over the loop: all edgebot processes, the driver, and the database's Postgres backends, in cores (CPU seconds per second).`,
+    "",
+    ...processesTable,
+    "",
     "**Targets**",
     "",
     ...targetTable,
@@ -331,6 +377,6 @@ function report(
     `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged`,
     ...input.texts.map((text) => `edgebot answered \`${text}\` with: ${sample(text)}`),
   ];
-  const table = [...openTable, "", ...closedTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
+  const table = [...openTable, "", ...closedTable, "", ...processesTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
   return { rows: [], table, summary, markdown, missed };
 }
