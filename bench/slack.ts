@@ -368,13 +368,13 @@ function report(
     "",
     missed.length === 0 ? "**Every target is met.**" : `**Missed ${missed.length} target(s):**\n\n${missed.map((line) => `- ${line}`).join("\n")}`,
     "",
-    `Failures: edgebot ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged. What edgebot answered: \`app list\` → “${sample(input.texts[0]!)}”; \`env show\` → “${sample(input.texts[1]!)}”.`,
+    `Failures: edgebot ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged; the edgebot processes ${processLost} unacknowledged, unanswered or error answers. What edgebot answered: \`app list\` → “${sample(input.texts[0]!)}”; \`env show\` → “${sample(input.texts[1]!)}”.`,
   ].join("\n");
 
   const summary = [
     `1-minute load average: ${machine.loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end (${machine.cores} cores)`,
     `${seconds} s per run; open loop ${rate}/s, closed loop ${concurrency} senders`,
-    `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged`,
+    `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged; edgebot processes: ${processLost} unacknowledged, unanswered or error answers`,
     ...input.texts.map((text) => `edgebot answered \`${text}\` with: ${sample(text)}`),
   ];
   const table = [...openTable, "", ...closedTable, "", ...processesTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
