@@ -38,8 +38,8 @@ export interface ProcessesInput {
   slashCommand: string;
   /** The driver's process id, whose CPU is counted. */
   driverPid: number;
-  /** Runs the driver's load against these URLs for `seconds` (it spreads its requests over them). */
-  load(kind: LoadSpec["kind"], urls: string[], seconds: number): Promise<LoadResult>;
+  /** Runs the driver's load against these URLs for `seconds` (it spreads its requests over them); an open loop at `rate` per second when given. */
+  load(kind: LoadSpec["kind"], urls: string[], seconds: number, rate?: number): Promise<LoadResult>;
   /** The closed loop's length. */
   seconds: number;
   progress(line: string): void;
@@ -65,7 +65,11 @@ export async function measureProcesses(input: ProcessesInput, counts: number[]):
       const started = await Promise.all(Array.from({ length: count }, (_, index) => startProcess(input, buildDir, path.join(scratch, `data-${count}-${index}`))));
       try {
         const urls = started.map((one) => one.url);
-        // Each process warms up: its pools fill, it registers the user (one users.info), it compiles its hot paths.
+        // Each process warms up: its pools fill, it registers the user (one users.info), it compiles its hot
+        // paths. Gently first, as a load balancer brings a new process in: a cold process hit at once with
+        // 100 commands a second on a loaded machine acknowledged its first ones seconds late, and its
+        // connections to Postgres timed out while it caught up.
+        for (const url of urls) await input.load("open", [url], 2, 5);
         await input.load("open", urls, 2);
         const pids = started.map((one) => one.child.pid!);
         const before = await cpuReading(input, pids);

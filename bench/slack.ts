@@ -89,12 +89,12 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
     ];
     const app = world.apps[0]!;
     const texts = ["app list", `env show ${app} production`];
-    const load = (urls: string[], answers: boolean, kind: LoadSpec["kind"], duration: number): LoadSpec => ({
+    const load = (urls: string[], answers: boolean, kind: LoadSpec["kind"], duration: number, perSecond = rate): LoadSpec => ({
       urls,
       signingSecret,
       kind,
       seconds: duration,
-      rate,
+      rate: perSecond,
       concurrency,
       answers,
       texts,
@@ -131,7 +131,7 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
         botToken,
         slashCommand,
         driverPid: driver.pid,
-        load: (kind, urls, duration) => driver.run(load(urls, true, kind, duration)),
+        load: (kind, urls, duration, perSecond) => driver.run(load(urls, true, kind, duration, perSecond)),
         seconds,
         progress,
       },
