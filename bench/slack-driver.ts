@@ -21,8 +21,12 @@ export type DriverRequest =
 export type DriverReply = { type: "ready"; apiUrl: string } | { type: "result"; id: number; result: LoadResult } | { type: "failed"; message: string };
 
 export interface LoadSpec {
-  /** The App's events URL, like http://127.0.0.1:1234/slack/events. */
-  url: string;
+  /**
+   * The App's events URL, like http://127.0.0.1:1234/slack/events; several for several processes
+   * of one app: the open loop's requests take them in turn, and each closed-loop sender keeps one
+   * (sender i sends to URL i mod n), as a round-robin load balancer spreads connections.
+   */
+  urls: string[];
   signingSecret: string;
   kind: "open" | "closed";
   seconds: number;
@@ -170,6 +174,7 @@ function signedCommand(spec: LoadSpec, text: string): { init: RequestInit; respo
 /** Sends one command; resolves with the ack latency from `since` (undefined when not acknowledged) and the answer's promise. */
 async function sendCommand(
   spec: LoadSpec,
+  url: string,
   text: string,
   since: number,
 ): Promise<{ ack: number | undefined; answer: Promise<{ at: number; body: Record<string, unknown> } | undefined> }> {
@@ -188,7 +193,7 @@ async function sendCommand(
     });
   }
   try {
-    const response = await fetch(spec.url, init);
+    const response = await fetch(url, init);
     const ack = performance.now() - since;
     await response.arrayBuffer();
     if (response.status !== 200) {
@@ -232,7 +237,7 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
         result.maxSendLagMs = Math.max(result.maxSendLagMs, now - scheduled);
         result.sent += 1;
         inFlight.push(
-          sendCommand(spec, text, scheduled).then(async ({ ack, answer }) => {
+          sendCommand(spec, spec.urls[next % spec.urls.length]!, text, scheduled).then(async ({ ack, answer }) => {
             if (ack === undefined) {
               result.failedAcks += 1;
               return;
@@ -267,12 +272,13 @@ async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
   const start = performance.now();
   const end = start + spec.seconds * 1000;
   let turn = 0;
-  const sender = async () => {
+  const sender = async (index: number) => {
+    const url = spec.urls[index % spec.urls.length]!;
     while (performance.now() < end) {
       const text = spec.texts[turn++ % spec.texts.length]!;
       const sentAt = performance.now();
       result.sent += 1;
-      const { ack, answer } = await sendCommand(spec, text, sentAt);
+      const { ack, answer } = await sendCommand(spec, url, text, sentAt);
       if (ack === undefined) {
         result.failedAcks += 1;
         continue;
@@ -292,7 +298,7 @@ async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
       if (finishedAt <= end) result.completed += 1;
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, sender));
+  await Promise.all(Array.from({ length: spec.concurrency }, (_, index) => sender(index)));
   result.acks.sort((a, b) => a - b);
   result.answers.sort((a, b) => a - b);
   return result;

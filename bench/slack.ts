@@ -14,21 +14,29 @@ import { createOrg } from "../src/core/orgs.ts";
 import type { Platform } from "../src/core/platform.ts";
 import { registerUser } from "../src/core/users.ts";
 import { openDatabase } from "../src/db/connect.ts";
+import { createLogger } from "../src/logger.ts";
+import { collectProcessMetrics } from "../src/metrics.ts";
 import { Repositories } from "../src/repos/repositories.ts";
 import { machineLine } from "./machine.ts";
 import { percentile } from "./measure.ts";
 import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 import type { DriverReply, DriverRequest, LoadResult, LoadSpec } from "./slack-driver.ts";
+import { measureProcesses, type ProcessesRun } from "./slack-processes.ts";
 
-const signingSecret = "bench-signing-secret-0123456789abcdef";
+export const signingSecret = "bench-signing-secret-0123456789abcdef";
 const botToken = "xoxb-bench-bot-token";
-const teamId = "T0BENCH";
-const slashCommand = "/edge";
-const benchUser = { chatUserId: "U0BENCH", email: "dana@bench-agency.example", name: "Dana Bench" };
+export const teamId = "T0BENCH";
+export const slashCommand = "/edge";
+export const benchUser = { chatUserId: "U0BENCH", email: "dana@bench-agency.example", name: "Dana Bench" };
 
 const rate = 100;
 const concurrency = 50;
-const targets = { openP99Ms: 50, maxAckMs: 3000 };
+/**
+ * Issue 16's rows are ratios to the bare app in the same run: the closed loop's answered commands
+ * per second against its acknowledgements per second, and the open loop's ack p99 (metrics and
+ * request ids on, as in production) against its ack p99.
+ */
+const targets = { openP99Ms: 50, maxAckMs: 3000, closedRatio: 0.5, openP99Ratio: 1.2 };
 
 export const slackSection: BenchSection = {
   id: "slack",
@@ -59,18 +67,8 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
     progress(`seeded ${world.orgs} orgs, ${world.apps.length} applications, ${world.environments} environments`);
 
     const apiUrl = await driver.start({ [benchUser.chatUserId]: { email: benchUser.email, name: benchUser.name, teamId } });
-    const edgebot = createSlackApp({
-      platform,
-      config: {
-        port: 0,
-        slashCommand,
-        slack: { signingSecret, botToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl },
-      },
-      logger: pino({ level: "silent" }),
-      clientRetries: 0,
-    });
-    const { port: edgebotPort } = await edgebot.start({ port: 0, host: "127.0.0.1" });
-    stopEdgebot = async () => void (await edgebot.stop());
+    const edgebot = await startEdgebot(platform, apiUrl);
+    stopEdgebot = edgebot.stop;
 
     // The baseline: the same Bolt, receiver and signing secret; its handler only acknowledges.
     bare = new App({
@@ -87,23 +85,24 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
 
     const subjects: Subject[] = [
       { name: "bare Bolt app", url: `http://127.0.0.1:${barePort}${slackEventsPath}`, answers: false },
-      { name: "edgebot", url: `http://127.0.0.1:${edgebotPort}${slackEventsPath}`, answers: true },
+      { name: "edgebot", url: edgebot.url, answers: true },
     ];
     const app = world.apps[0]!;
     const texts = ["app list", `env show ${app} production`];
-    const spec = (subject: Subject, kind: LoadSpec["kind"], duration: number): LoadSpec => ({
-      url: subject.url,
+    const load = (urls: string[], answers: boolean, kind: LoadSpec["kind"], duration: number, perSecond = rate): LoadSpec => ({
+      urls,
       signingSecret,
       kind,
       seconds: duration,
-      rate,
+      rate: perSecond,
       concurrency,
-      answers: subject.answers,
+      answers,
       texts,
       teamId,
       userId: benchUser.chatUserId,
       command: slashCommand,
     });
+    const spec = (subject: Subject, kind: LoadSpec["kind"], duration: number) => load([subject.url], subject.answers, kind, duration);
 
     // Warm-up: registers the user (one users.info), fills the pools, compiles the hot paths.
     for (const subject of subjects) {
@@ -120,7 +119,25 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       progress(`closed loop, ${concurrency} senders for ${seconds} s: ${subject.name}…`);
       closed.set(subject.name, await driver.run(spec(subject, "closed", seconds)));
     }
-    return report(context, { seconds, world, texts, open, closed });
+    await stopEdgebot();
+    stopEdgebot = undefined;
+    const processes = await measureProcesses(
+      {
+        databaseUrl: context.databaseUrl,
+        db: handle.db,
+        gitRoot,
+        apiUrl,
+        signingSecret,
+        botToken,
+        slashCommand,
+        driverPid: driver.pid,
+        load: (kind, urls, duration, perSecond) => driver.run(load(urls, true, kind, duration, perSecond)),
+        seconds,
+        progress,
+      },
+      [1, 3],
+    );
+    return report(context, { seconds, world, texts, open, closed, processes });
   } finally {
     await driver.stop();
     await stopEdgebot?.().catch(() => undefined);
@@ -131,11 +148,32 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
 }
 
 /**
+ * edgebot's Slack app in this process, as src/main.ts composes it for HTTP mode: metrics on (the
+ * process's own too), a request id per request, and one access log line per command at level
+ * info, written as production writes them, to a file (here /dev/null, not the terminal).
+ */
+export async function startEdgebot(platform: Platform, apiUrl: string): Promise<{ url: string; stop(): Promise<void> }> {
+  collectProcessMetrics();
+  const edgebot = createSlackApp({
+    platform,
+    config: {
+      port: 0,
+      slashCommand,
+      slack: { signingSecret, botToken, appToken: undefined, clientId: undefined, clientSecret: undefined, stateSecret: undefined, tokenKeys: undefined, apiUrl },
+    },
+    logger: createLogger("info", pino.destination("/dev/null")),
+    clientRetries: 0,
+  });
+  const { port } = await edgebot.start({ port: 0, host: "127.0.0.1" });
+  return { url: `http://127.0.0.1:${port}${slackEventsPath}`, stop: async () => void (await edgebot.stop()) };
+}
+
+/**
  * A small realistic world: the benchmark's user owns two orgs and is a developer in a third,
  * 12 applications among them (production and some staging environments); two more orgs
  * they do not belong to. Real repositories, as app create makes them.
  */
-async function seedWorld(platform: Platform): Promise<{ orgs: number; apps: string[]; environments: number }> {
+export async function seedWorld(platform: Platform): Promise<{ orgs: number; apps: string[]; environments: number }> {
   const dana = await registerUser(platform, { teamId, chatUserId: benchUser.chatUserId, email: benchUser.email, displayName: benchUser.name });
   const others = await Promise.all(
     ["ana", "bo", "cy"].map((name) => registerUser(platform, { teamId, chatUserId: `U0${name.toUpperCase()}`, email: `${name}@bench-agency.example`, displayName: name })),
@@ -169,7 +207,7 @@ async function seedWorld(platform: Platform): Promise<{ orgs: number; apps: stri
 }
 
 /** The child process that plays Slack (bench/slack-driver.ts). */
-class Driver {
+export class Driver {
   private child: ChildProcess | undefined;
   private sequence = 0;
   private readonly waiting = new Map<number, (result: LoadResult) => void>();
@@ -192,6 +230,12 @@ class Driver {
       this.onFailure = reject;
       this.send({ type: "start", users });
     });
+  }
+
+  /** The driver's process id (its CPU is counted in the processes run). */
+  get pid(): number {
+    if (this.child?.pid === undefined) throw new Error("the Slack driver is not running");
+    return this.child.pid;
   }
 
   run(spec: LoadSpec): Promise<LoadResult> {
@@ -220,11 +264,12 @@ class Driver {
 }
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : "—");
+const ratio2 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "—");
 const ratio = (value: number, base: number) => (Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(1)}×` : "—");
 
 function report(
   context: BenchContext,
-  input: { seconds: number; world: { orgs: number; apps: string[]; environments: number }; texts: string[]; open: Map<string, LoadResult>; closed: Map<string, LoadResult> },
+  input: { seconds: number; world: { orgs: number; apps: string[]; environments: number }; texts: string[]; open: Map<string, LoadResult>; closed: Map<string, LoadResult>; processes: ProcessesRun[] },
 ): SectionResult {
   const { seconds, open, closed } = input;
   const edgeOpen = open.get("edgebot")!;
@@ -240,13 +285,19 @@ function report(
   const eca = stats(edgeClosed.answers);
   const edgeRate = edgeClosed.completed / edgeClosed.windowSeconds;
   const bareRate = bareClosed.completed / bareClosed.windowSeconds;
+  const closedRatio = bareRate > 0 ? edgeRate / bareRate : Number.NaN;
+  const openP99Ratio = bo.p99 > 0 ? eo.p99 / bo.p99 : Number.NaN;
 
   const missed: string[] = [];
   if (!(eo.p99 < targets.openP99Ms)) missed.push(`open-loop acknowledgement p99 under ${targets.openP99Ms} ms: measured ${ms(eo.p99)} ms (bare Bolt app ${ms(bo.p99)} ms)`);
+  if (!(openP99Ratio <= targets.openP99Ratio)) missed.push(`open-loop acknowledgement p99 at most ${targets.openP99Ratio}× the bare app's: measured ${ratio2(openP99Ratio)} (${ms(eo.p99)} ms against ${ms(bo.p99)} ms)`);
+  if (!(closedRatio >= targets.closedRatio)) missed.push(`closed loop: commands answered per second at least ${targets.closedRatio}× the bare app's acknowledgements: measured ${ratio2(closedRatio)} (${edgeRate.toFixed(0)}/s against ${bareRate.toFixed(0)}/s)`);
   const worst = Math.max(eo.max, ec.max);
   if (!(worst <= targets.maxAckMs)) missed.push(`no acknowledgement past ${targets.maxAckMs / 1000} s: the slowest took ${ms(worst)} ms`);
   const failed = edgeOpen.failedAcks + edgeClosed.failedAcks;
   if (failed > 0) missed.push(`every command acknowledged: ${failed} got no 200 acknowledgement within 10 s`);
+  const processLost = input.processes.reduce((sum, run) => sum + run.result.failedAcks + run.result.unanswered + run.result.errorAnswers, 0);
+  if (processLost > 0) missed.push(`every command answered by the edgebot processes: ${processLost} unacknowledged, unanswered or answered "something went wrong"`);
   const lost = edgeOpen.unanswered + edgeClosed.unanswered + edgeOpen.errorAnswers + edgeClosed.errorAnswers;
   if (lost > 0) missed.push(`every command answered: ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered within 10 s, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} answered "something went wrong"`);
 
@@ -265,12 +316,28 @@ function report(
     "|---|---:|---|---:|---:|---:|---:|---:|",
     `| bare Bolt app (ack only) | ${bareRate.toFixed(0)} | acknowledgements | ${ms(bc.p50)} | ${ms(bc.p99)} | ${ms(bc.max)} | — | — |`,
     `| edgebot | ${edgeRate.toFixed(0)} | completed (acked and answered) | ${ms(ec.p50)} | ${ms(ec.p99)} | ${ms(ec.max)} | ${ms(eca.p50)} | ${ms(eca.p99)} |`,
-    `| edgebot / bare | ${bareRate > 0 ? `${(edgeRate / bareRate).toFixed(2)}×` : "—"} | | ${ratio(ec.p50, bc.p50)} | ${ratio(ec.p99, bc.p99)} | ${ratio(ec.max, bc.max)} | | |`,
+    `| edgebot / bare | ${ratio2(closedRatio)} | | ${ratio(ec.p50, bc.p50)} | ${ratio(ec.p99, bc.p99)} | ${ratio(ec.max, bc.max)} | | |`,
+  ];
+  const [one, three] = input.processes;
+  const processRate = (run: ProcessesRun) => run.result.completed / run.result.windowSeconds;
+  const cores = (value: number) => value.toFixed(2);
+  const processRow = (run: ProcessesRun) => {
+    const answers = stats(run.result.answers);
+    const { edgebot, driver, postgres } = run.cpu;
+    return `| ${run.processes} process${run.processes === 1 ? "" : "es"} | ${processRate(run).toFixed(0)} | ${ms(answers.p50)} | ${ms(answers.p99)} | ${cores(edgebot)} | ${cores(driver)} | ${cores(postgres)} | ${cores(edgebot + driver + postgres)} |`;
+  };
+  const processesTable = [
+    "| closed loop, production build | answered per second | answer p50 ms | answer p99 ms | CPU edgebot (cores) | CPU driver | CPU Postgres | CPU total |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ...input.processes.map(processRow),
+    ...(one && three ? [`| ${three.processes} / ${one.processes} | ${ratio2(processRate(three) / processRate(one))} | | | | | | |`] : []),
   ];
   const targetTable = [
     "| target | measured | bare Bolt app | met |",
     "|---|---:|---:|---|",
     `| open-loop ack p99 < ${targets.openP99Ms} ms | ${ms(eo.p99)} ms (${ratio(eo.p99, bo.p99)}) | ${ms(bo.p99)} ms | ${eo.p99 < targets.openP99Ms ? "yes" : "**NO**"} |`,
+    `| open-loop ack p99 ≤ ${targets.openP99Ratio}× the bare app's | ${ratio2(openP99Ratio)} (${ms(eo.p99)} ms) | ${ms(bo.p99)} ms | ${openP99Ratio <= targets.openP99Ratio ? "yes" : "**NO**"} |`,
+    `| closed loop: answered/s ≥ ${targets.closedRatio}× the bare app's acks/s | ${ratio2(closedRatio)} (${edgeRate.toFixed(0)}/s) | ${bareRate.toFixed(0)}/s | ${closedRatio >= targets.closedRatio ? "yes" : "**NO**"} |`,
     `| no ack past ${targets.maxAckMs / 1000} s (both loops) | max ${ms(worst)} ms | max ${ms(Math.max(bo.max, bc.max))} ms | ${worst <= targets.maxAckMs && failed === 0 ? "yes" : "**NO**"} |`,
   ];
   const loadAtEnd = loadavg()[0] ?? 0;
@@ -279,7 +346,7 @@ function report(
   const markdown = [
     `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${loadAtEnd.toFixed(2)} at the end on ${machine.cores} cores (other engineers' test runs shared the machine).`,
     "",
-    `edgebot's real Bolt App (\`createSlackApp\`, HTTP mode on 127.0.0.1, pool of 10 connections) over a fresh database seeded with ${input.world.orgs} orgs, ${input.world.environments} environments and real repositories; the user is an owner or developer in 3 orgs holding ${input.world.apps.length} of the applications, already registered (the warm-up's one \`users.info\` puts them in the identity cache). In the same run, a bare Bolt App (same Bolt 5 \`HTTPReceiver\`, same signing secret) whose slash command handler only calls \`ack()\`.`,
+    `edgebot's real Bolt App (\`createSlackApp\`, HTTP mode on 127.0.0.1, pool of 10 connections), as production runs it: metrics on (prom-client, with the process's own), a request id carried through each request (AsyncLocalStorage), and one access log line per command at level info, written as production writes them (to /dev/null here); over a fresh database seeded with ${input.world.orgs} orgs, ${input.world.environments} environments and real repositories; the user is an owner or developer in 3 orgs holding ${input.world.apps.length} of the applications, already registered (the warm-up's one \`users.info\` puts them in the identity cache). In the same run, a bare Bolt App (same Bolt 5 \`HTTPReceiver\`, same signing secret) whose slash command handler only calls \`ack()\`.`,
     "",
     `The Slack side runs in a child process (\`bench/slack-driver.ts\`): a fake Web API and response URLs on loopback, and the load. Each request is a signed slash command (\`v0:<ts>:<body>\`, HMAC-SHA256) alternating \`${input.texts.join("` and `")}\`, sent with \`fetch\` (keep-alive). **Ack** = time to the HTTP response; **answer** = time until edgebot's answer reached the response URL. Both are timed from the request's scheduled time in the open loop and from its sending in the closed loop. Each run is ${seconds} s, after a 2 s warm-up at ${rate}/s.`,
     "",
@@ -291,21 +358,25 @@ function report(
     "",
     ...closedTable,
     "",
+    `**(c) Processes**: edgebot's production build (\`node main.js\` from scripts/build.mjs), HTTP mode, metrics on their own port, logs at info to a pipe, as separate processes on this run's database and GIT_ROOT; the same closed loop of ${concurrency} senders, first against one process, then against three with the senders spread round-robin over their URLs (sender i keeps process i mod 3, as a load balancer spreads connections). CPU is read from /proc over the loop: all edgebot processes, the driver, and the database's Postgres backends, in cores (CPU seconds per second).`,
+    "",
+    ...processesTable,
+    "",
     "**Targets**",
     "",
     ...targetTable,
     "",
     missed.length === 0 ? "**Every target is met.**" : `**Missed ${missed.length} target(s):**\n\n${missed.map((line) => `- ${line}`).join("\n")}`,
     "",
-    `Failures: edgebot ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged. What edgebot answered: \`app list\` → “${sample(input.texts[0]!)}”; \`env show\` → “${sample(input.texts[1]!)}”.`,
+    `Failures: edgebot ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged; the edgebot processes ${processLost} unacknowledged, unanswered or error answers. What edgebot answered: \`app list\` → “${sample(input.texts[0]!)}”; \`env show\` → “${sample(input.texts[1]!)}”.`,
   ].join("\n");
 
   const summary = [
     `1-minute load average: ${machine.loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end (${machine.cores} cores)`,
     `${seconds} s per run; open loop ${rate}/s, closed loop ${concurrency} senders`,
-    `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged`,
+    `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged; edgebot processes: ${processLost} unacknowledged, unanswered or error answers`,
     ...input.texts.map((text) => `edgebot answered \`${text}\` with: ${sample(text)}`),
   ];
-  const table = [...openTable, "", ...closedTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
+  const table = [...openTable, "", ...closedTable, "", ...processesTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
   return { rows: [], table, summary, markdown, missed };
 }

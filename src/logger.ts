@@ -1,8 +1,8 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 import { currentRequestId } from "./core/request-ids.ts";
 
-/** The process's logger: JSON lines on stderr, so the shell's stdout holds only replies. */
-export function createLogger(level: string): Logger {
+/** The process's logger: JSON lines on stderr, so the shell's stdout holds only replies (a benchmark gives a sink of its own). */
+export function createLogger(level: string, destination: DestinationStream = pino.destination(2)): Logger {
   return pino(
     {
       level,
@@ -18,6 +18,6 @@ export function createLogger(level: string): Logger {
         censor: "[redacted]",
       },
     },
-    pino.destination(2),
+    destination,
   );
 }

@@ -79,6 +79,9 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     retryConfig: { retries: options.clientRetries ?? 2, minTimeout: 250, maxTimeout: 1000 },
   };
   const knownIdentity = options.botIdentity ? { botId: options.botIdentity.botId, botUserId: options.botIdentity.botUserId } : {};
+  // No conversation store: nothing reads Bolt's context.conversation, and its default store, in
+  // memory, would differ between processes. It cost each request a failed lookup (an Error made).
+  const convoStore = false;
   const healthz = healthRoute();
   const routes = [healthz, readyRoute(platform, logger), ...(options.httpRoutes ?? []).map(customRoute)];
 
@@ -112,15 +115,15 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       },
     });
     // No token: Bolt authorizes each request from the installation store.
-    app = new App({ receiver, clientOptions, logger: boltLogger });
+    app = new App({ receiver, clientOptions, convoStore, logger: boltLogger });
   } else if (mode === "socket") {
     // Socket Mode: Slack delivers over a WebSocket. Its client opens it with apps.connections.open, made with the
     // options in installerOptions (SLACK_API_URL, short retries). /healthz gets a server of its own (see start()).
     socketReceiver = new SocketModeReceiver({ appToken: appToken!, logger: boltLogger, installerOptions: { clientOptions } });
-    app = new App({ token: botToken, ...knownIdentity, receiver: socketReceiver, clientOptions, logger: boltLogger });
+    app = new App({ token: botToken, ...knownIdentity, receiver: socketReceiver, clientOptions, convoStore, logger: boltLogger });
   } else {
     receiver = new HTTPReceiver({ signingSecret, endpoints: slackEventsPath, port: config.port, customRoutes: routes, logger: boltLogger });
-    app = new App({ token: botToken, ...knownIdentity, receiver, clientOptions, logger: boltLogger });
+    app = new App({ token: botToken, ...knownIdentity, receiver, clientOptions, convoStore, logger: boltLogger });
   }
   app.error(async (error) => logger.error({ err: error }, "Slack listener failed"));
   // First of all middleware: every request's work, from its acknowledgement to its answer, is counted, so a stop can wait for it.

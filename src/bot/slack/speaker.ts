@@ -110,6 +110,8 @@ const responseUrlTimeoutMs = 5000;
  */
 export class SlackSpeaker {
   private readonly clients = new Map<string, webApi.WebClient>();
+  /** Each workspace's bot, made once: every request asks for its workspace's. */
+  private readonly bots = new Map<string, SlackBot>();
   private readonly policy: SpeakingPolicy;
 
   constructor(
@@ -125,6 +127,16 @@ export class SlackSpeaker {
 
   /** The bot of the workspace whose bot token is `token`. */
   bot(token: string): SlackBot {
+    let bot = this.bots.get(token);
+    if (!bot) {
+      if (this.bots.size >= maxClients) this.bots.clear();
+      bot = this.newBot(token);
+      this.bots.set(token, bot);
+    }
+    return bot;
+  }
+
+  private newBot(token: string): SlackBot {
     const call = async <T>(method: WebApiMethod, args: Record<string, unknown>): Promise<T> => {
       const client = this.clientFor(token);
       return this.withRetries(async () => {
