@@ -7,7 +7,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { sql, type Kysely } from "kysely";
 import type { Database } from "../src/db/schema.ts";
+import { stopProcess } from "./processes.ts";
 import type { LoadResult, LoadSpec } from "./slack-driver.ts";
+
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -125,15 +127,6 @@ async function startProcess(input: ProcessesInput, buildDir: string, dataDir: st
     });
   });
   return { child, url: `http://127.0.0.1:${port}/slack/events` };
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 interface CpuReading {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { machineLine } from "./machine.ts";
+import { stopProcess } from "./processes.ts";
 import { percentile } from "./measure.ts";
 import type { BenchContext, BenchSection, SectionResult } from "./section.ts";
 
@@ -95,7 +96,7 @@ async function startOnce(subject: Subject): Promise<Run> {
     const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
     return { startMs, rssMb, steps: stepTimes(output, startedAt) };
   } finally {
-    await stop(child);
+    await stopProcess(child);
   }
 }
 
@@ -120,15 +121,6 @@ async function waitFor<T>(read: () => T | undefined | Promise<T | undefined>, ch
     if (performance.now() > deadline) throw new Error(`not healthy within 60 s:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** A Web API on loopback that accepts the bot token (auth.test) and answers ok to anything else. */
