@@ -10,7 +10,6 @@ import type { Database } from "../src/db/schema.ts";
 import { stopProcess } from "./processes.ts";
 import type { LoadResult, LoadSpec } from "./slack-driver.ts";
 
-
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
 
 /** CPU seconds used per second of the closed loop, by who used them. */
