@@ -40,7 +40,7 @@ describe("the outbox wake-up (migrations 0014 and 0015)", () => {
     const listener = await listenWithPayloads();
     try {
       // Two statements that write nothing: a notification for an org without a channel, and a plain empty insert.
-      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id: quiet.orgId }, actor: quiet.owner, kind: "domain.added", payload: { hostname: "nowhere.example.com" } }));
+      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id: quiet.orgId }, actor: quiet.owner, kind: "domain.added", payload: { app: "studio/www", env: "production", hostname: "nowhere.example.com" } }));
       await sql`insert into outbox (org_id, kind, channel_id, team_id, payload) select org_id, kind, channel_id, team_id, payload from outbox where false`.execute(world.platform.db);
       // Notifications reach a listener in the order their transactions committed: once this one is
       // in, anything the two empty inserts had sent would be in before it.
@@ -49,7 +49,7 @@ describe("the outbox wake-up (migrations 0014 and 0015)", () => {
       expect(listener.payloads).toEqual(["marker"]);
 
       // A notification that is written wakes the listener, once for its statement.
-      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id: loud.orgId }, actor: loud.owner, kind: "domain.added", payload: { hostname: "somewhere.example.com" } }));
+      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id: loud.orgId }, actor: loud.owner, kind: "domain.added", payload: { app: "studio/www", env: "production", hostname: "somewhere.example.com" } }));
       await sql`select pg_notify(${outboxChannel}, 'second marker')`.execute(world.platform.db);
       await until(() => listener.payloads.includes("second marker"), { what: "the second marker notification", timeoutMs: 10_000, everyMs: 10 });
       expect(listener.payloads).toEqual(["marker", "", "second marker"]);
@@ -67,7 +67,7 @@ describe("the outbox wake-up (migrations 0014 and 0015)", () => {
       // On a server the handle wakes its worker once when it starts listening (for what was written while away).
       if (world.database.url) await until(() => woken === 1, { what: "the wake-up at the start of listening", timeoutMs: 10_000, everyMs: 10 });
       const before = woken;
-      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id: loud.orgId }, actor: loud.owner, kind: "domain.added", payload: { hostname: "woken.example.com" } }));
+      await world.platform.db.transaction().execute((tx) => notify(tx, { org: { id: loud.orgId }, actor: loud.owner, kind: "domain.added", payload: { app: "studio/www", env: "production", hostname: "woken.example.com" } }));
       await until(() => woken > before, { what: "the wake-up of the written row", timeoutMs: 10_000, everyMs: 10 });
     } finally {
       await unlisten();
