@@ -223,7 +223,10 @@ describe("three edgebot processes on one Postgres database and one GIT_ROOT", ()
         const submitted = await Promise.all(
           editing.map((edit, e) => {
             const { view } = opened[e]!;
-            const content = JSON.parse(view.blocks.find((block) => block.block_id === "content")!.element!.initial_value!) as { origin: { address: string } };
+            const shown = view.blocks.find((block) => block.block_id === "content")!.element!.initial_value;
+            // The editor shows the file as it is at the head it was opened from.
+            expect(shown, `the editor shows section.config.json; it said: ${JSON.stringify(view.blocks[0])}, ${view.private_metadata}`).toBeDefined();
+            const content = JSON.parse(shown!) as { origin: { address: string } };
             content.origin.address = edit.address!;
             return submit((edit.k + wave + 1) % 3, edit.person, view, { content: `${JSON.stringify(content, null, 2)}\n`, message: `Fetch from ${edit.address}` });
           }),
