@@ -13,6 +13,7 @@ import * as approvalThresholds from "../../migrations/0011_approval_thresholds.t
 import * as hostnameClaims from "../../migrations/0012_hostname_claims.ts";
 import * as applicationMoves from "../../migrations/0013_application_moves.ts";
 import * as outboxWakeup from "../../migrations/0014_outbox_wakeup.ts";
+import * as outboxWakeupWhenWritten from "../../migrations/0015_outbox_wakeup_when_written.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   "0012_hostname_claims": hostnameClaims,
   "0013_application_moves": applicationMoves,
   "0014_outbox_wakeup": outboxWakeup,
+  "0015_outbox_wakeup_when_written": outboxWakeupWhenWritten,
 };
 
 /** The migrations this code knows that the database has not run (a process newer than its schema). */
