@@ -19,6 +19,22 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const projectRoot = fileURLToPath(new URL("..", import.meta.url));
+
+// pg asks at load whether it runs on Cloudflare Workers by making a `new Response()`, and on
+// Node 20 the first touch of Response loads Node's fetch implementation: tens of milliseconds of
+// start-up for a global edgebot never uses (docs/BENCHMARKS.md, Start-up). The bundle answers
+// "no" to that one question; a pg whose probe reads otherwise fails the build, to be looked at.
+const cloudflareProbe = "if (typeof Response === 'function') {";
+const withoutCloudflareProbe = {
+  name: "pg-without-cloudflare-probe",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes(cloudflareProbe)) throw new Error(`${args.path}: pg's Cloudflare probe has changed; look at it again (scripts/build.mjs)`);
+      return { contents: text.replace(cloudflareProbe, "if (false) {"), loader: "js" };
+    });
+  },
+};
 const outdir = path.resolve(projectRoot, process.argv[2] ?? "dist");
 
 await rm(outdir, { recursive: true, force: true });
@@ -37,7 +53,10 @@ await build({
   charset: "ascii",
   // Licence comments go to a file beside each bundle (main.js.LEGAL.txt).
   legalComments: "external",
-  external: ["@electric-sql/pglite"],
+  // luxon is loaded at run time, as cron-parser (in pg-boss) requires it: the job queue sets its
+  // defaults on that one copy (src/jobs/queue.ts), where a bundle would hold two.
+  external: ["@electric-sql/pglite", "luxon"],
+  plugins: [withoutCloudflareProbe],
   // Bundled CommonJS packages call require(); in an ES module it has to be made.
   banner: { js: 'import { createRequire as edgebotCreateRequire } from "node:module"; const require = edgebotCreateRequire(import.meta.url);' },
   logLevel: "warning",
