@@ -6,6 +6,7 @@ import { migrateToLatest } from "./db/migrate.ts";
 import { RepositoryLockPool } from "./db/repository-locks.ts";
 import { waitForDatabase } from "./db/wait-for-database.ts";
 import { createDnsVerifier } from "./dns/verify.ts";
+import { startJobQueue } from "./jobs/queue.ts";
 import { createLogger } from "./logger.ts";
 import { Repositories } from "./repos/repositories.ts";
 import type { Serving } from "./serving.ts";
@@ -35,8 +36,17 @@ async function main(): Promise<number> {
     const platform: Platform = { db: database.db, repositories, dns: createDnsVerifier(config), ...(repositoryLocks ? { repositoryLocks } : {}) };
     const reconciled = await reconcileRepositories(platform, logger.child({ component: "repositories" }));
     logger.info(Object.fromEntries(Object.entries(reconciled).map(([step, names]) => [step, names.length])), "repositories reconciled with the database");
-    const serve = await loadingSurface;
-    await serve({ platform, config, logger, stop: listenForStop(logger), database });
+    // Background work runs on the job queue, each job in one of the processes sharing the
+    // database. Both surfaces need it, and it starts while the surface's modules load.
+    const startingJobs = startJobQueue({ platform, logger: logger.child({ component: "jobs" }) });
+    // Awaited by the surface, or below; this keeps a failure from counting as unhandled before then.
+    startingJobs.catch(() => undefined);
+    try {
+      const serve = await loadingSurface;
+      await serve({ platform, config, logger, stop: listenForStop(logger), database, jobs: startingJobs });
+    } finally {
+      await startingJobs.then((jobs) => jobs.stop(), () => undefined);
+    }
   } finally {
     await repositoryLocks?.close();
     await database.close();

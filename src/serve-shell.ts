@@ -4,7 +4,6 @@ import { runShell } from "./bot/shell.ts";
 import type { Platform } from "./core/platform.ts";
 import { GitHttp } from "./git-http/git-http.ts";
 import { serveGitHttp } from "./git-http/standalone-server.ts";
-import { startJobQueue } from "./jobs/queue.ts";
 import type { Serving } from "./serving.ts";
 
 /**
@@ -13,10 +12,11 @@ import type { Serving } from "./serving.ts";
  * job announces is printed as soon as it is recorded, above the prompt. A port already taken
  * leaves the shell without git. On a terminal, its history is kept in DATA_DIR/shell-history.
  */
-export async function serveShell({ platform, config, logger, stop }: Serving): Promise<void> {
+export async function serveShell({ platform, config, logger, stop, jobs: startingJobs }: Serving): Promise<void> {
   const notifications = new EventEmitter();
   const announce = () => notifications.emit("due");
-  const jobs = await startJobQueue({ platform, logger: logger.child({ component: "jobs" }), onJobsDone: announce });
+  const jobs = await startingJobs;
+  jobs.onJobsDone(announce);
   const withJobs: Platform = { ...platform, rechecks: jobs.rechecks, maintenance: jobs.maintenance };
   const git = new GitHttp({
     platform: withJobs,
@@ -47,6 +47,5 @@ export async function serveShell({ platform, config, logger, stop }: Serving): P
   } finally {
     await served?.close();
     await git.close();
-    await jobs.stop();
   }
 }

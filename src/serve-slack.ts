@@ -7,25 +7,24 @@ import { outboxBacklog, outboxChannel } from "./core/notifications.ts";
 import type { Platform } from "./core/platform.ts";
 import type { DatabaseHandle } from "./db/connect.ts";
 import { GitHttp } from "./git-http/git-http.ts";
-import { startJobQueue, type JobQueue } from "./jobs/queue.ts";
+import type { JobQueue } from "./jobs/queue.ts";
 import { collectProcessMetrics, gaugeOnScrape, metricsHandler, serveMetrics } from "./metrics.ts";
 import type { Serving } from "./serving.ts";
 
 /**
  * Runs the Slack app until SIGINT or SIGTERM. The bot token (and Socket Mode's app token) is
  * checked with Slack before anything listens. A stop takes no more requests, lets the commands
- * in progress finish and answer (for up to SHUTDOWN_TIMEOUT_S), then stops the job queue and
- * the outbox, whose delivery in flight ends before it returns, so no message stays claimed.
+ * in progress finish and answer (for up to SHUTDOWN_TIMEOUT_S), then stops the outbox, whose
+ * delivery in flight ends before it returns, so no message stays claimed; main then stops the
+ * job queue.
  */
-export async function serveSlack({ platform, config, logger, stop, database }: Serving): Promise<void> {
-  // Background work (DNS re-checks, invitations expiring, repository maintenance) runs on the job
-  // queue, each job in one of the processes sharing the database. Commands schedule through it.
-  // It starts while Slack is asked about the token, and edgebot listens only once both are done:
-  // a job queue still starting after "listening" made the process exit then when the database
-  // dropped its connections (test/db/terminated-connections.test.ts).
+export async function serveSlack({ platform, config, logger, stop, database, jobs: startingJobs }: Serving): Promise<void> {
+  // Slack is asked about the token while the job queue starts, and edgebot listens only once both
+  // are done: a job queue still starting after "listening" made the process exit then when the
+  // database dropped its connections (test/db/terminated-connections.test.ts).
   const mode = slackMode(config.slack);
   const [queueStart, tokenCheck] = await Promise.allSettled([
-    startJobQueue({ platform, logger: logger.child({ component: "jobs" }) }),
+    startingJobs,
     // Multi-workspace mode has no token of its own: each workspace's comes with its installation.
     mode === "oauth"
       ? Promise.resolve(undefined)
@@ -78,7 +77,6 @@ export async function serveSlack({ platform, config, logger, stop, database }: S
     metricsServer?.server.close();
   } finally {
     await git.close();
-    await jobs.stop();
   }
 }
 

@@ -1,5 +1,6 @@
+import { EventEmitter } from "node:events";
+import { createRequire } from "node:module";
 import { CompiledQuery, sql, type Kysely } from "kysely";
-import { Settings as LuxonSettings } from "luxon";
 import PgBoss from "pg-boss";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -27,6 +28,8 @@ export interface JobQueue {
   runNow(job: ScheduledJob): Promise<void>;
   /** Jobs waiting to run (due or not), by queue: what the metrics show as the queue's depth. */
   depths(): Promise<Array<{ queue: string; waiting: number }>>;
+  /** Tells `listener` after each batch of jobs ends, with what it wrote committed (the shell prints the notifications it wrote). */
+  onJobsDone(listener: () => void): void;
   /** Stops taking jobs and waits for those in progress. */
   stop(): Promise<void>;
 }
@@ -102,10 +105,9 @@ export async function startJobQueue(options: {
   pollingIntervalSeconds?: number;
   /** `maintenanceDelaySeconds` unless given (tests wait less). */
   maintenanceDelaySeconds?: number;
-  /** Told after each batch of jobs ends, with what it wrote committed (the shell prints the notifications it wrote). */
-  onJobsDone?: () => void;
 }): Promise<JobQueue> {
   const { logger } = options;
+  const jobsDone = new EventEmitter();
   const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
   readSchedulesInUtc();
   // pg-boss keeps polling while the database is away and reports each failed poll as an error;
@@ -140,15 +142,23 @@ export async function startJobQueue(options: {
   };
   const platform: Platform = { ...options.platform, rechecks, maintenance };
 
+  // What an earlier start made is read in one go, and only what is missing or different is
+  // written: each write is a round trip of start-up (docs/BENCHMARKS.md, Start-up).
+  const [queues, schedules] = await Promise.all([boss.getQueues(), boss.getSchedules()]);
+  const made = new Set(queues.map((queue) => queue.name));
   // One at a time: pg-boss makes a new queue's tables under locks that deadlock when made together.
+  const ensureQueue = async (name: string, options?: PgBoss.Queue) => {
+    if (!made.has(name)) await createQueue(boss, name, options);
+  };
   // "stately": at most one re-check of an environment (of a claim) waits, and at most one runs.
-  await createQueue(boss, recheckQueueName, { name: recheckQueueName, policy: "stately" });
+  await ensureQueue(recheckQueueName, { name: recheckQueueName, policy: "stately" });
   // "stately": a page queued again while it waits (the scheduled job run twice) is not queued twice.
-  await createQueue(boss, sweepQueueName, { name: sweepQueueName, policy: "stately" });
-  await createQueue(boss, maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
+  await ensureQueue(sweepQueueName, { name: sweepQueueName, policy: "stately" });
+  await ensureQueue(maintenanceQueueName, { name: maintenanceQueueName, policy: "stately" });
   for (const [name, cron] of Object.entries(scheduledJobs)) {
-    await createQueue(boss, name);
-    await boss.schedule(name, cron, undefined, { tz: "UTC" });
+    await ensureQueue(name);
+    const scheduled = schedules.find((schedule) => schedule.name === name);
+    if (scheduled?.cron !== cron || scheduled.options?.tz !== "UTC") await boss.schedule(name, cron, undefined, { tz: "UTC" });
   }
   await boss.work<unknown>(recheckQueueName, { batchSize: recheckBatchSize, pollingIntervalSeconds }, async (jobs) => {
     const failed: string[] = [];
@@ -176,7 +186,7 @@ export async function startJobQueue(options: {
     );
     // The batch's other jobs complete when this returns; failing these first keeps them out of that.
     if (failed.length > 0) await boss.fail(recheckQueueName, failed);
-    options.onJobsDone?.();
+    jobsDone.emit("done");
   });
 
   const sweepWorker = await boss.work<unknown>(sweepQueueName, { batchSize: sweepPagesPerFetch, pollingIntervalSeconds }, async (jobs) => {
@@ -216,7 +226,7 @@ export async function startJobQueue(options: {
       });
     }
     if (failed.length > 0) await boss.fail(sweepQueueName, failed);
-    options.onJobsDone?.();
+    jobsDone.emit("done");
   });
 
   await boss.work<unknown>(maintenanceQueueName, { pollingIntervalSeconds }, ([job]) => withRequestId(newRequestId(), async () => {
@@ -285,7 +295,7 @@ export async function startJobQueue(options: {
   for (const name of Object.keys(scheduledJobs) as ScheduledJob[]) {
     await boss.work(name, { pollingIntervalSeconds }, () => withRequestId(newRequestId(), async () => {
       await handlers[name]();
-      options.onJobsDone?.();
+      jobsDone.emit("done");
     }));
   }
 
@@ -300,6 +310,9 @@ export async function startJobQueue(options: {
       const { rows } = await sql<{ name: string; waiting: string }>`select name, count(*) as waiting from pgboss.job where state in ('created', 'retry') group by name order by name`.execute(options.platform.db);
       return rows.map((row) => ({ queue: row.name, waiting: Number(row.waiting) }));
     },
+    onJobsDone(listener) {
+      jobsDone.on("done", listener);
+    },
     async stop() {
       await boss.stop({ graceful: true, wait: true });
     },
@@ -313,8 +326,11 @@ export async function startJobQueue(options: {
  * (docs/BENCHMARKS.md, Start-up). Every schedule here is in UTC, and nothing else uses luxon.
  */
 function readSchedulesInUtc(): void {
-  LuxonSettings.defaultZone = "utc";
-  LuxonSettings.defaultLocale = "en-US";
+  // cron-parser requires luxon's CommonJS build; an import would load its ES build, a second
+  // copy whose settings cron-parser never reads.
+  const { Settings } = createRequire(import.meta.url)("luxon") as typeof import("luxon");
+  Settings.defaultZone = "utc";
+  Settings.defaultLocale = "en-US";
 }
 
 /**

@@ -37,6 +37,15 @@ describe("the job queue", () => {
     );
   });
 
+  it("puts back at a later start a schedule changed or removed since, as the code gives it", async () => {
+    await sql`update pgboss.schedule set cron = '*/5 * * * *' where name = 'invitations-expire'`.execute(world.platform.db);
+    await sql`delete from pgboss.schedule where name = 'dns-daily-recheck'`.execute(world.platform.db);
+    const later = await startJobQueue({ platform: world.platform, logger: pino({ level: "silent" }), pollingIntervalSeconds: 0.5 });
+    await later.stop();
+    const { rows } = await sql<{ name: string; cron: string; timezone: string }>`select name, cron, timezone from pgboss.schedule order by name`.execute(world.platform.db);
+    expect(rows).toEqual(Object.entries(scheduledJobs).map(([name, cron]) => ({ name, cron, timezone: "UTC" })).sort((a, b) => a.name.localeCompare(b.name)));
+  });
+
   it("expires late invitations and writes the edits of their request messages when the sweep runs", async () => {
     const owner = await buildUser(world.platform);
     const developer = await buildUser(world.platform);
