@@ -62,7 +62,10 @@ async function edgebotProcess(env: Record<string, string>): Promise<Worker> {
   child.stdin.end();
   const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
   // It listens while its job queue starts: the jobs are queued once the queue has made its queues.
-  await until(() => (log.includes("edgebot listening") && log.includes('"msg":"job queue started"') ? true : undefined), { what: "edgebot to listen", timeoutMs: 30_000, everyMs: 200 }).catch(() => {
+  await until(() => (log.includes("edgebot listening") && log.includes('"msg":"job queue started"') ? true : undefined), { what: "edgebot to listen", timeoutMs: 30_000, everyMs: 200 }).catch(async () => {
+    // Not left running behind the failed test.
+    child.kill("SIGKILL");
+    await exited;
     throw new Error(`edgebot did not start:\n${log}`);
   });
   return {
@@ -92,7 +95,15 @@ async function startWorkers(): Promise<{ workers: Worker[]; cleanup: () => Promi
       DNS_SERVERS: server.address,
       EDGE_CNAME_SUFFIX: suffix,
     };
-    const workers = await Promise.all([edgebotProcess(env), edgebotProcess(env)]);
+    const started = await Promise.allSettled([edgebotProcess(env), edgebotProcess(env)]);
+    const workers = started.flatMap((start) => (start.status === "fulfilled" ? [start.value] : []));
+    const failed = started.find((start) => start.status === "rejected");
+    if (failed) {
+      // The one that started is stopped before the failure is told.
+      await Promise.all(workers.map((worker) => worker.stop()));
+      await fake.stop();
+      throw failed.reason;
+    }
     return {
       workers,
       cleanup: async () => {
