@@ -37,6 +37,8 @@ export interface SlackAppMode {
   multiWorkspace?: boolean;
   /** The DNS verifier commands check with (default: the platform's, else one whose resolver nothing serves). */
   dns?: DnsVerifier;
+  /** How long a config edit's submission waits for its commit (default: the App's own). */
+  editWaitMs?: number;
 }
 
 /** Boots the real Bolt App on 127.0.0.1, on a free port, against `fake` and `platform`. */
@@ -51,6 +53,7 @@ export async function startSlackApp(platform: Omit<Platform, "dns"> & Partial<Pi
     },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     clientRetries: 0,
+    ...(mode.editWaitMs === undefined ? {} : { editWaitMs: mode.editWaitMs }),
   });
   const { port } = await slack.start({ port: 0, host: "127.0.0.1" });
   return { slack, url: `http://127.0.0.1:${port}` };

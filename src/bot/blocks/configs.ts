@@ -146,11 +146,102 @@ export function configEditorView(file: EditableFile, metadata: string): ModalVie
   };
 }
 
+/** What an edit was to change, as its editor carries it: not yet checked by core, so escaped wherever it is shown. */
+export interface EditTarget {
+  app: string;
+  env: string;
+  path: string;
+}
+
+/** The confirmation of a committed edit, to the person who made it. */
+export function editCommittedMessage(edit: { ref: string; env: string; path: string; commit: string }): Message {
+  return say(`:white_check_mark: Committed *${escapeText(edit.path)}* to *${edit.ref} ${edit.env}* as \`${shortCommit(edit.commit)}\`.`);
+}
+
+/**
+ * What replaces the editor when its commit takes longer than Slack waits for an answer (the
+ * repository busy with a push, say): the edit goes on, and its outcome is posted later.
+ */
+export function editStillCommittingView(edit: EditTarget): ModalView {
+  return {
+    type: "modal",
+    title: { type: "plain_text", text: "Edit configuration" },
+    close: { type: "plain_text", text: "Close" },
+    blocks: [
+      {
+        type: "section",
+        text: {
+          type: "mrkdwn",
+          text: `:hourglass_flowing_sand: Your edit of *${escapeText(edit.path)}* of *${escapeText(edit.app)} ${escapeText(edit.env)}* is taking a while to commit: the repository may be busy with another change. It goes on if you close this form, and whether it was committed will be posted where you ran \`config edit\`.`,
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The answer, posted later, to an edit that was not committed: why, and the whole text the
+ * person submitted (the editor is gone by then), in as many code blocks as it takes.
+ */
+export function editNotCommittedMessage(edit: EditTarget, reason: string, content: string): Message {
+  const builder = new MessageBuilder().section(`:warning: Your edit of *${escapeText(edit.path)}* of *${escapeText(edit.app)} ${escapeText(edit.env)}* was not committed.\n${escapeText(reason)}`);
+  if (content === "") builder.context("You submitted it empty.");
+  else {
+    for (const block of wholeCodeBlocks(content, maxSectionText)) builder.section(block);
+    builder.context(`What you submitted is above. To try again from the file as it is now: ${code(`config edit ${edit.app} ${edit.env} ${edit.path}`)}`);
+  }
+  return builder.build({ error: true });
+}
+
+/** Text's lines as a code block shows them: Slack reads &, < and > as markup even in code; three backticks would end the block. */
+function codeLines(text: string): string[] {
+  return escapeText(text.replace(/\n$/, "")).replace(/```/g, "`\u200b``").split("\n");
+}
+
+/** The room for text inside a code block of at most `limit` characters. */
+function codeBudget(limit: number): number {
+  return limit - "```\n\n```".length;
+}
+
+/** All of a text, in code blocks of at most `limit` characters each: split between lines, and a line too long for one block split across blocks. */
+function wholeCodeBlocks(text: string, limit: number): string[] {
+  const budget = codeBudget(limit);
+  const blocks: string[] = [];
+  let lines: string[] = [];
+  let used = 0;
+  for (const line of codeLines(text)) {
+    for (const piece of piecesOf(line, budget)) {
+      if (used + piece.length + 1 > budget && lines.length > 0) {
+        blocks.push(lines.join("\n"));
+        lines = [];
+        used = 0;
+      }
+      lines.push(piece);
+      used += piece.length + 1;
+    }
+  }
+  if (lines.length > 0) blocks.push(lines.join("\n"));
+  return blocks.map((body) => `\`\`\`\n${body}\n\`\`\``);
+}
+
+/** An escaped line in pieces of at most `size` characters, never cutting an entity (`&amp;`) in two. */
+function piecesOf(line: string, size: number): string[] {
+  const pieces: string[] = [];
+  let rest = line;
+  while (rest.length > size) {
+    const entity = rest.lastIndexOf("&", size - 1);
+    const cut = entity > size - "&amp;".length ? entity : size;
+    pieces.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  pieces.push(rest);
+  return pieces;
+}
+
 /** Text in a code block that fits `limit` characters, cut at a line; `cut` counts the lines left out. */
 function codeBlock(text: string, limit: number): { text: string; lines: number; cut: number } {
-  // Slack reads &, < and > as markup even in code; three backticks would end the block.
-  const lines = escapeText(text.replace(/\n$/, "")).replace(/```/g, "`\u200b``").split("\n");
-  const budget = limit - "```\n\n```".length;
+  const lines = codeLines(text);
+  const budget = codeBudget(limit);
   let used = 0;
   let shown = 0;
   for (const line of lines) {

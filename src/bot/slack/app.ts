@@ -11,6 +11,7 @@ import type { BotIdentity } from "./credentials.ts";
 import { SlackIdentities } from "./identities.ts";
 import { SlackInstallations } from "./installations.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { defaultEditWaitMs } from "./listeners/views/configs.ts";
 import { slackEventsPath, slackInstallPath, slackOAuthRedirectPath } from "./paths.ts";
 import { botScopes } from "./scopes.ts";
 import { SlackSpeaker, type SlackBot } from "./speaker.ts";
@@ -56,6 +57,8 @@ export interface SlackAppOptions {
   httpRoutes?: HttpRoute[];
   /** The bot token's identity, already asked of Slack (`checkSlackCredentials`); Bolt asks for it itself when absent. */
   botIdentity?: BotIdentity;
+  /** How long a config editor's submission waits for its commit before answering that it goes on (default `defaultEditWaitMs`; tests shorten it). */
+  editWaitMs?: number;
 }
 
 /**
@@ -143,7 +146,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const identities = new SlackIdentities(platform, installations ? { otherWorkspaces: otherWorkspaces(installations, speaker) } : {});
   // Second: who is acting, for every listener.
   app.use(actingMiddleware({ platform, identities, speaker, logger }));
-  registerListeners(app, { platform, slashCommand: config.slashCommand, speaker, installations, logger });
+  registerListeners(app, { platform, slashCommand: config.slashCommand, speaker, installations, logger, editWaitMs: options.editWaitMs ?? defaultEditWaitMs });
 
   const stopReceiving = async (): Promise<void> => {
     if (!socketReceiver) {

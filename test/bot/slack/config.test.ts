@@ -1,20 +1,24 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../../../src/bot/shell.ts";
+import type { SlackApp } from "../../../src/bot/slack/app.ts";
 import type { OutboxWorker } from "../../../src/bot/slack/outbox.ts";
+import { escapeText, maxSectionText } from "../../../src/bot/message.ts";
 import { createEnvironment } from "../../../src/core/environments.ts";
+import { lockRepository } from "../../../src/core/repository-locks.ts";
 import {
   addSlackPerson,
   interactionBody,
   signedRequest,
   slashCommandBody,
   manualOutbox,
+  startSlackApp,
   useSlackApp,
   viewOf,
   viewSubmissionPayload,
   type OpenedView,
 } from "../../support/slack-app.ts";
-import { addMember, applicationId, buildApplication, buildOrg, gitIn, snapshot, unique } from "../../support/world.ts";
+import { addMember, applicationId, buildApplication, buildOrg, commitOn, gitIn, snapshot, unique } from "../../support/world.ts";
 
 const bed = useSlackApp();
 let outbox: OutboxWorker;
@@ -61,12 +65,17 @@ async function openEditor(person: Person, text: string): Promise<{ view: OpenedV
   return { view: viewOf(await bed.fake.waitFor(() => bed.fake.callsOf("views.open")[opened])), responseId };
 }
 
-/** Submits the editor as Slack would; resolves with edgebot's acknowledgement. */
-async function submit(person: Person, view: OpenedView, fill: Record<string, string | null>, viewId = `V${randomBytes(5).toString("hex").toUpperCase()}`) {
-  const response = await signedRequest(bed.url, interactionBody(viewSubmissionPayload({ view, viewId, userId: person.id, fill })));
+/** Submits the editor as Slack would (to the App at `url`, by default the test bed's); resolves with edgebot's acknowledgement. */
+async function submit(person: Person, view: OpenedView, fill: Record<string, string | null>, viewId = newViewId(), url = bed.url) {
+  const response = await signedRequest(url, interactionBody(viewSubmissionPayload({ view, viewId, userId: person.id, fill })));
   const text = await response.text();
-  return (text === "" ? {} : JSON.parse(text)) as { response_action?: string; errors?: Record<string, string> };
+  return (text === "" ? {} : JSON.parse(text)) as { response_action?: string; errors?: Record<string, string>; view?: { blocks: Array<{ text?: { text: string } }>; submit?: unknown } };
 }
+
+function newViewId(): string {
+  return `V${randomBytes(5).toString("hex").toUpperCase()}`;
+}
+
 
 /** What the channel was sent when the outbox delivered, as people read it. */
 async function postedTo(channel: string): Promise<string[]> {
@@ -129,7 +138,7 @@ describe("config edit in Slack", () => {
     const { developer, ref, id } = await agency();
     const head = await bed.world.platform.repositories.head(id, "staging");
     const { view } = await openEditor(developer, `config edit ${ref} staging varnish/default.vcl`);
-    const viewId = `V${randomBytes(5).toString("hex").toUpperCase()}`;
+    const viewId = newViewId();
     expect(await submit(developer, view, { content: "vcl 4.1;\n# once\n" }, viewId)).toEqual({ response_action: "clear" });
     expect(await submit(developer, view, { content: "vcl 4.1;\n# once\n" }, viewId)).toEqual({});
     expect(await gitIn(bed.world, id, ["rev-list", "--count", `${head}..refs/heads/staging`])).toBe("1");
@@ -160,6 +169,109 @@ describe("config edit in Slack", () => {
     expect(await type(developer, `config show ${ref} staging ../x`)).toContain("path must be a path inside the repository");
     expect(await type(developer, `env log ${ref} staging --limit 0`)).toContain("--limit must be at least 1");
     expect(await type(developer, `env promote ${ref} staging`)).toContain("<to> is missing");
+  });
+});
+
+describe("config edit in Slack while the repository is busy", () => {
+  // Short, so the tests are quick; the App's own wait (2 s) leaves room within Slack's 3 s.
+  const editWaitMs = 250;
+  let impatient: { slack: SlackApp; url: string } | undefined;
+  const holds: Array<() => Promise<void>> = [];
+
+  /** Another App on the same database and fake Slack, as another replica is, that waits `editWaitMs` for a commit. */
+  async function impatientApp(): Promise<{ url: string }> {
+    impatient = await startSlackApp(bed.world.platform, bed.fake, { editWaitMs });
+    return impatient;
+  }
+
+  /** Stops that App once every request it took has finished: it can send nothing more. */
+  async function finished(): Promise<void> {
+    const stopping = impatient;
+    impatient = undefined;
+    await stopping?.slack.stop();
+  }
+
+  /**
+   * Another change to an application's repository in progress, as a push is for all of its
+   * receive-pack: a transaction holding the repository lock until released. (On PGlite, one
+   * connection, that transaction holds the whole database: an edit waits all the same.)
+   */
+  async function holdRepository(id: number): Promise<{ release: () => Promise<void> }> {
+    let letGo!: () => void;
+    const released = new Promise<void>((resolve) => (letGo = resolve));
+    let locked!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const done = bed.world.platform.db.transaction().execute(async (tx) => {
+      await lockRepository(tx, id);
+      locked();
+      await released;
+    });
+    await Promise.race([holding, done]);
+    const release = async () => {
+      letGo();
+      await done;
+    };
+    holds.push(release);
+    return { release };
+  }
+
+  afterEach(async () => {
+    for (const release of holds.splice(0)) await release();
+    await finished();
+  });
+
+  it("acknowledges in time that the edit goes on, then confirms the commit where config edit was typed, once for a form submitted twice", async () => {
+    const { developer, ref, id } = await agency();
+    const app = await impatientApp();
+    const { view, responseId } = await openEditor(developer, `config edit ${ref} staging section.config.json`);
+    const head = await bed.world.platform.repositories.head(id, "staging");
+    const push = await holdRepository(id);
+
+    const viewId = newViewId();
+    const started = performance.now();
+    const acks = await Promise.all([1, 2].map(() => submit(developer, view, { content: config("held.example.com") }, viewId, app.url)));
+    expect(performance.now() - started).toBeLessThan(3000);
+    for (const ack of acks) {
+      expect(ack.response_action).toBe("update");
+      expect(ack.view?.submit).toBeUndefined();
+      expect(ack.view?.blocks[0]?.text?.text).toContain("is taking a while to commit");
+    }
+    expect(await bed.world.platform.repositories.head(id, "staging")).toBe(head);
+
+    await push.release();
+    const answers = await bed.fake.waitFor(() => (bed.fake.responses.get(responseId)?.length ?? 0) >= 2 && bed.fake.responses.get(responseId));
+    expect(plainText({ text: String(answers[1]!.text), blocks: [] })).toContain(`Committed section.config.json to ${ref} staging`);
+    expect(await gitIn(bed.world, id, ["show", "refs/heads/staging:section.config.json"])).toContain("held.example.com");
+    // Both submissions have finished once the App has stopped: the second, already done, said nothing.
+    await finished();
+    expect(bed.fake.responses.get(responseId)).toHaveLength(2);
+    expect(await gitIn(bed.world, id, ["rev-list", "--count", `${head}..refs/heads/staging`])).toBe("1");
+  });
+
+  it("posts a refusal that comes after the acknowledgement with the whole text submitted, so it is not lost", async () => {
+    const { developer, ref, id } = await agency();
+    const app = await impatientApp();
+    const { view, responseId } = await openEditor(developer, `config edit ${ref} staging varnish/default.vcl`);
+    const push = await holdRepository(id);
+
+    // Markup Slack would read, and more than one section's worth once escaped.
+    const content = `vcl 4.1;\n${"# <origin> & ``` fenced\n".repeat(120)}`;
+    expect((await submit(developer, view, { content }, newViewId(), app.url)).response_action).toBe("update");
+    // The push lands first: the edit was made from a head that is no longer staging's.
+    const pushed = await commitOn(bed.world, id, "staging", "pushed while the edit waited");
+    await push.release();
+
+    const answers = await bed.fake.waitFor(() => (bed.fake.responses.get(responseId)?.length ?? 0) >= 2 && bed.fake.responses.get(responseId));
+    const blocks = answers[1]!.blocks as Array<{ type: string; text?: { text: string }; elements?: Array<{ text: string }> }>;
+    expect(blocks[0]!.text!.text).toContain(`Your edit of *varnish/default.vcl* of *${ref} staging* was not committed.`);
+    expect(blocks[0]!.text!.text).toContain("changed since you opened it");
+    const codeSections = blocks.filter((block) => block.text?.text.startsWith("```\n"));
+    expect(codeSections.length).toBeGreaterThan(1);
+    for (const section of codeSections) expect(section.text!.text.length).toBeLessThanOrEqual(maxSectionText);
+    const shown = codeSections.map((section) => section.text!.text.slice("```\n".length, -"\n```".length)).join("\n");
+    expect(shown).toBe(escapeText(content.replace(/\n$/, "")).replace(/```/g, "`\u200b``"));
+    expect(blocks.at(-1)!.elements![0]!.text).toContain(`config edit ${ref} staging varnish/default.vcl`);
+    expect(await bed.world.platform.repositories.head(id, "staging")).toBe(pushed);
   });
 });
 

@@ -11,4 +11,6 @@ export interface ListenerDependencies {
   /** Multi-workspace mode: the installations an uninstall removes. */
   installations: SlackInstallations | undefined;
   logger: Logger;
+  /** How long a config editor's submission waits for its commit before acknowledging without it (`defaultEditWaitMs`). */
+  editWaitMs: number;
 }

@@ -13,8 +13,9 @@ import { moveDenied } from "./moves.ts";
 
 /**
  * Registers the modal submissions. Each runs before its acknowledgement, because an error must
- * come back in it to keep the modal open; each is a quick database change (and, for the config
- * editor, a few git steps). A modal submitted twice changes once: the change records the view's id.
+ * come back in it to keep the modal open; each is a quick database change. The config editor's
+ * commit may wait for a push: it waits only so long (views/configs.ts). A modal submitted twice
+ * changes once: the change records the view's id.
  */
 export function registerViews(app: App, dependencies: ListenerDependencies): void {
   app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, formSubmitted(dependencies));
