@@ -43,8 +43,8 @@ interface Run {
 /** Each start-up step and the log lines that end it: the step ends with the last of them. */
 const stepEnds: Array<[messages: string[], step: string]> = [
   [["database ready"], "load modules, connect, check migrations"],
-  [["repositories reconciled with the database"], "reconcile GIT_ROOT"],
-  [["job queue started", "Slack accepted the bot token"], "start the job queue, and meanwhile check the token with Slack (auth.test)"],
+  [["repositories reconciled with the database"], "reconcile GIT_ROOT (while Bolt's modules load)"],
+  [["job queue started", "Slack accepted the bot token"], "start the job queue (begun after reconciling), and check the token with Slack (auth.test)"],
 ];
 
 async function runStartup(context: BenchContext): Promise<SectionResult> {
