@@ -56,7 +56,8 @@ export interface ProcessesInput {
  */
 export async function measureProcesses(input: ProcessesInput, counts: number[]): Promise<ProcessesRun[]> {
   const scratch = await mkdtemp(path.join(tmpdir(), "edgebot-bench-processes-"));
-  const buildDir = path.join(scratch, "dist");
+  // Inside the project, where the packages the build leaves out (luxon, PGlite) resolve.
+  const buildDir = path.join(projectRoot, "node_modules", ".cache", "edgebot-bench-processes");
   try {
     input.progress("building the production build (scripts/build.mjs)…");
     await promisify(execFile)(process.execPath, [path.join(projectRoot, "scripts", "build.mjs"), buildDir], { cwd: projectRoot });

@@ -3,8 +3,9 @@
 // `node dist/main.js` without tsx. One file loads in a fraction of the time Node takes to resolve
 // and read the hundreds of modules behind it (docs/BENCHMARKS.md, Start-up). PGlite stays a
 // package of its own (it loads its WebAssembly from beside its code) and is loaded only when
-// there is no DATABASE_URL. The git hooks' relay script is copied beside the bundles. Types are
-// checked by `npm run typecheck` (CI), not here.
+// there is no DATABASE_URL; luxon is loaded from node_modules too (see `external` below). The
+// git hooks' relay script is copied beside the bundles. Types are checked by `npm run
+// typecheck` (CI), not here.
 //
 // Two things keep the bundles small in memory, where V8 holds each file's source for as long as
 // the process runs (measured in docs/BENCHMARKS.md, Start-up):
