@@ -50,18 +50,7 @@ export class MessageBuilder {
     const shown = items.slice(0, limit).map((item) => `• ${item}`);
     const more = items.length - shown.length;
     if (more > 0) shown.push(`…and ${more} more ${options.noun ?? "items"}`);
-    let chunk: string[] = [];
-    let size = 0;
-    for (const line of shown) {
-      if (size + line.length + 1 > maxSectionText && chunk.length > 0) {
-        this.section(chunk.join("\n"));
-        chunk = [];
-        size = 0;
-      }
-      chunk.push(line);
-      size += line.length + 1;
-    }
-    if (chunk.length > 0) this.section(chunk.join("\n"));
+    for (const chunk of linesWithin(shown, maxSectionText)) this.section(chunk);
     return this;
   }
 
@@ -92,6 +81,24 @@ export class MessageBuilder {
 }
 
 /** Text cut to `limit` characters with a note saying how much was cut. */
+/** Lines joined in as few texts as fit `limit` characters each, in order; a longer line is a text of its own. */
+export function linesWithin(lines: string[], limit: number): string[] {
+  const texts: string[] = [];
+  let chunk: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    if (size + line.length + 1 > limit && chunk.length > 0) {
+      texts.push(chunk.join("\n"));
+      chunk = [];
+      size = 0;
+    }
+    chunk.push(line);
+    size += line.length + 1;
+  }
+  if (chunk.length > 0) texts.push(chunk.join("\n"));
+  return texts;
+}
+
 export function fit(text: string, limit: number): string {
   if (text.length <= limit) return text;
   const note = `\n…(${text.length - limit + 40} more characters cut)`;

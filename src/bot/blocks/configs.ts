@@ -1,7 +1,7 @@
 import type { ModalView } from "@slack/types";
 import type { ConfigFile, ConfigListing, EditableFile, PromotionOutcome } from "../../core/configs.ts";
 import type { BranchDiff, CommitSummary } from "../../core/configs.ts";
-import { code, escapeText, maxBlocks, maxSectionText, MessageBuilder, say, sayError, when, type Message } from "../message.ts";
+import { code, escapeText, linesWithin, maxBlocks, maxSectionText, MessageBuilder, say, sayError, when, type Message } from "../message.ts";
 import { promoteButton } from "./buttons.ts";
 import { plural } from "./orgs.ts";
 
@@ -206,22 +206,8 @@ function codeBudget(limit: number): number {
 /** All of a text, in code blocks of at most `limit` characters each: split between lines, and a line too long for one block split across blocks. */
 function wholeCodeBlocks(text: string, limit: number): string[] {
   const budget = codeBudget(limit);
-  const blocks: string[] = [];
-  let lines: string[] = [];
-  let used = 0;
-  for (const line of codeLines(text)) {
-    for (const piece of piecesOf(line, budget)) {
-      if (used + piece.length + 1 > budget && lines.length > 0) {
-        blocks.push(lines.join("\n"));
-        lines = [];
-        used = 0;
-      }
-      lines.push(piece);
-      used += piece.length + 1;
-    }
-  }
-  if (lines.length > 0) blocks.push(lines.join("\n"));
-  return blocks.map((body) => `\`\`\`\n${body}\n\`\`\``);
+  const pieces = codeLines(text).flatMap((line) => piecesOf(line, budget));
+  return linesWithin(pieces, budget).map((body) => `\`\`\`\n${body}\n\`\`\``);
 }
 
 /** An escaped line in pieces of at most `size` characters, never cutting an entity (`&amp;`) in two. */
