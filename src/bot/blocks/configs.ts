@@ -172,7 +172,7 @@ export function editStillCommittingView(edit: EditTarget): ModalView {
         type: "section",
         text: {
           type: "mrkdwn",
-          text: `:hourglass_flowing_sand: Your edit of *${escapeText(edit.path)}* of *${escapeText(edit.app)} ${escapeText(edit.env)}* is taking a while to commit: the repository may be busy with another change. It goes on if you close this form, and whether it was committed will be posted where you ran \`config edit\`.`,
+          text: `:hourglass_flowing_sand: ${yourEdit(edit)} is taking a while to commit: the repository may be busy with another change. It goes on if you close this form, and whether it was committed will be posted where you ran \`config edit\`.`,
         },
       },
     ],
@@ -184,13 +184,18 @@ export function editStillCommittingView(edit: EditTarget): ModalView {
  * person submitted (the editor is gone by then), in as many code blocks as it takes.
  */
 export function editNotCommittedMessage(edit: EditTarget, reason: string, content: string): Message {
-  const builder = new MessageBuilder().section(`:warning: Your edit of *${escapeText(edit.path)}* of *${escapeText(edit.app)} ${escapeText(edit.env)}* was not committed.\n${escapeText(reason)}`);
+  const builder = new MessageBuilder().section(`:warning: ${yourEdit(edit)} was not committed.\n${escapeText(reason)}`);
   if (content === "") builder.context("You submitted it empty.");
   else {
     for (const block of wholeCodeBlocks(content, maxSectionText)) builder.section(block);
     builder.context(`What you submitted is above. To try again from the file as it is now: ${code(`config edit ${edit.app} ${edit.env} ${edit.path}`)}`);
   }
   return builder.build({ error: true });
+}
+
+/** "Your edit of *path* of *app env*", each part escaped: not yet checked by core. */
+function yourEdit(edit: EditTarget): string {
+  return `Your edit of *${escapeText(edit.path)}* of *${escapeText(edit.app)} ${escapeText(edit.env)}*`;
 }
 
 /** Text's lines as a code block shows them: Slack reads &, < and > as markup even in code; three backticks would end the block. */

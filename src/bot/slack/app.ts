@@ -15,6 +15,7 @@ import { defaultEditWaitMs } from "./listeners/views/configs.ts";
 import { slackEventsPath, slackInstallPath, slackOAuthRedirectPath } from "./paths.ts";
 import { botScopes } from "./scopes.ts";
 import { SlackSpeaker, type SlackBot } from "./speaker.ts";
+import { resultWithin } from "./within.ts";
 import { TokenCipher } from "./token-cipher.ts";
 import { slackAckSeconds, slackAnswerSeconds, slackRequests } from "../../metrics.ts";
 
@@ -329,10 +330,7 @@ async function settledWithin(work: Promise<unknown>, limitMs: number | undefined
     () => undefined,
   );
   if (limitMs === undefined) return settled;
-  let timer: NodeJS.Timeout | undefined;
-  const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
-  await Promise.race([settled, timeUp]);
-  clearTimeout(timer);
+  await resultWithin(settled, limitMs);
 }
 
 /** A port the system will not give: a setting to change, said in one line. */

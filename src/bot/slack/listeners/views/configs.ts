@@ -8,6 +8,7 @@ import { explainFailure } from "../../../failures.ts";
 import type { Message } from "../../../message.ts";
 import { actingIn, type Acting } from "../../acting.ts";
 import { readConfigEditorMetadata, type ConfigEditorMetadata } from "../../config-editor.ts";
+import { resultWithin } from "../../within.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
 
 /**
@@ -50,7 +51,7 @@ export function configEditorSubmitted({ speaker, editWaitMs }: ListenerDependenc
 
     // Never rejects: whether it ends in time or not, its outcome is awaited below.
     const edit = submittedEdit(acting, metadata, log, { content, message });
-    const inTime = await settledWithin(edit, editWaitMs);
+    const inTime = await resultWithin(edit, editWaitMs);
     if (inTime !== undefined) {
       switch (inTime.kind) {
         case "committed":
@@ -94,17 +95,6 @@ async function submittedEdit(acting: Acting, metadata: ConfigEditorMetadata, log
     if ((error instanceof Invalid || error instanceof Conflict) && error.field === configEditorFields.message) return refused(configEditorFields.message, error.message);
     if (error instanceof CoreError) return refused(configEditorFields.content, error.message);
     return refused(configEditorFields.content, explainFailure(error, log, { what: "committing an edit failed", otherwise: "something went wrong on our side; nothing was committed. Try again." }));
-  }
-}
-
-/** What `work` resolved with, if it did within `limitMs`; undefined once that has passed. */
-async function settledWithin<T>(work: Promise<T>, limitMs: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeUp = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, limitMs, undefined)));
-  try {
-    return await Promise.race([work, timeUp]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
