@@ -24,13 +24,17 @@ describe("request ids and the access log (edgebot over HTTP, its logs on stderr)
     try {
       const url = `http://127.0.0.1:${await run.listening()}`;
       fake.addUser({ id: "UREQ", teamId: "T0TEST", email: "ana@example.com", name: "ana" });
+      const accessLines = () => logLines(run.stderr()).filter((line) => line.msg === "request");
       const type = async (text: string) => {
+        const logged = accessLines().length;
         const { body, responseId } = slashCommandBody(fake, { text, userId: "UREQ" });
         expect((await signedRequest(url, body)).status).toBe(200);
         const answer = await fake.waitFor(() => fake.responses.get(responseId)?.[0]);
+        // A request's access line is written when all its work ends (a Home tab refresh after
+        // the answer, say): the next command waits for it, so the lines come in the order typed.
+        await until(() => (accessLines().length > logged ? true : undefined), { what: "the command's access line", timeoutMs: 10_000 });
         return plainText({ text: String(answer.text), blocks: [] });
       };
-      const accessLines = () => logLines(run.stderr()).filter((line) => line.msg === "request");
 
       expect(await type("org create secret-client-name")).toContain("Created org secret-client-name");
       expect(await type("org create secret-client-name")).toContain("the org slug secret-client-name is");
