@@ -118,7 +118,7 @@ export async function seedCore(databaseUrl: string, scale: number): Promise<{ co
     );
     await step(
       "domains",
-      `insert into domains (id, environment_id, hostname, dns_status, dns_checked_at, created_by, created_at) overriding system value
+      `insert into domains (id, environment_id, hostname, dns_status, created_by, created_at) overriding system value
        select 10 * (a.id - 1) + (array[0, 5, 8])[p] + k,
               e.id,
               case when p = 1 and k = 1 then format('%s.client-%s.test', a.slug, a.org_id)
@@ -126,12 +126,19 @@ export async function seedCore(databaseUrl: string, scale: number): Promise<{ co
               case when p = 1 then (case when a.id % 4 <> 0 then 'passing' else 'failing' end)
                    when p = 2 then (array['pending','failing','passing'])[1 + k % 3]
                    else 'pending' end,
-              case when p < 3 then now() - make_interval(hours => (a.id + k) % 48) end,
               e.created_by, e.created_at
        from environments e
        join applications a on a.id = e.application_id
        cross join lateral (select 1 + (e.id - 1) % 3 as p) position
        cross join lateral generate_series(1, (array[5, 3, 2])[p]) k`,
+    );
+    // The last check of each domain checked before: a domain's last check time is its latest check's.
+    await step(
+      "DNS checks",
+      `insert into dns_checks (domain_id, hostname, verdict, expected, found, trigger, checked_at)
+       select d.id, d.hostname, case when d.dns_status = 'passing' then 'passes' else 'fails' end,
+              d.hostname || '.edge.bench.test', '[]'::jsonb, 'recheck', now() - make_interval(hours => d.id % 48)
+       from domains d where d.dns_status <> 'pending'`,
     );
     await step(
       "audit events",

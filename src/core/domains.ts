@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, DnsStatus } from "../db/schema.ts";
 import { withoutInternalAddresses, type DnsAdvice, type Verdict } from "../dns/verify.ts";
 import { accessColumns, applicationsInScope, findEnvironmentAsMember, oneApplication, type EnvironmentAccess } from "./access.ts";
@@ -11,6 +11,9 @@ import { environmentName, parseField } from "./names.ts";
 import { notify } from "./notifications.ts";
 import { authorize } from "./permissions.ts";
 import { inTransaction, type Actor, type Platform, type Tx } from "./platform.ts";
+
+/** The time of a domain's latest check (the domain as `d` in the query), null before its first. */
+export const lastCheckedAt = sql<Date | null>`(select k.checked_at from dns_checks k where k.domain_id = d.id order by k.id desc limit 1)`.as("dns_checked_at");
 
 /** A failing verdict's advice (SPEC §5): the records to create, the alternative at an apex, what to remove, the old TTL. */
 export type { DnsAdvice, DnsRecord } from "../dns/verify.ts";
@@ -194,7 +197,7 @@ export async function listDomains(
       return envName === undefined ? onApplication : onApplication.on("e.name", "=", envName);
     })
     .leftJoin("domains as d", "d.environment_id", "e.id")
-    .select([...accessColumns, "e.name", "d.hostname", "d.dns_status", "d.dns_checked_at"])
+    .select([...accessColumns, "e.name", "d.hostname", "d.dns_status", lastCheckedAt])
     .orderBy("e.id")
     .orderBy("d.hostname")
     .execute();

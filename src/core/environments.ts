@@ -2,7 +2,7 @@ import type { DnsStatus } from "../db/schema.ts";
 import { accessColumns, applicationsInScope, environmentInScope, findApplicationAsMember, findEnvironmentAsMember, oneApplication, oneEnvironment, requireRepository } from "./access.ts";
 import { recordAudit } from "./audit.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { hostnameTaken, insertDomain } from "./domains.ts";
+import { hostnameTaken, insertDomain, lastCheckedAt } from "./domains.ts";
 import { Conflict, Invalid, NotFound } from "./errors.ts";
 import { normalizeHostname } from "./hostnames.ts";
 import { environmentName, parseField } from "./names.ts";
@@ -121,7 +121,7 @@ export async function listEnvironments(platform: Platform, input: { actor: Actor
 export async function showEnvironment(platform: Platform, input: { actor: Actor; app: string; env: string }): Promise<EnvironmentDetails> {
   const found = await environmentInScope(platform.db, input.actor, input.app, input.env)
     .leftJoin("domains as d", "d.environment_id", "e.id")
-    .select([...accessColumns, "e.id as environment_id", "e.based_on", "e.live_at", "e.created_at", "d.hostname", "d.dns_status", "d.dns_checked_at"])
+    .select([...accessColumns, "e.id as environment_id", "e.based_on", "e.live_at", "e.created_at", "d.hostname", "d.dns_status", lastCheckedAt])
     .orderBy("d.hostname")
     .execute();
   const { access: environment, rows } = oneEnvironment(found, input.app, input.env.trim());

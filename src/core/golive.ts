@@ -153,11 +153,14 @@ export async function recordDnsResults(
 
 /**
  * Stores one check of each domain and the status it leaves, moving no environment, in one
- * statement whatever their number (the daily sweep writes a page of environments' at once): the
- * statuses are updated, which locks the domains, and a check is stored for each domain updated.
- * A domain removed from its environment meanwhile gets neither. The rows travel as one array a
- * column, which Postgres unnests: a multi-row VALUES binds a parameter a cell, and costs more
- * to parse than to write.
+ * statement whatever their number (the daily sweep writes a page of environments' at once).
+ * Only a status that changed is written to its domain: a domain's last check time is its
+ * latest check's, so the daily sweep, where nearly every status stays, writes the checks and
+ * leaves the domains be. The domains checked are locked against removal first (`for key
+ * share`, before any is updated: a row locked after this statement updated it would be
+ * skipped); one removed from its environment meanwhile gets no check. The rows travel as one array a column,
+ * which Postgres unnests: a multi-row VALUES binds a parameter a cell, and costs more to parse
+ * than to write. The domains are found by their ids (`= any`), never by a scan of the table.
  */
 export async function storeChecks(
   tx: Tx,
@@ -168,23 +171,29 @@ export async function storeChecks(
   if (checked.length === 0) return;
   const column = <T>(value: (check: (typeof checked)[number]) => T) => checked.map(value);
   const ids = column(({ domain }) => domain.id);
-  await sql`with updated as (
-      update domains set dns_status = c.status, dns_checked_at = now()
-      from unnest(${ids}::integer[], ${environmentIds}::integer[], ${column(({ verdict }) => statusOf[verdict.status])}::text[]) as c (id, environment_id, status)
-      where domains.id = c.id and domains.environment_id = c.environment_id
-      returning domains.id
+  await sql`with c as (
+      select * from unnest(
+        ${ids}::integer[],
+        ${environmentIds}::integer[],
+        ${column(({ verdict }) => statusOf[verdict.status])}::text[],
+        ${column(({ domain }) => domain.hostname)}::text[],
+        ${column(({ verdict }) => verdict.status)}::text[],
+        ${column(({ verdict }) => verdict.expectedTarget)}::text[],
+        ${column(({ verdict }) => JSON.stringify(verdict.status === "passes" ? [verdict.found] : verdict.status === "fails" ? verdict.found : [verdict.reason]))}::text[],
+        ${column(({ verdict }) => (verdict.status === "fails" ? verdict.recordToCreate : null))}::text[]
+      ) with ordinality as c (domain_id, environment_id, status, hostname, verdict, expected, found, record_to_create, position)
+    ), present as (
+      select domains.id from domains join c on c.domain_id = domains.id and c.environment_id = domains.environment_id
+      where domains.id = any(array(select domain_id from c))
+      for key share of domains
+    ), changed as (
+      update domains set dns_status = c.status
+      from present join c on c.domain_id = present.id
+      where domains.id = present.id and domains.dns_status is distinct from c.status
     )
     insert into dns_checks (domain_id, hostname, verdict, expected, found, record_to_create, checked_by, trigger)
     select c.domain_id, c.hostname, c.verdict, c.expected, c.found::jsonb, c.record_to_create, ${source.trigger === "golive" ? source.checkedBy : null}::integer, ${source.trigger}
-    from unnest(
-      ${ids}::integer[],
-      ${column(({ domain }) => domain.hostname)}::text[],
-      ${column(({ verdict }) => verdict.status)}::text[],
-      ${column(({ verdict }) => verdict.expectedTarget)}::text[],
-      ${column(({ verdict }) => JSON.stringify(verdict.status === "passes" ? [verdict.found] : verdict.status === "fails" ? verdict.found : [verdict.reason]))}::text[],
-      ${column(({ verdict }) => (verdict.status === "fails" ? verdict.recordToCreate : null))}::text[]
-    ) with ordinality as c (domain_id, hostname, verdict, expected, found, record_to_create, position)
-    where c.domain_id in (select id from updated)
+    from c join present on present.id = c.domain_id
     order by c.position`.execute(tx);
 }
 

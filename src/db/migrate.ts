@@ -14,6 +14,7 @@ import * as hostnameClaims from "../../migrations/0012_hostname_claims.ts";
 import * as applicationMoves from "../../migrations/0013_application_moves.ts";
 import * as outboxWakeup from "../../migrations/0014_outbox_wakeup.ts";
 import * as outboxWakeupWhenWritten from "../../migrations/0015_outbox_wakeup_when_written.ts";
+import * as lastCheckFromHistory from "../../migrations/0016_last_check_from_history.ts";
 import type { Database } from "./schema.ts";
 
 /** Every migration in `migrations/`, by file name; a test checks none is missing. */
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   "0013_application_moves": applicationMoves,
   "0014_outbox_wakeup": outboxWakeup,
   "0015_outbox_wakeup_when_written": outboxWakeupWhenWritten,
+  "0016_last_check_from_history": lastCheckFromHistory,
 };
 
 /** The migrations this code knows that the database has not run (a process newer than its schema). */

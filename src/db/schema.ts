@@ -81,7 +81,6 @@ export interface DomainsTable {
   environment_id: number;
   hostname: string;
   dns_status: ColumnType<DnsStatus, DnsStatus | undefined, DnsStatus>;
-  dns_checked_at: Date | null;
   created_by: number | null;
   created_at: CreatedAt;
 }

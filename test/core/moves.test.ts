@@ -17,7 +17,7 @@ async function handover() {
   const id = await applicationId(world.platform, ref);
   await createEnvironment(world.platform, { actor: owner, app: ref, env: "staging" });
   await commitOn(world, id, "production", "the agency's work");
-  await world.platform.db.updateTable("domains").set({ dns_status: "passing", dns_checked_at: new Date() }).where("hostname", "=", hostname).execute();
+  await world.platform.db.updateTable("domains").set({ dns_status: "passing" }).where("hostname", "=", hostname).execute();
   await world.platform.db.updateTable("environments").set({ live_at: new Date("2026-11-01T00:00:00Z") }).where("application_id", "=", id).where("name", "=", "production").execute();
   await setApplicationChannel(world.platform, { actor: owner, app: ref, channelId: "C0AGENCYAPP", teamId: "T0TEST" });
   return { owner, agency, client, ref, hostname, id, slug: ref.split("/")[1]! };
