@@ -41,7 +41,8 @@ const outdir = path.resolve(projectRoot, process.argv[2] ?? "dist");
 await rm(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: projectRoot,
-  entryPoints: { main: "src/main.ts", migrate: "src/db/migrate-cli.ts", "rotate-token-keys": "src/rotate-token-keys.ts", manifest: "src/manifest.ts" },
+  // dns-worker: the DNS verifier's own thread (src/dns/verify.ts loads it from beside the bundles).
+  entryPoints: { main: "src/main.ts", migrate: "src/db/migrate-cli.ts", "rotate-token-keys": "src/rotate-token-keys.ts", manifest: "src/manifest.ts", "dns-worker": "src/dns/verify-worker.ts" },
   outdir,
   bundle: true,
   splitting: true,

@@ -47,6 +47,23 @@ export const dnsTally = {
   querySeconds: { answered: 0, timeout: 0 } as Record<"answered" | "timeout", number>,
 };
 
+export type DnsTally = typeof dnsTally;
+
+/** What `dnsTally` has counted since the last call, which it starts again from zero (a thread's counts, sent to the main thread's). */
+export function takeDnsTally(): DnsTally {
+  const taken = structuredClone(dnsTally);
+  for (const counts of Object.values(dnsTally)) for (const key of Object.keys(counts)) (counts as Record<string, number>)[key] = 0;
+  return taken;
+}
+
+/** Adds counts taken elsewhere (`takeDnsTally`, in another thread) to this thread's `dnsTally`. */
+export function addDnsTally(counted: DnsTally): void {
+  for (const [group, counts] of Object.entries(counted)) {
+    const into = dnsTally[group as keyof DnsTally] as Record<string, number>;
+    for (const [key, value] of Object.entries(counts)) into[key] = (into[key] ?? 0) + value;
+  }
+}
+
 new Counter({
   name: "edgebot_dns_verdicts_total",
   help: "Hostnames checked against DNS, by verdict (passes, fails, could_not_check)",

@@ -4,8 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { plainText } from "../src/bot/shell.ts";
+import type { DnsVerifierConfig, VerifierThreadReply } from "../src/dns/verify.ts";
+import { startDnsServer } from "./support/dns-server.ts";
 import { startEdgebot, useEdgebotDataDir } from "./support/edgebot-process.ts";
 import { FakeSlack } from "./support/fake-slack.ts";
 import { runGitClient } from "./support/git-client.ts";
@@ -65,5 +68,22 @@ describe("the production build (npm run build)", () => {
       run.child.kill("SIGTERM");
     }
     expect(await run.exited).toBe(0);
+  });
+
+  it("runs the DNS verifier's thread from dns-worker.js beside the bundles", { timeout: 60_000 }, async () => {
+    const server = await startDnsServer({ records: [{ name: "www.built.example", type: "CNAME", target: "www.built.example.edge.test.net" }] });
+    const config: DnsVerifierConfig = { dnsServers: [server.address], dnsTimeoutMs: 1000, dnsConcurrency: 4, edgeCnameSuffix: "edge.test.net", edgeIpv4: [] };
+    const worker = new Worker(path.join(outDir, "dns-worker.js"), { workerData: config });
+    try {
+      const reply = new Promise<VerifierThreadReply>((resolve, reject) => {
+        worker.once("message", resolve);
+        worker.once("error", reject);
+      });
+      worker.postMessage({ id: 7, hostnames: ["www.built.example"] });
+      expect(await reply).toMatchObject({ id: 7, verdicts: [{ status: "passes", hostname: "www.built.example" }], tally: { verdicts: { passes: 1 }, queries: { answered: 1 } } });
+    } finally {
+      await worker.terminate();
+      await server.close();
+    }
   });
 });

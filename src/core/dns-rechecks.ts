@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { recordAudit } from "./audit.ts";
 import { changeAnnouncement, domainsOf, nextRecheck, recheckDelaySeconds, recordDnsResults, scheduleRecheck, storeChecks, type CheckedEnvironment, type Verdict } from "./golive.ts";
 import { announceInBackground } from "./notifications.ts";
@@ -93,10 +94,17 @@ async function settleRecheck(tx: Tx, rechecks: RecheckQueue | undefined, found: 
   return { kind: "waiting", nextInSeconds: next.nextInSeconds };
 }
 
-/** The live environments, for the daily re-check: ids only, in order, `limit` after `afterId`. */
-export async function liveEnvironmentIds(platform: Platform, page: { afterId: number; limit: number }): Promise<number[]> {
-  const rows = await platform.db.selectFrom("environments").select("id").where("live_at", "is not", null).where("id", ">", page.afterId).orderBy("id").limit(page.limit).execute();
-  return rows.map((row) => row.id);
+/**
+ * The live environments in pages of `size` by id, for the daily re-check: each page's bounds,
+ * found in one statement (the last id of every `size`-th live environment, and the last one).
+ */
+export async function liveEnvironmentPages(platform: Platform, size: number): Promise<Array<{ afterId: number; throughId: number }>> {
+  const { rows } = await sql<{ id: number }>`select id from (
+      select id, row_number() over (order by id) as position, count(*) over () as live from environments where live_at is not null
+    ) numbered
+    where position % ${size} = 0 or position = live
+    order by id`.execute(platform.db);
+  return rows.map((row, index) => ({ afterId: index === 0 ? 0 : rows[index - 1]!.id, throughId: row.id }));
 }
 
 /** A page of the daily sweep: the live environments with ids after `afterId`, up to and including `throughId`. */
@@ -125,7 +133,7 @@ export interface SweepOutcome {
 
 /**
  * The first half of a page of the daily sweep, outside any transaction: one query reads the
- * page's live environments with their domains, and one `verifyAll` asks DNS of every hostname
+ * page's live environments with their domains, and one `verifyInBulk` asks DNS of every hostname
  * (at most `DNS_CONCURRENCY` at once). An environment without domains has nothing to check.
  */
 export async function checkSweepPage(platform: Platform, page: SweepPage): Promise<CheckedPage> {
@@ -141,7 +149,7 @@ export async function checkSweepPage(platform: Platform, page: SweepPage): Promi
     .orderBy("e.id")
     .orderBy("d.hostname")
     .execute();
-  const verdicts = await platform.dns.verifyAll(rows.map((row) => row.hostname));
+  const verdicts = await platform.dns.verifyInBulk(rows.map((row) => row.hostname));
   const environments: CheckedDomains[] = [];
   rows.forEach((row, index) => {
     let last = environments.at(-1);

@@ -40,6 +40,8 @@ export interface DnsChecker {
   verify(hostname: string): Promise<Verdict>;
   /** Verdicts for many hostnames, in their order. */
   verifyAll(hostnames: string[]): Promise<Verdict[]>;
+  /** As `verifyAll`, for a large batch (a page of the daily sweep): asked off the main thread where the checker can. */
+  verifyInBulk(hostnames: string[]): Promise<Verdict[]>;
   /** Whether `_edgebot-challenge.<hostname>` holds `token` in a TXT record (a hostname claim's proof). */
   verifyChallenge(hostname: string, token: string): Promise<ChallengeVerdict>;
   /** The records a hostname needs, without asking DNS (when it could not be asked): the CNAME, and what an apex needs instead. */

@@ -1,6 +1,7 @@
 import { BlockList, isIP } from "node:net";
+import { Worker } from "node:worker_threads";
 import { canonicalName, DnsClient, DnsTimeout, rcode, resolversFrom, type DnsReply, type RecordType } from "./client.ts";
-import { dnsTally } from "../metrics.ts";
+import { addDnsTally, dnsTally, type DnsTally } from "../metrics.ts";
 
 /** What verification found for one hostname; "could not check" is never a failure. */
 export type Verdict =
@@ -75,6 +76,8 @@ export interface DnsVerifierOptions {
   concurrency: number;
   /** CNAME steps followed before giving up on a chain. */
   maxChainLength?: number;
+  /** Where `verifyInBulk` sends its batches; without one, they are checked on this thread. */
+  thread?: VerifierThread;
 }
 
 /** Where a CNAME chain from a hostname ended. */
@@ -214,6 +217,15 @@ export class DnsVerifier {
   }
 
   /**
+   * Verdicts for a large batch of hostnames, as `verifyAll` gives them, checked on the
+   * verifier's own thread when it has one (`createDnsVerifier`): the daily sweep asks a page's
+   * DNS there while the main thread writes the page before, so that each has a core.
+   */
+  async verifyInBulk(hostnames: string[]): Promise<Verdict[]> {
+    return this.options.thread === undefined ? this.verifyAll(hostnames) : this.options.thread.verifyAll(hostnames);
+  }
+
+  /**
    * Whether a TXT record at `_edgebot-challenge.<hostname>` holds `token` exactly. The name may
    * be a CNAME to where the record is kept (as for ACME's challenges): TXT records reached by
    * the answer's CNAME chain count. A timeout, SERVFAIL or REFUSED is "could not check".
@@ -240,9 +252,10 @@ export class DnsVerifier {
     return { status: "missing", hostname: name, recordName, found: texts };
   }
 
-  /** Closes the client's sockets. */
+  /** Closes the client's sockets, and stops the verifier's thread. */
   close(): void {
     this.options.client.close();
+    this.options.thread?.close();
   }
 
   /** The verdict where a CNAME chain, or NXDOMAIN at the hostname, settles it; undefined when the hostname has no CNAME. */
@@ -484,14 +497,92 @@ export type ChallengeVerdict =
     }
   | { status: "could_not_check"; hostname: string; recordName: string; reason: string };
 
-/** The verifier edgebot runs with, from its configuration (DNS_SERVERS empty: the system's resolvers). */
-export function createDnsVerifier(config: {
+/** The settings a verifier is built from (DNS_SERVERS empty: the system's resolvers). */
+export interface DnsVerifierConfig {
   dnsServers: string[];
   dnsTimeoutMs: number;
   dnsConcurrency: number;
   edgeCnameSuffix: string;
   edgeIpv4: string[];
-}): DnsVerifier {
+  /** Whether `verifyInBulk` has a thread of its own (the default); the thread's verifier has none. */
+  ownThread?: boolean;
+}
+
+/** The verifier edgebot runs with, from its configuration. */
+export function createDnsVerifier(config: DnsVerifierConfig): DnsVerifier {
   const client = new DnsClient({ resolvers: resolversFrom(config.dnsServers), timeoutMs: config.dnsTimeoutMs, retries: 1 });
-  return new DnsVerifier({ client, edgeCnameSuffix: config.edgeCnameSuffix, edgeIpv4: config.edgeIpv4, concurrency: config.dnsConcurrency });
+  const thread = config.ownThread === false ? undefined : new VerifierThread(config);
+  return new DnsVerifier({ client, edgeCnameSuffix: config.edgeCnameSuffix, edgeIpv4: config.edgeIpv4, concurrency: config.dnsConcurrency, ...(thread ? { thread } : {}) });
+}
+
+/** A batch sent to a verifier's thread (verify-worker.ts), and its answer with the metrics counted for it. */
+export interface VerifierThreadRequest {
+  id: number;
+  hostnames: string[];
+}
+export type VerifierThreadReply = { id: number; tally: DnsTally } & ({ verdicts: Verdict[] } | { error: string });
+
+/**
+ * A verifier on a thread of its own (verify-worker.ts), built from the same settings and started
+ * at its first batch. From the sources (tsx, the tests) the thread loads its TypeScript through
+ * tsx; from the build it loads `dns-worker.js` beside the bundles (scripts/build.mjs). A thread
+ * that fails or exits fails the batches it held, and the next batch starts another. It keeps the
+ * process alive only while it holds a batch.
+ */
+class VerifierThread {
+  private running: { worker: Worker; waiting: Map<number, { resolve: (verdicts: Verdict[]) => void; reject: (error: Error) => void }> } | undefined;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly config: DnsVerifierConfig) {}
+
+  verifyAll(hostnames: string[]): Promise<Verdict[]> {
+    if (this.closed) return Promise.reject(new Error("the DNS verifier was closed"));
+    const { worker, waiting } = (this.running ??= this.start());
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      waiting.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, hostnames } satisfies VerifierThreadRequest);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    const running = this.running;
+    this.running = undefined;
+    if (running === undefined) return;
+    failAll(running.waiting, new Error("the DNS verifier was closed"));
+    void running.worker.terminate();
+  }
+
+  private start(): NonNullable<VerifierThread["running"]> {
+    const workerData = { ...this.config, ownThread: false } satisfies DnsVerifierConfig;
+    // A thread's first module is loaded before any --import hook takes effect: from the sources, it registers tsx first.
+    const worker = import.meta.url.endsWith(".ts")
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL("./verify-worker.ts", import.meta.url).href)}); });`, { eval: true, workerData })
+      : new Worker(new URL("./dns-worker.js", import.meta.url), { workerData });
+    const running = { worker, waiting: new Map() };
+    worker.on("message", (reply: VerifierThreadReply) => {
+      addDnsTally(reply.tally);
+      const batch = running.waiting.get(reply.id);
+      running.waiting.delete(reply.id);
+      if (running.waiting.size === 0) worker.unref();
+      if ("verdicts" in reply) batch?.resolve(reply.verdicts);
+      else batch?.reject(new Error(`the DNS verifier's thread failed: ${reply.error}`));
+    });
+    const ended = (error: Error) => {
+      if (this.running === running) this.running = undefined;
+      failAll(running.waiting, error);
+    };
+    worker.on("error", ended);
+    worker.on("exit", (code) => ended(new Error(`the DNS verifier's thread exited (code ${code})`)));
+    worker.unref();
+    return running;
+  }
+}
+
+function failAll(waiting: Map<number, { reject: (error: Error) => void }>, error: Error): void {
+  for (const batch of waiting.values()) batch.reject(error);
+  waiting.clear();
 }

@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { applicationIds } from "../core/applications.ts";
 import { recheckClaim } from "../core/claims.ts";
-import { checkSweepPage, liveEnvironmentIds, recheckEnvironment, recordSweepPage, type CheckedPage, type SweepPage } from "../core/dns-rechecks.ts";
+import { checkSweepPage, liveEnvironmentPages, recheckEnvironment, recordSweepPage, type CheckedPage, type SweepPage } from "../core/dns-rechecks.ts";
 import { isDeadlock, isUniqueViolation } from "../db/errors.ts";
 import { AlreadyDone } from "../core/errors.ts";
 import { expireInvitations } from "../core/invitations.ts";
@@ -70,13 +70,18 @@ export const sweepQueueName = "dns-daily-sweep";
 
 const sweepPageData = z.object({ afterId: z.number().int().min(0), throughId: z.number().int().positive(), since: z.iso.datetime() });
 
-/** Live environments a page of the daily sweep holds: one read, one `verifyAll` and one transaction each. */
-const sweepPageSize = 1000;
 /**
- * Pages a worker takes at a time. A worker's turn lasts at least its polling interval, so
- * several pages fill it; each page's DNS is asked while the one before is written.
+ * Live environments a page of the daily sweep holds: one read, one `verifyInBulk` and one
+ * transaction each. A page's DNS is asked on the verifier's thread while the page before is
+ * written on the main thread; small pages keep both busy, where a long write would leave DNS
+ * waiting for it (docs/BENCHMARKS.md, Daily DNS re-check sweep).
  */
-const sweepPagesPerFetch = 8;
+const sweepPageSize = 250;
+/**
+ * Pages a worker takes at a time. A worker's turn lasts at least its polling interval: 64
+ * pages take some 4 s at full speed, so a turn is not cut short to wait for the next.
+ */
+const sweepPagesPerFetch = 64;
 
 /** The queue of repository maintenance: at most one waiting per application. */
 export const maintenanceQueueName = "repository-maintenance";
@@ -200,7 +205,7 @@ export async function startJobQueue(options: {
         failed.push(job.id);
       }
     }
-    // One page's DNS is asked while the page before is written: one verifyAll at a time, so DNS_CONCURRENCY holds.
+    // One page's DNS is asked while the page before is written: one verifyInBulk at a time, so DNS_CONCURRENCY holds.
     const check = (index: number): Promise<{ checked: CheckedPage; checkMs: number } | { error: unknown }> | undefined => {
       const next = pages[index];
       const started = performance.now();
@@ -269,20 +274,13 @@ export async function startJobQueue(options: {
     },
     "dns-daily-recheck": async () => {
       const since = new Date().toISOString();
-      let pages = 0;
-      let environments = 0;
-      for (let afterId = 0; ; ) {
-        const ids = await liveEnvironmentIds(platform, { afterId, limit: sweepPageSize });
-        if (ids.length === 0) break;
-        const page: SweepPage = { afterId, throughId: ids.at(-1)!, since };
-        await boss.insert([{ name: sweepQueueName, data: page, singletonKey: `live-environments:${page.afterId}-${page.throughId}` }]);
-        pages += 1;
-        environments += ids.length;
-        afterId = page.throughId;
+      const pages = await liveEnvironmentPages(platform, sweepPageSize);
+      for (let from = 0; from < pages.length; from += idsPerStatement) {
+        await boss.insert(pages.slice(from, from + idsPerStatement).map((page) => ({ name: sweepQueueName, data: { ...page, since } satisfies SweepPage, singletonKey: `live-environments:${page.afterId}-${page.throughId}` })));
+        // This process starts on them now; others find them when they next poll.
+        if (from === 0) boss.notifyWorker(sweepWorker);
       }
-      // This process starts on them now; others find them when they next poll.
-      boss.notifyWorker(sweepWorker);
-      logger.info({ environments, pages }, "daily DNS re-check of live environments queued");
+      logger.info({ pages: pages.length, pageSize: sweepPageSize }, "daily DNS re-check of live environments queued");
     },
     "repositories-weekly-maintenance": async () => {
       const queued = await queueEach(

@@ -2,14 +2,15 @@ import pino from "pino";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setApplicationChannel } from "../../src/core/applications.ts";
-import { checkSweepPage, recheckEnvironment, recordSweepPage, type SweepPage } from "../../src/core/dns-rechecks.ts";
+import { checkSweepPage, liveEnvironmentPages, recheckEnvironment, recordSweepPage, type SweepPage } from "../../src/core/dns-rechecks.ts";
 import { addDomain } from "../../src/core/domains.ts";
+import { showEnvironment } from "../../src/core/environments.ts";
 import { AlreadyDone } from "../../src/core/errors.ts";
 import { onceForRequest, type Platform } from "../../src/core/platform.ts";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 import { recheckQueueName, startJobQueue, type JobQueue } from "../../src/jobs/queue.ts";
 import { startDnsServer, type TestDnsServer, type ZoneRecord } from "../support/dns-server.ts";
-import { applicationId, buildApplication, buildOrg, buildUser, failure, unique, useWorld } from "../support/world.ts";
+import { applicationId, buildApplication, buildOrg, buildUser, failure, unique, useWorld, type TestUser } from "../support/world.ts";
 
 const world = useWorld();
 const suffix = "edge.sweep.test";
@@ -44,6 +45,7 @@ afterAll(async () => {
 type Shape = "passing" | "failing" | "unanswered";
 
 interface LiveEnvironment {
+  owner: TestUser;
   ref: string;
   environmentId: number;
   hostnames: string[];
@@ -64,7 +66,7 @@ async function liveEnvironment(shape: Shape, channel: string): Promise<LiveEnvir
   // Live since yesterday, every domain passing then.
   await sql`update environments set live_at = now() - interval '1 day' where id = ${environment.id}`.execute(world.platform.db);
   await sql`update domains set dns_status = 'passing' where environment_id = ${environment.id}`.execute(world.platform.db);
-  return { ref, environmentId: environment.id, hostnames: [first, second] };
+  return { owner, ref, environmentId: environment.id, hostnames: [first, second] };
 }
 
 /** Everything a re-check of `environment` left that anyone can see, its names and times written alike for any environment. */
@@ -138,6 +140,42 @@ describe("the daily DNS sweep, a page of live environments at a time", () => {
     // As a single re-check: the verdict of a domain removed meanwhile still counts for the environment.
     expect(await observed(failing)).toMatchObject({ live: false, domains: [{ dns_status: "passing" }], announcements: [{ kind: "env.regressed" }] });
     expect(await observed(trimmed)).toMatchObject({ live: true, domains: [{ dns_status: "passing" }], announcements: [] });
+  });
+
+  it("shows a domain's latest check as its last, and rewrites only the domains whose status changed", async () => {
+    const environments = [await liveEnvironment("passing", "C0LAST"), await liveEnvironment("unanswered", "C0LAST")];
+    const hostnames = environments.flatMap((environment) => environment.hostnames);
+    const shown = async () => new Map((await Promise.all(environments.map(({ owner, ref }) => showEnvironment(world.platform, { actor: owner, app: ref, env: "production" })))).flatMap((details) => details.domains.map((domain) => [domain.hostname, domain])));
+    // Where each domain's row is: an update writes a new version elsewhere, a lock does not.
+    const rowVersions = async () => new Map((await sql<{ hostname: string; ctid: string }>`select hostname, ctid::text from domains where hostname in (${sql.join(hostnames)})`.execute(world.platform.db)).rows.map((row) => [row.hostname, row.ctid]));
+    expect([...(await shown()).values()].map((domain) => domain.dnsCheckedAt)).toEqual([null, null, null, null]);
+    const before = await rowVersions();
+
+    await recordSweepPage(platform, await checkSweepPage(platform, pageOf(environments, new Date().toISOString())));
+
+    const checks = await world.platform.db.selectFrom("dns_checks").select(["hostname", "checked_at"]).where("hostname", "in", hostnames).execute();
+    const after = await rowVersions();
+    const domains = await shown();
+    expect(checks).toHaveLength(4);
+    for (const check of checks) expect(domains.get(check.hostname)!.dnsCheckedAt).toEqual(check.checked_at);
+    // Only the unanswered domain's status changed (passing to unknown): only its row was rewritten.
+    const unanswered = environments[1]!.hostnames[1]!;
+    expect(hostnames.map((hostname) => [hostname, domains.get(hostname)!.dnsStatus, after.get(hostname) === before.get(hostname)])).toEqual(
+      hostnames.map((hostname) => [hostname, hostname === unanswered ? "unknown" : "passing", hostname !== unanswered]),
+    );
+  });
+
+  it("pages the live environments by id, each live environment in one page", async () => {
+    await liveEnvironment("passing", "C0PAGES");
+    await liveEnvironment("passing", "C0PAGES");
+    const live = (await world.platform.db.selectFrom("environments").select("id").where("live_at", "is not", null).orderBy("id").execute()).map((row) => row.id);
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    for (const size of [1, 2, 3, live.length, live.length + 1]) {
+      const pages = await liveEnvironmentPages(platform, size);
+      const held = pages.map((page) => live.filter((id) => id > page.afterId && id <= page.throughId));
+      expect({ size, held: held.flat() }).toEqual({ size, held: live });
+      expect(held.map((ids) => ids.length)).toEqual(pages.map((_, index) => (index < pages.length - 1 ? size : live.length - size * (pages.length - 1))));
+    }
   });
 
   it("takes effect once when the same page runs twice", async () => {
