@@ -158,9 +158,10 @@ export async function recordDnsResults(
  * latest check's, so the daily sweep, where nearly every status stays, writes the checks and
  * leaves the domains be. The domains checked are locked against removal first (`for key
  * share`, before any is updated: a row locked after this statement updated it would be
- * skipped); one removed from its environment meanwhile gets no check. The rows travel as one array a column,
- * which Postgres unnests: a multi-row VALUES binds a parameter a cell, and costs more to parse
- * than to write. The domains are found by their ids (`= any`), never by a scan of the table.
+ * skipped); one removed from its environment meanwhile gets no check. The rows travel as one
+ * array a column, which Postgres unnests: a multi-row VALUES binds a parameter a cell, and
+ * costs more to parse than to write. The domains are found by their ids (`= any`), never by a
+ * scan of the table.
  */
 export async function storeChecks(
   tx: Tx,
