@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -71,6 +71,11 @@ describe("the production build (npm run build)", () => {
   });
 
   it("runs the DNS verifier's thread from dns-worker.js beside the bundles", { timeout: 60_000 }, async () => {
+    // The bundle that starts the thread looks for it beside itself.
+    const bundles = (await readdir(outDir)).filter((name) => name.endsWith(".js") && name !== "dns-worker.js");
+    const starters = [];
+    for (const name of bundles) if ((await readFile(path.join(outDir, name), "utf8")).includes('new URL("./dns-worker.js",import.meta.url)')) starters.push(name);
+    expect(starters).toHaveLength(1);
     const server = await startDnsServer({ records: [{ name: "www.built.example", type: "CNAME", target: "www.built.example.edge.test.net" }] });
     const config: DnsVerifierConfig = { dnsServers: [server.address], dnsTimeoutMs: 1000, dnsConcurrency: 4, edgeCnameSuffix: "edge.test.net", edgeIpv4: [] };
     const worker = new Worker(path.join(outDir, "dns-worker.js"), { workerData: config });
