@@ -530,7 +530,7 @@ export type VerifierThreadReply = { id: number; tally: DnsTally } & ({ verdicts:
  * process alive only while it holds a batch.
  */
 class VerifierThread {
-  private running: { worker: Worker; waiting: Map<number, { resolve: (verdicts: Verdict[]) => void; reject: (error: Error) => void }> } | undefined;
+  private running: RunningThread | undefined;
   private nextId = 0;
   private closed = false;
 
@@ -556,13 +556,14 @@ class VerifierThread {
     void running.worker.terminate();
   }
 
-  private start(): NonNullable<VerifierThread["running"]> {
-    const workerData = { ...this.config, ownThread: false } satisfies DnsVerifierConfig;
+  private start(): RunningThread {
+    // The thread builds its verifier from these, without a thread of its own (verify-worker.ts).
+    const workerData = this.config;
     // A thread's first module is loaded before any --import hook takes effect: from the sources, it registers tsx first.
     const worker = import.meta.url.endsWith(".ts")
       ? new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then(({ register }) => { register(); return import(${JSON.stringify(new URL("./verify-worker.ts", import.meta.url).href)}); });`, { eval: true, workerData })
       : new Worker(new URL("./dns-worker.js", import.meta.url), { workerData });
-    const running = { worker, waiting: new Map() };
+    const running: RunningThread = { worker, waiting: new Map() };
     worker.on("message", (reply: VerifierThreadReply) => {
       addDnsTally(reply.tally);
       const batch = running.waiting.get(reply.id);
@@ -582,7 +583,13 @@ class VerifierThread {
   }
 }
 
-function failAll(waiting: Map<number, { reject: (error: Error) => void }>, error: Error): void {
+/** A started thread, and its batches still waiting for their verdicts, by id. */
+interface RunningThread {
+  worker: Worker;
+  waiting: Map<number, { resolve: (verdicts: Verdict[]) => void; reject: (error: Error) => void }>;
+}
+
+function failAll(waiting: RunningThread["waiting"], error: Error): void {
   for (const batch of waiting.values()) batch.reject(error);
   waiting.clear();
 }
