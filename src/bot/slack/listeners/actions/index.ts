@@ -3,6 +3,7 @@ import { buttonActions } from "../../../blocks/buttons.ts";
 import { openFormAction } from "../../../blocks/modals.ts";
 import { invitationActions, roleRequestActions } from "../../../blocks/notifications.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
+import { button, listenToButtons } from "../routes.ts";
 import { checkDnsButton, goLiveButton } from "./golive-buttons.ts";
 import { approveInvitationButton, denyInvitationButton } from "./invitations.ts";
 import { moveActions } from "../../../blocks/moves.ts";
@@ -16,16 +17,18 @@ import { approveRoleRequestButton, denyRoleRequestButton } from "./role-requests
  * whose submission does the work, and the Approve and Deny buttons of invitation and role requests.
  */
 export function registerActions(app: App, dependencies: ListenerDependencies): void {
-  app.action<BlockAction<ButtonAction | OverflowAction>>(new RegExp(`^${openFormAction}`), openFormButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(invitationActions.approve, approveInvitationButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(invitationActions.deny, denyInvitationButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(roleRequestActions.approve, approveRoleRequestButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(roleRequestActions.deny, denyRoleRequestButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(moveActions.approve, approveMoveButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(moveActions.deny, denyMoveButton(dependencies));
-  // Buttons that act at once, once per click (buttons.ts): Check again, Promote, and the Home tab's Go live and Check DNS.
-  app.action<BlockAction<ButtonAction>>(buttonActions.checkAgain, goLiveButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeGoLive}(:|$)`), goLiveButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeCheckDns}(:|$)`), checkDnsButton(dependencies));
-  app.action<BlockAction<ButtonAction>>(buttonActions.promote, promoteButton(dependencies));
+  listenToButtons(app, [
+    button<BlockAction<ButtonAction | OverflowAction>>(new RegExp(`^${openFormAction}`), openFormButton(dependencies)),
+    button<BlockAction<ButtonAction>>(invitationActions.approve, approveInvitationButton(dependencies)),
+    button<BlockAction<ButtonAction>>(invitationActions.deny, denyInvitationButton(dependencies)),
+    button<BlockAction<ButtonAction>>(roleRequestActions.approve, approveRoleRequestButton(dependencies)),
+    button<BlockAction<ButtonAction>>(roleRequestActions.deny, denyRoleRequestButton(dependencies)),
+    button<BlockAction<ButtonAction>>(moveActions.approve, approveMoveButton(dependencies)),
+    button<BlockAction<ButtonAction>>(moveActions.deny, denyMoveButton(dependencies)),
+    // Buttons that act at once, once per click (buttons.ts): Check again, Promote, and the Home tab's Go live and Check DNS.
+    button<BlockAction<ButtonAction>>(buttonActions.checkAgain, goLiveButton(dependencies)),
+    button<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeGoLive}(:|$)`), goLiveButton(dependencies)),
+    button<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeCheckDns}(:|$)`), checkDnsButton(dependencies)),
+    button<BlockAction<ButtonAction>>(buttonActions.promote, promoteButton(dependencies)),
+  ]);
 }

@@ -5,6 +5,7 @@ import { denyInvitationCallback } from "../../../blocks/invitations.ts";
 import { denyRoleRequestCallback } from "../../../blocks/role-requests.ts";
 import { denyMoveCallback } from "../../../blocks/moves.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
+import { listenToForms } from "../routes.ts";
 import { configEditorSubmitted } from "./configs.ts";
 import { formConfirmed, formSubmitted } from "./form-submission.ts";
 import { invitationDenied } from "./invitations.ts";
@@ -18,10 +19,12 @@ import { moveDenied } from "./moves.ts";
  * changes once: the change records the view's id.
  */
 export function registerViews(app: App, dependencies: ListenerDependencies): void {
-  app.view({ callback_id: new RegExp(`^${formCallbackPrefix}`), type: "view_submission" }, formSubmitted(dependencies));
-  app.view({ callback_id: new RegExp(`^${formConfirmationCallbackPrefix}`), type: "view_submission" }, formConfirmed(dependencies));
-  app.view({ callback_id: configEditorCallback, type: "view_submission" }, configEditorSubmitted(dependencies));
-  app.view({ callback_id: denyInvitationCallback, type: "view_submission" }, invitationDenied(dependencies));
-  app.view({ callback_id: denyRoleRequestCallback, type: "view_submission" }, roleRequestDenied(dependencies));
-  app.view({ callback_id: denyMoveCallback, type: "view_submission" }, moveDenied(dependencies));
+  listenToForms(app, [
+    { id: new RegExp(`^${formCallbackPrefix}`), listener: formSubmitted(dependencies) },
+    { id: new RegExp(`^${formConfirmationCallbackPrefix}`), listener: formConfirmed(dependencies) },
+    { id: configEditorCallback, listener: configEditorSubmitted(dependencies) },
+    { id: denyInvitationCallback, listener: invitationDenied(dependencies) },
+    { id: denyRoleRequestCallback, listener: roleRequestDenied(dependencies) },
+    { id: denyMoveCallback, listener: moveDenied(dependencies) },
+  ]);
 }
