@@ -3,7 +3,7 @@ import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs, Sl
 /**
  * Bolt runs every listener's chain of matchers for every request it receives: with a Bolt
  * listener for each button and each form, every slash command went through 21 chains before
- * its own (a tenth of the App's CPU per command, and a quarter of what it allocates). edgebot
+ * its own (an eighth of the App's CPU per command, and a fifth of what it allocated). edgebot
  * gives Bolt one listener per kind of request instead, and finds the one that handles it in a
  * table of its own, by the id Slack sends: a button's `action_id`, a form's `callback_id`, a
  * picker's `action_id`. A request no route takes is left unacknowledged, as Bolt leaves one that
