@@ -7,9 +7,9 @@
  * loop of concurrent senders. Every loop is bounded by its duration and by per-request timeouts.
  */
 import { createHmac, randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
+import type { FakeSlackData, FakeSlackMessage } from "./slack-driver-api.ts";
 
 /** What bench/slack.ts asks of the driver. */
 export type DriverRequest =
@@ -68,11 +68,10 @@ export interface LoadResult {
 const ackTimeoutMs = 10_000;
 const answerTimeoutMs = 10_000;
 
-let server: Server | undefined;
+let fakeSlack: Worker | undefined;
 let port = 0;
-let users: Record<string, { email: string; name: string; teamId: string }> = {};
-/** Response URL ids still awaited: resolve with the body posted there. */
-const awaited = new Map<string, (body: Record<string, unknown>) => void>();
+/** Response URL ids still awaited: resolve with when the answer arrived (this thread's `performance.now()`) and its text. */
+const awaited = new Map<string, (answer: { at: number; text: string | undefined }) => void>();
 
 function send(reply: DriverReply): void {
   process.send?.(reply);
@@ -81,61 +80,43 @@ function send(reply: DriverReply): void {
 process.on("message", (message: DriverRequest) => {
   void handle(message).catch((error: unknown) => send({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
 });
-process.on("disconnect", () => {
-  server?.close();
-  server?.closeAllConnections();
-});
+process.on("disconnect", () => stopFakeSlack());
 
 async function handle(message: DriverRequest): Promise<void> {
   if (message.type === "start") {
-    users = message.users;
-    await startFakeSlack();
+    port = await startFakeSlack({ users: message.users });
     send({ type: "ready", apiUrl: `http://127.0.0.1:${port}/api/` });
   } else if (message.type === "run") {
     const result = message.spec.kind === "open" ? await openLoop(message.spec) : await closedLoop(message.spec);
     send({ type: "result", id: message.id, result });
   } else {
-    server?.close();
-    server?.closeAllConnections();
+    stopFakeSlack();
     process.disconnect?.();
   }
 }
 
-/** A fake Slack: users.info for the seeded users, auth.test, `{ ok: true }` for the rest, and response URLs. */
-async function startFakeSlack(): Promise<void> {
-  server = createServer((request, response) => {
-    void readBody(request).then((body) => {
-      const path = request.url ?? "/";
-      let answer: Record<string, unknown> = { ok: true };
-      if (path.startsWith("/response/")) {
-        const id = path.slice("/response/".length);
-        const resolve = awaited.get(id);
-        awaited.delete(id);
-        resolve?.(JSON.parse(body || "{}") as Record<string, unknown>);
-      } else if (path.startsWith("/api/users.info")) {
-        const userId = new URLSearchParams(body).get("user") ?? "";
-        const user = users[userId];
-        answer = user
-          ? { ok: true, user: { id: userId, team_id: user.teamId, name: user.name, real_name: user.name, profile: { email: user.email, display_name: user.name, real_name: user.name } } }
-          : { ok: false, error: "user_not_found" };
-      } else if (path.startsWith("/api/auth.test")) {
-        answer = { ok: true, team_id: "T0BENCH", user_id: "UBOT", bot_id: "BBOT" };
+/** Starts the fake Slack on its own thread (bench/slack-driver-api.ts); resolves with its port. */
+function startFakeSlack(data: FakeSlackData): Promise<number> {
+  // A thread's first module is loaded before the --import hook applies: it registers tsx first.
+  const api = new URL("./slack-driver-api.ts", import.meta.url).href;
+  const worker = new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then(({ register }) => { register(); return import(${JSON.stringify(api)}); });`, { eval: true, workerData: data });
+  fakeSlack = worker;
+  return new Promise((resolve, reject) => {
+    worker.once("error", reject);
+    worker.on("message", (message: FakeSlackMessage) => {
+      if (message.type === "listening") resolve(message.port);
+      else {
+        const resolveAnswer = awaited.get(message.id);
+        awaited.delete(message.id);
+        resolveAnswer?.({ at: message.at - performance.timeOrigin, text: message.text });
       }
-      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(answer));
     });
   });
-  await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
-  port = (server.address() as AddressInfo).port;
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => (body += chunk));
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
+function stopFakeSlack(): void {
+  fakeSlack?.postMessage({ type: "stop" });
+  fakeSlack = undefined;
 }
 
 let sequence = 0;
@@ -177,18 +158,18 @@ async function sendCommand(
   url: string,
   text: string,
   since: number,
-): Promise<{ ack: number | undefined; answer: Promise<{ at: number; body: Record<string, unknown> } | undefined> }> {
+): Promise<{ ack: number | undefined; answer: Promise<{ at: number; text: string | undefined } | undefined> }> {
   const { init, responseId } = signedCommand(spec, text);
-  let answer: Promise<{ at: number; body: Record<string, unknown> } | undefined> = Promise.resolve(undefined);
+  let answer: Promise<{ at: number; text: string | undefined } | undefined> = Promise.resolve(undefined);
   if (spec.answers) {
     answer = new Promise((resolve) => {
       const timer = setTimeout(() => {
         awaited.delete(responseId);
         resolve(undefined);
       }, answerTimeoutMs);
-      awaited.set(responseId, (body) => {
+      awaited.set(responseId, (answered) => {
         clearTimeout(timer);
-        resolve({ at: performance.now(), body });
+        resolve(answered);
       });
     });
   }
@@ -211,8 +192,8 @@ function emptyResult(windowSeconds: number): LoadResult {
   return { sent: 0, acks: [], answers: [], failedAcks: 0, unanswered: 0, errorAnswers: 0, completed: 0, windowSeconds, maxSendLagMs: 0, samples: {} };
 }
 
-function noteAnswer(result: LoadResult, text: string, body: Record<string, unknown>): void {
-  const said = typeof body.text === "string" ? body.text : "";
+function noteAnswer(result: LoadResult, text: string, answerText: string | undefined): void {
+  const said = answerText ?? "";
   if (/something went wrong/i.test(said)) result.errorAnswers += 1;
   if (!(text in result.samples)) result.samples[text] = said;
 }
@@ -250,7 +231,7 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
               return;
             }
             result.answers.push(answered.at - scheduled);
-            noteAnswer(result, text, answered.body);
+            noteAnswer(result, text, answered.text);
           }),
         );
         next += 1;
@@ -292,7 +273,7 @@ async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
           continue;
         }
         result.answers.push(answered.at - sentAt);
-        noteAnswer(result, text, answered.body);
+        noteAnswer(result, text, answered.text);
         finishedAt = answered.at;
       }
       if (finishedAt <= end) result.completed += 1;

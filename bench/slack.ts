@@ -31,6 +31,8 @@ export const benchUser = { chatUserId: "U0BENCH", email: "dana@bench-agency.exam
 
 const rate = 100;
 const concurrency = 50;
+/** The open loop's rounds per app, taken in turn with the other app's. */
+const openRounds = 6;
 /**
  * Issue 16's rows are ratios to the bare app in the same run: the closed loop's answered commands
  * per second against its acknowledgements per second, and the open loop's ack p99 (metrics and
@@ -109,12 +111,19 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       progress(`warming up ${subject.name}…`);
       await driver.run(spec(subject, "open", 2));
     }
+    // The open loop's tail moves with the machine from one moment to the next: the two apps take
+    // turns, a short round each, first one then the other, and each app's rounds are pooled.
     const open = new Map<string, LoadResult>();
-    const closed = new Map<string, LoadResult>();
-    for (const subject of subjects) {
-      progress(`open loop, ${rate}/s for ${seconds} s: ${subject.name}…`);
-      open.set(subject.name, await driver.run(spec(subject, "open", seconds)));
+    const roundSeconds = seconds / openRounds;
+    progress(`open loop, ${rate}/s for ${seconds} s each, in ${openRounds} rounds of ${roundSeconds} s taken in turn…`);
+    const rounds = new Map<string, LoadResult[]>(subjects.map((subject) => [subject.name, []]));
+    for (let round = 0; round < openRounds; round++) {
+      const order = round % 2 === 0 ? subjects : [...subjects].reverse();
+      for (const subject of order) rounds.get(subject.name)!.push(await driver.run(spec(subject, "open", roundSeconds)));
     }
+    for (const [name, results] of rounds) open.set(name, pooled(results));
+    const roundRatios = rounds.get("edgebot")!.map((result, round) => percentile(result.acks, 0.99) / percentile(rounds.get("bare Bolt app")![round]!.acks, 0.99));
+    const closed = new Map<string, LoadResult>();
     for (const subject of subjects) {
       progress(`closed loop, ${concurrency} senders for ${seconds} s: ${subject.name}…`);
       closed.set(subject.name, await driver.run(spec(subject, "closed", seconds)));
@@ -137,7 +146,7 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       },
       [1, 3],
     );
-    return report(context, { seconds, world, texts, open, closed, processes });
+    return report(context, { seconds, world, texts, open, roundRatios, closed, processes });
   } finally {
     await driver.stop();
     await stopEdgebot?.().catch(() => undefined);
@@ -263,13 +272,39 @@ export class Driver {
   }
 }
 
+/** Rounds of one loop as one: their latencies together, their counts added. */
+function pooled(results: LoadResult[]): LoadResult {
+  const ascending = (values: number[][]) => values.flat().sort((a, b) => a - b);
+  return {
+    sent: results.reduce((sum, result) => sum + result.sent, 0),
+    acks: ascending(results.map((result) => result.acks)),
+    answers: ascending(results.map((result) => result.answers)),
+    failedAcks: results.reduce((sum, result) => sum + result.failedAcks, 0),
+    unanswered: results.reduce((sum, result) => sum + result.unanswered, 0),
+    errorAnswers: results.reduce((sum, result) => sum + result.errorAnswers, 0),
+    completed: results.reduce((sum, result) => sum + result.completed, 0),
+    windowSeconds: results.reduce((sum, result) => sum + result.windowSeconds, 0),
+    maxSendLagMs: Math.max(...results.map((result) => result.maxSendLagMs)),
+    samples: Object.assign({}, ...results.map((result) => result.samples)) as Record<string, string>,
+  };
+}
+
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(value < 10 ? 2 : 1) : "—");
 const ratio2 = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "—");
 const ratio = (value: number, base: number) => (Number.isFinite(value) && Number.isFinite(base) && base > 0 ? `${(value / base).toFixed(1)}×` : "—");
 
 function report(
   context: BenchContext,
-  input: { seconds: number; world: { orgs: number; apps: string[]; environments: number }; texts: string[]; open: Map<string, LoadResult>; closed: Map<string, LoadResult>; processes: ProcessesRun[] },
+  input: {
+    seconds: number;
+    world: { orgs: number; apps: string[]; environments: number };
+    texts: string[];
+    open: Map<string, LoadResult>;
+    /** Each open-loop round's edgebot ack p99 over the bare app's in the same round. */
+    roundRatios: number[];
+    closed: Map<string, LoadResult>;
+    processes: ProcessesRun[];
+  },
 ): SectionResult {
   const { seconds, open, closed } = input;
   const edgeOpen = open.get("edgebot")!;
@@ -348,9 +383,9 @@ function report(
     "",
     `edgebot's real Bolt App (\`createSlackApp\`, HTTP mode on 127.0.0.1, pool of 10 connections), as production runs it: metrics on (prom-client, with the process's own), a request id carried through each request (AsyncLocalStorage), and one access log line per command at level info, written as production writes them (to /dev/null here); over a fresh database seeded with ${input.world.orgs} orgs, ${input.world.environments} environments and real repositories; the user is an owner or developer in 3 orgs holding ${input.world.apps.length} of the applications, already registered (the warm-up's one \`users.info\` puts them in the identity cache). In the same run, a bare Bolt App (same Bolt 5 \`HTTPReceiver\`, same signing secret) whose slash command handler only calls \`ack()\`.`,
     "",
-    `The Slack side runs in a child process (\`bench/slack-driver.ts\`): a fake Web API and response URLs on loopback, and the load. Each request is a signed slash command (\`v0:<ts>:<body>\`, HMAC-SHA256) alternating \`${input.texts.join("` and `")}\`, sent with \`fetch\` (keep-alive). **Ack** = time to the HTTP response; **answer** = time until edgebot's answer reached the response URL. Both are timed from the request's scheduled time in the open loop and from its sending in the closed loop. Each run is ${seconds} s, after a 2 s warm-up at ${rate}/s.`,
+    `The Slack side runs in a child process (\`bench/slack-driver.ts\`): the load on its main thread, and on a thread of its own a fake Web API and the response URLs on loopback (\`bench/slack-driver-api.ts\`), so that receiving answers never delays sending commands or reading their acknowledgements. Each request is a signed slash command (\`v0:<ts>:<body>\`, HMAC-SHA256) alternating \`${input.texts.join("` and `")}\`, sent with \`fetch\` (keep-alive). **Ack** = time to the HTTP response; **answer** = time until edgebot's answer reached the response URL. Both are timed from the request's scheduled time in the open loop and from its sending in the closed loop. Each run is ${seconds} s, after a 2 s warm-up at ${rate}/s.`,
     "",
-    `**(a) Open loop**: ${rate} requests per second on a fixed schedule, each sent at its time whatever became of the earlier ones (largest send lag: ${ms(Math.max(edgeOpen.maxSendLagMs, bareOpen.maxSendLagMs))} ms).`,
+    `**(a) Open loop**: ${rate} requests per second on a fixed schedule, each sent at its time whatever became of the earlier ones (largest send lag: ${ms(Math.max(edgeOpen.maxSendLagMs, bareOpen.maxSendLagMs))} ms). The two apps take turns: ${input.roundRatios.length} rounds of ${seconds / input.roundRatios.length} s each, in the order bare, edgebot, then edgebot, bare, and so on, each app's rounds pooled in the table. Round by round, edgebot's ack p99 over the bare app's was ${input.roundRatios.map((value) => ratio2(value)).join(", ")}.`,
     "",
     ...openTable,
     "",
@@ -374,6 +409,7 @@ function report(
   const summary = [
     `1-minute load average: ${machine.loadAtStart.toFixed(2)} at the start, ${loadAtEnd.toFixed(2)} at the end (${machine.cores} cores)`,
     `${seconds} s per run; open loop ${rate}/s, closed loop ${concurrency} senders`,
+    `open-loop rounds, edgebot's ack p99 over the bare app's: ${input.roundRatios.map((value) => ratio2(value)).join(", ")}`,
     `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged; edgebot processes: ${processLost} unacknowledged, unanswered or error answers`,
     ...input.texts.map((text) => `edgebot answered \`${text}\` with: ${sample(text)}`),
   ];
