@@ -74,11 +74,11 @@ export async function measureProcesses(input: ProcessesInput, counts: number[]):
         for (const url of urls) await input.load("open", [url], 2, 5);
         await input.load("open", urls, 2);
         const pids = started.map((one) => one.child.pid!);
-        const before = await cpuReading(input, pids);
+        const before = await cpuReading(input.db, input.driverPid, pids);
         const startedAt = performance.now();
         const result = await input.load("closed", urls, input.seconds);
         const seconds = (performance.now() - startedAt) / 1000;
-        const after = await cpuReading(input, pids);
+        const after = await cpuReading(input.db, input.driverPid, pids);
         runs.push({ processes: count, result, cpu: cpuShare(before, after, seconds) });
       } finally {
         await Promise.all(started.map((one) => stopProcess(one.child)));
@@ -129,24 +129,27 @@ async function startProcess(input: ProcessesInput, buildDir: string, dataDir: st
   return { child, url: `http://127.0.0.1:${port}/slack/events` };
 }
 
-interface CpuReading {
+/** CPU seconds used so far: by the app's processes, the driver, and each of the database's Postgres backends. */
+export interface CpuReading {
   edgebot: number;
   driver: number;
   /** By backend process id: a backend that starts during the run counts from zero. */
   postgres: Map<number, number>;
 }
 
-async function cpuReading(input: ProcessesInput, edgebotPids: number[]): Promise<CpuReading> {
-  const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(input.db);
+/** Reads /proc for the app's processes (`appPids`), the driver and the Postgres backends of `db`'s database (not the one asking). */
+export async function cpuReading(db: Kysely<Database>, driverPid: number, appPids: number[]): Promise<CpuReading> {
+  const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`.execute(db);
   const postgres = new Map<number, number>();
   for (const { pid } of backends.rows) {
     const seconds = cpuSeconds(pid);
     if (seconds !== undefined) postgres.set(pid, seconds);
   }
-  return { edgebot: edgebotPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0), driver: cpuSeconds(input.driverPid) ?? 0, postgres };
+  return { edgebot: appPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0), driver: cpuSeconds(driverPid) ?? 0, postgres };
 }
 
-function cpuShare(before: CpuReading, after: CpuReading, seconds: number): CpuShare {
+/** What each used between two readings, per second of `seconds`. */
+export function cpuShare(before: CpuReading, after: CpuReading, seconds: number): CpuShare {
   let postgres = 0;
   for (const [pid, used] of after.postgres) postgres += used - (before.postgres.get(pid) ?? 0);
   return { edgebot: (after.edgebot - before.edgebot) / seconds, driver: (after.driver - before.driver) / seconds, postgres: postgres / seconds };

@@ -21,7 +21,7 @@ import { machineLine } from "./machine.ts";
 import { percentile } from "./measure.ts";
 import { unservedDns, type BenchContext, type BenchSection, type SectionResult } from "./section.ts";
 import type { DriverReply, DriverRequest, LoadResult, LoadSpec } from "./slack-driver.ts";
-import { measureProcesses, type ProcessesRun } from "./slack-processes.ts";
+import { cpuReading, cpuShare, measureProcesses, type CpuShare, type ProcessesRun } from "./slack-processes.ts";
 
 export const signingSecret = "bench-signing-secret-0123456789abcdef";
 const botToken = "xoxb-bench-bot-token";
@@ -124,9 +124,17 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
     for (const [name, results] of rounds) open.set(name, pooled(results));
     const roundRatios = rounds.get("edgebot")!.map((result, round) => percentile(result.acks, 0.99) / percentile(rounds.get("bare Bolt app")![round]!.acks, 0.99));
     const closed = new Map<string, LoadResult>();
+    const closedCpu = new Map<string, CpuShare>();
     for (const subject of subjects) {
       progress(`closed loop, ${concurrency} senders for ${seconds} s: ${subject.name}…`);
-      closed.set(subject.name, await driver.run(spec(subject, "closed", seconds)));
+      // This process holds both apps; the one not under load is idle meanwhile.
+      const before = await cpuReading(handle.db, driver.pid, [process.pid]);
+      const result = await driver.run(spec(subject, "closed", seconds));
+      const used = cpuShare(before, await cpuReading(handle.db, driver.pid, [process.pid]), 1);
+      closed.set(subject.name, result);
+      // CPU seconds per command: each acknowledged (bare app) or answered (edgebot) in the run, in or after its window.
+      const commands = subject.answers ? result.answers.length : result.acks.length;
+      closedCpu.set(subject.name, { edgebot: used.edgebot / commands, driver: used.driver / commands, postgres: used.postgres / commands });
     }
     await stopEdgebot();
     stopEdgebot = undefined;
@@ -146,7 +154,7 @@ async function runSlack(context: BenchContext): Promise<SectionResult> {
       },
       [1, 3],
     );
-    return report(context, { seconds, world, texts, open, roundRatios, closed, processes });
+    return report(context, { seconds, world, texts, open, roundRatios, closed, closedCpu, processes });
   } finally {
     await driver.stop();
     await stopEdgebot?.().catch(() => undefined);
@@ -303,6 +311,8 @@ function report(
     /** Each open-loop round's edgebot ack p99 over the bare app's in the same round. */
     roundRatios: number[];
     closed: Map<string, LoadResult>;
+    /** CPU seconds per command in each app's closed loop: the app's process, the driver, Postgres. */
+    closedCpu: Map<string, CpuShare>;
     processes: ProcessesRun[];
   },
 ): SectionResult {
@@ -353,6 +363,24 @@ function report(
     `| edgebot | ${edgeRate.toFixed(0)} | completed (acked and answered) | ${ms(ec.p50)} | ${ms(ec.p99)} | ${ms(ec.max)} | ${ms(eca.p50)} | ${ms(eca.p99)} |`,
     `| edgebot / bare | ${ratio2(closedRatio)} | | ${ratio(ec.p50, bc.p50)} | ${ratio(ec.p99, bc.p99)} | ${ratio(ec.max, bc.max)} | | |`,
   ];
+  const perCommand = (cpu: CpuShare | undefined) => [cpu?.edgebot ?? Number.NaN, cpu?.driver ?? Number.NaN, cpu?.postgres ?? Number.NaN] as const;
+  const cpuMs = (seconds: number) => (Number.isFinite(seconds) ? (seconds * 1000).toFixed(2) : "—");
+  const cpuRow = (name: string, cpu: CpuShare | undefined) => {
+    const [app, driverCpu, postgres] = perCommand(cpu);
+    return `| ${name} | ${cpuMs(app)} | ${cpuMs(driverCpu)} | ${cpuMs(postgres)} | ${cpuMs(app + driverCpu + postgres)} |`;
+  };
+  const edgeCpu = input.closedCpu.get("edgebot");
+  const cpuTable = [
+    "| closed loop, CPU per command (ms) | the app's process | driver | Postgres | total |",
+    "|---|---:|---:|---:|---:|",
+    cpuRow("bare Bolt app (ack only)", input.closedCpu.get("bare Bolt app")),
+    cpuRow("edgebot", edgeCpu),
+  ];
+  // What the closed-loop target leaves each command of CPU on this machine, against what the driver and Postgres alone took.
+  const targetRate = targets.closedRatio * bareRate;
+  const budgetMs = (context.machine.cores / targetRate) * 1000;
+  const [edgeApp, edgeDriver, edgePostgres] = perCommand(edgeCpu);
+  const budgetLine = `At ${targets.closedRatio}× the bare app's ${bareRate.toFixed(0)} acknowledgements per second, edgebot would answer ${targetRate.toFixed(0)} commands per second: on ${context.machine.cores} cores that leaves ${budgetMs.toFixed(2)} ms of CPU per command for edgebot, the driver and Postgres together. In this run the driver and Postgres alone took ${cpuMs(edgeDriver + edgePostgres)} ms per edgebot command, and edgebot's process ${cpuMs(edgeApp)} ms.`;
   const [one, three] = input.processes;
   const processRate = (run: ProcessesRun) => run.result.completed / run.result.windowSeconds;
   const cores = (value: number) => value.toFixed(2);
@@ -393,6 +421,12 @@ function report(
     "",
     ...closedTable,
     "",
+    `CPU per command in these closed loops, read from /proc over each run (user and system time, all threads): this process (it holds both apps; the one not under load is idle meanwhile), the driver, and the database's Postgres backends; divided by the commands acknowledged (bare app) or answered (edgebot) in the run.`,
+    "",
+    ...cpuTable,
+    "",
+    budgetLine,
+    "",
     `**(c) Processes**: edgebot's production build (\`node main.js\` from scripts/build.mjs), HTTP mode, metrics on their own port, logs at info to a pipe, as separate processes on this run's database and GIT_ROOT; the same closed loop of ${concurrency} senders, first against one process, then against three with the senders spread round-robin over their URLs (sender i keeps process i mod 3, as a load balancer spreads connections). CPU is read from /proc over the loop: all edgebot processes, the driver, and the database's Postgres backends, in cores (CPU seconds per second).`,
     "",
     ...processesTable,
@@ -413,6 +447,6 @@ function report(
     `edgebot: ${failed} unacknowledged, ${edgeOpen.unanswered + edgeClosed.unanswered} unanswered, ${edgeOpen.errorAnswers + edgeClosed.errorAnswers} error answers; bare app: ${bareOpen.failedAcks + bareClosed.failedAcks} unacknowledged; edgebot processes: ${processLost} unacknowledged, unanswered or error answers`,
     ...input.texts.map((text) => `edgebot answered \`${text}\` with: ${sample(text)}`),
   ];
-  const table = [...openTable, "", ...closedTable, "", ...processesTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
+  const table = [...openTable, "", ...closedTable, "", ...cpuTable, "", budgetLine, "", ...processesTable, "", ...targetTable].map((line) => line.replace(/\*\*/g, "")).join("\n");
   return { rows: [], table, summary, markdown, missed };
 }
