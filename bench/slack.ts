@@ -407,7 +407,7 @@ function report(
   const machine = context.machine;
   const sample = (text: string) => (edgeOpen.samples[text] ?? edgeClosed.samples[text] ?? "").split("\n")[0]!.slice(0, 90);
   const markdown = [
-    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${loadAtEnd.toFixed(2)} at the end on ${machine.cores} cores (other engineers' test runs shared the machine).`,
+    `Measured ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC on ${machineLine(machine)}. The 1-minute load average was ${machine.loadAtStart.toFixed(2)} at the start and ${loadAtEnd.toFixed(2)} at the end on ${machine.cores} cores (the bench's own closed loops raise it to about 4).`,
     "",
     `edgebot's real Bolt App (\`createSlackApp\`, HTTP mode on 127.0.0.1, pool of 10 connections), as production runs it: metrics on (prom-client, with the process's own), a request id carried through each request (AsyncLocalStorage), and one access log line per command at level info, written as production writes them (to /dev/null here); over a fresh database seeded with ${input.world.orgs} orgs, ${input.world.environments} environments and real repositories; the user is an owner or developer in 3 orgs holding ${input.world.apps.length} of the applications, already registered (the warm-up's one \`users.info\` puts them in the identity cache). In the same run, a bare Bolt App (same Bolt 5 \`HTTPReceiver\`, same signing secret) whose slash command handler only calls \`ack()\`.`,
     "",
