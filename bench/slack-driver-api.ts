@@ -5,9 +5,10 @@
  * commands nor its reading of their acknowledgements. Each answer is passed to the driver's
  * thread with the time it arrived, on the clock both threads share.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
+import { text } from "node:stream/consumers";
 import { parentPort, workerData } from "node:worker_threads";
 
 /** What the fake Slack tells the driver's thread. */
@@ -24,7 +25,7 @@ const { users } = workerData as FakeSlackData;
 const port = parentPort!;
 
 const server = createServer((request, response) => {
-  void readBody(request).then((body) => {
+  void text(request).then((body) => {
     const path = request.url ?? "/";
     let answer: Record<string, unknown> = { ok: true };
     if (path.startsWith("/response/")) {
@@ -50,13 +51,3 @@ port.on("message", (message: { type: "stop" }) => {
   server.closeAllConnections();
   port.close();
 });
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = "";
-    request.setEncoding("utf8");
-    request.on("data", (chunk: string) => (body += chunk));
-    request.on("end", () => resolve(body));
-    request.on("error", reject);
-  });
-}
