@@ -506,7 +506,11 @@ export interface DnsVerifierConfig {
   edgeIpv4: string[];
   /** Whether `verifyInBulk` has a thread of its own (the default); the thread's verifier has none. */
   ownThread?: boolean;
+  /** How long that thread waits for another batch before it ends (default a minute); the next batch starts another. */
+  threadIdleMs?: number;
 }
+
+const defaultThreadIdleMs = 60_000;
 
 /** The verifier edgebot runs with, from its configuration. */
 export function createDnsVerifier(config: DnsVerifierConfig): DnsVerifier {
@@ -527,7 +531,8 @@ export type VerifierThreadReply = { id: number; tally: DnsTally } & ({ verdicts:
  * at its first batch. From the sources (tsx, the tests) the thread loads its TypeScript through
  * tsx; from the build it loads `dns-worker.js` beside the bundles (scripts/build.mjs). A thread
  * that fails or exits fails the batches it held, and the next batch starts another. It keeps the
- * process alive only while it holds a batch.
+ * process alive only while it holds a batch, and ends once it has held none for `threadIdleMs`
+ * (the daily sweep's pages follow each other within milliseconds; the next day's start it again).
  */
 class VerifierThread {
   private running: RunningThread | undefined;
@@ -538,7 +543,9 @@ class VerifierThread {
 
   verifyAll(hostnames: string[]): Promise<Verdict[]> {
     if (this.closed) return Promise.reject(new Error("the DNS verifier was closed"));
-    const { worker, waiting } = (this.running ??= this.start());
+    const running = (this.running ??= this.start());
+    const { worker, waiting } = running;
+    clearTimeout(running.idle);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       waiting.set(id, { resolve, reject });
@@ -553,6 +560,7 @@ class VerifierThread {
     this.running = undefined;
     if (running === undefined) return;
     failAll(running.waiting, new Error("the DNS verifier was closed"));
+    clearTimeout(running.idle);
     void running.worker.terminate();
   }
 
@@ -568,12 +576,16 @@ class VerifierThread {
       addDnsTally(reply.tally);
       const batch = running.waiting.get(reply.id);
       running.waiting.delete(reply.id);
-      if (running.waiting.size === 0) worker.unref();
+      if (running.waiting.size === 0) {
+        worker.unref();
+        running.idle = setTimeout(() => this.endIdle(running), this.config.threadIdleMs ?? defaultThreadIdleMs).unref();
+      }
       if ("verdicts" in reply) batch?.resolve(reply.verdicts);
       else batch?.reject(new Error(`the DNS verifier's thread failed: ${reply.error}`));
     });
     const ended = (error: Error) => {
       if (this.running === running) this.running = undefined;
+      clearTimeout(running.idle);
       failAll(running.waiting, error);
     };
     worker.on("error", ended);
@@ -581,12 +593,21 @@ class VerifierThread {
     worker.unref();
     return running;
   }
+
+  /** Ends a thread that has held no batch since its timer was set; a batch sent meanwhile cleared the timer. */
+  private endIdle(running: RunningThread): void {
+    if (this.running !== running || running.waiting.size > 0) return;
+    this.running = undefined;
+    void running.worker.terminate();
+  }
 }
 
 /** A started thread, and its batches still waiting for their verdicts, by id. */
 interface RunningThread {
   worker: Worker;
   waiting: Map<number, { resolve: (verdicts: Verdict[]) => void; reject: (error: Error) => void }>;
+  /** Set while it holds no batch: ends the thread when it fires. */
+  idle?: NodeJS.Timeout;
 }
 
 function failAll(waiting: RunningThread["waiting"], error: Error): void {

@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDnsVerifier, type DnsVerifier } from "../../src/dns/verify.ts";
 import { dnsTally } from "../../src/metrics.ts";
@@ -41,6 +42,28 @@ describe("large batches on the verifier's own thread (verifyInBulk)", () => {
     expect(counted.queries.answered).toBeGreaterThanOrEqual(before.queries.answered + names.length);
     // Both runs asked the server: the thread's questions went over the network as this thread's do.
     expect(server.questions.filter((question) => question === "site0.bulk.example A udp")).toHaveLength(2);
+  });
+
+  it("ends its thread once it has held no batch for a while, and starts another for the next batch", async () => {
+    // This process's threads, as the system counts them.
+    const threads = () => readdirSync("/proc/self/task").length;
+    const verifier = createDnsVerifier({ dnsServers: [server.address], dnsTimeoutMs: 1000, dnsConcurrency: 8, edgeCnameSuffix: suffix, edgeIpv4: [], threadIdleMs: 300 });
+    try {
+      const before = threads();
+      const first = await verifier.verifyInBulk(passing.slice(0, 5));
+      expect(first.map((verdict) => verdict.status)).toEqual(["passes", "passes", "passes", "passes", "passes"]);
+      // The thread (from the sources, with the thread tsx's module hooks run on).
+      const running = threads();
+      expect(running).toBeGreaterThan(before);
+      await expect.poll(threads, { timeout: 10_000 }).toBe(before);
+      // The next batch starts another; batches closer together than the idle time keep it.
+      expect(await verifier.verifyInBulk(passing.slice(5, 10))).toHaveLength(5);
+      expect(await verifier.verifyInBulk(passing.slice(10, 15))).toHaveLength(5);
+      expect(threads()).toBe(running);
+      await expect.poll(threads, { timeout: 10_000 }).toBe(before);
+    } finally {
+      verifier.close();
+    }
   });
 
   it("fails a batch still held when the verifier closes, and any asked after", async () => {
