@@ -1,7 +1,7 @@
 import type { InputBlock, KnownBlock, ModalView, PlainTextOption } from "@slack/types";
 import { applicationSlug, orgSlug } from "../../core/names.ts";
 import { blockOf, formFor, type Form, type FormField, type FormValues } from "../commands/command-forms.ts";
-import { escapeText, maxViewBlocks, sayError, type Message } from "../message.ts";
+import { code, escapeText, maxViewBlocks, sayError, type Message } from "../message.ts";
 
 /** A form's callback id: which form a submission belongs to. */
 export const formCallbackPrefix = "form:";
@@ -83,6 +83,12 @@ export function formRefusedView(form: Form, problem: string): ModalView {
 /** What the modal shows once the form's command ran: the command's answer, and a Done button. */
 export function formDoneView(form: Form, message: Message): ModalView {
   return { type: "modal", title: plain(form.title, maxTitle), close: plain("Done", maxTitle), blocks: message.blocks.slice(0, maxViewBlocks) };
+}
+
+/** What a submitted modal edgebot has no form for shows (one an earlier edgebot opened): nothing was changed, and what to type instead. */
+export function outdatedFormView(instead: string): ModalView {
+  const message = sayError(`This form is not one edgebot made, or it is out of date: nothing was changed. Type ${code(instead)} instead.`);
+  return { type: "modal", title: plain("edgebot", maxTitle), close: plain("Done", maxTitle), blocks: message.blocks };
 }
 
 /** An option of a picker: the org slug or `org/app` is both its text and its value. */

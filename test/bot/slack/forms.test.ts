@@ -277,6 +277,41 @@ describe("forms in Slack", () => {
     expect(JSON.stringify(tampered.ack.view?.blocks)).toContain(slug);
   });
 
+  it("answers a button, form or picker it no longer has (an earlier edgebot's) at once, and writes nothing", async () => {
+    const ana = await addSlackPerson(bed);
+    await buildOrg(bed.world.platform, ana.actor);
+    const before = await snapshot(bed.world.platform);
+
+    // A button on a message: answered under it.
+    const responseId = unique("old-button");
+    const clicked = await signedRequest(bed.url, interactionBody(blockActionPayload({ userId: ana.id, actionId: "deploy_now", value: "acme/www", responseUrl: bed.fake.responseUrl(responseId) })));
+    expect(clicked.status).toBe(200);
+    const answer = await answerAt(responseId);
+    expect(answer.response_type).toBe("ephemeral");
+    expect(answer.seen).toContain("That button is not one edgebot made, or it is out of date: nothing was done. Type `help` instead.");
+
+    // A button on the Home tab, which has no conversation: told directly.
+    const told = bed.fake.callsOf("chat.postMessage").filter((call) => call.args.channel === ana.id).length;
+    expect((await signedRequest(bed.url, interactionBody(blockActionPayload({ userId: ana.id, actionId: "home_deploy:production", value: "{}" })))).status).toBe(200);
+    const message = await bed.fake.waitFor(() => bed.fake.callsOf("chat.postMessage").filter((call) => call.args.channel === ana.id)[told]);
+    expect(plainText({ text: String(message.args.text), blocks: [] })).toContain("That button is not one edgebot made, or it is out of date");
+
+    // A modal's submission: the modal says so.
+    const { view } = await typeAndOpen(ana.id, "org create");
+    const submitted = await submit(ana.id, { ...view, callback_id: "deploy_form" }, { slug: unique("old-form") });
+    expect(submitted.status).toBe(200);
+    expect(submitted.ack.response_action).toBe("update");
+    const shown = (submitted.ack.view!.blocks as Array<{ text?: { text: string } }>).map((block) => plainText({ text: block.text?.text ?? "", blocks: [] })).join("\n");
+    expect(shown).toContain("This form is not one edgebot made, or it is out of date: nothing was changed. Type `help` instead.");
+
+    // A picker: no options.
+    const asked = await signedRequest(bed.url, interactionBody(blockSuggestionPayload({ userId: ana.id, actionId: "pick_region", value: "eu" })));
+    expect(asked.status).toBe(200);
+    expect(await asked.json()).toEqual({ options: [] });
+
+    expect(await snapshot(bed.world.platform)).toEqual(before);
+  });
+
   it("offers in its pickers only the person's own orgs and applications that match what they type", async () => {
     const ana = await addSlackPerson(bed);
     const org = await buildOrg(bed.world.platform, ana.actor);

@@ -9,12 +9,14 @@ import { approveInvitationButton, denyInvitationButton } from "./invitations.ts"
 import { moveActions } from "../../../blocks/moves.ts";
 import { approveMoveButton, denyMoveButton } from "./moves.ts";
 import { openFormButton } from "./open-form.ts";
+import { outdatedButton } from "./outdated-button.ts";
 import { promoteButton } from "./promote-button.ts";
 import { approveRoleRequestButton, denyRoleRequestButton } from "./role-requests.ts";
 
 /**
  * Registers the buttons: those that open a form (on the Home tab, or an application's menu),
- * whose submission does the work, and the Approve and Deny buttons of invitation and role requests.
+ * whose submission does the work, the Approve and Deny buttons of invitation and role requests,
+ * and those that act at once. Any other button is answered as out of date.
  */
 export function registerActions(app: App, dependencies: ListenerDependencies): void {
   listenToButtons(app, [
@@ -30,5 +32,5 @@ export function registerActions(app: App, dependencies: ListenerDependencies): v
     button<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeGoLive}(:|$)`), goLiveButton(dependencies)),
     button<BlockAction<ButtonAction>>(new RegExp(`^${buttonActions.homeCheckDns}(:|$)`), checkDnsButton(dependencies)),
     button<BlockAction<ButtonAction>>(buttonActions.promote, promoteButton(dependencies)),
-  ]);
+  ], outdatedButton(dependencies));
 }

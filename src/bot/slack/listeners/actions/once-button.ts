@@ -123,7 +123,8 @@ function clickKey(body: BlockAction<ButtonAction>, action: ButtonAction): string
   return `slack:button:${digest}`;
 }
 
-function answerTo(body: BlockAction, acting: Acting, dependencies: ListenerDependencies): (message: Message) => Promise<void> {
+/** Answers the person who clicked: under the message whose button it was, or, from the Home tab, directly. */
+export function answerTo(body: BlockAction, acting: Acting, dependencies: ListenerDependencies): (message: Message) => Promise<void> {
   const responseUrl = body.response_url;
   if (responseUrl) {
     return (message) => dependencies.speaker.answer(responseUrl, { replaceOriginal: false, visibility: message.inChannel ? "in_channel" : "ephemeral", text: message.text, blocks: message.blocks });

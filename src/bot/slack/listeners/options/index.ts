@@ -4,9 +4,9 @@ import { listOrgs } from "../../../../core/orgs.ts";
 import { pickerActions } from "../../../blocks/modals.ts";
 import type { ListenerDependencies } from "../dependencies.ts";
 import { listenToPickers } from "../routes.ts";
-import { maxOptions, picker } from "./pickers.ts";
+import { maxOptions, noOptions, picker } from "./pickers.ts";
 
-/** Registers the pickers' option lists: the person's orgs and applications that match what they type. */
+/** Registers the pickers' option lists: the person's orgs and applications that match what they type; any other picker has none. */
 export function registerOptions(app: App, dependencies: ListenerDependencies): void {
   const { platform } = dependencies;
   listenToPickers(app, [
@@ -18,5 +18,5 @@ export function registerOptions(app: App, dependencies: ListenerDependencies): v
       }),
     },
     { id: pickerActions.app, listener: picker(dependencies, (actor, query) => findApplicationRefs(platform, { actor, query, limit: maxOptions })) },
-  ]);
+  ], noOptions);
 }

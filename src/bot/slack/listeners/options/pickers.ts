@@ -8,6 +8,11 @@ import type { ListenerDependencies } from "../dependencies.ts";
 /** A select menu lists at most 100 options. */
 export const maxOptions = 100;
 
+/** Answers a picker no route takes (one an earlier edgebot opened): it has no options. */
+export async function noOptions({ ack }: SlackOptionsMiddlewareArgs<"block_suggestion">): Promise<void> {
+  await ack({ options: [] });
+}
+
 /** Answers a picker with what `list` finds for the person; nothing when they cannot be known. */
 export function picker(dependencies: ListenerDependencies, list: (actor: Actor, query: string) => Promise<string[]>) {
   return async ({ ack, body, context }: SlackOptionsMiddlewareArgs<"block_suggestion"> & AllMiddlewareArgs): Promise<void> => {

@@ -11,12 +11,13 @@ import { formConfirmed, formSubmitted } from "./form-submission.ts";
 import { invitationDenied } from "./invitations.ts";
 import { roleRequestDenied } from "./role-requests.ts";
 import { moveDenied } from "./moves.ts";
+import { outdatedForm } from "./outdated-form.ts";
 
 /**
  * Registers the modal submissions. Each runs before its acknowledgement, because an error must
  * come back in it to keep the modal open; each is a quick database change. The config editor's
  * commit may wait for a push: it waits only so long (views/configs.ts). A modal submitted twice
- * changes once: the change records the view's id.
+ * changes once: the change records the view's id. Any other modal is answered as out of date.
  */
 export function registerViews(app: App, dependencies: ListenerDependencies): void {
   listenToForms(app, [
@@ -26,5 +27,5 @@ export function registerViews(app: App, dependencies: ListenerDependencies): voi
     { id: denyInvitationCallback, listener: invitationDenied(dependencies) },
     { id: denyRoleRequestCallback, listener: roleRequestDenied(dependencies) },
     { id: denyMoveCallback, listener: moveDenied(dependencies) },
-  ]);
+  ], outdatedForm);
 }
