@@ -544,8 +544,8 @@ class VerifierThread {
   verifyAll(hostnames: string[]): Promise<Verdict[]> {
     if (this.closed) return Promise.reject(new Error("the DNS verifier was closed"));
     const running = (this.running ??= this.start());
-    const { worker, waiting } = running;
     clearTimeout(running.idle);
+    const { worker, waiting } = running;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       waiting.set(id, { resolve, reject });
@@ -594,9 +594,8 @@ class VerifierThread {
     return running;
   }
 
-  /** Ends a thread that has held no batch since its timer was set; a batch sent meanwhile cleared the timer. */
+  /** Ends a thread that has held no batch since its timer was set (a batch, `close` or the thread's end clears the timer). */
   private endIdle(running: RunningThread): void {
-    if (this.running !== running || running.waiting.size > 0) return;
     this.running = undefined;
     void running.worker.terminate();
   }

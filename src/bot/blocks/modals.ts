@@ -82,13 +82,17 @@ export function formRefusedView(form: Form, problem: string): ModalView {
 
 /** What the modal shows once the form's command ran: the command's answer, and a Done button. */
 export function formDoneView(form: Form, message: Message): ModalView {
-  return { type: "modal", title: plain(form.title, maxTitle), close: plain("Done", maxTitle), blocks: message.blocks.slice(0, maxViewBlocks) };
+  return messageView(form.title, message);
 }
 
 /** What a submitted modal edgebot has no form for shows (one an earlier edgebot opened): nothing was changed, and what to type instead. */
 export function outdatedFormView(instead: string): ModalView {
-  const message = sayError(`This form is not one edgebot made, or it is out of date: nothing was changed. Type ${code(instead)} instead.`);
-  return { type: "modal", title: plain("edgebot", maxTitle), close: plain("Done", maxTitle), blocks: message.blocks };
+  return messageView("edgebot", sayError(`This form is not one edgebot made, or it is out of date: nothing was changed. Type ${code(instead)} instead.`));
+}
+
+/** A modal that only shows a message, with a Done button. */
+function messageView(title: string, message: Message): ModalView {
+  return { type: "modal", title: plain(title, maxTitle), close: plain("Done", maxTitle), blocks: message.blocks.slice(0, maxViewBlocks) };
 }
 
 /** An option of a picker: the org slug or `org/app` is both its text and its value. */
